@@ -1,0 +1,17 @@
+//! The runlake format model: table schemas, manifests, partition paths and content hashes.
+//!
+//! Pure code: nothing here touches a file system or a network. `spec/FORMAT.md` describes the
+//! same model in prose for other implementations.
+
+pub mod hash;
+pub mod layout;
+pub mod manifest;
+pub mod partition;
+pub mod tables;
+
+pub use hash::ContentHash;
+pub use manifest::{
+    ColumnSpec, ColumnStats, DataFile, FormatVersion, Manifest, ManifestError, Operation,
+    ParentRef, StatValue, TableState, parse_manifest,
+};
+pub use tables::Table;

@@ -1,0 +1,381 @@
+//! The version manifest: a complete snapshot of every table at one version.
+
+use std::collections::BTreeMap;
+
+use arrow_schema::{DataType, Schema};
+use serde::{Deserialize, Serialize};
+
+use crate::hash::ContentHash;
+use crate::tables::Table;
+
+/// The `format` field of every manifest.
+pub const FORMAT_NAME: &str = "runlake";
+/// The format major version this code reads and writes. A reader refuses a larger major.
+pub const FORMAT_MAJOR: u32 = 1;
+/// The format minor version this code writes. Minor versions only add optional fields.
+pub const FORMAT_MINOR: u32 = 0;
+
+/// `major.minor` of the on-disk format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FormatVersion {
+    /// Incompatible changes.
+    pub major: u32,
+    /// Compatible additions.
+    pub minor: u32,
+}
+
+impl FormatVersion {
+    /// The version this code writes.
+    pub const CURRENT: FormatVersion = FormatVersion {
+        major: FORMAT_MAJOR,
+        minor: FORMAT_MINOR,
+    };
+}
+
+/// One dataset version.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// Always `runlake`.
+    pub format: String,
+    /// Format version of this manifest.
+    pub format_version: FormatVersion,
+    /// Random id fixed when the lake is created; sync refuses to mix lakes.
+    pub lake_id: String,
+    /// Version number: 0 for the empty lake made by `init`, then +1 per commit.
+    pub version: u64,
+    /// The version this one was built on, with the BLAKE3 of its exact manifest bytes.
+    pub parent: Option<ParentRef>,
+    /// Random id of the commit; how a writer recognises its own manifest after an ambiguous
+    /// failure.
+    pub commit_id: String,
+    /// Commit time, milliseconds since the Unix epoch.
+    pub created_at_ms: i64,
+    /// Program and version that wrote the manifest.
+    pub writer: String,
+    /// What this version changed.
+    pub operation: Operation,
+    /// Every table's live state, keyed by table name.
+    pub tables: BTreeMap<String, TableState>,
+}
+
+/// Link to the parent manifest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ParentRef {
+    /// Parent version number.
+    pub version: u64,
+    /// BLAKE3 of the parent manifest's bytes.
+    pub blake3: ContentHash,
+}
+
+/// What a commit did, kept for `log` and for deciding whether racing commits commute.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Operation {
+    /// `init`, `append`, `upsert`, `replace`, `delete`, `rebase`, ... (free text for humans).
+    pub kind: String,
+    /// Free-form description, e.g. the convert inputs.
+    #[serde(default)]
+    pub description: String,
+    /// Per table, the sorted run ids whose rows this commit added, replaced or removed.
+    #[serde(default)]
+    pub runs: BTreeMap<String, Vec<String>>,
+    /// Paths of the data files this commit added.
+    #[serde(default)]
+    pub added_files: Vec<String>,
+    /// Paths of the data files this commit removed from the live set.
+    #[serde(default)]
+    pub removed_files: Vec<String>,
+    /// Rows added (in added files).
+    #[serde(default)]
+    pub rows_added: u64,
+    /// Rows removed (in removed files).
+    #[serde(default)]
+    pub rows_removed: u64,
+    /// Bytes added.
+    #[serde(default)]
+    pub bytes_added: u64,
+}
+
+/// A table's schema and live files at one version.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TableState {
+    /// Version of the table schema (see `spec/FORMAT.md`).
+    pub schema_version: u32,
+    /// The logical schema, partition columns included.
+    pub schema: Vec<ColumnSpec>,
+    /// Hive partition columns, outermost first.
+    pub partition_columns: Vec<String>,
+    /// Columns identifying a row.
+    pub key_columns: Vec<String>,
+    /// Row order inside every file.
+    pub sort_columns: Vec<String>,
+    /// Live data files, sorted by path.
+    pub files: Vec<DataFile>,
+}
+
+impl TableState {
+    /// An empty table with the schema this code defines.
+    pub fn empty(table: Table) -> Self {
+        let owned = |cols: &[&str]| cols.iter().map(|c| (*c).to_owned()).collect();
+        Self {
+            schema_version: table.schema_version(),
+            schema: columns_of(&table.schema()),
+            partition_columns: owned(table.partition_columns()),
+            key_columns: owned(table.key_columns()),
+            sort_columns: owned(table.sort_columns()),
+            files: Vec::new(),
+        }
+    }
+
+    /// Total rows over live files.
+    pub fn rows(&self) -> u64 {
+        self.files.iter().map(|f| f.rows).sum()
+    }
+
+    /// Total bytes over live files.
+    pub fn bytes(&self) -> u64 {
+        self.files.iter().map(|f| f.bytes).sum()
+    }
+}
+
+/// One column of a table schema, as written in the manifest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ColumnSpec {
+    /// Column name.
+    pub name: String,
+    /// Type name: `utf8`, `int32`, `int64`, `float64`, `bool`, `timestamp[us, UTC]`,
+    /// `list<utf8>`, `map<utf8, utf8>`, `map<utf8, float64>`.
+    #[serde(rename = "type")]
+    pub data_type: String,
+    /// Whether nulls are allowed.
+    pub nullable: bool,
+}
+
+/// The manifest's column list for an Arrow schema.
+pub fn columns_of(schema: &Schema) -> Vec<ColumnSpec> {
+    schema
+        .fields()
+        .iter()
+        .map(|f| ColumnSpec {
+            name: f.name().clone(),
+            data_type: type_name(f.data_type()),
+            nullable: f.is_nullable(),
+        })
+        .collect()
+}
+
+/// The spec's name for an Arrow type.
+pub fn type_name(t: &DataType) -> String {
+    match t {
+        DataType::Utf8 => "utf8".into(),
+        DataType::Int32 => "int32".into(),
+        DataType::Int64 => "int64".into(),
+        DataType::Float64 => "float64".into(),
+        DataType::Boolean => "bool".into(),
+        DataType::Timestamp(unit, tz) => {
+            let unit = match unit {
+                arrow_schema::TimeUnit::Second => "s",
+                arrow_schema::TimeUnit::Millisecond => "ms",
+                arrow_schema::TimeUnit::Microsecond => "us",
+                arrow_schema::TimeUnit::Nanosecond => "ns",
+            };
+            match tz {
+                Some(tz) => format!("timestamp[{unit}, {tz}]"),
+                None => format!("timestamp[{unit}]"),
+            }
+        }
+        DataType::List(f) => format!("list<{}>", type_name(f.data_type())),
+        DataType::Map(entries, _) => match entries.data_type() {
+            DataType::Struct(kv) if kv.len() == 2 => format!(
+                "map<{}, {}>",
+                type_name(kv[0].data_type()),
+                type_name(kv[1].data_type())
+            ),
+            other => format!("map<{other}>"),
+        },
+        other => other.to_string().to_lowercase(),
+    }
+}
+
+/// One immutable Parquet file of a table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DataFile {
+    /// Path relative to the lake root, e.g. `evals/phase=pretrain/<blake3>.parquet`.
+    pub path: String,
+    /// BLAKE3 of the file's bytes (also its name).
+    pub blake3: ContentHash,
+    /// Size in bytes.
+    pub bytes: u64,
+    /// Number of rows.
+    pub rows: u64,
+    /// Partition column values (decoded); null is JSON `null`.
+    #[serde(default)]
+    pub partition: BTreeMap<String, Option<String>>,
+    /// Per-column statistics for the key and sort columns.
+    #[serde(default)]
+    pub stats: BTreeMap<String, ColumnStats>,
+    /// The version that added this file.
+    pub added_in_version: u64,
+}
+
+/// Statistics of one column in one file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ColumnStats {
+    /// Smallest non-null value (JSON string or number); absent when all values are null.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<StatValue>,
+    /// Largest non-null value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<StatValue>,
+    /// Number of nulls.
+    pub null_count: u64,
+}
+
+/// A statistic value: strings compare bytewise, integers numerically.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum StatValue {
+    /// An integer column's value.
+    Int(i64),
+    /// A string column's value.
+    Str(String),
+}
+
+impl Manifest {
+    /// The empty version 0 of a new lake.
+    pub fn initial(lake_id: String, commit_id: String, created_at_ms: i64, writer: String) -> Self {
+        Self {
+            format: FORMAT_NAME.to_owned(),
+            format_version: FormatVersion::CURRENT,
+            lake_id,
+            version: 0,
+            parent: None,
+            commit_id,
+            created_at_ms,
+            writer,
+            operation: Operation {
+                kind: "init".into(),
+                ..Operation::default()
+            },
+            tables: Table::ALL
+                .iter()
+                .map(|t| (t.name().to_owned(), TableState::empty(*t)))
+                .collect(),
+        }
+    }
+
+    /// The live state of a table.
+    pub fn table(&self, table: Table) -> Option<&TableState> {
+        self.tables.get(table.name())
+    }
+
+    /// Every live data file with its table.
+    pub fn all_files(&self) -> impl Iterator<Item = (&str, &DataFile)> {
+        self.tables
+            .iter()
+            .flat_map(|(name, t)| t.files.iter().map(move |f| (name.as_str(), f)))
+    }
+
+    /// Serialises to the canonical bytes that are hashed and stored.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = serde_json::to_vec_pretty(self).unwrap_or_default();
+        out.push(b'\n');
+        out
+    }
+}
+
+/// Why manifest bytes cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ManifestError {
+    /// Not JSON, or not the expected fields.
+    #[error("manifest is not valid: {0}")]
+    Invalid(#[from] serde_json::Error),
+    /// Not a runlake manifest at all.
+    #[error("not a runlake manifest (format is `{0}`)")]
+    NotRunlake(String),
+    /// Written by a newer, incompatible runlake.
+    #[error(
+        "the lake uses format version {found_major}.{found_minor}, but this runlake reads format \
+         {supported} and older; upgrade runlake to read it"
+    )]
+    UnsupportedFormat {
+        /// Major version found.
+        found_major: u32,
+        /// Minor version found.
+        found_minor: u32,
+        /// Largest major this code reads.
+        supported: u32,
+    },
+}
+
+/// Parses manifest bytes, refusing a newer major format before looking at anything else.
+pub fn parse_manifest(bytes: &[u8]) -> Result<Manifest, ManifestError> {
+    #[derive(Deserialize)]
+    struct Header {
+        format: String,
+        format_version: FormatVersion,
+    }
+    let header: Header = serde_json::from_slice(bytes)?;
+    if header.format != FORMAT_NAME {
+        return Err(ManifestError::NotRunlake(header.format));
+    }
+    if header.format_version.major > FORMAT_MAJOR {
+        return Err(ManifestError::UnsupportedFormat {
+            found_major: header.format_version.major,
+            found_minor: header.format_version.minor,
+            supported: FORMAT_MAJOR,
+        });
+    }
+    Ok(serde_json::from_slice(bytes)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Manifest {
+        Manifest::initial("lake".into(), "c0".into(), 1, "runlake test".into())
+    }
+
+    #[test]
+    fn round_trips_through_bytes() {
+        let m = sample();
+        let back = parse_manifest(&m.to_bytes()).expect("parse");
+        assert_eq!(back, m);
+        assert_eq!(back.tables.len(), 5);
+        let evals = back.table(Table::Evals).expect("evals");
+        assert_eq!(evals.partition_columns, vec!["phase"]);
+        assert!(
+            evals
+                .schema
+                .iter()
+                .any(|c| c.name == "extra_metrics" && c.data_type == "map<utf8, float64>")
+        );
+    }
+
+    #[test]
+    fn newer_major_is_refused_with_a_clear_error() {
+        let mut v: serde_json::Value = serde_json::from_slice(&sample().to_bytes()).expect("json");
+        v["format_version"]["major"] = 2.into();
+        v["some_future_field"] = "x".into();
+        let err = parse_manifest(&serde_json::to_vec(&v).expect("bytes")).expect_err("refused");
+        let msg = err.to_string();
+        assert!(msg.contains("format version 2.0"), "{msg}");
+        assert!(msg.contains("upgrade runlake"), "{msg}");
+    }
+
+    #[test]
+    fn newer_minor_is_read() {
+        let mut v: serde_json::Value = serde_json::from_slice(&sample().to_bytes()).expect("json");
+        v["format_version"]["minor"] = 7.into();
+        v["optional_addition"] = true.into();
+        assert!(parse_manifest(&serde_json::to_vec(&v).expect("bytes")).is_ok());
+    }
+
+    #[test]
+    fn stat_values_keep_their_kind() {
+        let s: ColumnStats =
+            serde_json::from_str(r#"{"min": 3, "max": "b", "null_count": 0}"#).expect("stats");
+        assert_eq!(s.min, Some(StatValue::Int(3)));
+        assert_eq!(s.max, Some(StatValue::Str("b".into())));
+    }
+}
