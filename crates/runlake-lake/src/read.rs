@@ -51,7 +51,11 @@ impl Lake {
             ));
         }
         if ContentHash::of(&bytes) != file.blake3 {
-            return Err(corrupt(self, file, "content does not match its BLAKE3".into()));
+            return Err(corrupt(
+                self,
+                file,
+                "content does not match its BLAKE3".into(),
+            ));
         }
         let reader = ParquetRecordBatchReaderBuilder::try_new(bytes)
             .and_then(|b| b.with_batch_size(1 << 16).build())

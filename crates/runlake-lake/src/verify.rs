@@ -158,15 +158,20 @@ pub async fn verify(lake: &Lake, deep: bool) -> Result<VerifyReport> {
 
 async fn check_file(lake: &Lake, file: DataFile, deep: bool) -> Result<(u64, Option<Problem>)> {
     let path = lake.path(&file.path);
-    let problem = |kind, detail| Some(Problem {
-        path: file.path.clone(),
-        kind,
-        detail,
-    });
+    let problem = |kind, detail| {
+        Some(Problem {
+            path: file.path.clone(),
+            kind,
+            detail,
+        })
+    };
     let meta = match lake.store().head(&path).await {
         Ok(meta) => meta,
         Err(object_store::Error::NotFound { .. }) => {
-            return Ok((0, problem(ProblemKind::Missing, "referenced file is missing".into())));
+            return Ok((
+                0,
+                problem(ProblemKind::Missing, "referenced file is missing".into()),
+            ));
         }
         Err(e) => return Err(crate::error::store_err(lake.display_path(&file.path))(e)),
     };
@@ -185,7 +190,10 @@ async fn check_file(lake: &Lake, file: DataFile, deep: bool) -> Result<(u64, Opt
     let mut stream = match lake.store().get(&path).await {
         Ok(r) => r.into_stream(),
         Err(object_store::Error::NotFound { .. }) => {
-            return Ok((0, problem(ProblemKind::Missing, "referenced file is missing".into())));
+            return Ok((
+                0,
+                problem(ProblemKind::Missing, "referenced file is missing".into()),
+            ));
         }
         Err(e) => return Err(crate::error::store_err(lake.display_path(&file.path))(e)),
     };

@@ -256,7 +256,8 @@ impl Transaction {
                     None => Removal::default(),
                 };
                 let remnants = encode_remnants(&lake, table, &removal, &mut remnant_cache).await?;
-                let removed: HashSet<&str> = removal.removed.iter().map(|f| f.path.as_str()).collect();
+                let removed: HashSet<&str> =
+                    removal.removed.iter().map(|f| f.path.as_str()).collect();
                 outcome.rows_removed += removal.rows_dropped;
                 outcome.files_removed += removed.len() as u64;
                 removed_files.extend(removed.iter().map(|p| (*p).to_owned()));
@@ -411,4 +412,3 @@ fn render_key(table: Table, batch: &RecordBatch, row: usize) -> String {
         .collect::<Vec<_>>()
         .join(", ")
 }
-
