@@ -142,8 +142,12 @@ pub async fn verify(lake: &Lake, deep: bool) -> Result<VerifyReport> {
         }
     }
     report.files_checked = files.len() as u64;
+    let handle = lake.clone();
     let checks = futures::stream::iter(files.into_values())
-        .map(|f| check_file(lake, f, deep))
+        .map(move |f| {
+            let lake = handle.clone();
+            async move { check_file(&lake, f, deep).await }
+        })
         .buffer_unordered(8)
         .collect::<Vec<_>>()
         .await;

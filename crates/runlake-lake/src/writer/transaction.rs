@@ -339,8 +339,13 @@ impl Transaction {
 }
 
 async fn upload_all(lake: &Lake, files: &[EncodedFile]) -> Result<()> {
-    futures::stream::iter(files)
-        .map(|f| upload_file(lake, f))
+    // Owned values in the futures keep the commit future `Send` for any caller.
+    let lake = lake.clone();
+    futures::stream::iter(files.to_vec())
+        .map(move |f| {
+            let lake = lake.clone();
+            async move { upload_file(&lake, &f).await }
+        })
         .buffer_unordered(8)
         .try_collect::<Vec<()>>()
         .await?;

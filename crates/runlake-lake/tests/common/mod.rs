@@ -1,6 +1,8 @@
-//! Synthetic rows for any table, deterministic from a seed.
+//! Synthetic rows for any table, deterministic from a seed, and test stores.
 
 #![allow(dead_code, reason = "each test file uses a different part of the kit")]
+
+pub mod faulty;
 
 use std::sync::Arc;
 
