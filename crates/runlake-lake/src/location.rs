@@ -87,6 +87,11 @@ pub fn resolve(location: &str, options: &StoreOptions, create_dir: bool) -> Resu
     }
     if create_dir {
         std::fs::create_dir_all(path).map_err(|e| invalid(&e.to_string()))?;
+    } else if !std::path::Path::new(path).is_dir() {
+        return Err(LakeError::NotALake {
+            location: location.to_owned(),
+            versions: runlake_format::layout::VERSIONS_DIR,
+        });
     }
     let store = LocalFileSystem::new_with_prefix(path).map_err(|e| invalid(&e.to_string()))?;
     Ok(Resolved {

@@ -1,15 +1,13 @@
 //! A failure at any request of a commit leaves every committed version readable and the lake
 //! verifiably sound, and retrying the commit applies it exactly once.
 
-mod common;
-
 use std::sync::Arc;
 
-use common::faulty::{FaultMode, FaultyStore};
-use common::{batch, canonical_rows};
 use object_store::ObjectStore;
 use object_store::memory::InMemory;
 use object_store::path::Path;
+use runlake_lake::testkit::faulty::{FaultMode, FaultyStore};
+use runlake_lake::testkit::{batch, canonical_rows};
 use runlake_lake::verify::verify;
 use runlake_lake::{Lake, LakeConfig, Table};
 

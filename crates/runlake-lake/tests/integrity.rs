@@ -1,11 +1,9 @@
 //! verify catches damage and names it; a newer format is refused; gc deletes only garbage.
 
-mod common;
-
 use std::time::Duration;
 
-use common::batch;
 use runlake_lake::gc::gc;
+use runlake_lake::testkit::batch;
 use runlake_lake::verify::{ProblemKind, verify};
 use runlake_lake::{Lake, LakeError, Table};
 

@@ -1,8 +1,6 @@
 //! Racing writers: every transaction lands exactly once, versions are gapless, no row is lost.
 
-mod common;
-
-use common::{batch, canonical_rows};
+use runlake_lake::testkit::{batch, canonical_rows};
 use runlake_lake::{Lake, LakeConfig, LakeError, Table};
 
 const WRITERS: usize = 8;

@@ -1,8 +1,6 @@
 //! Round trips, upserts, re-imports and idempotence through the public API.
 
-mod common;
-
-use common::{batch, canonical_rows};
+use runlake_lake::testkit::{batch, canonical_rows};
 use runlake_lake::{Lake, LakeError, Table};
 
 fn rows_per_run(table: Table) -> usize {

@@ -1,6 +1,14 @@
-//! Synthetic rows for any table, deterministic from a seed, and test stores.
+//! Test support shared by the workspace's tests (behind the `testkit` feature): synthetic rows
+//! for any table, deterministic from a seed, and an object store that fails on request.
 
-#![allow(dead_code, reason = "each test file uses a different part of the kit")]
+#![allow(
+    clippy::unwrap_used,
+    reason = "test support: a failure here is a broken test"
+)]
+#![allow(
+    clippy::panic,
+    reason = "test support: a failure here is a broken test"
+)]
 
 pub mod faulty;
 
@@ -11,7 +19,7 @@ use arrow::array::{
     MapBuilder, RecordBatch, StringArray, StringBuilder, TimestampMicrosecondArray,
 };
 use arrow::datatypes::{DataType, TimeUnit};
-use runlake_lake::Table;
+use runlake_format::Table;
 
 /// A tiny deterministic generator (xorshift), so tests need no extra dependency.
 pub struct Rng(u64);
