@@ -13,3 +13,10 @@ pub mod model;
 pub mod read;
 
 pub use error::{Result, WandbError};
+pub mod build;
+pub mod classify;
+pub mod dd;
+pub mod redact;
+pub mod runname;
+
+pub use build::{BuildOptions, Built, KnownRun, Report, build};
