@@ -76,8 +76,8 @@ pub enum WandbError {
         source: arrow::error::ArrowError,
     },
     /// Storage failed.
-    #[error("lake: {0}")]
-    Lake(String),
+    #[error(transparent)]
+    Lake(#[from] runlake_lake::LakeError),
 }
 
 fn field_suffix(field: &Option<String>) -> String {

@@ -20,3 +20,9 @@ pub mod redact;
 pub mod runname;
 
 pub use build::{BuildOptions, Built, KnownRun, Report, build};
+pub mod chain;
+pub mod convert;
+mod lake_rows;
+
+pub use chain::{LineageChain, lineage_chain};
+pub use convert::{ConvertOptions, Progress, Summary, convert_paths};
