@@ -613,20 +613,25 @@ fn match_oe_eval(
     }
     let folder = dump.folder.display().to_string();
     let paths: Vec<&str> = dump.model_paths.iter().map(String::as_str).chain([folder.as_str()]).collect();
-    for p in &paths {
-        let segments: Vec<&str> = p.split('/').filter(|s| !s.is_empty()).collect();
-        let hits: Vec<&Candidate> = candidates
-            .iter()
-            .filter(|c| {
-                segments.iter().any(|s| *s == c.id || c.name.as_deref() == Some(s))
-                    || c.output_dir.as_deref().is_some_and(|o| {
-                        let o = o.trim_end_matches('/');
-                        !o.is_empty() && (p.starts_with(o) || o.starts_with(p.trim_end_matches('/')))
-                    })
+    // Most specific first: a run id in the path, then a run name, then an output folder.
+    type Test = fn(&Candidate, &str, &[&str]) -> bool;
+    let tiers: [(&str, Test); 3] = [
+        ("run id", |c, _, segs| segs.contains(&c.id.as_str())),
+        ("run name", |c, _, segs| c.name.as_deref().is_some_and(|n| segs.contains(&n))),
+        ("output folder", |c, p, _| {
+            c.output_dir.as_deref().is_some_and(|o| {
+                let o = o.trim_end_matches('/');
+                !o.is_empty() && (p.starts_with(o) || o.starts_with(p.trim_end_matches('/')))
             })
-            .collect();
-        if let [one] = hits.as_slice() {
-            return Ok((one.uid.clone(), format!("model path {p}")));
+        }),
+    ];
+    for (what, test) in tiers {
+        for p in &paths {
+            let segments: Vec<&str> = p.split('/').filter(|s| !s.is_empty()).collect();
+            let hits: Vec<&Candidate> = candidates.iter().filter(|c| test(c, p, &segments)).collect();
+            if let [one] = hits.as_slice() {
+                return Ok((one.uid.clone(), format!("{what} in the model path")));
+            }
         }
     }
     Err(WandbError::UnmatchedOeEval {
