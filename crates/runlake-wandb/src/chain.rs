@@ -157,8 +157,15 @@ impl fmt::Display for LineageChain {
             match &link.resolved {
                 Some(r) => {
                     let parent = r.parent_run_uid.as_deref().unwrap_or("(unresolved)");
-                    let step = r.parent_step.map(|s| format!(" @ step {s}")).unwrap_or_default();
-                    let flag = if r.conflict { "  [conflicting evidence]" } else { "" };
+                    let step = r
+                        .parent_step
+                        .map(|s| format!(" @ step {s}"))
+                        .unwrap_or_default();
+                    let flag = if r.conflict {
+                        "  [conflicting evidence]"
+                    } else {
+                        ""
+                    };
                     writeln!(f, "{pad}{} {parent}{step}{flag}", r.relation)?;
                     writeln!(f, "{pad}  rule: {}", r.rule.as_deref().unwrap_or("-"))?;
                 }
@@ -172,7 +179,11 @@ impl fmt::Display for LineageChain {
                     (None, Some(s)) => format!(" => step {s}"),
                     (None, None) => String::new(),
                 };
-                writeln!(f, "{pad}  {mark} {}: {}{implies}", e.evidence_source, e.evidence_value)?;
+                writeln!(
+                    f,
+                    "{pad}  {mark} {}: {}{implies}",
+                    e.evidence_source, e.evidence_value
+                )?;
                 if let Some(n) = &e.note {
                     writeln!(f, "{pad}      {n}")?;
                 }

@@ -60,7 +60,10 @@ pub fn classify<'a>(
     if history_keys.contains(&"train_loss") && history_keys.contains(&"total_tokens") {
         return decided("sft", "history logs train_loss and total_tokens".into());
     }
-    decided("other", "no SFT or DPO marker in config, logged keys or name".into())
+    decided(
+        "other",
+        "no SFT or DPO marker in config, logged keys or name".into(),
+    )
 }
 
 #[cfg(test)]
@@ -70,19 +73,53 @@ mod tests {
     use crate::runname;
 
     fn obj(t: &str) -> Object {
-        parse(t).expect("json").as_object().cloned().expect("object")
+        parse(t)
+            .expect("json")
+            .as_object()
+            .cloned()
+            .expect("object")
     }
 
     #[test]
     fn evidence_order() {
         let none = obj("{}");
         let n = runname::parse("x");
-        let c = classify(&obj(r#"{"dpo_beta":5,"reduce_loss":"mean"}"#), [], &none, &n, "x");
-        assert_eq!(c, Classification { training_type: "dpo", reason: "config key dpo_beta".into() });
-        let c = classify(&obj(r#"{"reduce_loss":"sum"}"#), ["rewards/accuracy"], &none, &n, "x");
+        let c = classify(
+            &obj(r#"{"dpo_beta":5,"reduce_loss":"mean"}"#),
+            [],
+            &none,
+            &n,
+            "x",
+        );
+        assert_eq!(
+            c,
+            Classification {
+                training_type: "dpo",
+                reason: "config key dpo_beta".into()
+            }
+        );
+        let c = classify(
+            &obj(r#"{"reduce_loss":"sum"}"#),
+            ["rewards/accuracy"],
+            &none,
+            &n,
+            "x",
+        );
         assert_eq!(c.reason, "history key rewards/accuracy");
-        let c = classify(&obj(r#"{"reduce_loss":"sum","dpo_beta":null}"#), [], &none, &n, "x");
-        assert_eq!(c, Classification { training_type: "sft", reason: "config key reduce_loss".into() });
+        let c = classify(
+            &obj(r#"{"reduce_loss":"sum","dpo_beta":null}"#),
+            [],
+            &none,
+            &n,
+            "x",
+        );
+        assert_eq!(
+            c,
+            Classification {
+                training_type: "sft",
+                reason: "config key reduce_loss".into()
+            }
+        );
         let name = "250901-155734_test_finetune_DD-dclm-baseline-150M_Ft_learning_rate=5e-05";
         let c = classify(&none, [], &none, &runname::parse(name), name);
         assert_eq!(c.training_type, "sft");

@@ -203,7 +203,13 @@ mod tests {
         assert_eq!(ts(r#""1757727877""#).micros, utc);
         assert_eq!(ts("1755582470.1").micros, 1_755_582_470_100_000);
         let naive = ts(r#""2025-09-13 01:44:37""#);
-        assert_eq!(naive, Timestamp { micros: utc, naive: true });
+        assert_eq!(
+            naive,
+            Timestamp {
+                micros: utc,
+                naive: true
+            }
+        );
         let shifted = timestamp(
             &parse(r#""2025-09-12 18:44:37""#).expect("json"),
             TimePolicy {
@@ -213,11 +219,14 @@ mod tests {
         .expect("ok")
         .expect("some");
         assert_eq!(shifted.micros, utc);
-        assert_eq!(
-            timestamp(&Json::Null, TimePolicy::default()),
-            Ok(None)
+        assert_eq!(timestamp(&Json::Null, TimePolicy::default()), Ok(None));
+        assert!(
+            timestamp(
+                &parse(r#""yesterday""#).expect("json"),
+                TimePolicy::default()
+            )
+            .is_err()
         );
-        assert!(timestamp(&parse(r#""yesterday""#).expect("json"), TimePolicy::default()).is_err());
         assert!(timestamp(&parse("NaN").expect("json"), TimePolicy::default()).is_err());
     }
 
@@ -228,16 +237,23 @@ mod tests {
         assert_eq!(i64_lenient(&v("1250.0")), Some(1250));
         assert_eq!(i64_lenient(&v(r#""epoch""#)), None);
         assert_eq!(i64_lenient(&v(r#""168631869269606400000""#)), None);
-        assert_eq!(f64_lenient(&v(r#""168631869269606400000""#)), Some(1.686318692696064e20));
+        assert_eq!(
+            f64_lenient(&v(r#""168631869269606400000""#)),
+            Some(1.686318692696064e20)
+        );
         assert!(f64_lenient(&v(r#""NaN""#)).expect("nan").is_nan());
-        assert_eq!(f64_lenient(&v(r#"{"desc":null,"value":5e-06}"#)), Some(5e-06));
+        assert_eq!(
+            f64_lenient(&v(r#"{"desc":null,"value":5e-06}"#)),
+            Some(5e-06)
+        );
         assert_eq!(f64_lenient(&v("true")), None);
         assert_eq!(string_lenient(&v("5e-06")), Some("5e-06".into()));
     }
 
     #[test]
     fn flatten_unwraps_and_joins_keys() {
-        let v = parse(r#"{"a":{"desc":null,"value":{"b":1,"c":[1,2]}},"d":{},"e":null}"#).expect("json");
+        let v = parse(r#"{"a":{"desc":null,"value":{"b":1,"c":[1,2]}},"d":{},"e":null}"#)
+            .expect("json");
         let mut out = Vec::new();
         flatten("", &v, &mut out);
         let got: Vec<_> = out.iter().map(|(k, v)| (k.as_str(), v.to_text())).collect();

@@ -9,8 +9,8 @@ use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use arrow::compute::filter_record_batch;
 use arrow::array::{BooleanArray, RecordBatch};
+use arrow::compute::filter_record_batch;
 use runlake_format::Table;
 use runlake_lake::{CommitOutcome, Lake};
 
@@ -90,7 +90,11 @@ pub struct Summary {
 }
 
 /// Converts post-training inputs (files or folders, kinds detected) into the lake.
-pub async fn convert_paths(lake: &Lake, inputs: &[PathBuf], opts: &ConvertOptions) -> Result<Summary> {
+pub async fn convert_paths(
+    lake: &Lake,
+    inputs: &[PathBuf],
+    opts: &ConvertOptions,
+) -> Result<Summary> {
     let progress = |p: Progress| {
         if let Some(f) = &opts.progress {
             f(&p);
@@ -121,7 +125,9 @@ pub async fn convert_paths(lake: &Lake, inputs: &[PathBuf], opts: &ConvertOption
     let mut write: HashSet<String> = HashSet::new();
     let mut replace: Vec<String> = Vec::new();
     for run in &built.runs {
-        let stored = known_with_hash.iter().find(|(k, _)| k.run_uid == run.run_uid);
+        let stored = known_with_hash
+            .iter()
+            .find(|(k, _)| k.run_uid == run.run_uid);
         if !run.full {
             summary.runs_extended.push(run.run_uid.clone());
             write.insert(run.run_uid.clone());
@@ -142,9 +148,22 @@ pub async fn convert_paths(lake: &Lake, inputs: &[PathBuf], opts: &ConvertOption
             }
         }
     }
-    // Same-name links can name a run that did not change (a new rerun of an old run).
-    let link_children: HashSet<String> = built.same_name_children().into_iter().collect();
-    let batches = built.batches(|uid| write.contains(uid) || link_children.contains(uid))?;
+    // Same-name links can belong to a run that did not change (an old run's new rerun); write
+    // those the lake lacks.
+    let links = built.same_name_links();
+    let stored_links: HashSet<(String, String)> = if links.is_empty() {
+        HashSet::new()
+    } else {
+        let lineage = lake.read_table(&manifest, Table::Lineage).await?;
+        crate::chain::lineage_rows(&lineage)
+            .into_iter()
+            .filter(|r| r.evidence_source == "same_name")
+            .map(|r| (r.child_run_uid, r.evidence_value))
+            .collect()
+    };
+    let batches = built.batches_with(&|uid| write.contains(uid), &|child, earlier| {
+        write.contains(child) || !stored_links.contains(&(child.to_owned(), earlier.to_owned()))
+    })?;
     progress(Progress::Committing {
         runs_written: write.len(),
     });
@@ -156,7 +175,12 @@ pub async fn convert_paths(lake: &Lake, inputs: &[PathBuf], opts: &ConvertOption
     if !replace.is_empty() {
         // oe-eval rows from earlier conversions are not in a WandB export; keep them.
         let kept = kept_oe_eval_rows(lake, &manifest, &replace, &batches.evals).await?;
-        for table in [Table::Metadata, Table::PosttrainSteps, Table::Evals, Table::Lineage] {
+        for table in [
+            Table::Metadata,
+            Table::PosttrainSteps,
+            Table::Evals,
+            Table::Lineage,
+        ] {
             tx.delete_runs(table, replace.iter().cloned());
         }
         if let Some(kept) = kept {

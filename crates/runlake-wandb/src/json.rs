@@ -67,7 +67,9 @@ impl Number {
         }
         let f = self.as_f64();
         // 2^63 is exactly representable; anything at or above it does not fit.
-        if f.is_finite() && f.fract() == 0.0 && f >= -9.223_372_036_854_776e18 && f < 9.223_372_036_854_776e18
+        if f.is_finite()
+            && f.fract() == 0.0
+            && (-9.223_372_036_854_776e18..9.223_372_036_854_776e18).contains(&f)
         {
             Some(f as i64)
         } else {
@@ -554,7 +556,13 @@ mod tests {
     #[test]
     fn bare_non_finite_tokens_parse_and_round_trip() {
         let v = parse(r#"{"a":NaN,"b":Infinity,"c":-Infinity,"d":"NaN"}"#).expect("parse");
-        assert!(v.get("a").and_then(Json::as_number).expect("a").as_f64().is_nan());
+        assert!(
+            v.get("a")
+                .and_then(Json::as_number)
+                .expect("a")
+                .as_f64()
+                .is_nan()
+        );
         assert_eq!(
             v.get("b").and_then(Json::as_number).expect("b").as_f64(),
             f64::INFINITY
@@ -583,7 +591,10 @@ mod tests {
         assert_eq!(big.as_i64_lenient(), None);
         assert_eq!(items[1].as_number().expect("n").as_f64(), 5e-06);
         assert_eq!(items[2].as_number().expect("n").as_i64_exact(), None);
-        assert_eq!(items[2].as_number().expect("n").as_i64_lenient(), Some(1250));
+        assert_eq!(
+            items[2].as_number().expect("n").as_i64_lenient(),
+            Some(1250)
+        );
         assert_eq!(items[3].as_number().expect("n").as_i64_exact(), Some(-3));
         assert_eq!(v.to_text(), "[168631869269606400000,5e-06,1250.0,-3]");
     }

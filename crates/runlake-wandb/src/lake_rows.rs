@@ -53,7 +53,11 @@ pub(crate) fn known_runs(batches: &[RecordBatch]) -> Vec<(KnownRun, Option<Strin
                 .map(str::to_owned);
             let output_dir = str_at(b, "config_json", i)
                 .and_then(|t| json::parse(&t).ok())
-                .and_then(|c| c.get("output_dir").and_then(Json::as_str).map(str::to_owned));
+                .and_then(|c| {
+                    c.get("output_dir")
+                        .and_then(Json::as_str)
+                        .map(str::to_owned)
+                });
             out.push((
                 KnownRun {
                     run_uid,

@@ -17,7 +17,15 @@ use crate::model::RunRecord;
 pub const REDACTED: &str = "<redacted>";
 
 /// Fields dropped from metadata and attributes (at any depth).
-const PERSONAL_FIELDS: &[&str] = &["email", "username", "host", "hostname", "user", "userName", "entityName"];
+const PERSONAL_FIELDS: &[&str] = &[
+    "email",
+    "username",
+    "host",
+    "hostname",
+    "user",
+    "userName",
+    "entityName",
+];
 
 /// Scrubs personal data, or does nothing when personal data is kept.
 #[derive(Debug, Clone, Default)]
@@ -156,10 +164,13 @@ fn replace_word(s: &str, token: &str) -> String {
     let mut rest = s;
     let mut prev: Option<char> = None;
     while let Some(pos) = rest.find(token) {
-        let before = rest[..pos].chars().next_back().or(if pos == 0 { prev } else { None });
+        let before = rest[..pos]
+            .chars()
+            .next_back()
+            .or(if pos == 0 { prev } else { None });
         let after = rest[pos + token.len()..].chars().next();
-        let bounded = !before.is_some_and(char::is_alphanumeric)
-            && !after.is_some_and(char::is_alphanumeric);
+        let bounded =
+            !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric);
         out.push_str(&rest[..pos]);
         if bounded {
             out.push_str(REDACTED);
@@ -201,7 +212,7 @@ mod tests {
             enabled: true,
             tokens: tokens.iter().map(|t| (*t).to_owned()).collect(),
         };
-        r.tokens.sort_by(|a, b| b.len().cmp(&a.len()));
+        r.tokens.sort_by_key(|t| std::cmp::Reverse(t.len()));
         r
     }
 
@@ -212,8 +223,15 @@ mod tests {
             r.text("/gscratch/lab1/user1/.cache and user1@example.invalid by Example User"),
             "/gscratch/lab1/<redacted>/.cache and <redacted> by <redacted>"
         );
-        assert_eq!(r.text("user10 superuser1 user1_x"), "user10 superuser1 user1_x");
-        assert_eq!(r.text("/home/alice/x '/Users/bob'"), "/home/<redacted>/x '/Users/<redacted>'");
+        // Letters and digits extend a word; `_` does not, so `user1_x` still names the user.
+        assert_eq!(
+            r.text("user10 superuser1 user1_x"),
+            "user10 superuser1 <redacted>_x"
+        );
+        assert_eq!(
+            r.text("/home/alice/x '/Users/bob'"),
+            "/home/<redacted>/x '/Users/<redacted>'"
+        );
         assert_eq!(Redactor::keep_all().text("/home/alice"), "/home/alice");
     }
 
@@ -236,10 +254,16 @@ mod tests {
             attrs: Object(vec![("system_attrs".into(), attrs)]),
             exported_at: Json::Null,
             source: crate::model::RunSource::WandbV3,
-            origin: crate::model::Origin { path: "f".into(), line: 1 },
+            origin: crate::model::Origin {
+                path: "f".into(),
+                line: 1,
+            },
         };
         let r = Redactor::from_runs([&run]);
-        assert_eq!(r.tokens(), ["a.person@example.invalid", "A Person", "aperson", "g3112"]);
+        assert_eq!(
+            r.tokens(),
+            ["a.person@example.invalid", "A Person", "aperson", "g3112"]
+        );
         assert_eq!(
             r.metadata(&meta).to_text(),
             r#"{"program":"/x/<redacted>/run.py","git":{"remote":"r"}}"#

@@ -59,14 +59,19 @@ fn re(pattern: &str) -> Regex {
 
 static TIMESTAMP: LazyLock<Regex> =
     LazyLock::new(|| re(r"^(\d{6}-\d{6}|\d{4}_\d{2}_\d{2}-\d{2}_\d{2}_\d{2})_"));
-static DD_FULL: LazyLock<Regex> =
-    LazyLock::new(|| re(r"DD-(.+?)-(\d+[MB])-(\d+)-(\d+)(?:_|$)"));
-static DD_WORD: LazyLock<Regex> = LazyLock::new(|| re(r"DD-(.+?)-(\d+[MB])(?:_(main|Ft)(?:_|$)|$)"));
+static DD_FULL: LazyLock<Regex> = LazyLock::new(|| re(r"DD-(.+?)-(\d+[MB])-(\d+)-(\d+)(?:_|$)"));
+static DD_WORD: LazyLock<Regex> =
+    LazyLock::new(|| re(r"DD-(.+?)-(\d+[MB])(?:_(main|Ft)(?:_|$)|$)"));
 static DD_DPO: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"dd__(.+?)-(\d+[MB])__(main|\d+)__(?:(\d+(?:\.\d+)?)([KMB])t_)?(?:lr=([0-9.eE+-]+?)_)?(?:(default|small_aux_\d|large_aux_\d|\d)(?:_|$))?")
+    re(
+        r"dd__(.+?)-(\d+[MB])__(main|\d+)__(?:(\d+(?:\.\d+)?)([KMB])t_)?(?:lr=([0-9.eE+-]+?)_)?(?:(default|small_aux_\d|large_aux_\d|\d)(?:_|$))?",
+    )
 });
-static DD_REPO: LazyLock<Regex> =
-    LazyLock::new(|| re(r"allenai--DataDecide-(.+?)-(\d+[MB])(?:_(main|step\d+))?(?:_(default|small-aux-\d|large-aux-\d))?(?:_|$)"));
+static DD_REPO: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"allenai--DataDecide-(.+?)-(\d+[MB])(?:_(main|step\d+))?(?:_(default|small-aux-\d|large-aux-\d))?(?:_|$)",
+    )
+});
 static TOKENS_EPOCHS: LazyLock<Regex> =
     LazyLock::new(|| re(r"(?:^|_)(\d+(?:\.\d+)?)([KMB])tx(\d+)(?:_|$)"));
 static TOKENS_WORD: LazyLock<Regex> =
@@ -201,7 +206,12 @@ mod tests {
         assert_eq!(a.finetune_tokens_per_epoch, Some(1e8));
         assert_eq!(a.finetune_epochs, Some(1));
         assert_eq!(
-            (a.recipe.as_deref(), a.size.as_deref(), a.step.as_deref(), a.seed.as_deref()),
+            (
+                a.recipe.as_deref(),
+                a.size.as_deref(),
+                a.step.as_deref(),
+                a.seed.as_deref()
+            ),
             (Some("d17"), Some("530M"), Some("6250"), Some("2"))
         );
 
@@ -219,13 +229,16 @@ mod tests {
         assert_eq!(dpo.parent_lr.as_deref(), Some("5e-06"));
         assert_eq!(dpo.lr.as_deref(), Some("2e-07"));
 
-        let ft1 = parse("2025_08_21-08_24_43_test_finetune_DD-dolma1_7-4M_main_1Mtx1_--learning_rate=5e-07");
+        let ft1 = parse(
+            "2025_08_21-08_24_43_test_finetune_DD-dolma1_7-4M_main_1Mtx1_--learning_rate=5e-07",
+        );
         assert_eq!(ft1.run_type, Some("simple_ft_vary_tokens"));
         assert_eq!(ft1.step.as_deref(), Some("main"));
         assert_eq!(ft1.finetune_tokens_per_epoch, Some(1e6));
         assert_eq!(ft1.lr.as_deref(), Some("5e-07"));
 
-        let ft4 = parse("2025_08_30-16_54_48_test_finetune_DD-dolma1_7-4M_Ft_--learning_rate=5e-05");
+        let ft4 =
+            parse("2025_08_30-16_54_48_test_finetune_DD-dolma1_7-4M_Ft_--learning_rate=5e-05");
         assert_eq!(ft4.run_type, Some("simple_ft"));
         assert_eq!(ft4.form, Some("dd_ft"));
         assert_eq!(ft4.step, None);
@@ -249,9 +262,16 @@ mod tests {
         assert_eq!(n.recipe.as_deref(), Some("dclm-baseline-25p-dolma1.7-75p"));
         assert_eq!(n.size.as_deref(), Some("1B"));
         assert_eq!(n.step.as_deref(), Some("2500"));
-        let c = parse("2025_08_21-15_03_00_test_finetune_DD-dolma1_7-4M_main_100M_toks_--learning_rate=5e-06");
+        let c = parse(
+            "2025_08_21-15_03_00_test_finetune_DD-dolma1_7-4M_main_100M_toks_--learning_rate=5e-06",
+        );
         assert_eq!(c.finetune_tokens, Some(1e8));
         assert_eq!(c.step.as_deref(), Some("main"));
-        assert_eq!(parse("sweet-sun-12"), RunName::default());
+        let plain = parse("sweet-sun-12");
+        assert_eq!(
+            (plain.run_type, plain.form, plain.recipe),
+            (None, None, None)
+        );
+        assert_eq!(plain.exp_name.as_deref(), Some("sweet-sun-12"));
     }
 }

@@ -11,7 +11,8 @@ pub fn testdata() -> PathBuf {
 }
 
 pub fn real() -> Option<PathBuf> {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/real/dr_ingest-fixtures");
+    let p =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/real/dr_ingest-fixtures");
     p.is_dir().then_some(p)
 }
 
@@ -29,7 +30,9 @@ pub fn one(b: &RecordBatch, conds: &[(&str, &str)]) -> usize {
 }
 
 fn col<'a>(b: &'a RecordBatch, c: &str) -> &'a dyn Array {
-    b.column_by_name(c).unwrap_or_else(|| panic!("no column {c}")).as_ref()
+    b.column_by_name(c)
+        .unwrap_or_else(|| panic!("no column {c}"))
+        .as_ref()
 }
 
 pub fn s(b: &RecordBatch, c: &str, i: usize) -> Option<String> {
@@ -40,8 +43,12 @@ pub fn s(b: &RecordBatch, c: &str, i: usize) -> Option<String> {
 pub fn i(b: &RecordBatch, c: &str, row: usize) -> Option<i64> {
     let a = col(b, c);
     match a.data_type() {
-        DataType::Int32 => (!a.is_null(row)).then(|| i64::from(a.as_primitive::<Int32Type>().value(row))),
-        DataType::Timestamp(..) => (!a.is_null(row)).then(|| a.as_primitive::<TimestampMicrosecondType>().value(row)),
+        DataType::Int32 => {
+            (!a.is_null(row)).then(|| i64::from(a.as_primitive::<Int32Type>().value(row)))
+        }
+        DataType::Timestamp(..) => {
+            (!a.is_null(row)).then(|| a.as_primitive::<TimestampMicrosecondType>().value(row))
+        }
         _ => (!a.is_null(row)).then(|| a.as_primitive::<Int64Type>().value(row)),
     }
 }

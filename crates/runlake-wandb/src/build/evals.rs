@@ -101,7 +101,8 @@ fn split_metrics(obj: &Object, into: &mut Parsed, redactor: &Redactor) {
             }
             // Lenient: `"NaN"` and other numbers sent as strings.
             (_, Json::String(_)) if f64_lenient(v).is_some() => {
-                into.metrics.push((k.to_owned(), f64_lenient(v).unwrap_or(f64::NAN)));
+                into.metrics
+                    .push((k.to_owned(), f64_lenient(v).unwrap_or(f64::NAN)));
             }
             (_, Json::Null) => {}
             _ => into.details.push(k, redactor.json(v)),
@@ -189,7 +190,10 @@ pub(super) fn summary_rows(
     }
     // Suites: a flat task is a suite when its nested twin is, or when it has macro/micro keys.
     for p in &mut flat {
-        if nested.iter().any(|n| n.raw_task == p.raw_task && n.is_suite) {
+        if nested
+            .iter()
+            .any(|n| n.raw_task == p.raw_task && n.is_suite)
+        {
             p.is_suite = true;
         }
     }
@@ -213,7 +217,8 @@ pub(super) fn summary_rows(
             }
         }
         if !differing.is_empty() {
-            f.details.push("differs_from_nested", Json::Array(differing));
+            f.details
+                .push("differs_from_nested", Json::Array(differing));
         }
         if f.alias.is_none() {
             f.alias = n.alias.clone();
@@ -256,7 +261,11 @@ pub(super) fn oe_eval_rows(
 
 /// Assigns canonical names (falling back to the raw spelling when two raw names of one
 /// source would collide) and builds the rows.
-fn finish(run: &EvalRun<'_>, parsed: impl IntoIterator<Item = Parsed>, report: &mut Report) -> Vec<Row> {
+fn finish(
+    run: &EvalRun<'_>,
+    parsed: impl IntoIterator<Item = Parsed>,
+    report: &mut Report,
+) -> Vec<Row> {
     let mut used: Vec<(String, &'static str)> = Vec::new();
     let mut out = Vec::new();
     for p in parsed {
@@ -283,7 +292,10 @@ mod tests {
 
     #[test]
     fn canonical_names() {
-        assert_eq!(canonical_task("arc_challenge:rc::olmes:full"), "arc_challenge");
+        assert_eq!(
+            canonical_task("arc_challenge:rc::olmes:full"),
+            "arc_challenge"
+        );
         assert_eq!(canonical_task("arc_challenge"), "arc_challenge");
         assert_eq!(canonical_task("core_9mcqa:rc::olmes:full"), "core_9mcqa");
         assert_eq!(canonical_task("boolq:mc::olmes"), "boolq:mc");

@@ -131,7 +131,10 @@ pub fn gather(
             claim.seed = Some("default".into());
         } else if let Some(c) = REVISION.captures(&rev) {
             claim.step = c.get(1).and_then(|m| m.as_str().parse().ok());
-            claim.seed = c.get(2).and_then(|m| dd::seed_slug(m.as_str())).map(str::to_owned);
+            claim.seed = c
+                .get(2)
+                .and_then(|m| dd::seed_slug(m.as_str()))
+                .map(str::to_owned);
         } else {
             note = Some("not a DataDecide revision".into());
         }
@@ -144,7 +147,11 @@ pub fn gather(
     }
     if name.recipe.is_some() || name.size.is_some() {
         let mut claim = Claim {
-            recipe: name.recipe.as_deref().and_then(dd::recipe_slug).map(str::to_owned),
+            recipe: name
+                .recipe
+                .as_deref()
+                .and_then(dd::recipe_slug)
+                .map(str::to_owned),
             size: name.size.as_deref().and_then(dd::size).map(str::to_owned),
             ..Claim::default()
         };
@@ -163,7 +170,10 @@ pub fn gather(
         };
         let mut notes = Vec::new();
         if claim.recipe.is_none() {
-            notes.push(format!("unknown recipe spelling {:?}", name.recipe.as_deref().unwrap_or("")));
+            notes.push(format!(
+                "unknown recipe spelling {:?}",
+                name.recipe.as_deref().unwrap_or("")
+            ));
         }
         if name.is_dpo {
             notes.push("a DPO name states the checkpoint its SFT parent started from".to_owned());
@@ -177,7 +187,9 @@ pub fn gather(
     }
     for key in ["pretrain_steps", "model_pretrain_steps"] {
         if let Some(v) = config.get(key) {
-            let Some(text) = string_lenient(v) else { continue };
+            let Some(text) = string_lenient(v) else {
+                continue;
+            };
             evidence.push(Evidence {
                 source: format!("config:{key}"),
                 value: text,
@@ -299,7 +311,10 @@ fn resolve(mut evidence: Vec<Evidence>, config: &Object) -> RunLineage {
             let c = &e.claim;
             let mut diffs = Vec::new();
             if c.recipe.as_ref().is_some_and(|r| *r != cp.recipe) {
-                diffs.push(format!("recipe {}", c.recipe.as_deref().unwrap_or_default()));
+                diffs.push(format!(
+                    "recipe {}",
+                    c.recipe.as_deref().unwrap_or_default()
+                ));
             }
             if c.size.as_ref().is_some_and(|s| *s != cp.size) {
                 diffs.push(format!("size {}", c.size.as_deref().unwrap_or_default()));
@@ -313,7 +328,10 @@ fn resolve(mut evidence: Vec<Evidence>, config: &Object) -> RunLineage {
             if let (Some(s), Some(f)) = (c.step, final_step)
                 && s > f
             {
-                diffs.push(format!("step {s} exceeds the final step {f} of {}", cp.size));
+                diffs.push(format!(
+                    "step {s} exceeds the final step {f} of {}",
+                    cp.size
+                ));
             }
             if c.seed.as_ref().is_some_and(|s| *s != cp.seed) {
                 diffs.push(format!("seed {}", c.seed.as_deref().unwrap_or_default()));
@@ -468,12 +486,20 @@ pub(crate) fn same_name_rows(runs: &[NamedRun]) -> Vec<Row> {
         group.dedup_by(|a, b| a.run_uid == b.run_uid);
         for pair in group.windows(2) {
             let (earlier, later) = (pair[0], pair[1]);
-            let resumed = matches!((later.first_step, earlier.last_step), (Some(f), Some(l)) if f > l);
+            let resumed =
+                matches!((later.first_step, earlier.last_step), (Some(f), Some(l)) if f > l);
             let mut r = Row::default();
             r.str("child_run_uid", later.run_uid.clone());
             r.str("parent_run_uid", earlier.run_uid.clone());
             r.opt_i64("parent_step", earlier.last_step);
-            r.str("relation", if resumed { "resumed_from" } else { "duplicate_of" });
+            r.str(
+                "relation",
+                if resumed {
+                    "resumed_from"
+                } else {
+                    "duplicate_of"
+                },
+            );
             r.str("evidence_source", "same_name");
             r.str("evidence_value", earlier.run_uid.clone());
             r.set("conflict", Cell::Bool(false));

@@ -37,7 +37,10 @@ pub(super) fn row(
     }
     r.opt_i64("params_training", i("model_size"));
     r.opt_str("state", run.state.clone());
-    for (col, v) in [("created_at", &run.created_at), ("updated_at", &run.updated_at)] {
+    for (col, v) in [
+        ("created_at", &run.created_at),
+        ("updated_at", &run.updated_at),
+    ] {
         if let Some(ts) = report.timestamp(v, time, &ctx.run_uid, col) {
             r.set(col, Cell::Ts(ts));
         }
@@ -45,10 +48,12 @@ pub(super) fn row(
     let summary = &run.summary;
     r.opt_f64(
         "runtime_seconds",
-        summary
-            .get("_runtime")
-            .and_then(f64_lenient)
-            .or_else(|| summary.get("_wandb").and_then(|w| w.get("runtime")).and_then(f64_lenient)),
+        summary.get("_runtime").and_then(f64_lenient).or_else(|| {
+            summary
+                .get("_wandb")
+                .and_then(|w| w.get("runtime"))
+                .and_then(f64_lenient)
+        }),
     );
     r.opt_i64(
         "final_step",
@@ -63,9 +68,20 @@ pub(super) fn row(
                     .and_then(i64_lenient)
             }),
     );
-    r.set("tags", Cell::List(run.tags.iter().map(|t| redactor.text(t).into_owned()).collect()));
+    r.set(
+        "tags",
+        Cell::List(
+            run.tags
+                .iter()
+                .map(|t| redactor.text(t).into_owned())
+                .collect(),
+        ),
+    );
 
-    r.opt_str("model_name_or_path", s("model_name_or_path").map(|p| redactor.text(&p).into_owned()));
+    r.opt_str(
+        "model_name_or_path",
+        s("model_name_or_path").map(|p| redactor.text(&p).into_owned()),
+    );
     r.opt_str("model_revision", s("model_revision"));
     r.opt_f64("learning_rate", f("learning_rate"));
     r.opt_f64("num_train_epochs", f("num_train_epochs"));
@@ -76,7 +92,9 @@ pub(super) fn row(
     // Per process: the process count is not in the config.
     r.opt_i64(
         "effective_batch_size",
-        per_device.zip(accumulation).and_then(|(a, b)| a.checked_mul(b)),
+        per_device
+            .zip(accumulation)
+            .and_then(|(a, b)| a.checked_mul(b)),
     );
     r.opt_i64("max_seq_length", i("max_seq_length"));
     r.opt_f64("warmup_ratio", f("warmup_ratio"));
@@ -95,7 +113,10 @@ pub(super) fn row(
     let hparams = flat.into_iter().map(|(k, v)| (k, v.to_text())).collect();
     r.set("hparams", Cell::MapStr(hparams));
     r.str("config_json", config.to_text());
-    r.str("summary_json", Json::Object(redactor.object(summary)).to_text());
+    r.str(
+        "summary_json",
+        Json::Object(redactor.object(summary)).to_text(),
+    );
 
     let mut extra = Object::default();
     if !run.metadata.is_null() {

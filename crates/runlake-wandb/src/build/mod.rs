@@ -64,10 +64,7 @@ pub struct KnownRun {
 impl KnownRun {
     /// The WandB run id: the last segment of the uid.
     pub fn run_id(&self) -> &str {
-        self.run_uid
-            .splitn(4, '/')
-            .nth(3)
-            .unwrap_or(&self.run_uid)
+        self.run_uid.splitn(4, '/').nth(3).unwrap_or(&self.run_uid)
     }
 }
 
@@ -152,7 +149,8 @@ impl Report {
             }
             Ok(None) => None,
             Err(reason) => {
-                self.unreadable_timestamps.push(format!("{run} {field}: {reason}"));
+                self.unreadable_timestamps
+                    .push(format!("{run} {field}: {reason}"));
                 None
             }
         }
@@ -231,15 +229,33 @@ impl Built {
     /// Batches holding the rows of the runs `keep` accepts, plus every same-name link whose
     /// child it accepts.
     pub fn batches(&self, keep: impl Fn(&str) -> bool) -> Result<Batches> {
+        self.batches_with(&keep, &|child, _| keep(child))
+    }
+
+    /// Batches holding the rows of the runs `keep` accepts, plus the same-name links
+    /// `keep_link(child, earlier run)` accepts.
+    pub fn batches_with(
+        &self,
+        keep: &dyn Fn(&str) -> bool,
+        keep_link: &dyn Fn(&str, &str) -> bool,
+    ) -> Result<Batches> {
         let runs: Vec<&RunOutput> = self.runs.iter().filter(|r| keep(&r.run_uid)).collect();
         let meta: Vec<Row> = runs.iter().filter_map(|r| r.metadata.clone()).collect();
         let steps: Vec<Row> = runs.iter().flat_map(|r| r.steps.iter().cloned()).collect();
         let evals: Vec<Row> = runs.iter().flat_map(|r| r.evals.iter().cloned()).collect();
-        let mut lineage: Vec<Row> = runs.iter().flat_map(|r| r.lineage.iter().cloned()).collect();
+        let mut lineage: Vec<Row> = runs
+            .iter()
+            .flat_map(|r| r.lineage.iter().cloned())
+            .collect();
         lineage.extend(
             self.same_name
                 .iter()
-                .filter(|r| matches!(r.get("child_run_uid"), Some(Cell::Str(c)) if keep(c)))
+                .filter(
+                    |r| match (r.get("child_run_uid"), r.get("evidence_value")) {
+                        (Some(Cell::Str(c)), Some(Cell::Str(v))) => keep_link(c, v),
+                        _ => false,
+                    },
+                )
                 .cloned(),
         );
         Ok(Batches {
@@ -250,14 +266,16 @@ impl Built {
         })
     }
 
-    /// Children of the same-name links.
-    pub fn same_name_children(&self) -> Vec<String> {
+    /// Same-name links as `(child, earlier run)`.
+    pub fn same_name_links(&self) -> Vec<(String, String)> {
         self.same_name
             .iter()
-            .filter_map(|r| match r.get("child_run_uid") {
-                Some(Cell::Str(c)) => Some(c.clone()),
-                _ => None,
-            })
+            .filter_map(
+                |r| match (r.get("child_run_uid"), r.get("evidence_value")) {
+                    (Some(Cell::Str(c)), Some(Cell::Str(v))) => Some((c.clone(), v.clone())),
+                    _ => None,
+                },
+            )
             .collect()
     }
 }
@@ -302,7 +320,10 @@ impl RunContext {
         put("parent_lr", n.parent_lr.clone());
         put("comparison_size", n.comparison_size.clone());
         put("comparison_metric", n.comparison_metric.clone());
-        put("finetune_tokens_per_epoch", n.finetune_tokens_per_epoch.map(|v| v.to_string()));
+        put(
+            "finetune_tokens_per_epoch",
+            n.finetune_tokens_per_epoch.map(|v| v.to_string()),
+        );
         put("finetune_epochs", n.finetune_epochs.map(|v| v.to_string()));
         put("finetune_tokens", n.finetune_tokens.map(|v| v.to_string()));
         Json::Object(o)
@@ -369,10 +390,19 @@ pub fn build(inputs: &Inputs, known: &[KnownRun], opts: &BuildOptions) -> Result
         let hist = history.remove(rec.run_id.as_str()).unwrap_or_default();
         let raw_name = rec.name.clone().unwrap_or_else(|| rec.run_id.clone());
         let name = runname::parse(&raw_name);
-        let mut keys: Vec<&str> = hist.iter().flat_map(|h| h.metrics.iter().map(|(k, _)| k)).collect();
+        let mut keys: Vec<&str> = hist
+            .iter()
+            .flat_map(|h| h.metrics.iter().map(|(k, _)| k))
+            .collect();
         keys.sort_unstable();
         keys.dedup();
-        let class = classify(&rec.config, keys.iter().copied(), &rec.summary, &name, &raw_name);
+        let class = classify(
+            &rec.config,
+            keys.iter().copied(),
+            &rec.summary,
+            &name,
+            &raw_name,
+        );
         let lin = lineage::gather(
             &rec.config,
             &name,
@@ -397,10 +427,21 @@ pub fn build(inputs: &Inputs, known: &[KnownRun], opts: &BuildOptions) -> Result
                 .flatten()
                 .map(|t| t.micros),
             first_step: steps_known.iter().min().copied(),
-            last_step: ctx.last_step.or_else(|| rec.summary.get("_step").and_then(crate::coerce::i64_lenient)),
+            last_step: ctx.last_step.or_else(|| {
+                rec.summary
+                    .get("_step")
+                    .and_then(crate::coerce::i64_lenient)
+            }),
         });
 
-        let step_rows = steps::rows(uid, ctx.training_type, &hist, &redactor, opts.time, &mut report);
+        let step_rows = steps::rows(
+            uid,
+            ctx.training_type,
+            &hist,
+            &redactor,
+            opts.time,
+            &mut report,
+        );
         let cp = ctx.lineage.checkpoint.as_ref();
         let eval_run = evals::EvalRun {
             run_uid: uid,
@@ -416,8 +457,14 @@ pub fn build(inputs: &Inputs, known: &[KnownRun], opts: &BuildOptions) -> Result
                 .unwrap_or_else(|| run_uid(rec.entity.as_deref(), rec.project.as_deref(), id))
         });
         for e in &ctx.lineage.evidence {
-            if e.note.as_deref().is_some_and(|n| n.contains("differs from the resolved")) && ctx.lineage.post_parent.is_none() {
-                report.lineage_conflicts.push(format!("{uid}: {} = {}", e.source, e.value));
+            if e.note
+                .as_deref()
+                .is_some_and(|n| n.contains("differs from the resolved"))
+                && ctx.lineage.post_parent.is_none()
+            {
+                report
+                    .lineage_conflicts
+                    .push(format!("{uid}: {} = {}", e.source, e.value));
             }
         }
         let meta = metadata::row(rec, &ctx, &redactor, opts.time, &mut report);
@@ -442,26 +489,39 @@ pub fn build(inputs: &Inputs, known: &[KnownRun], opts: &BuildOptions) -> Result
                     "sft" => "sft",
                     _ => "other",
                 };
-                let step_rows = steps::rows(&k.run_uid, tt, &rows, &redactor, opts.time, &mut report);
+                let step_rows =
+                    steps::rows(&k.run_uid, tt, &rows, &redactor, opts.time, &mut report);
                 attach(&mut runs, &k.run_uid, tt).steps.extend(step_rows);
             }
             None => {
-                report.history_without_run.insert(run_id.to_owned(), rows.len());
+                report
+                    .history_without_run
+                    .insert(run_id.to_owned(), rows.len());
             }
         }
     }
 
     for dump in &inputs.oe_eval {
         let (uid, matched_by) = match_oe_eval(dump, &order, &records, known, opts)?;
-        let (recipe, size, seed, tt) = match runs.iter().find(|r| r.run_uid == uid).and_then(|r| r.metadata.as_ref()) {
-            Some(m) => (cell_str(m, "recipe"), cell_str(m, "size"), cell_str(m, "seed"), cell_str(m, "training_type").unwrap_or_else(|| "other".into())),
+        let (recipe, size, seed, tt) = match runs
+            .iter()
+            .find(|r| r.run_uid == uid)
+            .and_then(|r| r.metadata.as_ref())
+        {
+            Some(m) => (
+                cell_str(m, "recipe"),
+                cell_str(m, "size"),
+                cell_str(m, "seed"),
+                cell_str(m, "training_type").unwrap_or_else(|| "other".into()),
+            ),
             None => {
                 let k = known.iter().find(|k| k.run_uid == uid);
                 (
                     k.and_then(|k| k.recipe.clone()),
                     k.and_then(|k| k.size.clone()),
                     k.and_then(|k| k.seed.clone()),
-                    k.map(|k| k.training_type.clone()).unwrap_or_else(|| "other".into()),
+                    k.map(|k| k.training_type.clone())
+                        .unwrap_or_else(|| "other".into()),
                 )
             }
         };
@@ -489,7 +549,9 @@ pub fn build(inputs: &Inputs, known: &[KnownRun], opts: &BuildOptions) -> Result
         // A later folder for the same run and source replaces an earlier one's task.
         for r in rows {
             let key = (r.get("task").cloned(), r.get("source").cloned());
-            target.evals.retain(|e| (e.get("task").cloned(), e.get("source").cloned()) != key);
+            target
+                .evals
+                .retain(|e| (e.get("task").cloned(), e.get("source").cloned()) != key);
             target.evals.push(r);
         }
     }
@@ -548,7 +610,10 @@ fn attach<'a>(runs: &'a mut Vec<RunOutput>, uid: &str, tt: &'static str) -> &'a 
 }
 
 fn finish_hash(run: &mut RunOutput) {
-    let text = format!("{:?}{:?}{:?}{:?}", run.metadata, run.steps, run.evals, run.lineage);
+    let text = format!(
+        "{:?}{:?}{:?}{:?}",
+        run.metadata, run.steps, run.evals, run.lineage
+    );
     let hash = ContentHash::of(text.as_bytes()).to_hex();
     if let Some(meta) = &mut run.metadata
         && let Some(Cell::Str(extra)) = meta.0.get_mut("extra_json")
@@ -612,12 +677,19 @@ fn match_oe_eval(
         });
     }
     let folder = dump.folder.display().to_string();
-    let paths: Vec<&str> = dump.model_paths.iter().map(String::as_str).chain([folder.as_str()]).collect();
+    let paths: Vec<&str> = dump
+        .model_paths
+        .iter()
+        .map(String::as_str)
+        .chain([folder.as_str()])
+        .collect();
     // Most specific first: a run id in the path, then a run name, then an output folder.
     type Test = fn(&Candidate, &str, &[&str]) -> bool;
     let tiers: [(&str, Test); 3] = [
         ("run id", |c, _, segs| segs.contains(&c.id.as_str())),
-        ("run name", |c, _, segs| c.name.as_deref().is_some_and(|n| segs.contains(&n))),
+        ("run name", |c, _, segs| {
+            c.name.as_deref().is_some_and(|n| segs.contains(&n))
+        }),
         ("output folder", |c, p, _| {
             c.output_dir.as_deref().is_some_and(|o| {
                 let o = o.trim_end_matches('/');
@@ -628,7 +700,10 @@ fn match_oe_eval(
     for (what, test) in tiers {
         for p in &paths {
             let segments: Vec<&str> = p.split('/').filter(|s| !s.is_empty()).collect();
-            let hits: Vec<&Candidate> = candidates.iter().filter(|c| test(c, p, &segments)).collect();
+            let hits: Vec<&Candidate> = candidates
+                .iter()
+                .filter(|c| test(c, p, &segments))
+                .collect();
             if let [one] = hits.as_slice() {
                 return Ok((one.uid.clone(), format!("{what} in the model path")));
             }

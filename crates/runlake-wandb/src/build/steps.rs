@@ -67,7 +67,10 @@ pub(super) fn rows(
         for (variant, (_, h)) in variants.into_iter().enumerate() {
             let mut r = step_row(run_uid, training_type, h, redactor, time, report);
             r.set("step", Cell::I64(step));
-            r.set("variant", Cell::I32(i32::try_from(variant).unwrap_or(i32::MAX)));
+            r.set(
+                "variant",
+                Cell::I32(i32::try_from(variant).unwrap_or(i32::MAX)),
+            );
             r.set("conflict", Cell::Bool(conflict));
             out.push(r);
         }

@@ -116,11 +116,7 @@ fn kind_order(kind: &InputKind) -> u8 {
 
 fn detect_jsonl(path: &Path) -> Result<Option<InputKind>> {
     let text = super::read_text(path)?;
-    let Some((line_no, line)) = text
-        .lines()
-        .enumerate()
-        .find(|(_, l)| !l.trim().is_empty())
-    else {
+    let Some((line_no, line)) = text.lines().enumerate().find(|(_, l)| !l.trim().is_empty()) else {
         return Ok(None);
     };
     let value = json::parse(line).map_err(|source| WandbError::Json {

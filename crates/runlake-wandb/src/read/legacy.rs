@@ -36,14 +36,21 @@ pub(crate) fn read_history_jsonl(path: &Path, inputs: &mut Inputs) -> Result<()>
                 return Err(field_err(
                     &origin(path, line),
                     "run_id",
-                    format!("expected an array of rows, found {}", super::kind_name(&other)),
+                    format!(
+                        "expected an array of rows, found {}",
+                        super::kind_name(&other)
+                    ),
                 ));
             }
         };
         for row in rows {
             let o = origin(path, line);
             let Json::Object(row) = row else {
-                return Err(field_err(&o, "run_id", "expected an object in the row array"));
+                return Err(field_err(
+                    &o,
+                    "run_id",
+                    "expected an object in the row array",
+                ));
             };
             inputs.history.push(history_row(&row, o)?);
         }

@@ -191,7 +191,11 @@ fn read_metrics_json(path: &Path, dump: &mut OeEvalDump) -> Result<()> {
             if has_task(dump, alias, None) {
                 continue;
             }
-            let metrics = t.get("metrics").and_then(Json::as_object).cloned().unwrap_or_default();
+            let metrics = t
+                .get("metrics")
+                .and_then(Json::as_object)
+                .cloned()
+                .unwrap_or_default();
             dump.tasks.push(OeEvalTask {
                 task_name: alias.to_owned(),
                 alias: Some(alias.to_owned()),
@@ -218,7 +222,11 @@ fn read_metrics_json(path: &Path, dump: &mut OeEvalDump) -> Result<()> {
                 ));
             };
             let score = f64_lenient(&Json::String(score.to_owned())).ok_or_else(|| {
-                field_err(&o, "all_primary_scores", format!("not a number in {text:?}"))
+                field_err(
+                    &o,
+                    "all_primary_scores",
+                    format!("not a number in {text:?}"),
+                )
             })?;
             if has_task(dump, alias, None) {
                 continue;

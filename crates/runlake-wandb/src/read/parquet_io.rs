@@ -91,7 +91,9 @@ fn cell(col: &dyn Array, i: usize) -> std::result::Result<Json, String> {
                     .unwrap_or_else(|_| Number::from_f64(v as f64)),
             )
         }
-        DataType::Float64 => Json::Number(Number::from_f64(col.as_primitive::<Float64Type>().value(i))),
+        DataType::Float64 => {
+            Json::Number(Number::from_f64(col.as_primitive::<Float64Type>().value(i)))
+        }
         DataType::Float32 => Json::Number(Number::from_f64(f64::from(
             col.as_primitive::<Float32Type>().value(i),
         ))),
@@ -107,9 +109,11 @@ fn cell(col: &dyn Array, i: usize) -> std::result::Result<Json, String> {
 
 pub(crate) fn read_runs(path: &Path, inputs: &mut Inputs) -> Result<()> {
     for (i, row) in rows(path)?.into_iter().enumerate() {
-        inputs
-            .runs
-            .push(legacy_run(&row, RunSource::WandbLegacyParquet, origin(path, i + 1))?);
+        inputs.runs.push(legacy_run(
+            &row,
+            RunSource::WandbLegacyParquet,
+            origin(path, i + 1),
+        )?);
     }
     inputs.files.push(path.to_owned());
     Ok(())

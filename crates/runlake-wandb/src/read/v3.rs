@@ -24,8 +24,14 @@ pub(crate) fn read_folder(dir: &Path, inputs: &mut Inputs) -> Result<()> {
     })?;
     inputs.files.push(manifest_path);
     let defaults = ExportDefaults {
-        entity: manifest.get("entity").and_then(Json::as_str).map(str::to_owned),
-        project: manifest.get("project").and_then(Json::as_str).map(str::to_owned),
+        entity: manifest
+            .get("entity")
+            .and_then(Json::as_str)
+            .map(str::to_owned),
+        project: manifest
+            .get("project")
+            .and_then(Json::as_str)
+            .map(str::to_owned),
     };
     let file = |key: &str, default: &str| {
         let name = manifest.get(key).and_then(Json::as_str).unwrap_or(default);
@@ -45,7 +51,11 @@ pub(crate) fn read_folder(dir: &Path, inputs: &mut Inputs) -> Result<()> {
     Ok(())
 }
 
-pub(crate) fn read_runs_file(path: &Path, defaults: &ExportDefaults, inputs: &mut Inputs) -> Result<()> {
+pub(crate) fn read_runs_file(
+    path: &Path,
+    defaults: &ExportDefaults,
+    inputs: &mut Inputs,
+) -> Result<()> {
     let text = read_text(path)?;
     for (line, value) in jsonl(path, &text)? {
         let o = origin(path, line);
@@ -129,7 +139,11 @@ pub(crate) fn read_history_file(path: &Path, inputs: &mut Inputs) -> Result<()> 
     for (line, value) in jsonl(path, &text)? {
         let o = origin(path, line);
         let Json::Object(row) = value else {
-            return Err(super::field_err(&o, "run_id", "expected an object per line"));
+            return Err(super::field_err(
+                &o,
+                "run_id",
+                "expected an object per line",
+            ));
         };
         inputs.history.push(history_row(&row, o)?);
     }
