@@ -74,12 +74,12 @@ pub fn resolve(location: &str, options: &StoreOptions, create_dir: bool) -> Resu
             ordered_listing: true,
         });
     }
-    if let Some((scheme, _)) = location.split_once("://") {
-        if scheme != "file" {
-            return Err(invalid(&format!(
-                "unsupported scheme `{scheme}://` (use a local path, file://, s3:// or gs://)"
-            )));
-        }
+    if let Some((scheme, _)) = location.split_once("://")
+        && scheme != "file"
+    {
+        return Err(invalid(&format!(
+            "unsupported scheme `{scheme}://` (use a local path, file://, s3:// or gs://)"
+        )));
     }
     let path = location.strip_prefix("file://").unwrap_or(location);
     if path.is_empty() {
@@ -109,7 +109,10 @@ mod tests {
     fn unknown_schemes_fail_closed() {
         let err = resolve("http://example.com/lake", &StoreOptions::default(), false)
             .expect_err("refused");
-        assert!(err.to_string().contains("unsupported scheme `http://`"), "{err}");
+        assert!(
+            err.to_string().contains("unsupported scheme `http://`"),
+            "{err}"
+        );
         assert!(resolve("s3://", &StoreOptions::default(), false).is_err());
     }
 
