@@ -61,7 +61,12 @@ pub(crate) enum Relation {
 
 /// Compares the chains, reading versions at or below both latest versions from the top down
 /// until one matches.
-pub(crate) async fn relate(src: &Lake, src_latest: &Entry, dst: &Lake, dst_latest: &Entry) -> Result<Relation> {
+pub(crate) async fn relate(
+    src: &Lake,
+    src_latest: &Entry,
+    dst: &Lake,
+    dst_latest: &Entry,
+) -> Result<Relation> {
     let (s, d) = (src_latest.version, dst_latest.version);
     if s == d {
         if src_latest.chain_hash == dst_latest.chain_hash {

@@ -129,10 +129,7 @@ fn conflicts(
         let Some(theirs) = dst.get(table) else {
             continue;
         };
-        let both: BTreeSet<_> = runs
-            .keys()
-            .filter(|r| theirs.contains_key(*r))
-            .collect();
+        let both: BTreeSet<_> = runs.keys().filter(|r| theirs.contains_key(*r)).collect();
         for run in both {
             out.push(format!(
                 "run `{run}` of table {table} changed in source version {} and destination version {}",

@@ -58,7 +58,9 @@ pub enum SyncError {
         bytes: u64,
     },
     /// A file the source's manifests reference is absent from the source.
-    #[error("{path}: referenced by source version {version} but missing; run `runlake verify` on the source")]
+    #[error(
+        "{path}: referenced by source version {version} but missing; run `runlake verify` on the source"
+    )]
     SourceMissing {
         /// The missing file.
         path: String,

@@ -39,7 +39,11 @@ fn by_path(state: Option<&TableState>) -> BTreeMap<&str, &DataFile> {
 
 /// The destination's tables with the source's net changes since `base` applied: files the
 /// source removed are dropped, files it added are added. Errors name what does not merge.
-pub(crate) fn rebased(base: &Manifest, src: &Manifest, onto: &Onto<'_>) -> Result<Manifest, Vec<String>> {
+pub(crate) fn rebased(
+    base: &Manifest,
+    src: &Manifest,
+    onto: &Onto<'_>,
+) -> Result<Manifest, Vec<String>> {
     let version = onto.dst.version + 1;
     let mut conflicts = Vec::new();
     let mut tables = onto.dst.tables.clone();
@@ -83,11 +87,8 @@ pub(crate) fn rebased(base: &Manifest, src: &Manifest, onto: &Onto<'_>) -> Resul
                 }
             }
         }
-        let mut live: BTreeMap<String, DataFile> = state
-            .files
-            .drain(..)
-            .map(|f| (f.path.clone(), f))
-            .collect();
+        let mut live: BTreeMap<String, DataFile> =
+            state.files.drain(..).map(|f| (f.path.clone(), f)).collect();
         for path in removed {
             if live.remove(path).is_none() {
                 conflicts.push(format!(
@@ -112,7 +113,11 @@ pub(crate) fn rebased(base: &Manifest, src: &Manifest, onto: &Onto<'_>) -> Resul
 /// The source's latest tables as a new destination version.
 pub(crate) fn forced(src: &Manifest, onto: &Onto<'_>) -> Manifest {
     let version = onto.dst.version + 1;
-    let old: BTreeMap<&str, &DataFile> = onto.dst.all_files().map(|(_, f)| (f.path.as_str(), f)).collect();
+    let old: BTreeMap<&str, &DataFile> = onto
+        .dst
+        .all_files()
+        .map(|(_, f)| (f.path.as_str(), f))
+        .collect();
     let mut tables = src.tables.clone();
     for state in tables.values_mut() {
         for f in &mut state.files {
@@ -125,7 +130,11 @@ pub(crate) fn forced(src: &Manifest, onto: &Onto<'_>) -> Manifest {
 }
 
 fn finish(onto: &Onto<'_>, tables: BTreeMap<String, TableState>, kind: &str) -> Manifest {
-    let before: BTreeMap<&str, &DataFile> = onto.dst.all_files().map(|(_, f)| (f.path.as_str(), f)).collect();
+    let before: BTreeMap<&str, &DataFile> = onto
+        .dst
+        .all_files()
+        .map(|(_, f)| (f.path.as_str(), f))
+        .collect();
     let after: BTreeMap<&str, &DataFile> = tables
         .values()
         .flat_map(|t| t.files.iter())

@@ -68,16 +68,17 @@ async fn attempt_once(
     opts: &SyncOptions,
     sent: &mut Sent,
 ) -> Result<Option<SyncReport>> {
-    let src_top = latest(src)
-        .await?
-        .ok_or_else(|| LakeError::NotALake {
-            location: src.location().to_owned(),
-            versions: VERSIONS_DIR,
-        })?;
-    let src_manifest = src_top.live().cloned().ok_or_else(|| SyncError::BrokenChain {
-        path: src.display_path(&version_path(src_top.version)),
-        reason: "the latest version is expired".into(),
+    let src_top = latest(src).await?.ok_or_else(|| LakeError::NotALake {
+        location: src.location().to_owned(),
+        versions: VERSIONS_DIR,
     })?;
+    let src_manifest = src_top
+        .live()
+        .cloned()
+        .ok_or_else(|| SyncError::BrokenChain {
+            path: src.display_path(&version_path(src_top.version)),
+            reason: "the latest version is expired".into(),
+        })?;
     let dst_top = latest(dst).await?;
     let report = |outcome, after: Option<u64>| SyncReport {
         source: src.location().to_owned(),
@@ -137,7 +138,11 @@ async fn attempt_once(
     };
     let candidates: Vec<DataFile> = plan.needed.iter().map(|(f, _)| f.clone()).collect();
     let (missing, present) = transfer::partition_present(dst, candidates, opts).await?;
-    let mut out = report(plan.outcome, plan.versions.last().map(|(v, _)| *v));
+    let before = dst_top.as_ref().map(|e| e.version);
+    let mut out = report(
+        plan.outcome,
+        plan.versions.last().map(|(v, _)| *v).or(before),
+    );
     out.versions_written = plan.versions.iter().map(|(v, _)| *v).collect();
     out.files = missing
         .iter()
@@ -160,11 +165,19 @@ async fn attempt_once(
             sent.skipped.insert(f.path.clone(), f.bytes);
         }
     }
-    let versions_of: BTreeMap<&str, u64> =
-        plan.needed.iter().map(|(f, v)| (f.path.as_str(), *v)).collect();
+    let versions_of: BTreeMap<&str, u64> = plan
+        .needed
+        .iter()
+        .map(|(f, v)| (f.path.as_str(), *v))
+        .collect();
     let to_send: Vec<(DataFile, u64)> = missing
         .iter()
-        .map(|f| (f.clone(), versions_of.get(f.path.as_str()).copied().unwrap_or(0)))
+        .map(|f| {
+            (
+                f.clone(),
+                versions_of.get(f.path.as_str()).copied().unwrap_or(0),
+            )
+        })
         .collect();
     let tracker = Tracker::new(&missing, opts);
     transfer::copy_all(src, dst, &to_send, opts, &tracker).await?;
@@ -234,10 +247,12 @@ async fn fast_forward(
         let e = if v == src_top.version {
             src_top.clone()
         } else {
-            chain::read(src, v).await?.ok_or_else(|| SyncError::BrokenChain {
-                path: src.display_path(&version_path(v)),
-                reason: format!("version {v} is missing"),
-            })?
+            chain::read(src, v)
+                .await?
+                .ok_or_else(|| SyncError::BrokenChain {
+                    path: src.display_path(&version_path(v)),
+                    reason: format!("version {v} is missing"),
+                })?
         };
         if let Some(m) = e.live() {
             let ok = match (&m.parent, prev) {
@@ -250,7 +265,10 @@ async fn fast_forward(
             if !ok || m.version != v {
                 return Err(SyncError::BrokenChain {
                     path: src.display_path(&version_path(v)),
-                    reason: format!("version {v} does not link to version {}", v.saturating_sub(1)),
+                    reason: format!(
+                        "version {v} does not link to version {}",
+                        v.saturating_sub(1)
+                    ),
                 });
             }
         }
@@ -259,7 +277,11 @@ async fn fast_forward(
     }
     let referenced = transfer::referenced(entries.iter().filter_map(|e| e.live()));
     let have: BTreeSet<(&str, u64)> = dst
-        .map(|(_, m)| m.all_files().map(|(_, f)| (f.path.as_str(), f.bytes)).collect())
+        .map(|(_, m)| {
+            m.all_files()
+                .map(|(_, f)| (f.path.as_str(), f.bytes))
+                .collect()
+        })
         .unwrap_or_default();
     let needed = referenced
         .into_values()
@@ -311,11 +333,83 @@ async fn diverged(
         destination_only,
     );
     let refuse = |d: Divergence| Err(SyncError::Diverged(Box::new(d)));
+    let base_manifest = match base {
+        Some(b) => base_manifest(src, dst, b).await?,
+        None => None,
+    };
+    let onto = onto(
+        src,
+        src_top,
+        dst_top,
+        dst_manifest,
+        base,
+        &divergence,
+        opts.force,
+    );
+    if !opts.force
+        && let Some(b) = &base_manifest
+        && let Ok(m) = merge::rebased(b, src_manifest, &onto)
+        && m.tables == dst_manifest.tables
+    {
+        // The destination already holds every change of the source (an earlier rebase).
+        return Ok(Plan {
+            outcome: SyncOutcome::DestinationAhead,
+            versions: Vec::new(),
+            needed: Vec::new(),
+        });
+    }
     if !opts.force && !opts.rebase {
         return refuse(divergence);
     }
+    let (manifest, outcome) = if opts.force {
+        (merge::forced(src_manifest, &onto), SyncOutcome::Forced)
+    } else {
+        if !divergence.commutes() {
+            return refuse(divergence);
+        }
+        let Some(base_manifest) = base_manifest else {
+            divergence
+                .conflicts
+                .push("the common version was expired by gc on both sides".into());
+            return refuse(divergence);
+        };
+        match merge::rebased(&base_manifest, src_manifest, &onto) {
+            Ok(m) => (m, SyncOutcome::Rebased),
+            Err(conflicts) => {
+                divergence.conflicts.extend(conflicts);
+                return refuse(divergence);
+            }
+        }
+    };
+    let have: BTreeSet<&str> = dst_manifest
+        .all_files()
+        .map(|(_, f)| f.path.as_str())
+        .collect();
+    let needed = manifest
+        .all_files()
+        .filter(|(_, f)| !have.contains(f.path.as_str()))
+        .map(|(_, f)| (f.clone(), src_top.version))
+        .collect();
+    // Rebased files carry the destination's version numbers; the source names them by path.
+    let needed = needed_from_source(needed, src_manifest);
+    Ok(Plan {
+        outcome,
+        versions: vec![(manifest.version, Bytes::from(manifest.to_bytes()))],
+        needed,
+    })
+}
+
+fn onto<'a>(
+    src: &Lake,
+    src_top: &Entry,
+    dst_top: &Entry,
+    dst_manifest: &'a Manifest,
+    base: Option<u64>,
+    divergence: &Divergence,
+    force: bool,
+) -> Onto<'a> {
     let mut runs: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    let sides = if opts.force {
+    let sides = if force {
         vec![&divergence.source_only, &divergence.destination_only]
     } else {
         vec![&divergence.source_only]
@@ -325,7 +419,7 @@ async fn diverged(
             runs.entry(t.clone()).or_default().extend(r.iter().cloned());
         }
     }
-    let onto = Onto {
+    Onto {
         dst: dst_manifest,
         dst_hash: dst_top.chain_hash,
         commit_id: uuid::Uuid::new_v4().to_string(),
@@ -347,44 +441,7 @@ async fn diverged(
             .into_iter()
             .map(|(t, r)| (t, r.into_iter().collect()))
             .collect(),
-    };
-    let (manifest, outcome) = if opts.force {
-        (merge::forced(src_manifest, &onto), SyncOutcome::Forced)
-    } else {
-        if !divergence.commutes() {
-            return refuse(divergence);
-        }
-        let base_manifest = match base {
-            Some(b) => base_manifest(src, dst, b).await?,
-            None => None,
-        };
-        let Some(base_manifest) = base_manifest else {
-            divergence
-                .conflicts
-                .push("the common version was expired by gc on both sides".into());
-            return refuse(divergence);
-        };
-        match merge::rebased(&base_manifest, src_manifest, &onto) {
-            Ok(m) => (m, SyncOutcome::Rebased),
-            Err(conflicts) => {
-                divergence.conflicts.extend(conflicts);
-                return refuse(divergence);
-            }
-        }
-    };
-    let have: BTreeSet<&str> = dst_manifest.all_files().map(|(_, f)| f.path.as_str()).collect();
-    let needed = manifest
-        .all_files()
-        .filter(|(_, f)| !have.contains(f.path.as_str()))
-        .map(|(_, f)| (f.clone(), src_top.version))
-        .collect();
-    // Rebased files carry the destination's version numbers; the source names them by path.
-    let needed = needed_from_source(needed, src_manifest);
-    Ok(Plan {
-        outcome,
-        versions: vec![(manifest.version, Bytes::from(manifest.to_bytes()))],
-        needed,
-    })
+    }
 }
 
 /// The source's own entries for the files to send, so hashes are checked against the source.
@@ -448,7 +505,11 @@ async fn create(dst: &Lake, version: u64, bytes: &Bytes) -> Result<Created> {
         match dst.store().get(&path).await {
             Ok(r) => match r.bytes().await {
                 Ok(theirs) if ContentHash::of(&theirs) == ours => {
-                    return Ok(if existed { Created::Identical } else { Created::Ours });
+                    return Ok(if existed {
+                        Created::Identical
+                    } else {
+                        Created::Ours
+                    });
                 }
                 Ok(_) => return Ok(Created::Taken),
                 Err(_) => last = Some(e),
