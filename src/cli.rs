@@ -30,6 +30,8 @@ pub enum Command {
     Gc(GcArgs),
     /// Print the live data files of a table, one per line, for plain Parquet readers.
     Files(FilesArgs),
+    /// Copy a lake to another place (folder, S3, GCS), sending only what the destination lacks.
+    Sync(SyncArgs),
 }
 
 /// Where the lake is.
@@ -104,6 +106,33 @@ pub struct FilesArgs {
     /// List the files of this version instead of the latest.
     #[arg(long)]
     pub version: Option<u64>,
+}
+
+/// Copies the versions the destination lacks, data files first, manifests last, so the
+/// destination is a complete lake at every moment; an interrupted sync resumes where it stopped.
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    /// Source lake: folder, file://, s3://bucket/prefix or gs://bucket/prefix.
+    pub source: String,
+    /// Destination, created when absent.
+    pub destination: String,
+    /// Endpoint URL of an S3-compatible server, for both sides (e.g. http://127.0.0.1:9000).
+    #[arg(long)]
+    pub endpoint: Option<String>,
+    /// When the destination has diverged and the two sides changed different runs, add the
+    /// source's changes as a new destination version.
+    #[arg(long, conflicts_with = "force")]
+    pub rebase: bool,
+    /// When the destination has diverged, write a new destination version equal to the source
+    /// (the destination's own versions stay in its history).
+    #[arg(long)]
+    pub force: bool,
+    /// List what would be sent and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Print the summary as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Parses `30s`, `15m`, `12h`, `7d` (a bare number is seconds).

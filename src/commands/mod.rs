@@ -5,6 +5,7 @@ mod gc;
 mod init;
 mod inspect;
 mod log;
+mod sync;
 mod verify;
 
 use std::process::ExitCode;
@@ -18,6 +19,8 @@ use crate::cli::{Cli, Command, LakeArg};
 pub enum CliError {
     #[error(transparent)]
     Lake(#[from] LakeError),
+    #[error(transparent)]
+    Sync(#[from] runlake_sync::SyncError),
     #[error("{0}")]
     Usage(String),
     #[error("writing output: {0}")]
@@ -41,6 +44,7 @@ pub async fn run(cli: Cli) -> CmdResult {
         Command::Verify(args) => verify::run(args).await,
         Command::Gc(args) => gc::run(args).await,
         Command::Files(args) => files::run(args).await,
+        Command::Sync(args) => sync::run(args).await,
     }
 }
 
