@@ -23,7 +23,7 @@ struct Summary {
     post_training: Option<runlake_wandb::Summary>,
 }
 
-fn family_of(path: &PathBuf, forced: Option<InputKindArg>) -> Result<Family, CliError> {
+fn family_of(path: &std::path::Path, forced: Option<InputKindArg>) -> Result<Family, CliError> {
     match forced {
         Some(InputKindArg::Wandb | InputKindArg::OeEval) => return Ok(Family::PostTraining),
         Some(other) => {
@@ -35,7 +35,10 @@ fn family_of(path: &PathBuf, forced: Option<InputKindArg>) -> Result<Family, Cli
         None => {}
     }
     if !path.exists() {
-        return Err(CliError::Usage(format!("{}: no such file or folder", path.display())));
+        return Err(CliError::Usage(format!(
+            "{}: no such file or folder",
+            path.display()
+        )));
     }
     runlake_wandb::read::detect(path)?;
     Ok(Family::PostTraining)
