@@ -33,9 +33,19 @@ fn init_log_inspect_verify_gc_files() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     let again = runlake(&["init", lake]);
     assert_eq!(again.status.code(), Some(2));
-    assert!(text(&again.stderr).contains(lake), "{}", text(&again.stderr));
+    assert!(
+        text(&again.stderr).contains(lake),
+        "{}",
+        text(&again.stderr)
+    );
 
-    let out = runlake(&["convert", &testdata("wandb/dr_wandb_v3/ft-scaling"), "--lake", lake, "--json"]);
+    let out = runlake(&[
+        "convert",
+        &testdata("wandb/dr_wandb_v3/ft-scaling"),
+        "--lake",
+        lake,
+        "--json",
+    ]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let summary: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json summary");
     assert_eq!(summary["post_training"]["commit"]["version"], 1);
@@ -67,19 +77,34 @@ fn init_log_inspect_verify_gc_files() {
     let bad = runlake(&["verify", lake]);
     assert_eq!(bad.status.code(), Some(1));
     let report = text(&bad.stdout);
-    let name = Path::new(lines[0]).file_name().expect("name").to_str().expect("utf8");
-    assert!(report.contains(name) && report.contains("missing"), "{report}");
+    let name = Path::new(lines[0])
+        .file_name()
+        .expect("name")
+        .to_str()
+        .expect("utf8");
+    assert!(
+        report.contains(name) && report.contains("missing"),
+        "{report}"
+    );
 
     let gc = runlake(&["gc", lake, "--older-than", "0s", "--dry-run"]);
     assert!(gc.status.success(), "{}", text(&gc.stderr));
-    assert!(text(&gc.stdout).contains("would delete"), "{}", text(&gc.stdout));
+    assert!(
+        text(&gc.stdout).contains("would delete"),
+        "{}",
+        text(&gc.stdout)
+    );
 }
 
 #[test]
 fn usage_and_io_errors_exit_2_naming_the_path() {
     let missing = runlake(&["log", "/nonexistent/lake"]);
     assert_eq!(missing.status.code(), Some(2));
-    assert!(text(&missing.stderr).contains("/nonexistent/lake"), "{}", text(&missing.stderr));
+    assert!(
+        text(&missing.stderr).contains("/nonexistent/lake"),
+        "{}",
+        text(&missing.stderr)
+    );
     let scheme = runlake(&["log", "ftp://host/lake"]);
     assert_eq!(scheme.status.code(), Some(2));
     assert!(text(&scheme.stderr).contains("unsupported scheme"));
@@ -101,5 +126,9 @@ fn converting_twice_adds_no_version() {
     }
     let log = runlake(&["log", lake, "--json"]);
     let log: serde_json::Value = serde_json::from_slice(&log.stdout).expect("json");
-    assert_eq!(log.as_array().expect("array").len(), 2, "init and one convert");
+    assert_eq!(
+        log.as_array().expect("array").len(),
+        2,
+        "init and one convert"
+    );
 }
