@@ -1,9 +1,11 @@
 //! One module per subcommand; each returns an exit code or an error for `main` to print.
 
+mod convert;
 mod files;
 mod gc;
 mod init;
 mod inspect;
+mod lineage;
 mod log;
 mod sync;
 mod verify;
@@ -25,6 +27,8 @@ pub enum CliError {
     Usage(String),
     #[error("writing output: {0}")]
     Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Wandb(#[from] runlake_wandb::WandbError),
 }
 
 impl CliError {
@@ -44,6 +48,8 @@ pub async fn run(cli: Cli) -> CmdResult {
         Command::Verify(args) => verify::run(args).await,
         Command::Gc(args) => gc::run(args).await,
         Command::Files(args) => files::run(args).await,
+        Command::Convert(args) => convert::run(args).await,
+        Command::Lineage(args) => lineage::run(args).await,
         Command::Sync(args) => sync::run(args).await,
     }
 }
