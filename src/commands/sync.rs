@@ -1,9 +1,7 @@
 //! `runlake sync SRC DST`: bring a lake from one place to another.
 
-use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
 
 use runlake_lake::{Lake, LakeError, StoreOptions};
 use runlake_sync::{Progress, SyncOptions, SyncOutcome, SyncReport, sync};
@@ -11,6 +9,7 @@ use runlake_sync::{Progress, SyncOptions, SyncOutcome, SyncReport, sync};
 use super::CmdResult;
 use crate::cli::SyncArgs;
 use crate::output::{human_bytes, print, print_json};
+use crate::progress::ProgressLine;
 
 pub async fn run(args: SyncArgs) -> CmdResult {
     let options = StoreOptions {
@@ -28,18 +27,31 @@ pub async fn run(args: SyncArgs) -> CmdResult {
         ),
         Err(e) => return Err(e.into()),
     };
-    let show_progress = !args.json && std::io::stderr().is_terminal();
+    let line = Arc::new(ProgressLine::new(!args.json));
+    let shown = Arc::clone(&line);
     let opts = SyncOptions {
         rebase: args.rebase,
         force: args.force,
         dry_run: args.dry_run,
-        progress: show_progress.then(progress_line),
+        progress: Some(Arc::new(move |p: Progress| {
+            let percent = (p.bytes_done * 100)
+                .checked_div(p.bytes_total)
+                .unwrap_or(100);
+            shown.update(
+                &format!(
+                    "sending {}/{} files, {} of {} ({percent}%)",
+                    p.files_done,
+                    p.files_total,
+                    human_bytes(p.bytes_done),
+                    human_bytes(p.bytes_total)
+                ),
+                p.files_done == p.files_total,
+            );
+        })),
         ..SyncOptions::default()
     };
     let result = sync(&src, &dst, &opts).await;
-    if show_progress {
-        eprint!("\r\x1b[2K");
-    }
+    line.finish();
     let report = result?;
     if args.json {
         print_json(&report)?;
@@ -47,34 +59,6 @@ pub async fn run(args: SyncArgs) -> CmdResult {
         print(&summary(&report))?;
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// A `\r`-rewritten status line on stderr, at most ten times a second.
-fn progress_line() -> runlake_sync::ProgressFn {
-    let last: Mutex<Option<Instant>> = Mutex::new(None);
-    Arc::new(move |p: Progress| {
-        let Ok(mut last) = last.lock() else {
-            return;
-        };
-        let done = p.files_done == p.files_total;
-        if !done && last.is_some_and(|t| t.elapsed() < Duration::from_millis(100)) {
-            return;
-        }
-        *last = Some(Instant::now());
-        let percent = (p.bytes_done * 100)
-            .checked_div(p.bytes_total)
-            .unwrap_or(100);
-        let mut err = std::io::stderr().lock();
-        let _ = write!(
-            err,
-            "\r\x1b[2Ksending {}/{} files, {} of {} ({percent}%)",
-            p.files_done,
-            p.files_total,
-            human_bytes(p.bytes_done),
-            human_bytes(p.bytes_total)
-        );
-        let _ = err.flush();
-    })
 }
 
 fn summary(r: &SyncReport) -> String {
