@@ -1,0 +1,1 @@
+//! Deterministic full-scale DataDecide-shaped raw exports (for benchmarks and tests).
