@@ -35,5 +35,5 @@ pub enum ConvertError {
     #[error("building Arrow batches: {0}")]
     Arrow(#[from] arrow::error::ArrowError),
     #[error("writing to the lake: {0}")]
-    Sink(String),
+    Lake(#[from] runlake_lake::LakeError),
 }

@@ -9,6 +9,7 @@
 
 mod build;
 mod columns;
+mod convert;
 mod error;
 pub mod generate;
 mod jsonl;
@@ -21,6 +22,7 @@ mod rows;
 mod summary;
 
 pub use build::{CkptRow, EvalsBuilder, RunRow, ckpts_batch, metadata_batch};
+pub use convert::convert_files;
 pub use error::ConvertError;
 pub use kind::{Kind, detect};
 pub use model::{CkptFacts, EvalRow, RowRef, RunKey, Source};
