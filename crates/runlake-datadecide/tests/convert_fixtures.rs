@@ -2,8 +2,8 @@
 
 mod common;
 
-use common::{Rows, convert, testdata};
 use arrow::array::Array;
+use common::{Rows, convert, testdata};
 use runlake_datadecide::{ConvertError, ConvertOptions, OnError};
 use runlake_format::Table;
 
