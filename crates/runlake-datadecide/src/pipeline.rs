@@ -317,18 +317,18 @@ impl<'a> Converter<'a> {
         source_name: &'static str,
     ) -> Result<(), ConvertError> {
         self.summary.empty_cells += u64::from(row.empty_cells);
-        if let Some(t) = row.ckpt.tokens {
-            if t.fract() != 0.0 || !t.is_finite() || t < 0.0 {
-                let at = self.row_ref(file, row_no);
-                return self.reject(
-                    Table::PretrainCkpts,
-                    at,
-                    RowError {
-                        field: "tokens".into(),
-                        message: format!("{t} is not a whole non-negative number"),
-                    },
-                );
-            }
+        if let Some(t) = row.ckpt.tokens
+            && (t.fract() != 0.0 || !t.is_finite() || t < 0.0)
+        {
+            let at = self.row_ref(file, row_no);
+            return self.reject(
+                Table::PretrainCkpts,
+                at,
+                RowError {
+                    field: "tokens".into(),
+                    message: format!("{t} is not a whole non-negative number"),
+                },
+            );
         }
         let mut ckpt_hasher = DefaultHasher::new();
         row.ckpt.hash_values(&mut ckpt_hasher);
@@ -519,26 +519,26 @@ impl<'a> Converter<'a> {
                 ));
             }
         }
-        if let (Some(c), Some(t)) = (facts.compute, facts.tokens) {
-            if t > 0.0 {
-                #[allow(
-                    clippy::cast_precision_loss,
-                    reason = "parameter counts are far below 2^53"
-                )]
-                let ok = [
-                    Some(size.params_nominal),
-                    Some(size.params_training),
-                    size.params_exact,
-                ]
-                .into_iter()
-                .flatten()
-                .any(|n| ((c / (6.0 * n as f64 * t)) - 1.0).abs() < 0.005);
-                if !ok {
-                    self.summary.push_disagreement(format!(
-                        "{} step {step}: compute {c:e} is not 6 * params * tokens for any parameter count",
-                        run.uid()
-                    ));
-                }
+        if let (Some(c), Some(t)) = (facts.compute, facts.tokens)
+            && t > 0.0
+        {
+            #[allow(
+                clippy::cast_precision_loss,
+                reason = "parameter counts are far below 2^53"
+            )]
+            let ok = [
+                Some(size.params_nominal),
+                Some(size.params_training),
+                size.params_exact,
+            ]
+            .into_iter()
+            .flatten()
+            .any(|n| ((c / (6.0 * n as f64 * t)) - 1.0).abs() < 0.005);
+            if !ok {
+                self.summary.push_disagreement(format!(
+                    "{} step {step}: compute {c:e} is not 6 * params * tokens for any parameter count",
+                    run.uid()
+                ));
             }
         }
     }

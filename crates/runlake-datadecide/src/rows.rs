@@ -258,12 +258,12 @@ fn task_metric(column: &str) -> Option<(&'static str, &'static str)> {
         .chain(KNOWN_METRICS.iter());
     let mut best: Option<(&'static str, &'static str)> = None;
     for m in metrics {
-        if let Some(task) = column.strip_suffix(m).and_then(|t| t.strip_suffix('_')) {
-            if let Ok(t) = canonical_task(task) {
-                if t == task && best.is_none_or(|(b, _)| b.len() < t.len()) {
-                    best = Some((t, m));
-                }
-            }
+        if let Some(task) = column.strip_suffix(m).and_then(|t| t.strip_suffix('_'))
+            && let Ok(t) = canonical_task(task)
+            && t == task
+            && best.is_none_or(|(b, _)| b.len() < t.len())
+        {
+            best = Some((t, m));
         }
     }
     best
