@@ -38,6 +38,9 @@ pub enum Command {
     Convert(ConvertArgs),
     /// Print a post-training run's lineage back to pretraining, with the evidence.
     Lineage(LineageArgs),
+    /// Write deterministic, DataDecide-shaped raw exports (eval-results train and macro_avg
+    /// splits, ppl-results) for benchmarks and experiments.
+    Generate(GenerateArgs),
     /// Copy a lake to another place (folder, S3, GCS), sending only what the destination lacks.
     Sync(SyncArgs),
 }
@@ -214,6 +217,18 @@ pub struct SyncArgs {
     /// Print the summary as JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// Output folder (created); gets `eval-results/data/*.parquet` and `ppl-results/data/*.parquet`.
+    pub out: PathBuf,
+    /// Random seed; the same seed gives byte-identical files.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Fraction of the full scale (1.0 = 1,410,750 eval-results rows, as published).
+    #[arg(long, default_value_t = 1.0)]
+    pub scale: f64,
 }
 
 /// Parses `30s`, `15m`, `12h`, `7d` (a bare number is seconds).

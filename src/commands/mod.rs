@@ -3,6 +3,7 @@
 mod convert;
 mod files;
 mod gc;
+mod generate;
 mod init;
 mod inspect;
 mod lineage;
@@ -29,6 +30,8 @@ pub enum CliError {
     Io(#[from] std::io::Error),
     #[error(transparent)]
     Wandb(#[from] runlake_wandb::WandbError),
+    #[error(transparent)]
+    DataDecide(#[from] runlake_datadecide::ConvertError),
 }
 
 impl CliError {
@@ -50,6 +53,7 @@ pub async fn run(cli: Cli) -> CmdResult {
         Command::Files(args) => files::run(args).await,
         Command::Convert(args) => convert::run(args).await,
         Command::Lineage(args) => lineage::run(args).await,
+        Command::Generate(args) => generate::run(args),
         Command::Sync(args) => sync::run(args).await,
     }
 }

@@ -75,3 +75,19 @@ pub fn detect(path: &Path, columns: &[String]) -> Result<Kind, String> {
             .join(", ")
     ))
 }
+
+/// Whether every file under `path` (a file, or a folder searched recursively) is a DataDecide
+/// export, and of which kinds; `Err` explains why not.
+pub fn detect_path(path: &Path) -> Result<Vec<Kind>, String> {
+    let files = crate::pipeline::expand_inputs(&[path.to_owned()]).map_err(|e| e.to_string())?;
+    if files.is_empty() {
+        return Err(format!("{}: no .parquet or .jsonl files", path.display()));
+    }
+    files
+        .iter()
+        .map(|f| {
+            let (columns, _) = crate::read::peek(f).map_err(|e| e.to_string())?;
+            detect(f, &columns).map_err(|e| format!("{}: {e}", f.display()))
+        })
+        .collect()
+}

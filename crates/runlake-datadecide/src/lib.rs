@@ -24,7 +24,7 @@ mod summary;
 pub use build::{CkptRow, EvalsBuilder, RunRow, ckpts_batch, metadata_batch};
 pub use convert::convert_files;
 pub use error::ConvertError;
-pub use kind::{Kind, detect};
+pub use kind::{Kind, detect, detect_path};
 pub use model::{CkptFacts, EvalRow, RowRef, RunKey, Source};
 pub use pipeline::{ConvertOptions, Converter, OnError, Sink, expand_inputs};
 pub use summary::{CommitSummary, ConvertSummary, FileSummary, Progress, Rejection, TableCounts};
