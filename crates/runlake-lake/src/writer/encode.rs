@@ -52,6 +52,14 @@ pub(crate) fn partition_of(
                 })
         })
         .collect::<Result<_>>()?;
+    // Batches usually hold one partition; check that without a per-row key.
+    if batch.num_rows() > 0 && arrays.iter().all(|a| is_constant(a)) {
+        let key = arrays
+            .iter()
+            .map(|a| (!a.is_null(0)).then(|| a.value(0).to_owned()))
+            .collect();
+        return Ok(vec![(key, batch.clone())]);
+    }
     let mut groups: BTreeMap<Vec<Option<String>>, Vec<u32>> = BTreeMap::new();
     for row in 0..batch.num_rows() {
         let key: Vec<Option<String>> = arrays
@@ -72,6 +80,14 @@ pub(crate) fn partition_of(
             Ok((key, taken))
         })
         .collect()
+}
+
+fn is_constant(a: &arrow::array::StringArray) -> bool {
+    if a.null_count() > 0 {
+        return a.null_count() == a.len();
+    }
+    let first = a.value(0);
+    a.iter().all(|v| v == Some(first))
 }
 
 /// Sorts rows by the table's sort order and writes them as one Parquet file named by its hash.
