@@ -1,0 +1,1 @@
+//! DataDecide-style selections (filled in below).
