@@ -12,6 +12,6 @@ pub mod tables;
 pub use hash::ContentHash;
 pub use manifest::{
     ColumnSpec, ColumnStats, DataFile, FormatVersion, Manifest, ManifestError, Operation,
-    ParentRef, StatValue, TableState, parse_manifest,
+    ParentRef, StatValue, TableState, Tombstone, VersionFile, parse_manifest, parse_version_file,
 };
 pub use tables::Table;

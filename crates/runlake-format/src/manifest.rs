@@ -305,15 +305,60 @@ pub enum ManifestError {
         /// Largest major this code reads.
         supported: u32,
     },
+    /// The version was expired by `gc`; only its tombstone is left.
+    #[error("the version was expired by gc")]
+    Expired,
 }
 
-/// Parses manifest bytes, refusing a newer major format before looking at anything else.
-pub fn parse_manifest(bytes: &[u8]) -> Result<Manifest, ManifestError> {
-    #[derive(Deserialize)]
-    struct Header {
-        format: String,
-        format_version: FormatVersion,
+/// What `gc` leaves in place of an expired version's manifest: enough to keep the hash chain
+/// checkable and to stop a stale writer from re-creating the version number.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tombstone {
+    /// Always `runlake`.
+    pub format: String,
+    /// Format version of the tombstone.
+    pub format_version: FormatVersion,
+    /// The expired version.
+    pub version: u64,
+    /// Always true; marks the file as a tombstone.
+    pub expired: bool,
+    /// When `gc` expired it.
+    pub expired_at_ms: i64,
+    /// When the version was committed.
+    pub created_at_ms: i64,
+    /// BLAKE3 of the original manifest bytes, so children's `parent.blake3` still verifies.
+    pub original_blake3: ContentHash,
+    /// The original commit id.
+    pub commit_id: String,
+}
+
+impl Tombstone {
+    /// Serialises to stored bytes.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = serde_json::to_vec_pretty(self).unwrap_or_default();
+        out.push(b'\n');
+        out
     }
+}
+
+/// A file in the versions folder: a live manifest or an expired version's tombstone.
+#[derive(Debug, Clone, PartialEq)]
+pub enum VersionFile {
+    /// A readable version.
+    Live(Box<Manifest>),
+    /// A version expired by `gc`.
+    Expired(Tombstone),
+}
+
+#[derive(Deserialize)]
+struct Header {
+    format: String,
+    format_version: FormatVersion,
+    #[serde(default)]
+    expired: bool,
+}
+
+fn check_header(bytes: &[u8]) -> Result<Header, ManifestError> {
     let header: Header = serde_json::from_slice(bytes)?;
     if header.format != FORMAT_NAME {
         return Err(ManifestError::NotRunlake(header.format));
@@ -324,6 +369,24 @@ pub fn parse_manifest(bytes: &[u8]) -> Result<Manifest, ManifestError> {
             found_minor: header.format_version.minor,
             supported: FORMAT_MAJOR,
         });
+    }
+    Ok(header)
+}
+
+/// Parses a versions-folder file, telling live manifests from tombstones.
+pub fn parse_version_file(bytes: &[u8]) -> Result<VersionFile, ManifestError> {
+    if check_header(bytes)?.expired {
+        Ok(VersionFile::Expired(serde_json::from_slice(bytes)?))
+    } else {
+        Ok(VersionFile::Live(Box::new(serde_json::from_slice(bytes)?)))
+    }
+}
+
+/// Parses manifest bytes, refusing a newer major format before looking at anything else.
+pub fn parse_manifest(bytes: &[u8]) -> Result<Manifest, ManifestError> {
+    let header = check_header(bytes)?;
+    if header.expired {
+        return Err(ManifestError::Expired);
     }
     Ok(serde_json::from_slice(bytes)?)
 }
@@ -361,6 +424,32 @@ mod tests {
         let msg = err.to_string();
         assert!(msg.contains("format version 2.0"), "{msg}");
         assert!(msg.contains("upgrade runlake"), "{msg}");
+    }
+
+    #[test]
+    fn tombstones_are_told_apart() {
+        let t = Tombstone {
+            format: FORMAT_NAME.into(),
+            format_version: FormatVersion::CURRENT,
+            version: 3,
+            expired: true,
+            expired_at_ms: 5,
+            created_at_ms: 4,
+            original_blake3: ContentHash::of(b"m"),
+            commit_id: "c".into(),
+        };
+        assert_eq!(
+            parse_version_file(&t.to_bytes()).expect("parse"),
+            VersionFile::Expired(t.clone())
+        );
+        assert!(matches!(
+            parse_manifest(&t.to_bytes()),
+            Err(ManifestError::Expired)
+        ));
+        assert!(matches!(
+            parse_version_file(&sample().to_bytes()),
+            Ok(VersionFile::Live(_))
+        ));
     }
 
     #[test]

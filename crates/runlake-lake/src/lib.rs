@@ -1,1 +1,24 @@
+//! runlake storage: atomic, versioned commits of Parquet data files over `object_store`.
+//!
+//! A [`Lake`] is a folder (local, `s3://`, `gs://` or in memory) of content-named Parquet files
+//! plus one immutable manifest per version. A [`Transaction`] writes rows for any tables and
+//! commits them as a single new version with put-if-absent; [`verify`] and [`gc`] check and
+//! clean a lake. See `spec/FORMAT.md` for the format itself.
 
+mod commit;
+mod error;
+pub mod gc;
+mod lake;
+mod location;
+mod read;
+pub mod verify;
+mod versions;
+mod writer;
+
+pub use error::{LakeError, Result};
+pub use lake::{Lake, LakeConfig, Snapshot};
+pub use location::StoreOptions;
+pub use read::with_partition_columns;
+pub use writer::{CommitOutcome, Transaction, conform};
+
+pub use runlake_format::{Manifest, Table};

@@ -1,0 +1,341 @@
+//! A lake handle: where it lives and how to reach its versions.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use object_store::path::Path;
+use object_store::{ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload};
+use runlake_format::layout::{VERSIONS_DIR, version_path};
+use runlake_format::{ContentHash, Manifest, VersionFile, parse_version_file};
+
+use crate::error::{LakeError, Result, store_err};
+use crate::location::{StoreOptions, resolve};
+use crate::versions;
+use crate::writer::Transaction;
+
+/// Tunables of the engine; the defaults suit DataDecide-sized tables.
+#[derive(Debug, Clone)]
+pub struct LakeConfig {
+    /// Commit attempts before giving up on a busy lake.
+    pub max_commit_attempts: u32,
+    /// First retry delay; doubles per attempt, with jitter.
+    pub backoff_base: Duration,
+    /// Rows buffered per table partition before a data file is written.
+    pub spill_rows: usize,
+    /// Rows per Parquet row group.
+    pub row_group_rows: usize,
+}
+
+impl Default for LakeConfig {
+    fn default() -> Self {
+        Self {
+            max_commit_attempts: 12,
+            backoff_base: Duration::from_millis(20),
+            spill_rows: 1 << 20,
+            row_group_rows: 1 << 17,
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Inner {
+    store: Arc<dyn ObjectStore>,
+    root: Path,
+    location: String,
+    ordered_listing: bool,
+    config: LakeConfig,
+}
+
+/// A handle on one lake. Cheap to clone; holds no version state.
+#[derive(Debug, Clone)]
+pub struct Lake {
+    inner: Arc<Inner>,
+}
+
+/// A parsed manifest with the hash of its exact bytes.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    /// The manifest.
+    pub manifest: Manifest,
+    /// BLAKE3 of the stored bytes.
+    pub blake3: ContentHash,
+}
+
+impl Lake {
+    /// A lake over an existing store and prefix.
+    pub fn from_store(
+        store: Arc<dyn ObjectStore>,
+        root: Path,
+        location: impl Into<String>,
+        ordered_listing: bool,
+    ) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                store,
+                root,
+                location: location.into(),
+                ordered_listing,
+                config: LakeConfig::default(),
+            }),
+        }
+    }
+
+    /// A fresh lake in memory (for tests); it is created on first commit.
+    pub fn in_memory() -> Self {
+        Self::from_store(
+            Arc::new(object_store::memory::InMemory::new()),
+            Path::default(),
+            "memory://",
+            true,
+        )
+    }
+
+    /// The same lake with other tunables.
+    pub fn with_config(&self, config: LakeConfig) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                store: Arc::clone(&self.inner.store),
+                root: self.inner.root.clone(),
+                location: self.inner.location.clone(),
+                ordered_listing: self.inner.ordered_listing,
+                config,
+            }),
+        }
+    }
+
+    /// Opens an existing lake.
+    pub async fn open(location: &str) -> Result<Self> {
+        Self::open_with(location, &StoreOptions::default()).await
+    }
+
+    /// Opens an existing lake with store options.
+    pub async fn open_with(location: &str, options: &StoreOptions) -> Result<Self> {
+        let lake = Self::unchecked(location, options, false)?;
+        if versions::latest_version(&lake).await?.is_none() {
+            return Err(lake.not_a_lake());
+        }
+        Ok(lake)
+    }
+
+    /// Creates a new, empty lake (version 0). Fails if one exists.
+    pub async fn create(location: &str) -> Result<Self> {
+        Self::create_with(location, &StoreOptions::default()).await
+    }
+
+    /// Creates a new lake with store options.
+    pub async fn create_with(location: &str, options: &StoreOptions) -> Result<Self> {
+        let lake = Self::unchecked(location, options, true)?;
+        if lake.init().await? {
+            Ok(lake)
+        } else {
+            Err(LakeError::AlreadyExists {
+                location: location.to_owned(),
+            })
+        }
+    }
+
+    /// Opens the lake, creating it when missing.
+    pub async fn open_or_create(location: &str) -> Result<Self> {
+        Self::open_or_create_with(location, &StoreOptions::default()).await
+    }
+
+    /// Opens or creates with store options.
+    pub async fn open_or_create_with(location: &str, options: &StoreOptions) -> Result<Self> {
+        let lake = Self::unchecked(location, options, true)?;
+        lake.init().await?;
+        Ok(lake)
+    }
+
+    /// A handle without checking that a lake exists.
+    pub fn unchecked(location: &str, options: &StoreOptions, create_dir: bool) -> Result<Self> {
+        let resolved = resolve(location, options, create_dir)?;
+        Ok(Self::from_store(
+            resolved.store,
+            resolved.root,
+            location,
+            resolved.ordered_listing,
+        ))
+    }
+
+    /// Writes version 0 if the lake has no version yet. Returns whether it did.
+    pub async fn init(&self) -> Result<bool> {
+        if versions::latest_version(self).await?.is_some() {
+            return Ok(false);
+        }
+        let manifest = Manifest::initial(
+            uuid::Uuid::new_v4().to_string(),
+            uuid::Uuid::new_v4().to_string(),
+            now_ms(),
+            writer_name(),
+        );
+        let path = self.path(&version_path(0));
+        let opts = PutOptions {
+            mode: PutMode::Create,
+            ..PutOptions::default()
+        };
+        match self
+            .store()
+            .put_opts(&path, PutPayload::from(manifest.to_bytes()), opts)
+            .await
+        {
+            Ok(_) => {
+                versions::write_hint(self, 0).await;
+                Ok(true)
+            }
+            Err(object_store::Error::AlreadyExists { .. }) => Ok(false),
+            Err(e) => Err(store_err(path.to_string())(e)),
+        }
+    }
+
+    /// The store the lake lives in.
+    pub fn store(&self) -> &Arc<dyn ObjectStore> {
+        &self.inner.store
+    }
+
+    /// The lake's prefix inside its store.
+    pub fn root(&self) -> &Path {
+        &self.inner.root
+    }
+
+    /// The location as the user gave it.
+    pub fn location(&self) -> &str {
+        &self.inner.location
+    }
+
+    /// Whether the store lists keys in order.
+    pub fn ordered_listing(&self) -> bool {
+        self.inner.ordered_listing
+    }
+
+    /// The engine's tunables.
+    pub fn config(&self) -> &LakeConfig {
+        &self.inner.config
+    }
+
+    /// The store path of a lake-relative path such as `evals/phase=pretrain/<hash>.parquet`.
+    pub fn path(&self, relative: &str) -> Path {
+        // `parse` keeps partition folders' `%XX` escapes as they are; `child` would escape them
+        // a second time.
+        let joined = if self.inner.root.as_ref().is_empty() {
+            relative.to_owned()
+        } else {
+            format!("{}/{relative}", self.inner.root)
+        };
+        Path::parse(&joined).unwrap_or_else(|_| {
+            let mut path = self.inner.root.clone();
+            for part in relative.split('/').filter(|p| !p.is_empty()) {
+                path = path.clone().join(part);
+            }
+            path
+        })
+    }
+
+    /// The lake-relative form of a store path under the root.
+    pub fn relative(&self, path: &Path) -> Option<String> {
+        let parts: Vec<_> = path.prefix_match(&self.inner.root)?.collect();
+        Some(
+            parts
+                .iter()
+                .map(|p| p.as_ref())
+                .collect::<Vec<_>>()
+                .join("/"),
+        )
+    }
+
+    pub(crate) fn not_a_lake(&self) -> LakeError {
+        LakeError::NotALake {
+            location: self.inner.location.clone(),
+            versions: VERSIONS_DIR,
+        }
+    }
+
+    /// The latest version, parsed.
+    pub async fn latest(&self) -> Result<Manifest> {
+        Ok(self.latest_snapshot().await?.manifest)
+    }
+
+    /// The latest version with the hash of its bytes. An in-memory lake is created on demand.
+    pub async fn latest_snapshot(&self) -> Result<Snapshot> {
+        let latest = match versions::latest_version(self).await? {
+            Some(v) => v,
+            None if self.inner.location == "memory://" => {
+                self.init().await?;
+                0
+            }
+            None => return Err(self.not_a_lake()),
+        };
+        self.snapshot(latest).await
+    }
+
+    /// A given version, parsed.
+    pub async fn version(&self, version: u64) -> Result<Manifest> {
+        Ok(self.snapshot(version).await?.manifest)
+    }
+
+    /// A given version with its hash; refuses expired versions and unknown formats.
+    pub async fn snapshot(&self, version: u64) -> Result<Snapshot> {
+        match self.version_file(version).await? {
+            Some((VersionFile::Live(manifest), blake3, _)) => Ok(Snapshot {
+                manifest: *manifest,
+                blake3,
+            }),
+            Some((VersionFile::Expired(_), _, _)) => Err(LakeError::NoSuchVersion {
+                location: self.inner.location.clone(),
+                version,
+                reason: "was expired by gc",
+            }),
+            None => Err(LakeError::NoSuchVersion {
+                location: self.inner.location.clone(),
+                version,
+                reason: "does not exist",
+            }),
+        }
+    }
+
+    /// Reads and parses one versions-folder file; `None` when absent.
+    pub async fn version_file(
+        &self,
+        version: u64,
+    ) -> Result<Option<(VersionFile, ContentHash, Bytes)>> {
+        let rel = version_path(version);
+        let path = self.path(&rel);
+        let bytes = match self.store().get(&path).await {
+            Ok(r) => r.bytes().await.map_err(store_err(path.to_string()))?,
+            Err(object_store::Error::NotFound { .. }) => return Ok(None),
+            Err(e) => return Err(store_err(path.to_string())(e)),
+        };
+        let parsed = parse_version_file(&bytes).map_err(|source| LakeError::Manifest {
+            path: self.display_path(&rel),
+            source,
+        })?;
+        Ok(Some((parsed, ContentHash::of(&bytes), bytes)))
+    }
+
+    /// Every version number present, ascending (one LIST).
+    pub async fn list_versions(&self) -> Result<Vec<u64>> {
+        versions::list_all(self).await
+    }
+
+    /// A path for messages: the location joined with a lake-relative path.
+    pub fn display_path(&self, relative: &str) -> String {
+        format!("{}/{relative}", self.inner.location.trim_end_matches('/'))
+    }
+
+    /// Starts a transaction. `kind` names the operation in `log` (e.g. `convert`).
+    pub fn transaction(&self, kind: &str, description: &str) -> Transaction {
+        Transaction::new(self.clone(), kind, description)
+    }
+}
+
+/// Milliseconds since the Unix epoch.
+pub(crate) fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+pub(crate) fn writer_name() -> String {
+    format!("runlake {}", env!("CARGO_PKG_VERSION"))
+}

@@ -1,0 +1,219 @@
+//! Checking a lake: the manifest chain, and every referenced file's presence, size and hash.
+
+use std::collections::BTreeMap;
+
+use futures::StreamExt;
+use object_store::ObjectStoreExt;
+use runlake_format::{ContentHash, DataFile, VersionFile};
+use serde::Serialize;
+
+use crate::error::Result;
+use crate::lake::Lake;
+
+/// What is wrong with one object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProblemKind {
+    /// A referenced data file is absent.
+    Missing,
+    /// A data file's size differs from the manifest.
+    Resized,
+    /// A data file's bytes do not hash to its BLAKE3.
+    HashMismatch,
+    /// A manifest cannot be read or parsed.
+    BrokenManifest,
+    /// A manifest's parent link is wrong, or a version is missing from the sequence.
+    BrokenLink,
+}
+
+/// One problem found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Problem {
+    /// Lake-relative path of the object.
+    pub path: String,
+    /// What kind of problem.
+    pub kind: ProblemKind,
+    /// Human-readable detail.
+    pub detail: String,
+}
+
+/// The result of a verification.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct VerifyReport {
+    /// Latest version found.
+    pub latest: Option<u64>,
+    /// Versions whose manifests were read (tombstones included).
+    pub versions_checked: u64,
+    /// Distinct data files checked.
+    pub files_checked: u64,
+    /// Bytes re-hashed (deep only).
+    pub bytes_hashed: u64,
+    /// Everything wrong; empty when the lake is sound.
+    pub problems: Vec<Problem>,
+}
+
+impl VerifyReport {
+    /// Whether nothing is wrong.
+    pub fn is_sound(&self) -> bool {
+        self.problems.is_empty()
+    }
+}
+
+/// Verifies every retained version of the lake. `deep` re-hashes every byte of every file;
+/// otherwise presence and size are checked with HEAD requests.
+pub async fn verify(lake: &Lake, deep: bool) -> Result<VerifyReport> {
+    let mut report = VerifyReport::default();
+    let versions = lake.list_versions().await?;
+    report.latest = versions.last().copied();
+    let Some(&latest) = versions.last() else {
+        return Err(lake.not_a_lake());
+    };
+    let mut hashes: BTreeMap<u64, ContentHash> = BTreeMap::new();
+    let mut files: BTreeMap<String, DataFile> = BTreeMap::new();
+    let mut links = Vec::new();
+    for v in 0..=latest {
+        let rel = runlake_format::layout::version_path(v);
+        let loaded = match lake.version_file(v).await {
+            Ok(Some(loaded)) => loaded,
+            Ok(None) => {
+                report.problems.push(Problem {
+                    path: rel,
+                    kind: ProblemKind::BrokenLink,
+                    detail: format!("version {v} is missing from the sequence 0..={latest}"),
+                });
+                continue;
+            }
+            Err(e) => {
+                report.problems.push(Problem {
+                    path: rel,
+                    kind: ProblemKind::BrokenManifest,
+                    detail: e.to_string(),
+                });
+                continue;
+            }
+        };
+        report.versions_checked += 1;
+        match loaded {
+            (VersionFile::Live(m), hash, _) => {
+                hashes.insert(v, hash);
+                if m.version != v {
+                    report.problems.push(Problem {
+                        path: rel.clone(),
+                        kind: ProblemKind::BrokenManifest,
+                        detail: format!("file of version {v} says it is version {}", m.version),
+                    });
+                }
+                links.push((v, rel, m.parent.clone()));
+                for (_, f) in m.all_files() {
+                    files.entry(f.path.clone()).or_insert_with(|| f.clone());
+                }
+            }
+            (VersionFile::Expired(t), _, _) => {
+                hashes.insert(v, t.original_blake3);
+            }
+        }
+    }
+    for (v, rel, parent) in links {
+        let problem = match (v, parent) {
+            (0, None) => None,
+            (0, Some(_)) => Some("version 0 must have no parent".to_owned()),
+            (_, None) => Some(format!("version {v} has no parent link")),
+            (_, Some(p)) if p.version + 1 != v => Some(format!(
+                "version {v} names parent {} instead of {}",
+                p.version,
+                v - 1
+            )),
+            (_, Some(p)) => match hashes.get(&p.version) {
+                Some(h) if *h == p.blake3 => None,
+                Some(h) => Some(format!(
+                    "parent hash {} does not match version {}'s manifest ({h})",
+                    p.blake3, p.version
+                )),
+                // The missing parent is already reported.
+                None => None,
+            },
+        };
+        if let Some(detail) = problem {
+            report.problems.push(Problem {
+                path: rel,
+                kind: ProblemKind::BrokenLink,
+                detail,
+            });
+        }
+    }
+    report.files_checked = files.len() as u64;
+    let checks = futures::stream::iter(files.into_values())
+        .map(|f| check_file(lake, f, deep))
+        .buffer_unordered(8)
+        .collect::<Vec<_>>()
+        .await;
+    for check in checks {
+        let (hashed, problem) = check?;
+        report.bytes_hashed += hashed;
+        report.problems.extend(problem);
+    }
+    report.problems.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(report)
+}
+
+async fn check_file(lake: &Lake, file: DataFile, deep: bool) -> Result<(u64, Option<Problem>)> {
+    let path = lake.path(&file.path);
+    let problem = |kind, detail| Some(Problem {
+        path: file.path.clone(),
+        kind,
+        detail,
+    });
+    let meta = match lake.store().head(&path).await {
+        Ok(meta) => meta,
+        Err(object_store::Error::NotFound { .. }) => {
+            return Ok((0, problem(ProblemKind::Missing, "referenced file is missing".into())));
+        }
+        Err(e) => return Err(crate::error::store_err(lake.display_path(&file.path))(e)),
+    };
+    if meta.size != file.bytes {
+        return Ok((
+            0,
+            problem(
+                ProblemKind::Resized,
+                format!("{} bytes, manifest says {}", meta.size, file.bytes),
+            ),
+        ));
+    }
+    if !deep {
+        return Ok((0, None));
+    }
+    let mut stream = match lake.store().get(&path).await {
+        Ok(r) => r.into_stream(),
+        Err(object_store::Error::NotFound { .. }) => {
+            return Ok((0, problem(ProblemKind::Missing, "referenced file is missing".into())));
+        }
+        Err(e) => return Err(crate::error::store_err(lake.display_path(&file.path))(e)),
+    };
+    let mut hasher = blake3::Hasher::new();
+    let mut total = 0u64;
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(crate::error::store_err(lake.display_path(&file.path)))?;
+        total += chunk.len() as u64;
+        hasher.update(&chunk);
+    }
+    let actual = ContentHash::from_hasher(&hasher);
+    if total != file.bytes {
+        return Ok((
+            total,
+            problem(
+                ProblemKind::Resized,
+                format!("{total} bytes, manifest says {}", file.bytes),
+            ),
+        ));
+    }
+    if actual != file.blake3 {
+        return Ok((
+            total,
+            problem(
+                ProblemKind::HashMismatch,
+                format!("BLAKE3 is {actual}, manifest says {}", file.blake3),
+            ),
+        ));
+    }
+    Ok((total, None))
+}

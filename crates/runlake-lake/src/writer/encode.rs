@@ -1,0 +1,179 @@
+//! Turning buffered rows of one table partition into one sorted, hashed Parquet file.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::sync::Arc;
+
+use arrow::array::{Array, AsArray, RecordBatch, UInt32Array};
+use arrow::compute::{SortColumn, SortOptions, concat_batches, lexsort_to_indices, take_record_batch};
+use bytes::Bytes;
+use parquet::arrow::ArrowWriter;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::properties::{EnabledStatistics, WriterProperties};
+use runlake_format::layout::data_file_path;
+use runlake_format::partition::partition_dir;
+use runlake_format::{ColumnStats, ContentHash, Table};
+
+use crate::error::{LakeError, Result, arrow_err};
+use crate::writer::stats::column_stats;
+
+/// A data file ready to upload.
+#[derive(Debug, Clone)]
+pub(crate) struct EncodedFile {
+    pub table: Table,
+    pub partition: BTreeMap<String, Option<String>>,
+    pub path: String,
+    pub bytes: Bytes,
+    pub hash: ContentHash,
+    pub rows: u64,
+    pub stats: BTreeMap<String, ColumnStats>,
+}
+
+/// Partition values of a logical batch, with the rows of each.
+pub(crate) fn partition_of(
+    table: Table,
+    batch: &RecordBatch,
+) -> Result<Vec<(Vec<Option<String>>, RecordBatch)>> {
+    let cols = table.partition_columns();
+    if cols.is_empty() {
+        return Ok(vec![(Vec::new(), batch.clone())]);
+    }
+    let arrays: Vec<_> = cols
+        .iter()
+        .map(|c| {
+            batch
+                .column_by_name(c)
+                .map(|a| a.as_string::<i32>().clone())
+                .ok_or_else(|| LakeError::Schema {
+                    table,
+                    message: format!("missing partition column `{c}`"),
+                })
+        })
+        .collect::<Result<_>>()?;
+    let mut groups: BTreeMap<Vec<Option<String>>, Vec<u32>> = BTreeMap::new();
+    for row in 0..batch.num_rows() {
+        let key: Vec<Option<String>> = arrays
+            .iter()
+            .map(|a| (!a.is_null(row)).then(|| a.value(row).to_owned()))
+            .collect();
+        groups.entry(key).or_default().push(row as u32);
+    }
+    if groups.len() == 1 {
+        let (key, _) = groups.into_iter().next().unwrap_or_default();
+        return Ok(vec![(key, batch.clone())]);
+    }
+    groups
+        .into_iter()
+        .map(|(key, rows)| {
+            let taken = take_record_batch(batch, &UInt32Array::from(rows))
+                .map_err(arrow_err("splitting partitions"))?;
+            Ok((key, taken))
+        })
+        .collect()
+}
+
+/// Sorts rows by the table's sort order and writes them as one Parquet file named by its hash.
+pub(crate) fn encode_partition(
+    table: Table,
+    partition_values: &[Option<String>],
+    batches: &[RecordBatch],
+    row_group_rows: usize,
+) -> Result<EncodedFile> {
+    let schema = table.schema();
+    let all = concat_batches(&schema, batches).map_err(arrow_err("buffering rows"))?;
+    let sorted = sort_rows(table, &all)?;
+    let file_schema = table.file_schema();
+    let projection: Vec<usize> = file_schema
+        .fields()
+        .iter()
+        .filter_map(|f| schema.index_of(f.name()).ok())
+        .collect();
+    let file_batch = sorted
+        .project(&projection)
+        .map_err(arrow_err("dropping partition columns"))?;
+    let props = WriterProperties::builder()
+        .set_compression(Compression::ZSTD(ZstdLevel::try_new(3).unwrap_or_default()))
+        .set_statistics_enabled(EnabledStatistics::Page)
+        .set_max_row_group_row_count(Some(row_group_rows.max(1)))
+        // A fixed producer string keeps file bytes, and so names, stable across releases.
+        .set_created_by("runlake".to_owned())
+        .build();
+    let mut sink = HashingWriter::default();
+    let mut writer = ArrowWriter::try_new(&mut sink, Arc::clone(&file_schema), Some(props))
+        .map_err(|source| LakeError::Parquet {
+            path: table.name().to_owned(),
+            source,
+        })?;
+    writer.write(&file_batch).map_err(|source| LakeError::Parquet {
+        path: table.name().to_owned(),
+        source,
+    })?;
+    writer.close().map_err(|source| LakeError::Parquet {
+        path: table.name().to_owned(),
+        source,
+    })?;
+    let hash = ContentHash::from_hasher(&sink.hasher);
+    let partition: BTreeMap<String, Option<String>> = table
+        .partition_columns()
+        .iter()
+        .map(|c| (*c).to_owned())
+        .zip(partition_values.iter().cloned())
+        .collect();
+    let dir = partition_dir(
+        &partition
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect::<Vec<_>>(),
+    );
+    let stat_cols: Vec<&str> = table
+        .key_columns()
+        .iter()
+        .chain(table.sort_columns())
+        .copied()
+        .collect();
+    Ok(EncodedFile {
+        table,
+        path: data_file_path(table, &dir, &hash.parquet_file_name()),
+        partition,
+        bytes: Bytes::from(sink.bytes),
+        hash,
+        rows: file_batch.num_rows() as u64,
+        stats: column_stats(&sorted, &stat_cols),
+    })
+}
+
+fn sort_rows(table: Table, batch: &RecordBatch) -> Result<RecordBatch> {
+    let columns: Vec<SortColumn> = table
+        .sort_columns()
+        .iter()
+        .filter_map(|c| batch.column_by_name(c))
+        .map(|values| SortColumn {
+            values: Arc::clone(values),
+            options: Some(SortOptions {
+                descending: false,
+                nulls_first: true,
+            }),
+        })
+        .collect();
+    let indices = lexsort_to_indices(&columns, None).map_err(arrow_err("sorting rows"))?;
+    take_record_batch(batch, &indices).map_err(arrow_err("sorting rows"))
+}
+
+/// Hashes bytes as the Parquet writer produces them.
+#[derive(Default)]
+struct HashingWriter {
+    bytes: Vec<u8>,
+    hasher: blake3::Hasher,
+}
+
+impl Write for HashingWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.hasher.update(buf);
+        self.bytes.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}

@@ -1,0 +1,14 @@
+//! Writing: validating batches, partitioning, sorting, encoding Parquet and committing.
+
+mod encode;
+mod keys;
+mod plan;
+mod stats;
+mod transaction;
+mod upload;
+mod validate;
+
+pub use transaction::{CommitOutcome, Transaction};
+pub(crate) use encode::{EncodedFile, encode_partition, partition_of};
+pub(crate) use upload::upload_file;
+pub use validate::conform;

@@ -1,0 +1,414 @@
+//! A transaction: rows for any tables, committed as one new version.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
+use std::thread::JoinHandle;
+
+use arrow::array::{AsArray, RecordBatch, UInt32Array};
+use arrow::compute::take_record_batch;
+use futures::{StreamExt, TryStreamExt};
+use runlake_format::{DataFile, Operation, ParentRef, Table};
+use serde::Serialize;
+
+use crate::commit::{PutOutcome, backoff, check_commutes, put_manifest};
+use crate::error::{LakeError, Result, arrow_err};
+use crate::lake::{Lake, now_ms, writer_name};
+use crate::versions::write_hint;
+use crate::writer::keys::{Fingerprint, fingerprints, row_fingerprints};
+use crate::writer::plan::{Removal, Request, plan_removal};
+use crate::writer::{EncodedFile, encode_partition, partition_of, upload_file};
+
+/// Encodings running in the background at once; bounds memory held by finished buffers.
+const MAX_PENDING_ENCODES: usize = 2;
+
+/// What a commit did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct CommitOutcome {
+    /// The new version, or `None` when the transaction changed nothing.
+    pub version: Option<u64>,
+    /// Rows of the transaction now live.
+    pub rows_added: u64,
+    /// Rows removed from the lake (replaced or deleted).
+    pub rows_removed: u64,
+    /// Rows of touched files kept and rewritten into new files.
+    pub rows_rewritten: u64,
+    /// Identical rows given more than once in the transaction, written once.
+    pub rows_deduplicated: u64,
+    /// Data files added.
+    pub files_added: u64,
+    /// Data files removed from the live set.
+    pub files_removed: u64,
+    /// Bytes of the added files.
+    pub bytes_added: u64,
+    /// Commit attempts (more than one after losing races).
+    pub attempts: u32,
+}
+
+#[derive(Default)]
+struct TableTx {
+    buffers: BTreeMap<Vec<Option<String>>, (Vec<RecordBatch>, usize)>,
+    /// Upserted keys, each with the fingerprint of its whole row.
+    keys: HashMap<Fingerprint, Fingerprint>,
+    deleted_runs: BTreeSet<String>,
+    runs: BTreeSet<String>,
+    rows_deduplicated: u64,
+}
+
+/// Rows for one or more tables, committed atomically as one version.
+///
+/// Rows are validated as they arrive, buffered per table partition, and written to Parquet
+/// files (sorted, zstd, content-named) whenever a buffer fills, so memory stays bounded by the
+/// buffer size rather than the input size. Nothing is visible to readers until [`commit`].
+///
+/// [`commit`]: Transaction::commit
+pub struct Transaction {
+    lake: Lake,
+    kind: String,
+    description: String,
+    tables: BTreeMap<Table, TableTx>,
+    pending: VecDeque<JoinHandle<Result<EncodedFile>>>,
+    encoded: Vec<EncodedFile>,
+}
+
+impl std::fmt::Debug for Transaction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Transaction")
+            .field("lake", &self.lake.location())
+            .field("kind", &self.kind)
+            .field("files_encoded", &self.encoded.len())
+            .finish()
+    }
+}
+
+impl Transaction {
+    pub(crate) fn new(lake: Lake, kind: &str, description: &str) -> Self {
+        Self {
+            lake,
+            kind: kind.to_owned(),
+            description: description.to_owned(),
+            tables: BTreeMap::new(),
+            pending: VecDeque::new(),
+            encoded: Vec::new(),
+        }
+    }
+
+    /// Adds rows whose keys the caller knows to be new.
+    pub fn append(&mut self, table: Table, batch: RecordBatch) -> Result<()> {
+        let batch = crate::writer::conform(table, &batch)?;
+        self.buffer(table, batch)
+    }
+
+    /// Adds rows that replace any lake rows with an equal key. Re-importing identical rows
+    /// changes nothing. Identical rows given twice are written once; two different rows with
+    /// one key are an error.
+    pub fn upsert(&mut self, table: Table, batch: RecordBatch) -> Result<()> {
+        let batch = crate::writer::conform(table, &batch)?;
+        let key_fps = fingerprints(&batch, table.key_columns())?;
+        let row_fps = row_fingerprints(&batch)?;
+        let state = self.tables.entry(table).or_default();
+        let mut keep = Vec::with_capacity(batch.num_rows());
+        for (i, (k, r)) in key_fps.iter().zip(&row_fps).enumerate() {
+            match state.keys.get(k) {
+                None => {
+                    state.keys.insert(*k, *r);
+                    keep.push(i as u32);
+                }
+                Some(existing) if existing == r => state.rows_deduplicated += 1,
+                Some(_) => {
+                    return Err(LakeError::DuplicateKey {
+                        table,
+                        key: render_key(table, &batch, i),
+                    });
+                }
+            }
+        }
+        let batch = if keep.len() == batch.num_rows() {
+            batch
+        } else {
+            take_record_batch(&batch, &UInt32Array::from(keep)).map_err(arrow_err("dedup"))?
+        };
+        self.buffer(table, batch)
+    }
+
+    /// Removes every row of these runs from `table` (rows added by this transaction stay).
+    pub fn delete_runs<I, S>(&mut self, table: Table, runs: I)
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let state = self.tables.entry(table).or_default();
+        for run in runs {
+            let run = run.into();
+            state.runs.insert(run.clone());
+            state.deleted_runs.insert(run);
+        }
+    }
+
+    fn buffer(&mut self, table: Table, batch: RecordBatch) -> Result<()> {
+        if batch.num_rows() == 0 {
+            return Ok(());
+        }
+        let spill_rows = self.lake.config().spill_rows;
+        let state = self.tables.entry(table).or_default();
+        if let Some(runs) = batch.column_by_name(table.run_column()) {
+            for run in runs.as_string::<i32>().iter().flatten() {
+                if !state.runs.contains(run) {
+                    state.runs.insert(run.to_owned());
+                }
+            }
+        }
+        let mut full = Vec::new();
+        for (key, part) in partition_of(table, &batch)? {
+            let entry = state.buffers.entry(key.clone()).or_default();
+            entry.1 += part.num_rows();
+            entry.0.push(part);
+            if entry.1 >= spill_rows {
+                full.push(key);
+            }
+        }
+        for key in full {
+            self.spill(table, key)?;
+        }
+        Ok(())
+    }
+
+    fn spill(&mut self, table: Table, key: Vec<Option<String>>) -> Result<()> {
+        let Some(state) = self.tables.get_mut(&table) else {
+            return Ok(());
+        };
+        let Some((batches, _)) = state.buffers.remove(&key) else {
+            return Ok(());
+        };
+        let row_group_rows = self.lake.config().row_group_rows;
+        self.pending.push_back(std::thread::spawn(move || {
+            encode_partition(table, &key, &batches, row_group_rows)
+        }));
+        while self.pending.len() > MAX_PENDING_ENCODES {
+            self.join_oldest()?;
+        }
+        Ok(())
+    }
+
+    fn join_oldest(&mut self) -> Result<()> {
+        if let Some(handle) = self.pending.pop_front() {
+            let file = handle
+                .join()
+                .map_err(|_| LakeError::Task("encoding thread panicked".into()))??;
+            self.encoded.push(file);
+        }
+        Ok(())
+    }
+
+    /// Writes remaining buffers, uploads every file, and commits a new version. Racing
+    /// commits that touched other runs are rebased onto automatically; one that touched the
+    /// same runs is a [`LakeError::Conflict`].
+    pub async fn commit(mut self) -> Result<CommitOutcome> {
+        let keys: Vec<(Table, Vec<Option<String>>)> = self
+            .tables
+            .iter()
+            .flat_map(|(t, s)| s.buffers.keys().map(move |k| (*t, k.clone())))
+            .collect();
+        for (table, key) in keys {
+            self.spill(table, key)?;
+        }
+        while !self.pending.is_empty() {
+            self.join_oldest()?;
+        }
+        let lake = self.lake.clone();
+        upload_all(&lake, &self.encoded).await?;
+        let new_paths: HashSet<String> = self.encoded.iter().map(|f| f.path.clone()).collect();
+        let runs: BTreeMap<String, BTreeSet<String>> = self
+            .tables
+            .iter()
+            .filter(|(_, s)| !s.runs.is_empty())
+            .map(|(t, s)| (t.name().to_owned(), s.runs.clone()))
+            .collect();
+        let dedup: u64 = self.tables.values().map(|s| s.rows_deduplicated).sum();
+        let mut remnant_cache: HashMap<Vec<String>, Vec<EncodedFile>> = HashMap::new();
+        let attempts = lake.config().max_commit_attempts;
+        for attempt in 1..=attempts {
+            let base = lake.latest_snapshot().await?;
+            let mut next = base.manifest.clone();
+            let version = base.manifest.version + 1;
+            let mut outcome = CommitOutcome {
+                rows_deduplicated: dedup,
+                attempts: attempt,
+                ..CommitOutcome::default()
+            };
+            let mut added_files = Vec::new();
+            let mut removed_files = Vec::new();
+            for table in Table::ALL {
+                let Some(state) = next.tables.get_mut(table.name()) else {
+                    continue;
+                };
+                let tx = self.tables.get(&table);
+                let removal = match tx {
+                    Some(tx) => {
+                        let keys: HashSet<Fingerprint> = tx.keys.keys().copied().collect();
+                        let req = Request {
+                            table,
+                            keys: &keys,
+                            deleted_runs: &tx.deleted_runs,
+                            runs: &tx.runs,
+                            new_paths: &new_paths,
+                        };
+                        plan_removal(&lake, state, &req).await?
+                    }
+                    None => Removal::default(),
+                };
+                let remnants = encode_remnants(&lake, table, &removal, &mut remnant_cache).await?;
+                let removed: HashSet<&str> = removal.removed.iter().map(|f| f.path.as_str()).collect();
+                outcome.rows_removed += removal.rows_dropped;
+                outcome.files_removed += removed.len() as u64;
+                removed_files.extend(removed.iter().map(|p| (*p).to_owned()));
+                state.files.retain(|f| !removed.contains(f.path.as_str()));
+                let live: HashSet<String> = state.files.iter().map(|f| f.path.clone()).collect();
+                let fresh = self.encoded.iter().filter(|f| f.table == table);
+                for (file, is_remnant) in fresh
+                    .map(|f| (f, false))
+                    .chain(remnants.iter().map(|f| (f, true)))
+                {
+                    if live.contains(&file.path) || state.files.iter().any(|f| f.path == file.path)
+                    {
+                        continue;
+                    }
+                    if is_remnant {
+                        outcome.rows_rewritten += file.rows;
+                    } else {
+                        outcome.rows_added += file.rows;
+                    }
+                    outcome.files_added += 1;
+                    outcome.bytes_added += file.bytes.len() as u64;
+                    added_files.push(file.path.clone());
+                    state.files.push(DataFile {
+                        path: file.path.clone(),
+                        blake3: file.hash,
+                        bytes: file.bytes.len() as u64,
+                        rows: file.rows,
+                        partition: file.partition.clone(),
+                        stats: file.stats.clone(),
+                        added_in_version: version,
+                    });
+                }
+                state.files.sort_by(|a, b| a.path.cmp(&b.path));
+            }
+            if added_files.is_empty() && removed_files.is_empty() {
+                return Ok(CommitOutcome {
+                    version: None,
+                    ..outcome
+                });
+            }
+            next.version = version;
+            next.parent = Some(ParentRef {
+                version: base.manifest.version,
+                blake3: base.blake3,
+            });
+            next.commit_id = uuid::Uuid::new_v4().to_string();
+            next.created_at_ms = now_ms();
+            next.writer = writer_name();
+            next.operation = Operation {
+                kind: self.kind.clone(),
+                description: self.description.clone(),
+                runs: runs
+                    .iter()
+                    .map(|(t, r)| (t.clone(), r.iter().cloned().collect()))
+                    .collect(),
+                added_files,
+                removed_files,
+                rows_added: outcome.rows_added + outcome.rows_rewritten,
+                rows_removed: outcome.rows_removed + outcome.rows_rewritten,
+                bytes_added: outcome.bytes_added,
+            };
+            match put_manifest(&lake, &next).await? {
+                PutOutcome::Committed => {
+                    write_hint(&lake, version).await;
+                    return Ok(CommitOutcome {
+                        version: Some(version),
+                        ..outcome
+                    });
+                }
+                PutOutcome::Taken => {
+                    let latest = lake.latest_snapshot().await?.manifest.version;
+                    check_commutes(&lake, base.manifest.version, latest, &runs).await?;
+                    backoff(&lake, attempt).await;
+                }
+            }
+        }
+        Err(LakeError::RetriesExhausted { attempts })
+    }
+}
+
+async fn upload_all(lake: &Lake, files: &[EncodedFile]) -> Result<()> {
+    futures::stream::iter(files)
+        .map(|f| upload_file(lake, f))
+        .buffer_unordered(8)
+        .try_collect::<Vec<()>>()
+        .await?;
+    Ok(())
+}
+
+/// Encodes and uploads the kept rows of rewritten files, reusing the work when a retry removes
+/// the same files.
+async fn encode_remnants(
+    lake: &Lake,
+    table: Table,
+    removal: &Removal,
+    cache: &mut HashMap<Vec<String>, Vec<EncodedFile>>,
+) -> Result<Vec<EncodedFile>> {
+    if removal.remnants.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut cache_key: Vec<String> = removal.removed.iter().map(|f| f.path.clone()).collect();
+    cache_key.sort();
+    if let Some(files) = cache.get(&cache_key) {
+        return Ok(files.clone());
+    }
+    let mut by_partition: BTreeMap<Vec<Option<String>>, Vec<RecordBatch>> = BTreeMap::new();
+    for batch in &removal.remnants {
+        for (key, part) in partition_of(table, batch)? {
+            by_partition.entry(key).or_default().push(part);
+        }
+    }
+    let row_group_rows = lake.config().row_group_rows;
+    let spill_rows = lake.config().spill_rows;
+    let mut files = Vec::new();
+    for (key, batches) in by_partition {
+        let mut chunk = Vec::new();
+        let mut rows = 0;
+        for batch in batches {
+            rows += batch.num_rows();
+            chunk.push(batch);
+            if rows >= spill_rows {
+                files.push(encode_partition(table, &key, &chunk, row_group_rows)?);
+                chunk.clear();
+                rows = 0;
+            }
+        }
+        if !chunk.is_empty() {
+            files.push(encode_partition(table, &key, &chunk, row_group_rows)?);
+        }
+    }
+    upload_all(lake, &files).await?;
+    cache.insert(cache_key, files.clone());
+    Ok(files)
+}
+
+fn render_key(table: Table, batch: &RecordBatch, row: usize) -> String {
+    let options = arrow::util::display::FormatOptions::default().with_null("null");
+    table
+        .key_columns()
+        .iter()
+        .map(|c| {
+            let value = batch
+                .column_by_name(c)
+                .and_then(|a| {
+                    arrow::util::display::ArrayFormatter::try_new(a.as_ref(), &options)
+                        .ok()
+                        .map(|f| f.value(row).to_string())
+                })
+                .unwrap_or_default();
+            format!("{c}={value}")
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
