@@ -9,6 +9,9 @@ use crate::parse::ExprError;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ReaderError {
+    /// The lake or its version could not be opened.
+    #[error(transparent)]
+    Lake(#[from] runlake_lake::LakeError),
     /// The manifest has no entry for the table.
     #[error("the lake version has no table `{table}`")]
     MissingTable {

@@ -39,6 +39,20 @@ impl IoCounters {
     }
 }
 
+/// Sorted union of ranges, merging only those that overlap or touch.
+fn merge_touching(ranges: &[Range<u64>]) -> Vec<Range<u64>> {
+    let mut sorted: Vec<Range<u64>> = ranges.to_vec();
+    sorted.sort_by_key(|r| r.start);
+    let mut out: Vec<Range<u64>> = Vec::with_capacity(sorted.len());
+    for r in sorted {
+        match out.last_mut() {
+            Some(last) if r.start <= last.end => last.end = last.end.max(r.end),
+            _ => out.push(r),
+        }
+    }
+    out
+}
+
 /// Reads one Parquet object whose size is known (from the manifest), so no `HEAD` is needed.
 #[derive(Debug, Clone)]
 pub struct StoreFileReader {
@@ -95,14 +109,35 @@ impl AsyncFileReader for StoreFileReader {
 
     fn get_byte_ranges(&mut self, ranges: Vec<Range<u64>>) -> BoxFuture<'_, Result<Vec<Bytes>>> {
         async move {
-            let out = self
-                .store
-                .get_ranges(&self.path, &ranges)
-                .await
-                .map_err(|e| self.wrap(e))?;
+            // Only touching ranges are merged: the store's own coalescing would also fetch the
+            // gaps between them, which are the columns the query did not ask for.
+            let merged = merge_touching(&ranges);
+            let fetched = futures::future::try_join_all(
+                merged
+                    .iter()
+                    .map(|r| self.store.get_range(&self.path, r.clone())),
+            )
+            .await
+            .map_err(|e| self.wrap(e))?;
             self.io
-                .add(ranges.len(), out.iter().map(|b| b.len() as u64).sum());
-            Ok(out)
+                .add(merged.len(), fetched.iter().map(|b| b.len() as u64).sum());
+            ranges
+                .iter()
+                .map(|r| {
+                    let i = merged.partition_point(|m| m.end < r.end);
+                    let m = merged
+                        .get(i)
+                        .filter(|m| m.start <= r.start && r.end <= m.end);
+                    let m = m.ok_or_else(|| {
+                        ParquetError::General(format!("range {r:?} was not fetched"))
+                    })?;
+                    let from = usize::try_from(r.start - m.start)
+                        .map_err(|e| ParquetError::General(e.to_string()))?;
+                    let to = usize::try_from(r.end - m.start)
+                        .map_err(|e| ParquetError::General(e.to_string()))?;
+                    Ok(fetched[i].slice(from..to))
+                })
+                .collect()
         }
         .boxed()
     }
@@ -120,5 +155,31 @@ impl AsyncFileReader for StoreFileReader {
             Ok(Arc::new(metadata))
         }
         .boxed()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use object_store::memory::InMemory;
+
+    #[tokio::test]
+    async fn ranges_are_fetched_without_gaps() {
+        let store: Arc<dyn ObjectStore> = Arc::new(InMemory::new());
+        let path = Path::from("f");
+        let data: Vec<u8> = (0..100u8).collect();
+        store.put(&path, data.clone().into()).await.expect("put");
+        let io = Arc::new(IoCounters::default());
+        let mut r = StoreFileReader::new(store, path, 100).with_counters(Arc::clone(&io));
+        let got = r
+            .get_byte_ranges(vec![40..50, 10..20, 20..25, 12..14])
+            .await
+            .expect("ranges");
+        assert_eq!(got[0].as_ref(), &data[40..50]);
+        assert_eq!(got[1].as_ref(), &data[10..20]);
+        assert_eq!(got[2].as_ref(), &data[20..25]);
+        assert_eq!(got[3].as_ref(), &data[12..14]);
+        assert_eq!(io.requests(), 2, "10..25 and 40..50");
+        assert_eq!(io.bytes(), 25);
     }
 }

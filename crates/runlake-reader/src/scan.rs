@@ -104,6 +104,19 @@ impl LakeReader {
         }
     }
 
+    /// A reader of a lake's latest version, or of `version`.
+    pub async fn open(lake: &runlake_lake::Lake, version: Option<u64>) -> Result<Self> {
+        let manifest = match version {
+            Some(v) => lake.version(v).await?,
+            None => lake.latest().await?,
+        };
+        Ok(Self::new(
+            Arc::clone(lake.store()),
+            lake.root().clone(),
+            manifest,
+        ))
+    }
+
     /// The same lake version read with other options.
     pub fn with_options(&self, options: ScanOptions) -> Self {
         Self {

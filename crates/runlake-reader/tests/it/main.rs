@@ -1,0 +1,4 @@
+//! Integration tests of the reader over lakes written by the storage engine.
+
+mod common;
+mod scans;
