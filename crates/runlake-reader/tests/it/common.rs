@@ -104,7 +104,7 @@ pub fn evals_batch(steps: &[i64]) -> RecordBatch {
                         size.push(Some((*s).to_owned()));
                         seed.push(Some((*sd).to_owned()));
                         score.push(Some((h % 10_000) as f64 / 10_000.0));
-                        acc.push((h % 7 != 0).then(|| ((h >> 8) % 1000) as f64 / 1000.0));
+                        acc.push((!h.is_multiple_of(7)).then(|| ((h >> 8) % 1000) as f64 / 1000.0));
                         derived.push(*t == "mmlu_average");
                     }
                 }
@@ -151,13 +151,20 @@ pub fn evals_batch(steps: &[i64]) -> RecordBatch {
 /// A lake with small files and row groups so that every pruning level has work to do.
 pub async fn small_file_lake(batches: Vec<(Table, RecordBatch)>) -> (Lake, LakeReader) {
     let lake = Lake::in_memory().with_config(LakeConfig {
-        spill_rows: 1500,
-        row_group_rows: 400,
+        spill_rows: 300,
+        row_group_rows: 100,
         ..LakeConfig::default()
     });
     let mut tx = lake.transaction("test", "synthetic data");
     for (table, b) in batches {
-        tx.upsert(table, b).expect("upsert");
+        // The engine spills a partition's buffer once it holds `spill_rows`, so feeding
+        // slices makes several files per partition.
+        let mut start = 0;
+        while start < b.num_rows() {
+            let len = 150.min(b.num_rows() - start);
+            tx.upsert(table, b.slice(start, len)).expect("upsert");
+            start += len;
+        }
     }
     tx.commit().await.expect("commit");
     let reader = LakeReader::open(&lake, None).await.expect("open");

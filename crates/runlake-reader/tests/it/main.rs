@@ -1,4 +1,5 @@
 //! Integration tests of the reader over lakes written by the storage engine.
 
 mod common;
+mod equivalence;
 mod scans;
