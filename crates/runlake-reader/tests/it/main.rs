@@ -2,4 +2,5 @@
 
 mod common;
 mod equivalence;
+mod io_budget;
 mod scans;
