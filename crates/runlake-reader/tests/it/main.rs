@@ -3,4 +3,5 @@
 mod common;
 mod equivalence;
 mod io_budget;
+mod relational;
 mod scans;
