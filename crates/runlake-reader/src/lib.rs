@@ -25,6 +25,7 @@
 //! size. Every step can be switched off with [`ScanOptions`] and must give the same rows.
 
 pub mod agg;
+pub mod curve;
 pub mod datadecide;
 mod error;
 mod eval;
@@ -42,6 +43,7 @@ mod scan_exec;
 mod schema_util;
 
 pub use agg::{Agg, AggFunc};
+pub use datadecide::{CanonicalNames, DataDecide, Selection, Vocabulary};
 pub use error::{ReaderError, Result};
 pub use expr::{CmpOp, Expr, Literal, col};
 pub use object_reader::{IoCounters, StoreFileReader};
