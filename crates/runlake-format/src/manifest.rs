@@ -142,7 +142,7 @@ impl TableState {
 pub struct ColumnSpec {
     /// Column name.
     pub name: String,
-    /// Type name: `utf8`, `int32`, `int64`, `float64`, `bool`, `timestamp[us, UTC]`,
+    /// Type name: `utf8`, `int32`, `int64`, `float64`, `bool`, `timestamp[us, +00:00]`,
     /// `list<utf8>`, `map<utf8, utf8>`, `map<utf8, float64>`.
     #[serde(rename = "type")]
     pub data_type: String,

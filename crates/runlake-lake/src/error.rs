@@ -23,7 +23,9 @@ pub enum LakeError {
         reason: String,
     },
     /// No lake at the location.
-    #[error("{location}: not a runlake lake (no {versions} folder); create one with `runlake init`")]
+    #[error(
+        "{location}: not a runlake lake (no {versions} folder); create one with `runlake init`"
+    )]
     NotALake {
         /// Where we looked.
         location: String,

@@ -11,6 +11,8 @@ pub mod gc;
 mod lake;
 mod location;
 mod read;
+#[cfg(feature = "testkit")]
+pub mod testkit;
 pub mod verify;
 mod versions;
 mod writer;

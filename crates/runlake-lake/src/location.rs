@@ -74,12 +74,12 @@ pub fn resolve(location: &str, options: &StoreOptions, create_dir: bool) -> Resu
             ordered_listing: true,
         });
     }
-    if let Some((scheme, _)) = location.split_once("://") {
-        if scheme != "file" {
-            return Err(invalid(&format!(
-                "unsupported scheme `{scheme}://` (use a local path, file://, s3:// or gs://)"
-            )));
-        }
+    if let Some((scheme, _)) = location.split_once("://")
+        && scheme != "file"
+    {
+        return Err(invalid(&format!(
+            "unsupported scheme `{scheme}://` (use a local path, file://, s3:// or gs://)"
+        )));
     }
     let path = location.strip_prefix("file://").unwrap_or(location);
     if path.is_empty() {
@@ -87,6 +87,11 @@ pub fn resolve(location: &str, options: &StoreOptions, create_dir: bool) -> Resu
     }
     if create_dir {
         std::fs::create_dir_all(path).map_err(|e| invalid(&e.to_string()))?;
+    } else if !std::path::Path::new(path).is_dir() {
+        return Err(LakeError::NotALake {
+            location: location.to_owned(),
+            versions: runlake_format::layout::VERSIONS_DIR,
+        });
     }
     let store = LocalFileSystem::new_with_prefix(path).map_err(|e| invalid(&e.to_string()))?;
     Ok(Resolved {
@@ -109,7 +114,10 @@ mod tests {
     fn unknown_schemes_fail_closed() {
         let err = resolve("http://example.com/lake", &StoreOptions::default(), false)
             .expect_err("refused");
-        assert!(err.to_string().contains("unsupported scheme `http://`"), "{err}");
+        assert!(
+            err.to_string().contains("unsupported scheme `http://`"),
+            "{err}"
+        );
         assert!(resolve("s3://", &StoreOptions::default(), false).is_err());
     }
 

@@ -23,8 +23,12 @@ impl Lake {
         let Some(state) = manifest.table(table) else {
             return Ok(Vec::new());
         };
-        let per_file: Vec<Vec<RecordBatch>> = futures::stream::iter(state.files.iter())
-            .map(|f| self.read_file(table, f))
+        let lake = self.clone();
+        let per_file: Vec<Vec<RecordBatch>> = futures::stream::iter(state.files.clone())
+            .map(move |f| {
+                let lake = lake.clone();
+                async move { lake.read_file(table, &f).await }
+            })
             .buffered(8)
             .try_collect()
             .await?;
@@ -51,7 +55,11 @@ impl Lake {
             ));
         }
         if ContentHash::of(&bytes) != file.blake3 {
-            return Err(corrupt(self, file, "content does not match its BLAKE3".into()));
+            return Err(corrupt(
+                self,
+                file,
+                "content does not match its BLAKE3".into(),
+            ));
         }
         let reader = ParquetRecordBatchReaderBuilder::try_new(bytes)
             .and_then(|b| b.with_batch_size(1 << 16).build())

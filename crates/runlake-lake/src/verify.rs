@@ -142,8 +142,12 @@ pub async fn verify(lake: &Lake, deep: bool) -> Result<VerifyReport> {
         }
     }
     report.files_checked = files.len() as u64;
+    let handle = lake.clone();
     let checks = futures::stream::iter(files.into_values())
-        .map(|f| check_file(lake, f, deep))
+        .map(move |f| {
+            let lake = handle.clone();
+            async move { check_file(&lake, f, deep).await }
+        })
         .buffer_unordered(8)
         .collect::<Vec<_>>()
         .await;
@@ -158,15 +162,20 @@ pub async fn verify(lake: &Lake, deep: bool) -> Result<VerifyReport> {
 
 async fn check_file(lake: &Lake, file: DataFile, deep: bool) -> Result<(u64, Option<Problem>)> {
     let path = lake.path(&file.path);
-    let problem = |kind, detail| Some(Problem {
-        path: file.path.clone(),
-        kind,
-        detail,
-    });
+    let problem = |kind, detail| {
+        Some(Problem {
+            path: file.path.clone(),
+            kind,
+            detail,
+        })
+    };
     let meta = match lake.store().head(&path).await {
         Ok(meta) => meta,
         Err(object_store::Error::NotFound { .. }) => {
-            return Ok((0, problem(ProblemKind::Missing, "referenced file is missing".into())));
+            return Ok((
+                0,
+                problem(ProblemKind::Missing, "referenced file is missing".into()),
+            ));
         }
         Err(e) => return Err(crate::error::store_err(lake.display_path(&file.path))(e)),
     };
@@ -185,7 +194,10 @@ async fn check_file(lake: &Lake, file: DataFile, deep: bool) -> Result<(u64, Opt
     let mut stream = match lake.store().get(&path).await {
         Ok(r) => r.into_stream(),
         Err(object_store::Error::NotFound { .. }) => {
-            return Ok((0, problem(ProblemKind::Missing, "referenced file is missing".into())));
+            return Ok((
+                0,
+                problem(ProblemKind::Missing, "referenced file is missing".into()),
+            ));
         }
         Err(e) => return Err(crate::error::store_err(lake.display_path(&file.path))(e)),
     };

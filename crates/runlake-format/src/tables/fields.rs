@@ -31,7 +31,7 @@ pub(crate) fn boolean_required(name: &str) -> Field {
 pub(crate) fn timestamp(name: &str) -> Field {
     Field::new(
         name,
-        DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+        DataType::Timestamp(TimeUnit::Microsecond, Some("+00:00".into())),
         true,
     )
 }

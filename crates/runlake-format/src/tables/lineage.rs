@@ -12,7 +12,7 @@ pub(super) fn fields() -> Vec<Field> {
         int64("parent_step"),
         // finetune_of | dpo_of | resumed_from | duplicate_of
         utf8_required("relation"),
-        // model_name_or_path | model_revision | run_name | config:<key> | resolved
+        // model_name_or_path | model_revision | run_name | config:<key> | same_name | resolved
         utf8_required("evidence_source"),
         utf8_required("evidence_value"),
         // This evidence disagrees with the resolved parent.

@@ -5,7 +5,9 @@ use std::io::Write;
 use std::sync::Arc;
 
 use arrow::array::{Array, AsArray, RecordBatch, UInt32Array};
-use arrow::compute::{SortColumn, SortOptions, concat_batches, lexsort_to_indices, take_record_batch};
+use arrow::compute::{
+    SortColumn, SortOptions, concat_batches, lexsort_to_indices, take_record_batch,
+};
 use bytes::Bytes;
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
@@ -104,10 +106,12 @@ pub(crate) fn encode_partition(
             path: table.name().to_owned(),
             source,
         })?;
-    writer.write(&file_batch).map_err(|source| LakeError::Parquet {
-        path: table.name().to_owned(),
-        source,
-    })?;
+    writer
+        .write(&file_batch)
+        .map_err(|source| LakeError::Parquet {
+            path: table.name().to_owned(),
+            source,
+        })?;
     writer.close().map_err(|source| LakeError::Parquet {
         path: table.name().to_owned(),
         source,

@@ -8,7 +8,7 @@ mod transaction;
 mod upload;
 mod validate;
 
-pub use transaction::{CommitOutcome, Transaction};
 pub(crate) use encode::{EncodedFile, encode_partition, partition_of};
+pub use transaction::{CommitOutcome, Transaction};
 pub(crate) use upload::upload_file;
 pub use validate::conform;

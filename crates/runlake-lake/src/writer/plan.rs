@@ -83,7 +83,8 @@ pub(crate) async fn plan_removal(
         if dropped > 0 {
             out.rows_dropped += dropped;
             out.removed.push(file.clone());
-            out.remnants.extend(kept.into_iter().filter(|b| b.num_rows() > 0));
+            out.remnants
+                .extend(kept.into_iter().filter(|b| b.num_rows() > 0));
         }
     }
     Ok(out)

@@ -256,7 +256,8 @@ impl Transaction {
                     None => Removal::default(),
                 };
                 let remnants = encode_remnants(&lake, table, &removal, &mut remnant_cache).await?;
-                let removed: HashSet<&str> = removal.removed.iter().map(|f| f.path.as_str()).collect();
+                let removed: HashSet<&str> =
+                    removal.removed.iter().map(|f| f.path.as_str()).collect();
                 outcome.rows_removed += removal.rows_dropped;
                 outcome.files_removed += removed.len() as u64;
                 removed_files.extend(removed.iter().map(|p| (*p).to_owned()));
@@ -338,8 +339,13 @@ impl Transaction {
 }
 
 async fn upload_all(lake: &Lake, files: &[EncodedFile]) -> Result<()> {
-    futures::stream::iter(files)
-        .map(|f| upload_file(lake, f))
+    // Owned values in the futures keep the commit future `Send` for any caller.
+    let lake = lake.clone();
+    futures::stream::iter(files.to_vec())
+        .map(move |f| {
+            let lake = lake.clone();
+            async move { upload_file(&lake, &f).await }
+        })
         .buffer_unordered(8)
         .try_collect::<Vec<()>>()
         .await?;
@@ -411,4 +417,3 @@ fn render_key(table: Table, batch: &RecordBatch, row: usize) -> String {
         .collect::<Vec<_>>()
         .join(", ")
 }
-

@@ -1,0 +1,172 @@
+//! verify catches damage and names it; a newer format is refused; gc deletes only garbage.
+
+use std::time::Duration;
+
+use runlake_lake::gc::gc;
+use runlake_lake::testkit::batch;
+use runlake_lake::verify::{ProblemKind, verify};
+use runlake_lake::{Lake, LakeError, Table};
+
+async fn local_lake() -> (tempfile::TempDir, String, Lake) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let location = dir.path().join("lake").to_str().expect("utf8").to_owned();
+    let lake = Lake::create(&location).await.expect("create");
+    for (i, run) in ["a", "b", "c"].iter().enumerate() {
+        let mut tx = lake.transaction("convert", run);
+        tx.upsert(Table::Evals, batch(Table::Evals, &[run], 5, i as u64))
+            .expect("upsert");
+        tx.commit().await.expect("commit");
+    }
+    (dir, location, lake)
+}
+
+#[tokio::test]
+async fn deep_verify_names_flipped_truncated_and_deleted_files() {
+    let (_dir, location, lake) = local_lake().await;
+    assert!(verify(&lake, true).await.expect("verify").is_sound());
+    let m = lake.latest().await.expect("latest");
+    let files = &m.table(Table::Evals).expect("evals").files;
+    assert!(files.len() >= 3);
+    let on_disk = |rel: &str| std::path::Path::new(&location).join(rel);
+
+    let flipped = &files[0].path;
+    let mut bytes = std::fs::read(on_disk(flipped)).expect("read");
+    bytes[10] ^= 0x01;
+    std::fs::write(on_disk(flipped), bytes).expect("write");
+    let truncated = &files[1].path;
+    let bytes = std::fs::read(on_disk(truncated)).expect("read");
+    std::fs::write(on_disk(truncated), &bytes[..bytes.len() - 3]).expect("write");
+    let deleted = &files[2].path;
+    std::fs::remove_file(on_disk(deleted)).expect("delete");
+
+    let shallow = verify(&lake, false).await.expect("verify");
+    let kinds: Vec<_> = shallow
+        .problems
+        .iter()
+        .map(|p| (p.path.as_str(), p.kind))
+        .collect();
+    assert!(
+        kinds.contains(&(truncated.as_str(), ProblemKind::Resized)),
+        "{kinds:?}"
+    );
+    assert!(
+        kinds.contains(&(deleted.as_str(), ProblemKind::Missing)),
+        "{kinds:?}"
+    );
+    assert!(
+        !kinds.iter().any(|(p, _)| *p == flipped.as_str()),
+        "shallow cannot see a flip"
+    );
+
+    let deep = verify(&lake, true).await.expect("verify");
+    let kinds: Vec<_> = deep
+        .problems
+        .iter()
+        .map(|p| (p.path.as_str(), p.kind))
+        .collect();
+    assert!(
+        kinds.contains(&(flipped.as_str(), ProblemKind::HashMismatch)),
+        "{kinds:?}"
+    );
+    assert!(
+        kinds.contains(&(truncated.as_str(), ProblemKind::Resized)),
+        "{kinds:?}"
+    );
+    assert!(
+        kinds.contains(&(deleted.as_str(), ProblemKind::Missing)),
+        "{kinds:?}"
+    );
+    assert_eq!(deep.problems.len(), 3);
+}
+
+#[tokio::test]
+async fn verify_names_a_broken_manifest_link() {
+    let (_dir, location, lake) = local_lake().await;
+    let rel = runlake_format::layout::version_path(1);
+    let path = std::path::Path::new(&location).join(&rel);
+    let text = std::fs::read_to_string(&path).expect("read");
+    std::fs::write(&path, text.replace("\"convert\"", "\"converted\"")).expect("write");
+    let report = verify(&lake, false).await.expect("verify");
+    let link = runlake_format::layout::version_path(2);
+    assert!(
+        report
+            .problems
+            .iter()
+            .any(|p| p.kind == ProblemKind::BrokenLink && p.path == link),
+        "{:?}",
+        report.problems
+    );
+}
+
+#[tokio::test]
+async fn a_newer_major_format_is_refused() {
+    let (_dir, location, _) = local_lake().await;
+    let rel = runlake_format::layout::version_path(3);
+    let path = std::path::Path::new(&location).join(&rel);
+    let text = std::fs::read_to_string(&path).expect("read");
+    std::fs::write(&path, text.replace("\"major\": 1", "\"major\": 9")).expect("write");
+    let err = Lake::open(&location)
+        .await
+        .expect("open finds versions")
+        .latest()
+        .await
+        .expect_err("refused");
+    assert!(matches!(err, LakeError::Manifest { .. }), "{err}");
+    let msg = err.to_string();
+    assert!(
+        msg.contains("format version 9.0") && msg.contains(&rel),
+        "{msg}"
+    );
+}
+
+#[tokio::test]
+async fn gc_deletes_only_unreferenced_old_files() {
+    let (_dir, location, lake) = local_lake().await;
+    // Replace run `a`: its old file is now referenced only by older versions.
+    let mut tx = lake.transaction("reimport", "a");
+    tx.delete_runs(Table::Evals, ["a"]);
+    tx.upsert(Table::Evals, batch(Table::Evals, &["a"], 2, 42))
+        .expect("upsert");
+    tx.commit().await.expect("commit");
+    // An orphan from a writer that never committed.
+    let orphan = format!(
+        "evals/phase=pretrain/{}.parquet",
+        runlake_format::ContentHash::of(b"x")
+    );
+    std::fs::write(std::path::Path::new(&location).join(&orphan), b"x").expect("orphan");
+
+    // Within the grace period nothing goes.
+    let young = gc(&lake, Duration::from_secs(3600), false)
+        .await
+        .expect("gc");
+    assert!(young.deleted_files.is_empty() && young.expired_versions.is_empty());
+
+    let dry = gc(&lake, Duration::ZERO, true).await.expect("dry run");
+    assert_eq!(dry.expired_versions, vec![0, 1, 2, 3]);
+    assert!(
+        dry.deleted_files.iter().any(|(p, _)| *p == orphan),
+        "{:?}",
+        dry.deleted_files
+    );
+    assert!(
+        verify(&lake, true).await.expect("verify").is_sound(),
+        "dry run changed nothing"
+    );
+
+    let done = gc(&lake, Duration::ZERO, false).await.expect("gc");
+    assert_eq!(done.deleted_files, dry.deleted_files);
+    assert!(!std::path::Path::new(&location).join(&orphan).exists());
+    let report = verify(&lake, true).await.expect("verify");
+    assert!(report.is_sound(), "{:?}", report.problems);
+    let m = lake.latest().await.expect("latest");
+    let rows: usize = lake
+        .read_table(&m, Table::Evals)
+        .await
+        .expect("read")
+        .iter()
+        .map(|b| b.num_rows())
+        .sum();
+    assert_eq!(rows, 2 + 5 + 5);
+    let err = lake.version(1).await.expect_err("expired");
+    assert!(err.to_string().contains("expired by gc"), "{err}");
+}

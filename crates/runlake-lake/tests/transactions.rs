@@ -1,0 +1,182 @@
+//! Round trips, upserts, re-imports and idempotence through the public API.
+
+use runlake_lake::testkit::{batch, canonical_rows};
+use runlake_lake::{Lake, LakeError, Table};
+
+fn rows_per_run(table: Table) -> usize {
+    if table == Table::Metadata { 1 } else { 7 }
+}
+
+#[tokio::test]
+async fn every_table_round_trips() {
+    let lake = Lake::in_memory();
+    let runs = [
+        "dd/c4/150M/default",
+        "wandb/e/p/run=1",
+        "dd/dolma1_7/1B/large-aux-2",
+    ];
+    let mut tx = lake.transaction("test", "round trip");
+    let mut written = Vec::new();
+    for (i, table) in Table::ALL.into_iter().enumerate() {
+        let b = batch(table, &runs, rows_per_run(table), i as u64);
+        written.push((table, b.clone()));
+        tx.upsert(table, b).expect("valid batch");
+    }
+    let outcome = tx.commit().await.expect("commit");
+    assert_eq!(outcome.version, Some(1));
+    let manifest = lake.latest().await.expect("latest");
+    assert_eq!(manifest.version, 1);
+    for (table, b) in written {
+        let read = lake.read_table(&manifest, table).await.expect("read");
+        assert_eq!(canonical_rows(&read), canonical_rows(&[b]), "table {table}");
+        assert_eq!(read[0].schema(), table.schema());
+    }
+}
+
+#[tokio::test]
+async fn partitions_become_hive_folders_and_files_are_sorted() {
+    let lake = Lake::in_memory();
+    let mut tx = lake.transaction("test", "");
+    tx.upsert(Table::Evals, batch(Table::Evals, &["b", "a"], 9, 1))
+        .expect("upsert");
+    tx.commit().await.expect("commit");
+    let m = lake.latest().await.expect("latest");
+    let files = &m.table(Table::Evals).expect("evals").files;
+    let dirs: Vec<_> = files
+        .iter()
+        .map(|f| f.path.rsplit_once('/').expect("dir").0)
+        .collect();
+    assert_eq!(dirs, vec!["evals/phase=posttrain", "evals/phase=pretrain"]);
+    for f in files {
+        let name = f.path.rsplit('/').next().expect("name");
+        assert_eq!(name, format!("{}.parquet", f.blake3));
+        assert!(f.stats.contains_key("run_uid") && f.stats.contains_key("task"));
+        let rows = lake.read_file(Table::Evals, f).await.expect("read");
+        let tasks: Vec<String> = rows
+            .iter()
+            .flat_map(|b| {
+                let a = b.column_by_name("task").expect("task");
+                let a = arrow::array::AsArray::as_string::<i32>(a.as_ref());
+                a.iter()
+                    .map(|v| v.expect("task").to_owned())
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        let mut sorted = tasks.clone();
+        sorted.sort();
+        assert_eq!(tasks, sorted, "rows sorted by task first");
+    }
+}
+
+#[tokio::test]
+async fn identical_reimport_adds_nothing() {
+    let lake = Lake::in_memory();
+    for attempt in 0..2 {
+        let mut tx = lake.transaction("convert", "");
+        tx.upsert(Table::Evals, batch(Table::Evals, &["r1", "r2"], 8, 5))
+            .expect("upsert");
+        tx.upsert(
+            Table::PretrainCkpts,
+            batch(Table::PretrainCkpts, &["r1"], 8, 6),
+        )
+        .expect("upsert");
+        let outcome = tx.commit().await.expect("commit");
+        if attempt == 0 {
+            assert_eq!(outcome.version, Some(1));
+        } else {
+            assert_eq!(outcome.version, None, "{outcome:?}");
+            assert_eq!(outcome.files_added, 0);
+        }
+    }
+    assert_eq!(lake.list_versions().await.expect("versions"), vec![0, 1]);
+}
+
+#[tokio::test]
+async fn upsert_replaces_rows_with_equal_keys_only() {
+    let lake = Lake::in_memory();
+    let mut tx = lake.transaction("convert", "");
+    tx.upsert(
+        Table::PretrainCkpts,
+        batch(Table::PretrainCkpts, &["a", "b"], 5, 1),
+    )
+    .expect("upsert");
+    tx.commit().await.expect("commit");
+    // Same keys for run `a` (same steps), different values.
+    let newer = batch(Table::PretrainCkpts, &["a"], 5, 99);
+    let mut tx = lake.transaction("convert", "");
+    tx.upsert(Table::PretrainCkpts, newer.clone())
+        .expect("upsert");
+    let outcome = tx.commit().await.expect("commit");
+    assert_eq!(outcome.version, Some(2));
+    assert_eq!(outcome.rows_removed, 5);
+    assert_eq!(outcome.rows_added, 5);
+    assert_eq!(outcome.rows_rewritten, 5, "run b's rows were rewritten");
+    let m = lake.latest().await.expect("latest");
+    let read = lake
+        .read_table(&m, Table::PretrainCkpts)
+        .await
+        .expect("read");
+    let b_rows = batch(Table::PretrainCkpts, &["a", "b"], 5, 1).slice(5, 5);
+    assert_eq!(canonical_rows(&read), canonical_rows(&[newer, b_rows]));
+}
+
+#[tokio::test]
+async fn reimport_of_one_run_replaces_it_atomically() {
+    let lake = Lake::in_memory();
+    let mut tx = lake.transaction("convert", "");
+    tx.upsert(Table::Evals, batch(Table::Evals, &["a", "b"], 8, 1))
+        .expect("upsert");
+    tx.upsert(Table::Metadata, batch(Table::Metadata, &["a", "b"], 1, 2))
+        .expect("upsert");
+    tx.commit().await.expect("commit");
+    // The newer export of run `a` has fewer eval rows: a plain upsert would keep stale ones.
+    let fewer = batch(Table::Evals, &["a"], 3, 3);
+    let mut tx = lake.transaction("reimport", "");
+    tx.delete_runs(Table::Evals, ["a"]);
+    tx.upsert(Table::Evals, fewer.clone()).expect("upsert");
+    let outcome = tx.commit().await.expect("commit");
+    assert_eq!(outcome.rows_removed, 8);
+    let m = lake.latest().await.expect("latest");
+    assert_eq!(m.operation.runs["evals"], vec!["a".to_owned()]);
+    let read = lake.read_table(&m, Table::Evals).await.expect("read");
+    let b_rows = batch(Table::Evals, &["a", "b"], 8, 1).slice(8, 8);
+    assert_eq!(canonical_rows(&read), canonical_rows(&[fewer, b_rows]));
+    let metadata = lake.read_table(&m, Table::Metadata).await.expect("read");
+    assert_eq!(metadata.iter().map(|b| b.num_rows()).sum::<usize>(), 2);
+}
+
+#[tokio::test]
+async fn duplicates_in_one_transaction() {
+    let lake = Lake::in_memory();
+    let b = batch(Table::Lineage, &["x"], 4, 1);
+    let mut tx = lake.transaction("convert", "");
+    tx.upsert(Table::Lineage, b.clone()).expect("upsert");
+    tx.upsert(Table::Lineage, b.clone())
+        .expect("identical rows are deduplicated");
+    let outcome = tx.commit().await.expect("commit");
+    assert_eq!(outcome.rows_deduplicated, 4);
+    assert_eq!(outcome.rows_added, 4);
+
+    let mut tx = lake.transaction("convert", "");
+    tx.upsert(Table::Lineage, b).expect("upsert");
+    let err = tx
+        .upsert(Table::Lineage, batch(Table::Lineage, &["x"], 4, 2))
+        .expect_err("same keys, other values");
+    assert!(matches!(err, LakeError::DuplicateKey { .. }), "{err}");
+    assert!(err.to_string().contains("child_run_uid=x"), "{err}");
+}
+
+#[tokio::test]
+async fn batches_that_do_not_match_the_schema_are_refused() {
+    let lake = Lake::in_memory();
+    let mut tx = lake.transaction("convert", "");
+    let good = batch(Table::Lineage, &["x"], 2, 1);
+    let missing = good.project(&[0, 1, 2]).expect("project");
+    let err = tx.upsert(Table::Lineage, missing).expect_err("refused");
+    assert!(
+        err.to_string().contains("missing column `relation`"),
+        "{err}"
+    );
+    let err = tx.upsert(Table::Evals, good).expect_err("refused");
+    assert!(err.to_string().starts_with("table evals:"), "{err}");
+}

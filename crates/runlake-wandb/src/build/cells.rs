@@ -1,0 +1,207 @@
+//! Rows as named cells, turned into a batch with a table's exact schema.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use arrow::array::{
+    ArrayRef, BooleanArray, Float64Array, Float64Builder, Int32Array, Int64Array, ListBuilder,
+    MapBuilder, MapFieldNames, StringArray, StringBuilder, TimestampMicrosecondArray,
+};
+use arrow::datatypes::{DataType, TimeUnit};
+use arrow::record_batch::RecordBatch;
+use runlake_format::Table;
+
+use crate::error::{Result, WandbError};
+
+/// One cell value.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Cell {
+    Str(String),
+    I64(i64),
+    I32(i32),
+    F64(f64),
+    Bool(bool),
+    /// Microseconds since the epoch, UTC.
+    Ts(i64),
+    List(Vec<String>),
+    MapF64(Vec<(String, f64)>),
+    MapStr(Vec<(String, String)>),
+}
+
+/// A row: column name to value; absent columns are null.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct Row(pub BTreeMap<&'static str, Cell>);
+
+impl Row {
+    pub(crate) fn set(&mut self, col: &'static str, cell: Cell) {
+        self.0.insert(col, cell);
+    }
+    pub(crate) fn str(&mut self, col: &'static str, v: impl Into<String>) {
+        self.set(col, Cell::Str(v.into()));
+    }
+    pub(crate) fn opt_str(&mut self, col: &'static str, v: Option<impl Into<String>>) {
+        if let Some(v) = v {
+            self.str(col, v);
+        }
+    }
+    pub(crate) fn opt_i64(&mut self, col: &'static str, v: Option<i64>) {
+        if let Some(v) = v {
+            self.set(col, Cell::I64(v));
+        }
+    }
+    pub(crate) fn opt_f64(&mut self, col: &'static str, v: Option<f64>) {
+        if let Some(v) = v {
+            self.set(col, Cell::F64(v));
+        }
+    }
+    pub(crate) fn get(&self, col: &str) -> Option<&Cell> {
+        self.0.get(col)
+    }
+}
+
+fn arrow_err(table: Table) -> impl Fn(arrow::error::ArrowError) -> WandbError {
+    move |source| WandbError::Arrow {
+        table: table.name(),
+        source,
+    }
+}
+
+/// Builds a batch with exactly `table.schema()`.
+pub(crate) fn to_batch(table: Table, rows: &[Row]) -> Result<RecordBatch> {
+    let schema = table.schema();
+    let mut columns: Vec<ArrayRef> = Vec::with_capacity(schema.fields().len());
+    for field in schema.fields() {
+        let name = field.name().as_str();
+        let cells = rows.iter().map(|r| r.get(name));
+        let array: ArrayRef = match field.data_type() {
+            DataType::Utf8 => Arc::new(
+                cells
+                    .map(|c| match c {
+                        Some(Cell::Str(s)) => Some(s.as_str()),
+                        _ => None,
+                    })
+                    .collect::<StringArray>(),
+            ),
+            DataType::Int64 => Arc::new(
+                cells
+                    .map(|c| match c {
+                        Some(Cell::I64(v)) => Some(*v),
+                        _ => None,
+                    })
+                    .collect::<Int64Array>(),
+            ),
+            DataType::Int32 => Arc::new(
+                cells
+                    .map(|c| match c {
+                        Some(Cell::I32(v)) => Some(*v),
+                        _ => None,
+                    })
+                    .collect::<Int32Array>(),
+            ),
+            DataType::Float64 => Arc::new(
+                cells
+                    .map(|c| match c {
+                        Some(Cell::F64(v)) => Some(*v),
+                        _ => None,
+                    })
+                    .collect::<Float64Array>(),
+            ),
+            DataType::Boolean => Arc::new(
+                cells
+                    .map(|c| match c {
+                        Some(Cell::Bool(v)) => Some(*v),
+                        _ => None,
+                    })
+                    .collect::<BooleanArray>(),
+            ),
+            DataType::Timestamp(TimeUnit::Microsecond, tz) => Arc::new(
+                cells
+                    .map(|c| match c {
+                        Some(Cell::Ts(v)) => Some(*v),
+                        _ => None,
+                    })
+                    .collect::<TimestampMicrosecondArray>()
+                    .with_timezone_opt(tz.clone()),
+            ),
+            DataType::List(_) => {
+                let mut b = ListBuilder::new(StringBuilder::new());
+                for c in cells {
+                    match c {
+                        Some(Cell::List(items)) => {
+                            for i in items {
+                                b.values().append_value(i);
+                            }
+                            b.append(true);
+                        }
+                        _ => b.append(false),
+                    }
+                }
+                Arc::new(b.finish())
+            }
+            DataType::Map(entries, _) => {
+                let numeric = matches!(
+                    entries.data_type(),
+                    DataType::Struct(f) if f.len() == 2 && f[1].data_type() == &DataType::Float64
+                );
+                map_column(cells, numeric)?
+            }
+            other => {
+                return Err(WandbError::Arrow {
+                    table: table.name(),
+                    source: arrow::error::ArrowError::NotYetImplemented(format!(
+                        "column {name} of type {other}"
+                    )),
+                });
+            }
+        };
+        columns.push(array);
+    }
+    RecordBatch::try_new(schema, columns).map_err(arrow_err(table))
+}
+
+fn names() -> MapFieldNames {
+    MapFieldNames {
+        entry: "entries".into(),
+        key: "keys".into(),
+        value: "values".into(),
+    }
+}
+
+fn map_column<'a>(
+    cells: impl Iterator<Item = Option<&'a Cell>>,
+    numeric: bool,
+) -> Result<ArrayRef> {
+    let err = |source| WandbError::Arrow {
+        table: "map",
+        source,
+    };
+    if numeric {
+        let mut b = MapBuilder::new(Some(names()), StringBuilder::new(), Float64Builder::new());
+        for c in cells {
+            if let Some(Cell::MapF64(entries)) = c {
+                for (k, v) in entries {
+                    b.keys().append_value(k);
+                    b.values().append_value(*v);
+                }
+                b.append(true).map_err(err)?;
+            } else {
+                b.append(false).map_err(err)?;
+            }
+        }
+        Ok(Arc::new(b.finish()))
+    } else {
+        let mut b = MapBuilder::new(Some(names()), StringBuilder::new(), StringBuilder::new());
+        for c in cells {
+            if let Some(Cell::MapStr(entries)) = c {
+                for (k, v) in entries {
+                    b.keys().append_value(k);
+                    b.values().append_value(v);
+                }
+                b.append(true).map_err(err)?;
+            } else {
+                b.append(false).map_err(err)?;
+            }
+        }
+        Ok(Arc::new(b.finish()))
+    }
+}

@@ -1,0 +1,520 @@
+//! Lineage evidence and the resolved parent of a post-training run.
+//!
+//! One row per piece of evidence (`model_name_or_path`, `model_revision`, `run_name`,
+//! `config:<key>`), each saying what it implies, plus one `resolved` row per relation.
+//!
+//! # Resolution rule
+//!
+//! 1. `model_name_or_path` naming another post-training run's output folder makes that run
+//!    the parent (`dpo_of` for a DPO child, else `finetune_of`); rule `post_training_output`.
+//! 2. Otherwise the parent is a pretraining checkpoint `dd/<recipe>/<size>/<seed>` at
+//!    `parent_step`. Recipe and size come from the HF repo in `model_name_or_path`, else from
+//!    the run name. Step and seed come from the first of: an explicit `model_revision` branch
+//!    (`step6250-seed-small-aux-3`, rule `revision_branch`); an explicit run-name checkpoint
+//!    (`-6250-2`, rule `run_name_checkpoint`; launch scripts wrote it while `model_revision`
+//!    was routinely left at its default `main`); `main` in the revision or the name (final
+//!    step, default seed, rule `main_revision`); `pretrain_steps` from the config when it fits
+//!    the size (rule `config_pretrain_steps`); else the step stays null with the default seed
+//!    (rule `size_only`).
+//! 3. Without a recipe and size the resolved row has no parent (rule `unresolved`).
+//!
+//! Every evidence row whose implication differs from the resolved parent is flagged
+//! `conflict`, with the differing fields in `note`; the resolved row is flagged when any is.
+//! Runs sharing a name are linked: the later run (by `created_at`) points at the previous one,
+//! `resumed_from` when its first logged step follows the previous run's last step, else
+//! `duplicate_of`.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use super::cells::{Cell, Row};
+use crate::coerce::{i64_lenient, string_lenient};
+use crate::dd;
+use crate::json::Object;
+use crate::runname::RunName;
+
+static HF_CACHE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"models--([^/]+?)--([^/]+)(?:/snapshots/([0-9a-f]+))?").expect("static regex")
+});
+static DD_REPO: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^(?:allenai/)?DataDecide-(.+)-(\d+[MB])$").expect("static regex")
+});
+static REVISION: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^step(\d+)(?:-unsharded-hf)?(?:-seed-([a-z0-9-]+))?$").expect("static regex")
+});
+static RUN_DIR: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^(\d{6}-\d{6}|\d{4}_\d{2}_\d{2}-\d{2}_\d{2}_\d{2})_").expect("static regex")
+});
+
+/// A pretraining checkpoint as (partly) stated by one piece of evidence.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Claim {
+    /// HF recipe slug.
+    pub recipe: Option<String>,
+    /// Size.
+    pub size: Option<String>,
+    /// Step.
+    pub step: Option<i64>,
+    /// `main`: the final step of the size.
+    pub final_step: bool,
+    /// Seed slug.
+    pub seed: Option<String>,
+    /// A post-training parent run id (not uid).
+    pub post_run: Option<String>,
+}
+
+/// One piece of evidence.
+#[derive(Debug, Clone)]
+pub struct Evidence {
+    /// `model_name_or_path`, `model_revision`, `run_name`, `config:<key>`.
+    pub source: String,
+    /// The value as stated (personal data already removed).
+    pub value: String,
+    /// What it implies.
+    pub claim: Claim,
+    /// Extra explanation.
+    pub note: Option<String>,
+}
+
+/// A resolved pretraining checkpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Checkpoint {
+    /// HF recipe slug.
+    pub recipe: String,
+    /// Size.
+    pub size: String,
+    /// Seed slug.
+    pub seed: String,
+    /// Step, when known.
+    pub step: Option<i64>,
+}
+
+impl Checkpoint {
+    /// `dd/<recipe>/<size>/<seed>`.
+    pub fn run_uid(&self) -> String {
+        dd::pretrain_run_uid(&self.recipe, &self.size, &self.seed)
+    }
+}
+
+/// The lineage of one run.
+#[derive(Debug, Clone)]
+pub struct RunLineage {
+    /// Evidence in a fixed order.
+    pub evidence: Vec<Evidence>,
+    /// The pretraining checkpoint at the root of the chain, as far as this run states it.
+    pub checkpoint: Option<Checkpoint>,
+    /// Rule that chose `checkpoint`.
+    pub checkpoint_rule: &'static str,
+    /// A post-training parent run id, when `model_name_or_path` names one.
+    pub post_parent: Option<String>,
+}
+
+/// Gathers the evidence of a run; `known_run_ids` are run ids known to exist (this conversion
+/// and the lake), used to recognise a post-training output folder.
+pub fn gather(
+    config: &Object,
+    name: &RunName,
+    raw_name: &str,
+    redact: &dyn Fn(&str) -> String,
+    known_run_ids: &dyn Fn(&str) -> bool,
+) -> RunLineage {
+    let mut evidence = Vec::new();
+    if let Some(path) = config.get("model_name_or_path").and_then(string_lenient) {
+        evidence.push(path_evidence(&path, redact(&path), known_run_ids));
+    }
+    if let Some(rev) = config.get("model_revision").and_then(string_lenient) {
+        let mut claim = Claim::default();
+        let mut note = None;
+        if rev == "main" {
+            claim.final_step = true;
+            claim.seed = Some("default".into());
+        } else if let Some(c) = REVISION.captures(&rev) {
+            claim.step = c.get(1).and_then(|m| m.as_str().parse().ok());
+            claim.seed = c
+                .get(2)
+                .and_then(|m| dd::seed_slug(m.as_str()))
+                .map(str::to_owned);
+        } else {
+            note = Some("not a DataDecide revision".into());
+        }
+        evidence.push(Evidence {
+            source: "model_revision".into(),
+            value: redact(&rev),
+            claim,
+            note,
+        });
+    }
+    if name.recipe.is_some() || name.size.is_some() {
+        let mut claim = Claim {
+            recipe: name
+                .recipe
+                .as_deref()
+                .and_then(dd::recipe_slug)
+                .map(str::to_owned),
+            size: name.size.as_deref().and_then(dd::size).map(str::to_owned),
+            ..Claim::default()
+        };
+        match name.step.as_deref() {
+            Some("main") => claim.final_step = true,
+            Some(s) => claim.step = s.trim_start_matches("step").parse().ok(),
+            None => {}
+        }
+        claim.seed = match name.seed.as_deref() {
+            Some(s) => match s.parse::<i64>() {
+                Ok(ord) => dd::seed_from_ordinal(ord).map(str::to_owned),
+                Err(_) => dd::seed_slug(s).map(str::to_owned),
+            },
+            None if claim.final_step => Some("default".into()),
+            None => None,
+        };
+        let mut notes = Vec::new();
+        if claim.recipe.is_none() {
+            notes.push(format!(
+                "unknown recipe spelling {:?}",
+                name.recipe.as_deref().unwrap_or("")
+            ));
+        }
+        if name.is_dpo {
+            notes.push("a DPO name states the checkpoint its SFT parent started from".to_owned());
+        }
+        evidence.push(Evidence {
+            source: "run_name".into(),
+            value: raw_name.to_owned(),
+            claim,
+            note: (!notes.is_empty()).then(|| notes.join("; ")),
+        });
+    }
+    for key in ["pretrain_steps", "model_pretrain_steps"] {
+        if let Some(v) = config.get(key) {
+            let Some(text) = string_lenient(v) else {
+                continue;
+            };
+            evidence.push(Evidence {
+                source: format!("config:{key}"),
+                value: text,
+                claim: Claim {
+                    step: i64_lenient(v),
+                    ..Claim::default()
+                },
+                note: None,
+            });
+        }
+    }
+    if let Some(v) = config.get("model_size")
+        && let Some(text) = string_lenient(v)
+    {
+        evidence.push(Evidence {
+            source: "config:model_size".into(),
+            value: text,
+            claim: Claim::default(),
+            note: None,
+        });
+    }
+    resolve(evidence, config)
+}
+
+fn path_evidence(path: &str, shown: String, known_run_ids: &dyn Fn(&str) -> bool) -> Evidence {
+    let mut claim = Claim::default();
+    let mut note = None;
+    let repo = HF_CACHE
+        .captures(path)
+        .map(|c| {
+            if let Some(sha) = c.get(3) {
+                note = Some(format!(
+                    "HF cache snapshot {}: the revision is not recoverable from a commit sha",
+                    sha.as_str()
+                ));
+            }
+            format!("{}/{}", &c[1], &c[2])
+        })
+        .or_else(|| DD_REPO.is_match(path).then(|| path.to_owned()));
+    if let Some(repo) = repo {
+        if let Some(c) = DD_REPO.captures(&repo) {
+            claim.recipe = dd::recipe_slug(&c[1]).map(str::to_owned);
+            claim.size = dd::size(&c[2]).map(str::to_owned);
+        } else {
+            note = Some(format!("HF repo {repo} is not a DataDecide checkpoint"));
+        }
+    } else {
+        // Another run's output folder: the nearest segment that is a known run id or looks
+        // like a timestamped run name (`.../<run>/final`, `.../<run>/`).
+        let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+        let found = segments
+            .iter()
+            .rev()
+            .find(|s| known_run_ids(s))
+            .or_else(|| segments.iter().rev().find(|s| RUN_DIR.is_match(s)));
+        match found {
+            Some(run) => {
+                claim.post_run = Some((*run).to_owned());
+                if !known_run_ids(run) {
+                    note = Some("the parent run is not among the converted runs".into());
+                }
+            }
+            None => note = Some("names neither a DataDecide checkpoint nor a run".into()),
+        }
+    }
+    Evidence {
+        source: "model_name_or_path".into(),
+        value: shown,
+        claim,
+        note,
+    }
+}
+
+fn resolve(mut evidence: Vec<Evidence>, config: &Object) -> RunLineage {
+    let find = |src: &str| evidence.iter().find(|e| e.source == src).map(|e| &e.claim);
+    let path = find("model_name_or_path").cloned().unwrap_or_default();
+    let rev = find("model_revision").cloned();
+    let name = find("run_name").cloned().unwrap_or_default();
+    let post_parent = path.post_run.clone();
+    let recipe = path.recipe.clone().or(name.recipe.clone());
+    let size = path.size.clone().or(name.size.clone());
+
+    let (checkpoint, rule) = match (recipe, size) {
+        (Some(recipe), Some(size)) => {
+            let final_step = dd::final_step(&size);
+            let config_step = ["pretrain_steps", "model_pretrain_steps"]
+                .iter()
+                .find_map(|k| config.get(k).and_then(i64_lenient))
+                .filter(|s| final_step.is_some_and(|f| *s <= f));
+            let (step, seed, rule) = if let Some(r) = rev.as_ref().filter(|r| r.step.is_some()) {
+                (r.step, r.seed.clone(), "revision_branch")
+            } else if name.step.is_some() {
+                (name.step, name.seed.clone(), "run_name_checkpoint")
+            } else if rev.as_ref().is_some_and(|r| r.final_step) || name.final_step {
+                (final_step, Some("default".to_owned()), "main_revision")
+            } else if config_step.is_some() {
+                (config_step, None, "config_pretrain_steps")
+            } else {
+                (None, None, "size_only")
+            };
+            let seed = seed.unwrap_or_else(|| "default".to_owned());
+            (
+                Some(Checkpoint {
+                    recipe,
+                    size,
+                    seed,
+                    step,
+                }),
+                rule,
+            )
+        }
+        _ => (None, "unresolved"),
+    };
+
+    // Flag what disagrees with the checkpoint.
+    if let Some(cp) = &checkpoint {
+        let final_step = dd::final_step(&cp.size);
+        for e in &mut evidence {
+            let c = &e.claim;
+            let mut diffs = Vec::new();
+            if c.recipe.as_ref().is_some_and(|r| *r != cp.recipe) {
+                diffs.push(format!(
+                    "recipe {}",
+                    c.recipe.as_deref().unwrap_or_default()
+                ));
+            }
+            if c.size.as_ref().is_some_and(|s| *s != cp.size) {
+                diffs.push(format!("size {}", c.size.as_deref().unwrap_or_default()));
+            }
+            let step = if c.final_step { final_step } else { c.step };
+            if let (Some(s), Some(want)) = (step, cp.step)
+                && s != want
+            {
+                diffs.push(format!("step {s}"));
+            }
+            if let (Some(s), Some(f)) = (c.step, final_step)
+                && s > f
+            {
+                diffs.push(format!(
+                    "step {s} exceeds the final step {f} of {}",
+                    cp.size
+                ));
+            }
+            if c.seed.as_ref().is_some_and(|s| *s != cp.seed) {
+                diffs.push(format!("seed {}", c.seed.as_deref().unwrap_or_default()));
+            }
+            if e.source == "config:model_size"
+                && let Some(params) = e.value.trim().parse::<f64>().ok()
+                && let Some(nominal) = nominal_params(&cp.size)
+                && (params / nominal - 1.0).abs() > 0.2
+            {
+                diffs.push(format!("{params} parameters do not fit {}", cp.size));
+            }
+            if !diffs.is_empty() {
+                let differs = format!("differs from the resolved checkpoint: {}", diffs.join(", "));
+                e.note = Some(match e.note.take() {
+                    Some(n) => format!("{n}; {differs}"),
+                    None => differs,
+                });
+            }
+        }
+    }
+    RunLineage {
+        evidence,
+        checkpoint,
+        checkpoint_rule: rule,
+        post_parent,
+    }
+}
+
+fn nominal_params(size: &str) -> Option<f64> {
+    let (n, unit) = size.split_at(size.len().checked_sub(1)?);
+    let n: f64 = n.parse().ok()?;
+    Some(match unit {
+        "M" => n * 1e6,
+        "B" => n * 1e9,
+        _ => return None,
+    })
+}
+
+fn is_conflict(e: &Evidence) -> bool {
+    e.note
+        .as_deref()
+        .is_some_and(|n| n.contains("differs from the resolved checkpoint"))
+}
+
+/// The lineage rows of one run. `child_is_dpo` picks the relation toward a post-training
+/// parent; `parent_uid` maps a run id to its run uid.
+pub(crate) fn rows(
+    child_uid: &str,
+    lineage: &RunLineage,
+    child_is_dpo: bool,
+    parent_uid: &dyn Fn(&str) -> String,
+) -> Vec<Row> {
+    let mut out = Vec::new();
+    let post = lineage.post_parent.as_deref().map(parent_uid);
+    let relation = if post.is_some() && child_is_dpo {
+        "dpo_of"
+    } else {
+        "finetune_of"
+    };
+    let final_of = |size: &Option<String>| size.as_deref().and_then(dd::final_step);
+    for e in &lineage.evidence {
+        let mut r = Row::default();
+        r.str("child_run_uid", child_uid);
+        r.str("relation", relation);
+        r.str("evidence_source", e.source.clone());
+        r.str("evidence_value", e.value.clone());
+        if let Some(run) = &e.claim.post_run {
+            r.str("parent_run_uid", parent_uid(run));
+        } else if let (Some(recipe), Some(size)) = (&e.claim.recipe, &e.claim.size) {
+            let seed = e.claim.seed.clone().unwrap_or_else(|| "default".into());
+            r.str("parent_run_uid", dd::pretrain_run_uid(recipe, size, &seed));
+        }
+        let step = if e.claim.final_step {
+            final_of(&e.claim.size).or_else(|| {
+                lineage
+                    .checkpoint
+                    .as_ref()
+                    .and_then(|c| dd::final_step(&c.size))
+            })
+        } else {
+            e.claim.step
+        };
+        r.opt_i64("parent_step", step);
+        // Pretraining claims of a run whose parent is another post-training run describe the
+        // chain's root, not a rival parent.
+        r.set("conflict", Cell::Bool(post.is_none() && is_conflict(e)));
+        r.set("resolved", Cell::Bool(false));
+        r.opt_str("note", e.note.clone());
+        out.push(r);
+    }
+    let mut r = Row::default();
+    r.str("child_run_uid", child_uid);
+    r.str("relation", relation);
+    r.str("evidence_source", "resolved");
+    r.set("resolved", Cell::Bool(true));
+    let any_conflict = post.is_none() && lineage.evidence.iter().any(is_conflict);
+    r.set("conflict", Cell::Bool(any_conflict));
+    match (&post, &lineage.checkpoint) {
+        (Some(p), _) => {
+            r.str("parent_run_uid", p.clone());
+            r.str("evidence_value", p.clone());
+            r.str("rule", "post_training_output");
+        }
+        (None, Some(cp)) => {
+            let uid = cp.run_uid();
+            let value = match cp.step {
+                Some(s) => format!("{uid}@{s}"),
+                None => uid.clone(),
+            };
+            r.str("parent_run_uid", uid);
+            r.opt_i64("parent_step", cp.step);
+            r.str("evidence_value", value);
+            r.str("rule", lineage.checkpoint_rule);
+            if cp.step.is_none() {
+                r.str("note", "no evidence states the checkpoint step");
+            }
+        }
+        (None, None) => {
+            r.str("evidence_value", "");
+            r.str("rule", "unresolved");
+            r.str("note", "no evidence names a recipe and size");
+        }
+    }
+    out.push(r);
+    out
+}
+
+/// A run's identity for same-name linking.
+#[derive(Debug, Clone)]
+pub struct NamedRun {
+    /// Run uid.
+    pub run_uid: String,
+    /// Run name.
+    pub name: String,
+    /// Creation time, microseconds.
+    pub created_at: Option<i64>,
+    /// First logged step.
+    pub first_step: Option<i64>,
+    /// Last logged step.
+    pub last_step: Option<i64>,
+}
+
+/// `resumed_from` / `duplicate_of` rows for runs sharing a name; rows belong to the later run.
+pub(crate) fn same_name_rows(runs: &[NamedRun]) -> Vec<Row> {
+    let mut by_name: std::collections::BTreeMap<&str, Vec<&NamedRun>> = Default::default();
+    for r in runs {
+        by_name.entry(r.name.as_str()).or_default().push(r);
+    }
+    let mut out = Vec::new();
+    for (name, mut group) in by_name {
+        group.sort_by(|a, b| (a.created_at, &a.run_uid).cmp(&(b.created_at, &b.run_uid)));
+        group.dedup_by(|a, b| a.run_uid == b.run_uid);
+        for pair in group.windows(2) {
+            let (earlier, later) = (pair[0], pair[1]);
+            let resumed =
+                matches!((later.first_step, earlier.last_step), (Some(f), Some(l)) if f > l);
+            let mut r = Row::default();
+            r.str("child_run_uid", later.run_uid.clone());
+            r.str("parent_run_uid", earlier.run_uid.clone());
+            r.opt_i64("parent_step", earlier.last_step);
+            r.str(
+                "relation",
+                if resumed {
+                    "resumed_from"
+                } else {
+                    "duplicate_of"
+                },
+            );
+            r.str("evidence_source", "same_name");
+            r.str("evidence_value", earlier.run_uid.clone());
+            r.set("conflict", Cell::Bool(false));
+            r.set("resolved", Cell::Bool(true));
+            r.str(
+                "rule",
+                if resumed {
+                    "same name, created later, first step after the earlier run's last step"
+                } else {
+                    "same name, created later, logged steps overlap the earlier run's"
+                },
+            );
+            r.str("note", format!("both runs are named {name:?}"));
+            out.push(r);
+        }
+    }
+    out
+}

@@ -1,0 +1,716 @@
+//! From records to rows of the four post-training tables.
+//!
+//! [`build`] is pure: it takes everything read from the inputs plus what the lake already
+//! knows about runs ([`KnownRun`]) and returns rows grouped per run, each group with a content
+//! hash so a caller can skip runs whose rows would not change.
+
+mod cells;
+mod evals;
+pub mod lineage;
+mod metadata;
+mod steps;
+
+use std::collections::{BTreeMap, HashMap};
+
+use arrow::record_batch::RecordBatch;
+use runlake_format::{ContentHash, Table};
+
+pub use evals::canonical_task;
+
+use crate::classify::classify;
+use crate::coerce::{TimePolicy, string_lenient};
+use crate::error::{Result, WandbError};
+use crate::json::{Json, Object};
+use crate::model::{HistoryRow, Inputs, OeEvalDump, RunRecord};
+use crate::redact::Redactor;
+use crate::runname::{self, RunName};
+use cells::{Cell, Row};
+
+/// Options of a conversion.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub struct BuildOptions {
+    /// Keep email addresses, user and host names and home paths (dropped by default).
+    pub keep_personal_data: bool,
+    /// How to read timestamps without a zone.
+    pub time: TimePolicy,
+    /// The run (id, name or `wandb/...` uid) oe-eval folders belong to, instead of matching
+    /// them by model path.
+    pub oe_eval_run: Option<String>,
+}
+
+/// A run the lake already holds, as far as building needs to know it.
+#[derive(Debug, Clone, Default)]
+pub struct KnownRun {
+    /// `wandb/<entity>/<project>/<run id>`.
+    pub run_uid: String,
+    /// Training type stored for it.
+    pub training_type: String,
+    /// Run name.
+    pub name: Option<String>,
+    /// Creation time, microseconds.
+    pub created_at: Option<i64>,
+    /// Final step.
+    pub last_step: Option<i64>,
+    /// Denormalised checkpoint fields.
+    pub recipe: Option<String>,
+    /// Size.
+    pub size: Option<String>,
+    /// Seed.
+    pub seed: Option<String>,
+    /// `output_dir` from its config, to match oe-eval model paths.
+    pub output_dir: Option<String>,
+}
+
+impl KnownRun {
+    /// The WandB run id: the last segment of the uid.
+    pub fn run_id(&self) -> &str {
+        self.run_uid.splitn(4, '/').nth(3).unwrap_or(&self.run_uid)
+    }
+}
+
+/// A history step with more than one distinct logged row.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct StepConflict {
+    /// Run.
+    pub run_uid: String,
+    /// Step.
+    pub step: i64,
+    /// Distinct rows kept.
+    pub variants: usize,
+}
+
+/// A metric whose nested and flat summary values differ.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct EvalConflict {
+    /// Run.
+    pub run_uid: String,
+    /// Task as spelled in the summary.
+    pub task: String,
+    /// Metric.
+    pub metric: String,
+    /// Nested-shape value (authoritative).
+    pub nested: f64,
+    /// Flat-shape value.
+    pub flat: f64,
+}
+
+/// How an oe-eval folder was attached to a run.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct OeEvalMatch {
+    /// The folder.
+    pub folder: String,
+    /// The run.
+    pub run_uid: String,
+    /// `explicit run` or the model path that matched.
+    pub matched_by: String,
+    /// Task rows produced.
+    pub tasks: usize,
+    /// Exact duplicate lines dropped.
+    pub duplicate_lines: usize,
+    /// Different lines for one task: `(task, kept, ignored)`.
+    pub conflicting_lines: Vec<(String, String, String)>,
+}
+
+/// Everything a conversion noticed that a reader of the lake should know.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct Report {
+    /// Identical re-exported history rows merged.
+    pub duplicate_history_rows: usize,
+    /// Steps with conflicting rows (all kept).
+    pub conflicting_steps: Vec<StepConflict>,
+    /// History rows without a step (not stored): `file:line (run)`.
+    pub history_rows_without_step: Vec<String>,
+    /// History rows of runs that neither the inputs nor the lake know (not stored).
+    pub history_without_run: BTreeMap<String, usize>,
+    /// Timestamps without a zone, read by the time policy.
+    pub naive_timestamps: usize,
+    /// Timestamps that could not be read (stored as null): `run field: reason`.
+    pub unreadable_timestamps: Vec<String>,
+    /// Nested vs flat summary disagreements.
+    pub eval_shape_conflicts: Vec<EvalConflict>,
+    /// Tasks kept under their raw name because the canonical one was taken.
+    pub task_name_collisions: Vec<String>,
+    /// oe-eval folders and the runs they were attached to.
+    pub oe_eval: Vec<OeEvalMatch>,
+    /// Runs read more than once; the later export wins: `run_uid`.
+    pub superseded_records: Vec<String>,
+    /// Lineage evidence that disagrees with the resolved parent: `run: source = value`.
+    pub lineage_conflicts: Vec<String>,
+}
+
+impl Report {
+    fn timestamp(&mut self, v: &Json, time: TimePolicy, run: &str, field: &str) -> Option<i64> {
+        match crate::coerce::timestamp(v, time) {
+            Ok(Some(ts)) => {
+                if ts.naive {
+                    self.naive_timestamps += 1;
+                }
+                Some(ts.micros)
+            }
+            Ok(None) => None,
+            Err(reason) => {
+                self.unreadable_timestamps
+                    .push(format!("{run} {field}: {reason}"));
+                None
+            }
+        }
+    }
+}
+
+/// What a conversion produced for one run.
+#[derive(Debug, Clone)]
+pub struct RunOutput {
+    /// The run.
+    pub run_uid: String,
+    /// True when the inputs held the run itself (not only oe-eval results for a lake run):
+    /// its rows replace all of the run's rows.
+    pub full: bool,
+    /// Training type.
+    pub training_type: String,
+    /// Hash of every row below; equal hashes mean equal rows.
+    pub content_hash: String,
+    metadata: Option<Row>,
+    steps: Vec<Row>,
+    evals: Vec<Row>,
+    lineage: Vec<Row>,
+}
+
+impl RunOutput {
+    /// Row counts: metadata, posttrain_steps, evals, lineage.
+    pub fn row_counts(&self) -> [usize; 4] {
+        [
+            usize::from(self.metadata.is_some()),
+            self.steps.len(),
+            self.evals.len(),
+            self.lineage.len(),
+        ]
+    }
+    /// `evals.source` values present.
+    pub fn eval_sources(&self) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .evals
+            .iter()
+            .filter_map(|r| match r.get("source") {
+                Some(Cell::Str(s)) => Some(s.clone()),
+                _ => None,
+            })
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+}
+
+/// The result of [`build`].
+#[derive(Debug, Clone, Default)]
+pub struct Built {
+    /// Per run, in input order.
+    pub runs: Vec<RunOutput>,
+    /// Same-name links (`resumed_from` / `duplicate_of`), possibly for runs already in the lake.
+    same_name: Vec<Row>,
+    /// What was noticed.
+    pub report: Report,
+}
+
+/// Batches for the four tables.
+#[derive(Debug, Clone)]
+pub struct Batches {
+    /// `metadata`.
+    pub metadata: RecordBatch,
+    /// `posttrain_steps`.
+    pub posttrain_steps: RecordBatch,
+    /// `evals`.
+    pub evals: RecordBatch,
+    /// `lineage`.
+    pub lineage: RecordBatch,
+}
+
+impl Built {
+    /// Batches holding the rows of the runs `keep` accepts, plus every same-name link whose
+    /// child it accepts.
+    pub fn batches(&self, keep: impl Fn(&str) -> bool) -> Result<Batches> {
+        self.batches_with(&keep, &|child, _| keep(child))
+    }
+
+    /// Batches holding the rows of the runs `keep` accepts, plus the same-name links
+    /// `keep_link(child, earlier run)` accepts.
+    pub fn batches_with(
+        &self,
+        keep: &dyn Fn(&str) -> bool,
+        keep_link: &dyn Fn(&str, &str) -> bool,
+    ) -> Result<Batches> {
+        let runs: Vec<&RunOutput> = self.runs.iter().filter(|r| keep(&r.run_uid)).collect();
+        let meta: Vec<Row> = runs.iter().filter_map(|r| r.metadata.clone()).collect();
+        let steps: Vec<Row> = runs.iter().flat_map(|r| r.steps.iter().cloned()).collect();
+        let evals: Vec<Row> = runs.iter().flat_map(|r| r.evals.iter().cloned()).collect();
+        let mut lineage: Vec<Row> = runs
+            .iter()
+            .flat_map(|r| r.lineage.iter().cloned())
+            .collect();
+        lineage.extend(
+            self.same_name
+                .iter()
+                .filter(
+                    |r| match (r.get("child_run_uid"), r.get("evidence_value")) {
+                        (Some(Cell::Str(c)), Some(Cell::Str(v))) => keep_link(c, v),
+                        _ => false,
+                    },
+                )
+                .cloned(),
+        );
+        Ok(Batches {
+            metadata: cells::to_batch(Table::Metadata, &meta)?,
+            posttrain_steps: cells::to_batch(Table::PosttrainSteps, &steps)?,
+            evals: cells::to_batch(Table::Evals, &evals)?,
+            lineage: cells::to_batch(Table::Lineage, &lineage)?,
+        })
+    }
+
+    /// Same-name links as `(child, earlier run)`.
+    pub fn same_name_links(&self) -> Vec<(String, String)> {
+        self.same_name
+            .iter()
+            .filter_map(
+                |r| match (r.get("child_run_uid"), r.get("evidence_value")) {
+                    (Some(Cell::Str(c)), Some(Cell::Str(v))) => Some((c.clone(), v.clone())),
+                    _ => None,
+                },
+            )
+            .collect()
+    }
+}
+
+/// `wandb/<entity>/<project>/<run id>`.
+pub fn run_uid(entity: Option<&str>, project: Option<&str>, run_id: &str) -> String {
+    format!(
+        "wandb/{}/{}/{run_id}",
+        entity.unwrap_or("unknown-entity"),
+        project.unwrap_or("unknown-project")
+    )
+}
+
+/// What building one run needs besides its record.
+pub(crate) struct RunContext {
+    pub run_uid: String,
+    pub training_type: &'static str,
+    pub training_type_reason: String,
+    pub name: RunName,
+    pub lineage: lineage::RunLineage,
+    pub last_step: Option<i64>,
+}
+
+impl RunContext {
+    fn name_json(&self) -> Json {
+        let n = &self.name;
+        let mut o = Object::default();
+        let mut put = |k: &str, v: Option<String>| {
+            if let Some(v) = v {
+                o.push(k, Json::String(v));
+            }
+        };
+        put("run_type", n.run_type.map(str::to_owned));
+        put("form", n.form.map(str::to_owned));
+        put("timestamp", n.timestamp.clone());
+        put("exp_name", n.exp_name.clone());
+        put("recipe", n.recipe.clone());
+        put("size", n.size.clone());
+        put("step", n.step.clone());
+        put("seed", n.seed.clone());
+        put("lr", n.lr.clone());
+        put("parent_lr", n.parent_lr.clone());
+        put("comparison_size", n.comparison_size.clone());
+        put("comparison_metric", n.comparison_metric.clone());
+        put(
+            "finetune_tokens_per_epoch",
+            n.finetune_tokens_per_epoch.map(|v| v.to_string()),
+        );
+        put("finetune_epochs", n.finetune_epochs.map(|v| v.to_string()));
+        put("finetune_tokens", n.finetune_tokens.map(|v| v.to_string()));
+        Json::Object(o)
+    }
+}
+
+fn newer(a: &RunRecord, b: &RunRecord) -> bool {
+    // Later export wins; within one export the later line does.
+    let key = |r: &RunRecord| {
+        crate::coerce::timestamp(&r.exported_at, TimePolicy::default())
+            .ok()
+            .flatten()
+            .map(|t| t.micros)
+    };
+    key(b) >= key(a)
+}
+
+/// Builds the rows of every run in `inputs`.
+pub fn build(inputs: &Inputs, known: &[KnownRun], opts: &BuildOptions) -> Result<Built> {
+    let mut report = Report::default();
+
+    // One record per run uid.
+    let mut order: Vec<String> = Vec::new();
+    let mut records: HashMap<String, &RunRecord> = HashMap::new();
+    for r in &inputs.runs {
+        let uid = run_uid(r.entity.as_deref(), r.project.as_deref(), &r.run_id);
+        match records.get(&uid) {
+            Some(prev) => {
+                report.superseded_records.push(uid.clone());
+                if newer(prev, r) {
+                    records.insert(uid, r);
+                }
+            }
+            None => {
+                order.push(uid.clone());
+                records.insert(uid, r);
+            }
+        }
+    }
+    let redactor = if opts.keep_personal_data {
+        Redactor::keep_all()
+    } else {
+        Redactor::from_runs(records.values().copied())
+    };
+
+    // Run id → uid, from the inputs first, then the lake.
+    let mut uid_of_id: HashMap<String, String> = HashMap::new();
+    for k in known {
+        uid_of_id.insert(k.run_id().to_owned(), k.run_uid.clone());
+    }
+    for uid in &order {
+        uid_of_id.insert(records[uid].run_id.clone(), uid.clone());
+    }
+
+    let mut history: HashMap<&str, Vec<&HistoryRow>> = HashMap::new();
+    for h in &inputs.history {
+        history.entry(h.run_id.as_str()).or_default().push(h);
+    }
+
+    let mut runs = Vec::new();
+    let mut named = Vec::new();
+    for uid in &order {
+        let rec = records[uid];
+        let hist = history.remove(rec.run_id.as_str()).unwrap_or_default();
+        let raw_name = rec.name.clone().unwrap_or_else(|| rec.run_id.clone());
+        let name = runname::parse(&raw_name);
+        let mut keys: Vec<&str> = hist
+            .iter()
+            .flat_map(|h| h.metrics.iter().map(|(k, _)| k))
+            .collect();
+        keys.sort_unstable();
+        keys.dedup();
+        let class = classify(
+            &rec.config,
+            keys.iter().copied(),
+            &rec.summary,
+            &name,
+            &raw_name,
+        );
+        let lin = lineage::gather(
+            &rec.config,
+            &name,
+            &raw_name,
+            &|s| redactor.text(s).into_owned(),
+            &|id| uid_of_id.contains_key(id),
+        );
+        let steps_known: Vec<i64> = hist.iter().filter_map(|h| h.step).collect();
+        let ctx = RunContext {
+            run_uid: uid.clone(),
+            training_type: class.training_type,
+            training_type_reason: class.reason,
+            name,
+            lineage: lin,
+            last_step: steps_known.iter().max().copied(),
+        };
+        named.push(lineage::NamedRun {
+            run_uid: uid.clone(),
+            name: raw_name.clone(),
+            created_at: crate::coerce::timestamp(&rec.created_at, opts.time)
+                .ok()
+                .flatten()
+                .map(|t| t.micros),
+            first_step: steps_known.iter().min().copied(),
+            last_step: ctx.last_step.or_else(|| {
+                rec.summary
+                    .get("_step")
+                    .and_then(crate::coerce::i64_lenient)
+            }),
+        });
+
+        let step_rows = steps::rows(
+            uid,
+            ctx.training_type,
+            &hist,
+            &redactor,
+            opts.time,
+            &mut report,
+        );
+        let cp = ctx.lineage.checkpoint.as_ref();
+        let eval_run = evals::EvalRun {
+            run_uid: uid,
+            recipe: cp.map(|c| c.recipe.as_str()),
+            size: cp.map(|c| c.size.as_str()),
+            seed: cp.map(|c| c.seed.as_str()),
+        };
+        let eval_rows = evals::summary_rows(&eval_run, rec, &redactor, &mut report);
+        let lineage_rows = lineage::rows(uid, &ctx.lineage, ctx.training_type == "dpo", &|id| {
+            uid_of_id
+                .get(id)
+                .cloned()
+                .unwrap_or_else(|| run_uid(rec.entity.as_deref(), rec.project.as_deref(), id))
+        });
+        for e in &ctx.lineage.evidence {
+            if e.note
+                .as_deref()
+                .is_some_and(|n| n.contains("differs from the resolved"))
+                && ctx.lineage.post_parent.is_none()
+            {
+                report
+                    .lineage_conflicts
+                    .push(format!("{uid}: {} = {}", e.source, e.value));
+            }
+        }
+        let meta = metadata::row(rec, &ctx, &redactor, opts.time, &mut report);
+        runs.push(RunOutput {
+            run_uid: uid.clone(),
+            full: true,
+            training_type: ctx.training_type.to_owned(),
+            content_hash: String::new(),
+            metadata: Some(meta),
+            steps: step_rows,
+            evals: eval_rows,
+            lineage: lineage_rows,
+        });
+    }
+
+    // History of runs without a record in the inputs.
+    for (run_id, rows) in history {
+        match known.iter().find(|k| k.run_id() == run_id) {
+            Some(k) => {
+                let tt = match k.training_type.as_str() {
+                    "dpo" => "dpo",
+                    "sft" => "sft",
+                    _ => "other",
+                };
+                let step_rows =
+                    steps::rows(&k.run_uid, tt, &rows, &redactor, opts.time, &mut report);
+                attach(&mut runs, &k.run_uid, tt).steps.extend(step_rows);
+            }
+            None => {
+                report
+                    .history_without_run
+                    .insert(run_id.to_owned(), rows.len());
+            }
+        }
+    }
+
+    for dump in &inputs.oe_eval {
+        let (uid, matched_by) = match_oe_eval(dump, &order, &records, known, opts)?;
+        let (recipe, size, seed, tt) = match runs
+            .iter()
+            .find(|r| r.run_uid == uid)
+            .and_then(|r| r.metadata.as_ref())
+        {
+            Some(m) => (
+                cell_str(m, "recipe"),
+                cell_str(m, "size"),
+                cell_str(m, "seed"),
+                cell_str(m, "training_type").unwrap_or_else(|| "other".into()),
+            ),
+            None => {
+                let k = known.iter().find(|k| k.run_uid == uid);
+                (
+                    k.and_then(|k| k.recipe.clone()),
+                    k.and_then(|k| k.size.clone()),
+                    k.and_then(|k| k.seed.clone()),
+                    k.map(|k| k.training_type.clone())
+                        .unwrap_or_else(|| "other".into()),
+                )
+            }
+        };
+        let eval_run = evals::EvalRun {
+            run_uid: &uid,
+            recipe: recipe.as_deref(),
+            size: size.as_deref(),
+            seed: seed.as_deref(),
+        };
+        let rows = evals::oe_eval_rows(&eval_run, &dump.tasks, &redactor, &mut report);
+        report.oe_eval.push(OeEvalMatch {
+            folder: dump.folder.display().to_string(),
+            run_uid: uid.clone(),
+            matched_by,
+            tasks: rows.len(),
+            duplicate_lines: dump.duplicate_lines,
+            conflicting_lines: dump.conflicting_lines.clone(),
+        });
+        let tt: &'static str = match tt.as_str() {
+            "dpo" => "dpo",
+            "sft" => "sft",
+            _ => "other",
+        };
+        let target = attach(&mut runs, &uid, tt);
+        // A later folder for the same run and source replaces an earlier one's task.
+        for r in rows {
+            let key = (r.get("task").cloned(), r.get("source").cloned());
+            target
+                .evals
+                .retain(|e| (e.get("task").cloned(), e.get("source").cloned()) != key);
+            target.evals.push(r);
+        }
+    }
+
+    // Same-name links among the converted runs and the lake's.
+    for k in known {
+        if !named.iter().any(|n| n.run_uid == k.run_uid)
+            && let Some(name) = &k.name
+        {
+            named.push(lineage::NamedRun {
+                run_uid: k.run_uid.clone(),
+                name: name.clone(),
+                created_at: k.created_at,
+                first_step: None,
+                last_step: k.last_step,
+            });
+        }
+    }
+    let same_name = lineage::same_name_rows(&named);
+
+    for run in &mut runs {
+        finish_hash(run);
+    }
+    Ok(Built {
+        runs,
+        same_name,
+        report,
+    })
+}
+
+fn cell_str(r: &Row, col: &str) -> Option<String> {
+    match r.get(col) {
+        Some(Cell::Str(s)) => Some(s.clone()),
+        _ => None,
+    }
+}
+
+fn attach<'a>(runs: &'a mut Vec<RunOutput>, uid: &str, tt: &'static str) -> &'a mut RunOutput {
+    let idx = match runs.iter().position(|r| r.run_uid == uid) {
+        Some(i) => i,
+        None => {
+            runs.push(RunOutput {
+                run_uid: uid.to_owned(),
+                full: false,
+                training_type: tt.to_owned(),
+                content_hash: String::new(),
+                metadata: None,
+                steps: Vec::new(),
+                evals: Vec::new(),
+                lineage: Vec::new(),
+            });
+            runs.len() - 1
+        }
+    };
+    &mut runs[idx]
+}
+
+fn finish_hash(run: &mut RunOutput) {
+    let text = format!(
+        "{:?}{:?}{:?}{:?}",
+        run.metadata, run.steps, run.evals, run.lineage
+    );
+    let hash = ContentHash::of(text.as_bytes()).to_hex();
+    if let Some(meta) = &mut run.metadata
+        && let Some(Cell::Str(extra)) = meta.0.get_mut("extra_json")
+        && extra.ends_with('}')
+    {
+        extra.pop();
+        let sep = if extra.ends_with('{') { "" } else { "," };
+        extra.push_str(&format!("{sep}\"content_hash\":\"{hash}\"}}"));
+    }
+    run.content_hash = hash;
+}
+
+fn match_oe_eval(
+    dump: &OeEvalDump,
+    order: &[String],
+    records: &HashMap<String, &RunRecord>,
+    known: &[KnownRun],
+    opts: &BuildOptions,
+) -> Result<(String, String)> {
+    struct Candidate {
+        uid: String,
+        id: String,
+        name: Option<String>,
+        output_dir: Option<String>,
+    }
+    let mut candidates: Vec<Candidate> = order
+        .iter()
+        .map(|uid| {
+            let r = records[uid];
+            Candidate {
+                uid: uid.clone(),
+                id: r.run_id.clone(),
+                name: r.name.clone(),
+                output_dir: r.config.get("output_dir").and_then(string_lenient),
+            }
+        })
+        .collect();
+    for k in known {
+        if !candidates.iter().any(|c| c.uid == k.run_uid) {
+            candidates.push(Candidate {
+                uid: k.run_uid.clone(),
+                id: k.run_id().to_owned(),
+                name: k.name.clone(),
+                output_dir: k.output_dir.clone(),
+            });
+        }
+    }
+    if let Some(want) = &opts.oe_eval_run {
+        if let Some(c) = candidates
+            .iter()
+            .find(|c| c.uid == *want || c.id == *want || c.name.as_deref() == Some(want))
+        {
+            return Ok((c.uid.clone(), "explicit run".into()));
+        }
+        if want.starts_with("wandb/") {
+            return Ok((want.clone(), "explicit run".into()));
+        }
+        return Err(WandbError::UnmatchedOeEval {
+            path: dump.folder.clone(),
+            model_path: format!("(explicit run {want} is not known)"),
+        });
+    }
+    let folder = dump.folder.display().to_string();
+    let paths: Vec<&str> = dump
+        .model_paths
+        .iter()
+        .map(String::as_str)
+        .chain([folder.as_str()])
+        .collect();
+    // Most specific first: a run id in the path, then a run name, then an output folder.
+    type Test = fn(&Candidate, &str, &[&str]) -> bool;
+    let tiers: [(&str, Test); 3] = [
+        ("run id", |c, _, segs| segs.contains(&c.id.as_str())),
+        ("run name", |c, _, segs| {
+            c.name.as_deref().is_some_and(|n| segs.contains(&n))
+        }),
+        ("output folder", |c, p, _| {
+            c.output_dir.as_deref().is_some_and(|o| {
+                let o = o.trim_end_matches('/');
+                !o.is_empty() && (p.starts_with(o) || o.starts_with(p.trim_end_matches('/')))
+            })
+        }),
+    ];
+    for (what, test) in tiers {
+        for p in &paths {
+            let segments: Vec<&str> = p.split('/').filter(|s| !s.is_empty()).collect();
+            let hits: Vec<&Candidate> = candidates
+                .iter()
+                .filter(|c| test(c, p, &segments))
+                .collect();
+            if let [one] = hits.as_slice() {
+                return Ok((one.uid.clone(), format!("{what} in the model path")));
+            }
+        }
+    }
+    Err(WandbError::UnmatchedOeEval {
+        path: dump.folder.clone(),
+        model_path: dump.model_paths.first().cloned().unwrap_or_default(),
+    })
+}

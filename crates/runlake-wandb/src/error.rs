@@ -1,0 +1,91 @@
+//! Errors of the post-training converter. Bad input names the file, the line or row, and the
+//! field.
+
+use std::path::PathBuf;
+
+/// What went wrong while reading or converting post-training data.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum WandbError {
+    /// A file could not be read.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// A line or value is not JSON, even leniently.
+    #[error("{path}:{line}: invalid JSON{}: {source}", field_suffix(.field))]
+    Json {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line (or row, for Parquet).
+        line: usize,
+        /// The field holding the JSON text, for JSON-in-a-column formats.
+        field: Option<String>,
+        /// Where the syntax broke.
+        source: crate::json::JsonSyntaxError,
+    },
+    /// A record lacks a field or has one of the wrong kind.
+    #[error("{path}:{line}: field `{field}`: {reason}")]
+    Field {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line (or row).
+        line: usize,
+        /// The offending field.
+        field: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A Parquet file could not be decoded.
+    #[error("{path}: {reason}")]
+    Parquet {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The input's kind could not be recognised.
+    #[error(
+        "{path}: not a recognised post-training export (expected a dr_wandb v3 folder, \
+         runs/history JSONL, runs/history Parquet, or an oe-eval output folder)"
+    )]
+    UnknownInput {
+        /// The input.
+        path: PathBuf,
+    },
+    /// An oe-eval folder that names no run of this conversion.
+    #[error(
+        "{path}: oe-eval results for model `{model_path}` match no converted run; \
+         name the run explicitly"
+    )]
+    UnmatchedOeEval {
+        /// The oe-eval folder.
+        path: PathBuf,
+        /// The model path the results were computed for.
+        model_path: String,
+    },
+    /// Building an Arrow batch failed (a bug: schemas are fixed).
+    #[error("building the `{table}` batch: {source}")]
+    Arrow {
+        /// The table.
+        table: &'static str,
+        /// The Arrow error.
+        source: arrow::error::ArrowError,
+    },
+    /// Storage failed.
+    #[error(transparent)]
+    Lake(#[from] runlake_lake::LakeError),
+}
+
+fn field_suffix(field: &Option<String>) -> String {
+    field
+        .as_ref()
+        .map(|f| format!(" in field `{f}`"))
+        .unwrap_or_default()
+}
+
+/// Result alias for this crate.
+pub type Result<T, E = WandbError> = std::result::Result<T, E>;

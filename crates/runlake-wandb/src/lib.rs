@@ -1,0 +1,28 @@
+//! Post-training conversion for runlake: WandB exports (dr_wandb v3 folders, v0 JSONL and
+//! Parquet), oe-eval output folders, and the lineage that links a post-training run to the
+//! pretraining checkpoint (or earlier post-training run) it started from.
+//!
+//! Reading ([`read`]) turns every input kind into source-neutral records ([`model`]);
+//! building ([`build`]) turns records into Arrow batches with the exact schemas of
+//! `runlake_format::Table`. Both are pure apart from reading the input files.
+
+pub mod coerce;
+pub mod error;
+pub mod json;
+pub mod model;
+pub mod read;
+
+pub use error::{Result, WandbError};
+pub mod build;
+pub mod classify;
+pub mod dd;
+pub mod redact;
+pub mod runname;
+
+pub use build::{BuildOptions, Built, KnownRun, Report, build};
+pub mod chain;
+pub mod convert;
+mod lake_rows;
+
+pub use chain::{LineageChain, lineage_chain};
+pub use convert::{ConvertOptions, Progress, Summary, convert_paths};

@@ -1,0 +1,164 @@
+//! Source-neutral records that every reader produces and every batch builder consumes.
+
+use std::path::PathBuf;
+
+use crate::json::{Json, Object};
+
+/// Where a record came from, for error messages and reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    /// The file.
+    pub path: PathBuf,
+    /// 1-based line (JSONL) or row (Parquet); 0 for whole-file JSON.
+    pub line: usize,
+}
+
+/// Which export format a run came from; stored as `metadata.source`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunSource {
+    /// dr_wandb v3 `runs.jsonl` snapshot.
+    WandbV3,
+    /// dr_wandb v0 `wandb_runs.jsonl` (one object per run).
+    WandbLegacyJsonl,
+    /// dr_wandb v0 Parquet with JSON-string columns.
+    WandbLegacyParquet,
+}
+
+impl RunSource {
+    /// The value written to `metadata.source`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunSource::WandbV3 => "wandb_v3",
+            RunSource::WandbLegacyJsonl => "wandb_legacy_jsonl",
+            RunSource::WandbLegacyParquet => "wandb_legacy_parquet",
+        }
+    }
+}
+
+/// One WandB run as exported.
+#[derive(Debug, Clone)]
+pub struct RunRecord {
+    /// The WandB run id (in ft-scaling, the full run name).
+    pub run_id: String,
+    /// The run name, when given.
+    pub name: Option<String>,
+    /// WandB entity.
+    pub entity: Option<String>,
+    /// WandB project.
+    pub project: Option<String>,
+    /// `finished`, `crashed`, ...
+    pub state: Option<String>,
+    /// Creation time, raw.
+    pub created_at: Json,
+    /// Last update time, raw.
+    pub updated_at: Json,
+    /// Run tags.
+    pub tags: Vec<String>,
+    /// The run config, top level.
+    pub config: Object,
+    /// The run summary.
+    pub summary: Object,
+    /// `wandb-metadata.json` (argv, host, email, ...).
+    pub metadata: Json,
+    /// Every other field of the record (system attributes, history keys, url, user, ...).
+    pub attrs: Object,
+    /// When the export was taken, raw.
+    pub exported_at: Json,
+    /// Export format.
+    pub source: RunSource,
+    /// Where the record was read.
+    pub origin: Origin,
+}
+
+/// One logged history row.
+#[derive(Debug, Clone)]
+pub struct HistoryRow {
+    /// The run id.
+    pub run_id: String,
+    /// `_step`, when present.
+    pub step: Option<i64>,
+    /// Raw timestamp (ISO text, epoch number, naive text or null).
+    pub timestamp: Json,
+    /// Raw runtime in seconds.
+    pub runtime: Json,
+    /// User-logged keys.
+    pub metrics: Object,
+    /// Other underscore keys (`_custom`, ...).
+    pub extra: Object,
+    /// `_wandb` system payload.
+    pub wandb_metadata: Json,
+    /// Where the row was read.
+    pub origin: Origin,
+}
+
+/// Which oe-eval file a task result came from; stored as `evals.source`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum OeEvalFile {
+    /// A `metrics-all.jsonl` line.
+    MetricsAll,
+    /// A `task-NNN-<task>-metrics.json` file.
+    TaskMetrics,
+    /// An entry of `metrics.json`'s `all_primary_scores`/`tasks`.
+    MetricsJson,
+}
+
+impl OeEvalFile {
+    /// The value written to `evals.source`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OeEvalFile::MetricsAll => "oe_eval_metrics_all",
+            OeEvalFile::TaskMetrics => "oe_eval_task_metrics",
+            OeEvalFile::MetricsJson => "oe_eval_metrics_json",
+        }
+    }
+}
+
+/// One task result of an oe-eval output folder.
+#[derive(Debug, Clone)]
+pub struct OeEvalTask {
+    /// The task as written (`arc_challenge`, `boolq:mc::olmes`, `core_9mcqa:rc::olmes:full`).
+    pub task_name: String,
+    /// `task_config.metadata.alias`, when given.
+    pub alias: Option<String>,
+    /// Null for suite aggregates.
+    pub task_idx: Option<i64>,
+    /// The `metrics` object.
+    pub metrics: Object,
+    /// `task_config`, raw.
+    pub task_config: Json,
+    /// `num_instances`.
+    pub num_instances: Option<i64>,
+    /// The file kind.
+    pub file: OeEvalFile,
+    /// Where it was read.
+    pub origin: Origin,
+}
+
+/// One oe-eval output folder.
+#[derive(Debug, Clone, Default)]
+pub struct OeEvalDump {
+    /// The folder.
+    pub folder: PathBuf,
+    /// `model_config.model_path` (or `model`) values seen, in order, without repeats.
+    pub model_paths: Vec<String>,
+    /// Task results after in-file deduplication and cross-file precedence.
+    pub tasks: Vec<OeEvalTask>,
+    /// Exact duplicate lines dropped.
+    pub duplicate_lines: usize,
+    /// Same task with different content inside one folder: `(task, kept origin, other origin)`.
+    pub conflicting_lines: Vec<(String, String, String)>,
+}
+
+/// Everything read from the inputs of one conversion.
+#[derive(Debug, Clone, Default)]
+pub struct Inputs {
+    /// Runs, in reading order.
+    pub runs: Vec<RunRecord>,
+    /// History rows, in reading order.
+    pub history: Vec<HistoryRow>,
+    /// oe-eval folders.
+    pub oe_eval: Vec<OeEvalDump>,
+    /// Files read, in order.
+    pub files: Vec<PathBuf>,
+}

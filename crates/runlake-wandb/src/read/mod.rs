@@ -1,0 +1,228 @@
+//! Readers for every post-training input kind, and detection of the kind from a path.
+
+mod detect;
+mod legacy;
+mod oe_eval;
+mod parquet_io;
+mod v3;
+
+use std::path::{Path, PathBuf};
+
+pub use detect::{InputKind, detect};
+pub use oe_eval::read_oe_eval_folder;
+
+use crate::error::{Result, WandbError};
+use crate::json::{self, Json, Object};
+use crate::model::{HistoryRow, Inputs, Origin};
+
+/// Reads one input path (file or folder) of the given kind into `inputs`.
+pub fn read_input(path: &Path, kind: &InputKind, inputs: &mut Inputs) -> Result<()> {
+    match kind {
+        InputKind::WandbV3 => v3::read_folder(path, inputs),
+        InputKind::RunsJsonl => legacy::read_runs_jsonl(path, inputs),
+        InputKind::HistoryJsonl => legacy::read_history_jsonl(path, inputs),
+        InputKind::V3RunsJsonl => v3::read_runs_file(path, &v3::ExportDefaults::default(), inputs),
+        InputKind::V3HistoryJsonl => v3::read_history_file(path, inputs),
+        InputKind::RunsParquet => parquet_io::read_runs(path, inputs),
+        InputKind::HistoryParquet => parquet_io::read_history(path, inputs),
+        InputKind::OeEval => {
+            let folder = if path.is_file() {
+                path.parent().unwrap_or(path)
+            } else {
+                path
+            };
+            let dump = read_oe_eval_folder(folder)?;
+            inputs.oe_eval.push(dump);
+            Ok(())
+        }
+        InputKind::Folder(children) => {
+            for (child, kind) in children {
+                read_input(child, kind, inputs)?;
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Reads a path after detecting its kind.
+pub fn read_path(path: &Path, inputs: &mut Inputs) -> Result<()> {
+    let kind = detect(path)?;
+    read_input(path, &kind, inputs)
+}
+
+pub(crate) fn read_text(path: &Path) -> Result<String> {
+    std::fs::read_to_string(path).map_err(|source| WandbError::Io {
+        path: path.to_owned(),
+        source,
+    })
+}
+
+/// Non-blank lines of a JSONL text, parsed leniently, with 1-based line numbers.
+pub(crate) fn jsonl(path: &Path, text: &str) -> Result<Vec<(usize, Json)>> {
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let v = json::parse(line).map_err(|source| WandbError::Json {
+            path: path.to_owned(),
+            line: i + 1,
+            field: None,
+            source,
+        })?;
+        out.push((i + 1, v));
+    }
+    Ok(out)
+}
+
+pub(crate) fn field_err(origin: &Origin, field: &str, reason: impl Into<String>) -> WandbError {
+    WandbError::Field {
+        path: origin.path.clone(),
+        line: origin.line,
+        field: field.to_owned(),
+        reason: reason.into(),
+    }
+}
+
+/// A required string-ish id field (numbers are accepted by their spelling).
+pub(crate) fn required_id(obj: &Object, key: &str, origin: &Origin) -> Result<String> {
+    match obj.get(key) {
+        Some(Json::String(s)) if !s.is_empty() => Ok(s.clone()),
+        Some(Json::Number(n)) => Ok(n.raw().to_owned()),
+        Some(other) => Err(field_err(
+            origin,
+            key,
+            format!("expected a non-empty string, found {}", other.to_text()),
+        )),
+        None => Err(field_err(origin, key, "missing")),
+    }
+}
+
+pub(crate) fn opt_string(obj: &Object, key: &str) -> Option<String> {
+    match obj.get(key) {
+        Some(Json::String(s)) => Some(s.clone()),
+        Some(Json::Number(n)) => Some(n.raw().to_owned()),
+        _ => None,
+    }
+}
+
+/// An object-valued field that may also arrive as a JSON string (dr_wandb v0 Parquet style).
+pub(crate) fn object_field(obj: &Object, key: &str, origin: &Origin) -> Result<Object> {
+    match obj.get(key) {
+        None | Some(Json::Null) => Ok(Object::default()),
+        Some(Json::Object(o)) => Ok(o.clone()),
+        Some(Json::String(s)) => match json::parse(s) {
+            Ok(Json::Object(o)) => Ok(o),
+            Ok(Json::Null) => Ok(Object::default()),
+            Ok(other) => Err(field_err(
+                origin,
+                key,
+                format!("expected an object, found {}", kind_name(&other)),
+            )),
+            Err(source) => Err(WandbError::Json {
+                path: origin.path.clone(),
+                line: origin.line,
+                field: Some(key.to_owned()),
+                source,
+            }),
+        },
+        Some(other) => Err(field_err(
+            origin,
+            key,
+            format!("expected an object, found {}", kind_name(other)),
+        )),
+    }
+}
+
+/// Any JSON value that may also arrive as JSON text.
+pub(crate) fn json_field(obj: &Object, key: &str, origin: &Origin) -> Result<Json> {
+    match obj.get(key) {
+        None => Ok(Json::Null),
+        Some(Json::String(s)) if looks_like_json_container(s) => {
+            json::parse(s).map_err(|source| WandbError::Json {
+                path: origin.path.clone(),
+                line: origin.line,
+                field: Some(key.to_owned()),
+                source,
+            })
+        }
+        Some(v) => Ok(v.clone()),
+    }
+}
+
+fn looks_like_json_container(s: &str) -> bool {
+    let t = s.trim_start();
+    t.starts_with('{') || t.starts_with('[')
+}
+
+pub(crate) fn kind_name(v: &Json) -> &'static str {
+    match v {
+        Json::Null => "null",
+        Json::Bool(_) => "a boolean",
+        Json::Number(_) => "a number",
+        Json::String(_) => "a string",
+        Json::Array(_) => "an array",
+        Json::Object(_) => "an object",
+    }
+}
+
+/// A history row in the dr_wandb shape `{run_id, step, timestamp, runtime, wandb_metadata,
+/// metrics, extra}`. Rows exported straight from `scan_history` (`_step`, `_runtime`, ...
+/// beside the metrics) are accepted as well.
+pub(crate) fn history_row(obj: &Object, origin: Origin) -> Result<HistoryRow> {
+    let run_id = required_id(obj, "run_id", &origin)?;
+    let has_metrics = obj.get("metrics").is_some();
+    let mut metrics = object_field(obj, "metrics", &origin)?;
+    let mut extra = object_field(obj, "extra", &origin)?;
+    if !has_metrics {
+        // Flat row: every non-structural key is a metric, underscore keys are extra.
+        for (k, v) in obj.iter() {
+            if matches!(
+                k,
+                "run_id" | "step" | "timestamp" | "runtime" | "wandb_metadata" | "extra"
+            ) || matches!(k, "_step" | "_runtime" | "_timestamp" | "_wandb")
+            {
+                continue;
+            }
+            if k.starts_with('_') {
+                extra.push(k, v.clone());
+            } else {
+                metrics.push(k, v.clone());
+            }
+        }
+    }
+    let step_value = obj
+        .get("step")
+        .filter(|v| !v.is_null())
+        .or_else(|| obj.get("_step"));
+    let step = match step_value {
+        None | Some(Json::Null) => None,
+        Some(v) => Some(crate::coerce::i64_lenient(v).ok_or_else(|| {
+            field_err(&origin, "step", format!("not an integer: {}", v.to_text()))
+        })?),
+    };
+    let pick = |a: &str, b: &str| {
+        obj.get(a)
+            .filter(|v| !v.is_null())
+            .or_else(|| obj.get(b))
+            .cloned()
+            .unwrap_or(Json::Null)
+    };
+    Ok(HistoryRow {
+        run_id,
+        step,
+        timestamp: pick("timestamp", "_timestamp"),
+        runtime: pick("runtime", "_runtime"),
+        metrics,
+        extra,
+        wandb_metadata: pick("wandb_metadata", "_wandb"),
+        origin,
+    })
+}
+
+pub(crate) fn origin(path: &Path, line: usize) -> Origin {
+    Origin {
+        path: PathBuf::from(path),
+        line,
+    }
+}

@@ -1,0 +1,130 @@
+//! dr_wandb v0 Parquet exports: runs with JSON-string columns (`config`, `summary`,
+//! `wandb_metadata`, `system_metrics`, `system_attrs`, `sweep_info`) and history with one
+//! column per metric (or a JSON `metrics` column).
+
+use std::fs::File;
+use std::path::Path;
+
+use arrow::array::{Array, AsArray};
+use arrow::datatypes::{DataType, Float32Type, Float64Type, Int32Type, Int64Type, UInt64Type};
+use arrow::record_batch::RecordBatch;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+use super::{history_row, legacy::legacy_run, origin};
+use crate::error::{Result, WandbError};
+use crate::json::{Json, Number, Object};
+use crate::model::{Inputs, RunSource};
+
+/// Column names of a Parquet file, without reading its data.
+pub(crate) fn column_names(path: &Path) -> Result<Vec<String>> {
+    let builder = open(path)?;
+    Ok(builder
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect())
+}
+
+fn open(path: &Path) -> Result<ParquetRecordBatchReaderBuilder<File>> {
+    let file = File::open(path).map_err(|source| WandbError::Io {
+        path: path.to_owned(),
+        source,
+    })?;
+    ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| WandbError::Parquet {
+        path: path.to_owned(),
+        reason: e.to_string(),
+    })
+}
+
+fn rows(path: &Path) -> Result<Vec<Object>> {
+    let reader = open(path)?.build().map_err(|e| WandbError::Parquet {
+        path: path.to_owned(),
+        reason: e.to_string(),
+    })?;
+    let mut out = Vec::new();
+    for batch in reader {
+        let batch = batch.map_err(|e| WandbError::Parquet {
+            path: path.to_owned(),
+            reason: e.to_string(),
+        })?;
+        batch_rows(path, &batch, &mut out)?;
+    }
+    Ok(out)
+}
+
+fn batch_rows(path: &Path, batch: &RecordBatch, out: &mut Vec<Object>) -> Result<()> {
+    let schema = batch.schema();
+    let first = out.len();
+    out.extend((0..batch.num_rows()).map(|_| Object::default()));
+    for (col, field) in batch.columns().iter().zip(schema.fields()) {
+        for (i, row) in out[first..].iter_mut().enumerate() {
+            let v = cell(col.as_ref(), i).map_err(|reason| WandbError::Field {
+                path: path.to_owned(),
+                line: first + i + 1,
+                field: field.name().clone(),
+                reason,
+            })?;
+            row.push(field.name().clone(), v);
+        }
+    }
+    Ok(())
+}
+
+fn cell(col: &dyn Array, i: usize) -> std::result::Result<Json, String> {
+    if col.is_null(i) {
+        return Ok(Json::Null);
+    }
+    Ok(match col.data_type() {
+        DataType::Utf8 => Json::String(col.as_string::<i32>().value(i).to_owned()),
+        DataType::LargeUtf8 => Json::String(col.as_string::<i64>().value(i).to_owned()),
+        DataType::Utf8View => Json::String(col.as_string_view().value(i).to_owned()),
+        DataType::Int64 => Json::Number(Number::from_i64(col.as_primitive::<Int64Type>().value(i))),
+        DataType::Int32 => Json::Number(Number::from_i64(i64::from(
+            col.as_primitive::<Int32Type>().value(i),
+        ))),
+        DataType::UInt64 => {
+            let v = col.as_primitive::<UInt64Type>().value(i);
+            Json::Number(
+                i64::try_from(v)
+                    .map(Number::from_i64)
+                    .unwrap_or_else(|_| Number::from_f64(v as f64)),
+            )
+        }
+        DataType::Float64 => {
+            Json::Number(Number::from_f64(col.as_primitive::<Float64Type>().value(i)))
+        }
+        DataType::Float32 => Json::Number(Number::from_f64(f64::from(
+            col.as_primitive::<Float32Type>().value(i),
+        ))),
+        DataType::Boolean => Json::Bool(col.as_boolean().value(i)),
+        DataType::Null => Json::Null,
+        other => {
+            let text = arrow::util::display::array_value_to_string(col, i)
+                .map_err(|e| format!("cannot read a {other} value: {e}"))?;
+            Json::String(text)
+        }
+    })
+}
+
+pub(crate) fn read_runs(path: &Path, inputs: &mut Inputs) -> Result<()> {
+    for (i, row) in rows(path)?.into_iter().enumerate() {
+        inputs.runs.push(legacy_run(
+            &row,
+            RunSource::WandbLegacyParquet,
+            origin(path, i + 1),
+        )?);
+    }
+    inputs.files.push(path.to_owned());
+    Ok(())
+}
+
+pub(crate) fn read_history(path: &Path, inputs: &mut Inputs) -> Result<()> {
+    for (i, row) in rows(path)?.into_iter().enumerate() {
+        // Null cells in a wide history table mean "not logged at this step", not a logged null.
+        let row = Object(row.0.into_iter().filter(|(_, v)| !v.is_null()).collect());
+        inputs.history.push(history_row(&row, origin(path, i + 1))?);
+    }
+    inputs.files.push(path.to_owned());
+    Ok(())
+}

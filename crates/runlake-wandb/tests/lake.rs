@@ -1,0 +1,392 @@
+//! Conversion into a lake: idempotence, atomic replacement, path safety, lineage chains, and
+//! the real sample exports when `../shared/real` exists.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use arrow::array::RecordBatch;
+use common::*;
+use runlake_format::Table;
+use runlake_lake::Lake;
+use runlake_wandb::{ConvertOptions, convert_paths, lineage_chain};
+
+const C: &str = "wandb/ml-moe/ft-scaling/2025_08_21-15_03_00_test_finetune_DD-dolma1_7-4M_main_100M_toks_--learning_rate=5e-06";
+const F: &str =
+    "wandb/ml-moe/ft-scaling/2025_08_18-22_30_05_allenai--DataDecide-dolma1_7-4M_main_default";
+
+async fn table(lake: &Lake, t: Table) -> RecordBatch {
+    let m = lake.latest().await.expect("manifest");
+    let batches = lake.read_table(&m, t).await.expect("read");
+    arrow::compute::concat_batches(&t.schema(), &batches).expect("concat")
+}
+
+fn files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).expect("dir") {
+        let p = e.expect("entry").path();
+        if p.is_dir() {
+            out.extend(files(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for e in std::fs::read_dir(from).expect("dir") {
+        let p = e.expect("entry").path();
+        std::fs::copy(&p, to.join(p.file_name().expect("name"))).expect("copy");
+    }
+}
+
+#[tokio::test]
+async fn unchanged_runs_add_nothing_and_newer_exports_replace_a_run() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let lake = Lake::open_or_create(tmp.path().join("lake").to_str().expect("utf8"))
+        .await
+        .expect("lake");
+    let export = tmp.path().join("export");
+    copy_dir(&testdata().join("wandb/dr_wandb_v3/ft-scaling"), &export);
+    let opts = ConvertOptions::default();
+
+    let first = convert_paths(&lake, std::slice::from_ref(&export), &opts)
+        .await
+        .expect("convert");
+    assert_eq!(first.runs_new.len(), 7);
+    assert!(first.commit.version.is_some());
+    assert_eq!(first.rows_written["posttrain_steps"], 33);
+    assert_eq!(table(&lake, Table::PosttrainSteps).await.num_rows(), 33);
+
+    let again = convert_paths(&lake, std::slice::from_ref(&export), &opts)
+        .await
+        .expect("convert");
+    assert_eq!(again.runs_unchanged.len(), 7);
+    assert_eq!(again.commit.version, None);
+    assert_eq!(again.commit.rows_added, 0);
+
+    // The crashed run is later marked finished and tagged.
+    let runs = std::fs::read_to_string(export.join("runs.jsonl")).expect("runs");
+    let changed: String = runs
+        .lines()
+        .map(|l| {
+            if l.contains("\"run_id\":\"2025_08_18-22_30_05") {
+                l.replace("\"state\":\"crashed\"", "\"state\":\"finished\"")
+                    .replace(
+                        "[\"finetune\",\"hidden\"]",
+                        "[\"finetune\",\"hidden\",\"late\"]",
+                    )
+            } else {
+                l.to_owned()
+            }
+        })
+        .map(|l| l + "\n")
+        .collect();
+    std::fs::write(export.join("runs.jsonl"), changed).expect("write");
+    let third = convert_paths(&lake, std::slice::from_ref(&export), &opts)
+        .await
+        .expect("convert");
+    assert_eq!(third.runs_replaced, vec![F.to_owned()]);
+    assert_eq!(third.runs_unchanged.len(), 6);
+    let meta = table(&lake, Table::Metadata).await;
+    assert_eq!(meta.num_rows(), 7);
+    let f = one(&meta, &[("run_uid", F)]);
+    assert_eq!(s(&meta, "state", f).as_deref(), Some("finished"));
+    let steps = table(&lake, Table::PosttrainSteps).await;
+    assert_eq!(steps.num_rows(), 33);
+    assert_eq!(rows_where(&steps, &[("run_uid", F)]).len(), 3);
+    let lineage = table(&lake, Table::Lineage).await;
+    assert_eq!(rows_where(&lineage, &[("child_run_uid", F)]).len(), 4);
+
+    // No personal value from the export in any file of the lake, nor in any decoded cell.
+    for file in files(&tmp.path().join("lake")) {
+        let bytes = std::fs::read(&file).expect("read");
+        for pii in [
+            "fixture_person",
+            "fixture.person@example.invalid",
+            "node042",
+            "Fixture Person",
+        ] {
+            assert!(
+                !bytes.windows(pii.len()).any(|w| w == pii.as_bytes()),
+                "{pii} in {}",
+                file.display()
+            );
+        }
+    }
+    for t in [
+        Table::Metadata,
+        Table::PosttrainSteps,
+        Table::Evals,
+        Table::Lineage,
+    ] {
+        let text = all_text(&table(&lake, t).await);
+        assert!(!text.contains("fixture_person") && !text.contains("node042"));
+    }
+
+    // The chain of the DPO run goes through its SFT parent to pretraining.
+    let chain = lineage_chain(&lake, "2025_08_27-07_52_26_test_dpo_tune_cache_dd__dolma1_7-4M__main__100Mt_lr=5e-06_default_--learning_rate=2e-07")
+        .await
+        .expect("chain")
+        .expect("known run");
+    assert_eq!(chain.links.len(), 2);
+    let parents: Vec<_> = chain
+        .links
+        .iter()
+        .map(|l| l.resolved.as_ref().and_then(|r| r.parent_run_uid.clone()))
+        .collect();
+    assert_eq!(
+        parents,
+        vec![
+            Some(C.to_owned()),
+            Some("dd/dolma1_7/4M/default".to_owned())
+        ]
+    );
+    assert_eq!(chain.links[1].same_name.len(), 1);
+    let printed = chain.to_string();
+    assert!(
+        printed.contains("dpo_of wandb/ml-moe/ft-scaling/2025_08_21-15_03_00"),
+        "{printed}"
+    );
+    assert!(
+        printed.contains("finetune_of dd/dolma1_7/4M/default @ step 5725"),
+        "{printed}"
+    );
+    assert!(
+        printed.contains("duplicate_of wandb/ml-moe/ft-scaling/g7k2m9qa"),
+        "{printed}"
+    );
+}
+
+#[tokio::test]
+async fn oe_eval_rows_survive_a_newer_wandb_export() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let lake = Lake::open_or_create(tmp.path().join("lake").to_str().expect("utf8"))
+        .await
+        .expect("lake");
+    let export = tmp.path().join("export");
+    copy_dir(&testdata().join("wandb/dr_wandb_v3/ft-scaling"), &export);
+    convert_paths(
+        &lake,
+        std::slice::from_ref(&export),
+        &ConvertOptions::default(),
+    )
+    .await
+    .expect("convert");
+    let dump = testdata().join("oe_eval/dump-2025-11-03_posttrain");
+    let s1 = convert_paths(&lake, &[dump], &ConvertOptions::default())
+        .await
+        .expect("oe-eval");
+    assert_eq!(s1.runs_extended, vec![C.to_owned()]);
+    let runs = std::fs::read_to_string(export.join("runs.jsonl")).expect("runs");
+    std::fs::write(
+        export.join("runs.jsonl"),
+        runs.replace("\"train_loss\":2.01", "\"train_loss\":2.02"),
+    )
+    .expect("write");
+    let s2 = convert_paths(&lake, &[export], &ConvertOptions::default())
+        .await
+        .expect("convert");
+    assert_eq!(s2.runs_replaced, vec![C.to_owned()]);
+    let evals = table(&lake, Table::Evals).await;
+    let r = one(&evals, &[("run_uid", C), ("task", "ifeval")]);
+    assert_eq!(f(&evals, "primary_score", r), Some(0.41));
+}
+
+#[tokio::test]
+async fn hostile_run_ids_stay_inside_their_table_folder() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let export = tmp.path().join("export");
+    std::fs::create_dir_all(&export).expect("mkdir");
+    let id = "../../escape/x:y=z/..";
+    std::fs::write(
+        export.join("manifest.json"),
+        r#"{"entity":"e","project":"p"}"#,
+    )
+    .expect("write");
+    std::fs::write(
+        export.join("runs.jsonl"),
+        format!("{{\"run\":{{\"run_id\":\"{id}\",\"state\":\"finished\",\"config\":{{\"dpo_beta\":1}},\"summary_metrics\":{{\"oe_eval_metrics/a:b::c=d/../e\":0.5}}}}}}\n"),
+    )
+    .expect("write");
+    std::fs::write(
+        export.join("history.jsonl"),
+        format!("{{\"run_id\":\"{id}\",\"step\":1,\"metrics\":{{\"train_loss\":1}}}}\n"),
+    )
+    .expect("write");
+    let lake_dir = tmp.path().join("lake");
+    let lake = Lake::open_or_create(lake_dir.to_str().expect("utf8"))
+        .await
+        .expect("lake");
+    let summary = convert_paths(&lake, &[export], &ConvertOptions::default())
+        .await
+        .expect("convert");
+    assert_eq!(summary.runs_new, vec![format!("wandb/e/p/{id}")]);
+    let mut top: Vec<String> = std::fs::read_dir(tmp.path())
+        .expect("dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    top.sort();
+    assert_eq!(top, ["export", "lake"]);
+    let allowed = [
+        "_runlake",
+        "metadata",
+        "posttrain_steps",
+        "evals",
+        "lineage",
+    ];
+    for file in files(&lake_dir) {
+        let rel = file.strip_prefix(&lake_dir).expect("inside the lake");
+        let first = rel
+            .components()
+            .next()
+            .expect("component")
+            .as_os_str()
+            .to_string_lossy()
+            .into_owned();
+        assert!(allowed.contains(&first.as_str()), "{}", rel.display());
+        assert!(!rel.to_string_lossy().contains(".."), "{}", rel.display());
+    }
+    let meta = table(&lake, Table::Metadata).await;
+    assert_eq!(s(&meta, "run_uid", 0), Some(format!("wandb/e/p/{id}")));
+}
+
+/// The six real runs and their 2,549 history rows (skipped when `../shared/real` is absent).
+#[tokio::test]
+async fn real_sample_exports() {
+    let Some(real) = real() else {
+        return;
+    };
+    let runs_path = real.join("wandb_runs_sample.parquet");
+    let history_path = real.join("wandb_history_sample.parquet");
+    let tmp = tempfile::tempdir().expect("tmp");
+    let lake = Lake::open_or_create(tmp.path().join("lake").to_str().expect("utf8"))
+        .await
+        .expect("lake");
+    let summary = convert_paths(
+        &lake,
+        &[runs_path.clone(), history_path.clone()],
+        &ConvertOptions::default(),
+    )
+    .await
+    .expect("convert");
+    assert_eq!(summary.runs_new.len(), 6);
+    assert_eq!(summary.report.duplicate_history_rows, 0);
+    assert!(summary.report.conflicting_steps.is_empty());
+
+    // Per-run history counts match the source.
+    let mut inputs = runlake_wandb::model::Inputs::default();
+    runlake_wandb::read::read_path(&history_path, &mut inputs).expect("history");
+    assert_eq!(inputs.history.len(), 2549);
+    let mut source: BTreeMap<String, usize> = BTreeMap::new();
+    for h in &inputs.history {
+        *source
+            .entry(format!("wandb/ml-moe/ft-scaling/{}", h.run_id))
+            .or_default() += 1;
+    }
+    let steps = table(&lake, Table::PosttrainSteps).await;
+    assert_eq!(steps.num_rows(), 2549);
+    for (run, n) in &source {
+        assert_eq!(rows_where(&steps, &[("run_uid", run)]).len(), *n, "{run}");
+    }
+    let meta = table(&lake, Table::Metadata).await;
+    assert_eq!(meta.num_rows(), 6);
+
+    // No email, user name or real name of the source anywhere in the lake.
+    let mut runs = runlake_wandb::model::Inputs::default();
+    runlake_wandb::read::read_path(&runs_path, &mut runs).expect("runs");
+    let personal = runlake_wandb::redact::Redactor::from_runs(&runs.runs);
+    let tokens: Vec<String> = personal.tokens().to_vec();
+    assert!(
+        tokens.iter().any(|t| t.contains('@')),
+        "an email is among {tokens:?}"
+    );
+    for file in files(&tmp.path().join("lake")) {
+        let bytes = std::fs::read(&file).expect("read");
+        for t in &tokens {
+            assert!(
+                !bytes.windows(t.len()).any(|w| w == t.as_bytes()),
+                "{t} in {}",
+                file.display()
+            );
+        }
+    }
+    for t in [
+        Table::Metadata,
+        Table::PosttrainSteps,
+        Table::Evals,
+        Table::Lineage,
+    ] {
+        let text = all_text(&table(&lake, t).await);
+        for tok in &tokens {
+            assert!(!text.contains(tok.as_str()), "{tok} in {t}");
+        }
+    }
+
+    // Classification against dr_ingest's expectations.
+    let expected: Vec<serde_json::Value> = serde_json::from_str(
+        &std::fs::read_to_string(real.join("expected_classification.json")).expect("json"),
+    )
+    .expect("json");
+    for e in &expected {
+        let id = e["run_id"].as_str().expect("id");
+        let name = runlake_wandb::runname::parse(id);
+        assert_eq!(name.run_type, e["run_type"].as_str(), "{id}");
+        let field = |k: &str| e.get(k).and_then(|v| v.as_str());
+        if let Some(r) = field("initial_checkpoint_recipe") {
+            assert_eq!(name.recipe.as_deref(), Some(r), "{id}");
+        }
+        if let Some(sz) = field("initial_checkpoint_size") {
+            assert_eq!(name.size.as_deref(), Some(sz), "{id}");
+        }
+        match field("initial_checkpoint_steps") {
+            Some(step) => assert_eq!(name.step.as_deref(), Some(step), "{id}"),
+            // dr_ingest extracts no fields from the oldest name form; its `_main_` still names
+            // the final checkpoint, which runlake keeps.
+            None if e["run_type"] == "old" => assert_eq!(name.step.as_deref(), Some("main")),
+            // `_Ft_` names state no step.
+            None => assert_eq!(name.step, None, "{id}"),
+        }
+        if let Some(seed) = field("seed") {
+            assert_eq!(name.seed.as_deref(), Some(seed), "{id}");
+        }
+        if let Some(lr) = field("lr").or(field("lr2")) {
+            assert_eq!(name.lr.as_deref(), Some(lr), "{id}");
+        }
+        assert_eq!(name.parent_lr.as_deref(), field("lr1"), "{id}");
+        if field("num_finetune_tokens") == Some("100Mt") {
+            // dr_ingest's processed output reads "100Mt" as 1e14 tokens; it is 1e8.
+            assert_eq!(name.finetune_tokens, Some(1e8));
+        }
+    }
+    // The old run: dr_ingest stops at "old"; its name still states the checkpoint, which
+    // lineage uses (dolma1_7 / 4M / main / default).
+    let old = one(
+        &meta,
+        &[(
+            "run_uid",
+            "wandb/ml-moe/ft-scaling/2025_08_18-22_30_05_allenai--DataDecide-dolma1_7-4M_main_default",
+        )],
+    );
+    assert_eq!(s(&meta, "recipe", old).as_deref(), Some("dolma1_7"));
+    let dpo = one(&meta, &[("training_type", "dpo")]);
+    assert_eq!(f(&meta, "dpo_beta", dpo), Some(5.0));
+    let lineage = table(&lake, Table::Lineage).await;
+    let r = one(
+        &lineage,
+        &[
+            (
+                "child_run_uid",
+                s(&meta, "run_uid", dpo).expect("uid").as_str(),
+            ),
+            ("evidence_source", "resolved"),
+        ],
+    );
+    assert_eq!(s(&lineage, "relation", r).as_deref(), Some("dpo_of"));
+    assert!(s(&lineage, "parent_run_uid", r).expect("parent").ends_with(
+        "2025_08_21-15_03_00_test_finetune_DD-dolma1_7-4M_main_100M_toks_--learning_rate=5e-06"
+    ));
+}

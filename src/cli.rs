@@ -1,0 +1,228 @@
+//! Command-line arguments.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// runlake turns ML experiment exports (DataDecide evals, WandB runs, oe-eval results) into a
+/// versioned, partitioned Parquet lake with separate tables for run metadata, pretraining
+/// checkpoints, post-training steps, evaluations and lineage, and reads it back fast.
+///
+/// A LAKE is a local folder, file://PATH, s3://BUCKET/PREFIX or gs://BUCKET/PREFIX. Remote
+/// credentials come from the usual environment variables and config files of each store.
+/// Exit status: 0 on success, 1 when `verify` finds problems, 2 on usage or IO errors.
+#[derive(Debug, Parser)]
+#[command(name = "runlake", version, max_term_width = 100)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create an empty lake (version 0).
+    Init(LakeArg),
+    /// List the lake's versions: time, operation, rows and bytes added.
+    Log(LogArgs),
+    /// Show tables, schemas, files, rows and bytes at a version.
+    Inspect(InspectArgs),
+    /// Check the manifest chain and every referenced file (exit 1 naming each problem).
+    Verify(VerifyArgs),
+    /// Delete files that no retained version references, after a grace period.
+    Gc(GcArgs),
+    /// Print the live data files of a table, one per line, for plain Parquet readers.
+    Files(FilesArgs),
+    /// Convert raw exports (DataDecide HF files, datadec tables, WandB exports, oe-eval
+    /// folders) into the lake, creating it if missing. Converting the same inputs again adds
+    /// nothing; a newer export of a run replaces that run's rows atomically.
+    Convert(ConvertArgs),
+    /// Print a post-training run's lineage back to pretraining, with the evidence.
+    Lineage(LineageArgs),
+}
+
+/// Where the lake is.
+#[derive(Debug, Args)]
+pub struct LakeArg {
+    /// Lake location: folder, file://, s3://bucket/prefix or gs://bucket/prefix.
+    pub lake: String,
+    /// Endpoint URL of an S3-compatible server (e.g. http://127.0.0.1:9000).
+    #[arg(long, global = true)]
+    pub endpoint: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct LogArgs {
+    #[command(flatten)]
+    pub lake: LakeArg,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    #[command(flatten)]
+    pub lake: LakeArg,
+    /// Show one table in detail: its schema and files.
+    #[arg(long)]
+    pub table: Option<String>,
+    /// Inspect this version instead of the latest.
+    #[arg(long)]
+    pub version: Option<u64>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    #[command(flatten)]
+    pub lake: LakeArg,
+    /// Re-hash every byte of every file (default: check presence and size).
+    #[arg(long)]
+    pub deep: bool,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct GcArgs {
+    #[command(flatten)]
+    pub lake: LakeArg,
+    /// Grace period: keep versions committed, and files written, within it. Accepts s, m, h
+    /// and d suffixes (e.g. 12h, 7d, 0s).
+    #[arg(long, default_value = "7d", value_parser = parse_duration)]
+    pub older_than: std::time::Duration,
+    /// List what would be deleted without deleting anything.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct FilesArgs {
+    #[command(flatten)]
+    pub lake: LakeArg,
+    /// The table.
+    #[arg(long)]
+    pub table: String,
+    /// List the files of this version instead of the latest.
+    #[arg(long)]
+    pub version: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+pub struct ConvertArgs {
+    /// Input files or folders; each one's kind is detected from its name and contents.
+    #[arg(required = true)]
+    pub inputs: Vec<PathBuf>,
+    /// The lake to write (folder or URL); created when missing.
+    #[arg(long)]
+    pub lake: String,
+    /// Endpoint URL of an S3-compatible server.
+    #[arg(long)]
+    pub endpoint: Option<String>,
+    /// Force the input kind instead of detecting it.
+    #[arg(long, value_enum)]
+    pub kind: Option<InputKindArg>,
+    /// What to do with a bad record: stop with an error naming it, or skip it and report it.
+    #[arg(long, value_enum, default_value_t = OnError::Fail)]
+    pub on_error: OnError,
+    /// Keep emails, user and host names and home-directory paths found in WandB metadata
+    /// (dropped or redacted by default).
+    #[arg(long)]
+    pub keep_personal_data: bool,
+    /// The run (id, name or wandb/ENTITY/PROJECT/ID) that oe-eval folders belong to, instead
+    /// of matching them by model path.
+    #[arg(long)]
+    pub run: Option<String>,
+    /// Minutes east of UTC of the clock that wrote timestamps without a zone (default: UTC).
+    #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
+    pub naive_offset_minutes: i32,
+    /// Print a machine-readable JSON summary.
+    #[arg(long)]
+    pub json: bool,
+    /// No progress output.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// Input kinds `--kind` can force.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum InputKindArg {
+    /// DataDecide-eval-results train split (Parquet or JSONL).
+    DdEvalResults,
+    /// DataDecide-eval-results macro_avg split.
+    DdMacroAvg,
+    /// DataDecide-ppl-results.
+    DdPpl,
+    /// datadec's full_eval table (one wide row per checkpoint).
+    DatadecFullEval,
+    /// A WandB export (dr_wandb v3 folder, v0 JSONL or Parquet).
+    Wandb,
+    /// An oe-eval output folder.
+    OeEval,
+}
+
+/// Bad-record policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OnError {
+    /// Stop at the first bad record.
+    Fail,
+    /// Skip bad records, record each with its reason in the summary.
+    Skip,
+}
+
+#[derive(Debug, Args)]
+pub struct LineageArgs {
+    #[command(flatten)]
+    pub lake: LakeArg,
+    /// The run: wandb/ENTITY/PROJECT/ID, or a bare run id or name.
+    pub run: String,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Parses `30s`, `15m`, `12h`, `7d` (a bare number is seconds).
+pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let s = s.trim();
+    let (digits, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("`{s}` is not a duration like 30s, 15m, 12h or 7d"))?;
+    let secs = match unit {
+        "" | "s" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        "d" => n * 86_400,
+        _ => return Err(format!("unknown unit `{unit}` in `{s}` (use s, m, h or d)")),
+    };
+    Ok(std::time::Duration::from_secs(secs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(
+            parse_duration("7d"),
+            Ok(std::time::Duration::from_secs(604_800))
+        );
+        assert_eq!(parse_duration("0s"), Ok(std::time::Duration::ZERO));
+        assert_eq!(parse_duration("90"), Ok(std::time::Duration::from_secs(90)));
+        assert!(parse_duration("7w").is_err());
+        assert!(parse_duration("h").is_err());
+    }
+
+    #[test]
+    fn cli_is_well_formed() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

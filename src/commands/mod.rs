@@ -1,0 +1,68 @@
+//! One module per subcommand; each returns an exit code or an error for `main` to print.
+
+mod convert;
+mod files;
+mod gc;
+mod init;
+mod inspect;
+mod lineage;
+mod log;
+mod verify;
+
+use std::process::ExitCode;
+
+use runlake_lake::{Lake, LakeError, StoreOptions};
+
+use crate::cli::{Cli, Command, LakeArg};
+
+/// Anything a command can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error(transparent)]
+    Lake(#[from] LakeError),
+    #[error("{0}")]
+    Usage(String),
+    #[error("writing output: {0}")]
+    Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Wandb(#[from] runlake_wandb::WandbError),
+}
+
+impl CliError {
+    /// A reader closed the pipe (`runlake log | head`): not a failure.
+    pub fn is_broken_pipe(&self) -> bool {
+        matches!(self, CliError::Io(e) if e.kind() == std::io::ErrorKind::BrokenPipe)
+    }
+}
+
+pub type CmdResult = Result<ExitCode, CliError>;
+
+pub async fn run(cli: Cli) -> CmdResult {
+    match cli.command {
+        Command::Init(args) => init::run(args).await,
+        Command::Log(args) => log::run(args).await,
+        Command::Inspect(args) => inspect::run(args).await,
+        Command::Verify(args) => verify::run(args).await,
+        Command::Gc(args) => gc::run(args).await,
+        Command::Files(args) => files::run(args).await,
+        Command::Convert(args) => convert::run(args).await,
+        Command::Lineage(args) => lineage::run(args).await,
+    }
+}
+
+fn store_options(arg: &LakeArg) -> StoreOptions {
+    StoreOptions {
+        endpoint: arg.endpoint.clone(),
+    }
+}
+
+/// Opens an existing lake named on the command line.
+pub async fn open(arg: &LakeArg) -> Result<Lake, CliError> {
+    Ok(Lake::open_with(&arg.lake, &store_options(arg)).await?)
+}
+
+/// Parses a table name given on the command line.
+pub fn table(name: &str) -> Result<runlake_lake::Table, CliError> {
+    name.parse()
+        .map_err(|e: runlake_format::tables::UnknownTable| CliError::Usage(e.to_string()))
+}
