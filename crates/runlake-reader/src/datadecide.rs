@@ -173,22 +173,7 @@ impl DataDecide {
     /// `run_uid, recipe, size, seed, step, tokens, task, <metrics...>`.
     pub fn select(&self, sel: &Selection) -> Result<Scan> {
         let metrics = Self::metrics(sel)?;
-        let tasks = self.canon("task", &sel.tasks, |v, n| v.task(n))?;
-        let mut evals_filter = self.run_filter(sel)?;
-        evals_filter.push(col("phase").eq("pretrain"));
-        if !tasks.is_empty() {
-            evals_filter.push(col("task").in_list(tasks));
-        }
-        let mut cols: Vec<String> = ["run_uid", "recipe", "size", "seed", "step", "task"]
-            .iter()
-            .map(|s| (*s).to_owned())
-            .collect();
-        cols.extend(metrics.iter().cloned());
-        let evals = self
-            .reader
-            .scan(Table::Evals)
-            .filter(Expr::all(evals_filter).unwrap_or_else(|| col("phase").eq("pretrain")))
-            .select(&cols);
+        let evals = self.pretrain_evals(sel, &metrics)?;
         // Only steps narrow the checkpoints: their recipe/size/seed copies may be unfilled, and
         // the left join keeps every selected eval anyway.
         let ckpt_filter = sel.steps.and_then(|b| bounds("step", b));
@@ -236,6 +221,117 @@ impl DataDecide {
             .group_by(["recipe", "size", "step", "task"])
             .agg(aggs)
             .sort(["recipe", "size", "task", "step"]))
+    }
+
+    /// Pretraining evals of the selection without tokens: `run_uid, recipe, size, seed, step,
+    /// task, <metrics...>`.
+    fn pretrain_evals(&self, sel: &Selection, metrics: &[String]) -> Result<Scan> {
+        let tasks = self.canon("task", &sel.tasks, |v, n| v.task(n))?;
+        let mut filter = self.run_filter(sel)?;
+        filter.push(col("phase").eq("pretrain"));
+        if !tasks.is_empty() {
+            filter.push(col("task").in_list(tasks));
+        }
+        let mut cols: Vec<String> = ["run_uid", "recipe", "size", "seed", "step", "task"]
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect();
+        cols.extend(metrics.iter().cloned());
+        Ok(self
+            .reader
+            .scan(Table::Evals)
+            .filter(Expr::all(filter).unwrap_or_else(|| col("phase").eq("pretrain")))
+            .select(cols))
+    }
+
+    /// Each recipe x size x task at its runs' final checkpoints (the last evaluated step of
+    /// each run), averaged over seeds: `recipe, size, task, step, n_seeds`, then
+    /// `<metric>_mean`, `<metric>_std`, `<metric>_count` per metric.
+    pub fn final_checkpoints(&self, sel: &Selection) -> Result<Scan> {
+        let metrics = Self::metrics(sel)?;
+        let evals = self.pretrain_evals(sel, &metrics)?;
+        let finals = evals
+            .clone()
+            .group_by(["run_uid", "task"])
+            .agg([Agg::max("step").alias("step")]);
+        let mut aggs = vec![
+            Agg::max("step").alias("step"),
+            Agg::count_rows().alias("n_seeds"),
+        ];
+        for m in &metrics {
+            aggs.push(Agg::mean(m));
+            aggs.push(Agg::std(m));
+            aggs.push(Agg::count(m));
+        }
+        Ok(evals
+            .join(
+                finals,
+                [("run_uid", "run_uid"), ("task", "task"), ("step", "step")],
+                JoinKind::Inner,
+            )
+            .group_by(["recipe", "size", "task"])
+            .agg(aggs)
+            .sort(["recipe", "size", "task"]))
+    }
+
+    /// Post-training evals next to the pretraining evals of the checkpoint each run started
+    /// from (through resolved lineage): `run_uid, parent_run_uid, parent_step, task,
+    /// <metric>, parent_<metric>`. Only direct children of pretraining checkpoints match.
+    pub fn with_parent_evals(&self, tasks: &[String], metric: &str) -> Result<Scan> {
+        let metric = Self::metrics(&Selection {
+            metrics: vec![metric.to_owned()],
+            ..Selection::default()
+        })?
+        .remove(0);
+        let tasks = self.canon("task", tasks, |v, n| v.task(n))?;
+        let task_filter = |phase: &str| {
+            let f = col("phase").eq(phase);
+            if tasks.is_empty() {
+                f
+            } else {
+                f.and(col("task").in_list(tasks.iter().map(String::as_str)))
+            }
+        };
+        let edges = self
+            .reader
+            .scan(Table::Lineage)
+            .filter(
+                col("resolved")
+                    .eq(true)
+                    .and(col("parent_step").is_not_null()),
+            )
+            .select(["child_run_uid", "parent_run_uid", "parent_step"]);
+        let post = self
+            .reader
+            .scan(Table::Evals)
+            .filter(task_filter("posttrain"))
+            .select(["run_uid", "task", metric.as_str()]);
+        let pre = self
+            .reader
+            .scan(Table::Evals)
+            .filter(task_filter("pretrain"))
+            .select(["run_uid", "step", "task", metric.as_str()])
+            .rename(&metric, &format!("parent_{metric}"));
+        Ok(post
+            .join(edges, [("run_uid", "child_run_uid")], JoinKind::Inner)
+            .join(
+                pre,
+                [
+                    ("parent_run_uid", "run_uid"),
+                    ("parent_step", "step"),
+                    ("task", "task"),
+                ],
+                JoinKind::Inner,
+            )
+            .select([
+                "run_uid".to_owned(),
+                "parent_run_uid".to_owned(),
+                "parent_step".to_owned(),
+                "task".to_owned(),
+                metric.clone(),
+                format!("parent_{metric}"),
+            ])
+            .sort(["run_uid", "task"]))
     }
 
     /// Resolved lineage edges: child -> (parent run, parent step, relation).

@@ -100,6 +100,21 @@ pub(crate) fn execute(
                     .boxed())
             }
             Plan::Limit { input, n } => Ok(limit_stream(execute(&reader, *input).await?, n)),
+            Plan::Rename { input, .. } => {
+                let input = execute(&reader, *input).await?;
+                Ok(input
+                    .and_then(move |b| {
+                        let renamed = RecordBatch::try_new_with_options(
+                            Arc::clone(&schema),
+                            b.columns().to_vec(),
+                            &arrow::record_batch::RecordBatchOptions::new()
+                                .with_row_count(Some(b.num_rows())),
+                        )
+                        .map_err(arrow_err("renaming"));
+                        async move { renamed }
+                    })
+                    .boxed())
+            }
             Plan::Sort { input, keys } => {
                 let input = execute(&reader, *input).await?;
                 let all = gather(input, &schema).await?;

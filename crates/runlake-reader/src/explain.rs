@@ -118,6 +118,10 @@ pub(crate) fn explain_into<'a>(
                 let _ = writeln!(out, "{pad}Project: [{}]", list(columns));
                 explain_into(reader, input, depth + 1, out).await?;
             }
+            Plan::Rename { input, from, to } => {
+                let _ = writeln!(out, "{pad}Rename: {from} -> {to}");
+                explain_into(reader, input, depth + 1, out).await?;
+            }
             Plan::Limit { input, n } => {
                 let _ = writeln!(out, "{pad}Limit: {n}");
                 explain_into(reader, input, depth + 1, out).await?;

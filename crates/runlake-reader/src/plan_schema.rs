@@ -110,6 +110,22 @@ pub(crate) fn schema_of(plan: &Plan) -> Result<SchemaRef> {
             Ok(Arc::new(Schema::new(fields)))
         }
         Plan::Limit { input, .. } => schema_of(input),
+        Plan::Rename { input, from, to } => {
+            let schema = schema_of(input)?;
+            field_of(&schema, from, "rename")?;
+            let fields: Vec<Field> = schema
+                .fields()
+                .iter()
+                .map(|f| {
+                    if f.name() == from {
+                        f.as_ref().clone().with_name(to)
+                    } else {
+                        f.as_ref().clone()
+                    }
+                })
+                .collect();
+            Ok(Arc::new(Schema::new(fields)))
+        }
         Plan::Sort { input, keys } => {
             let schema = schema_of(input)?;
             for k in keys {

@@ -221,6 +221,11 @@ pub(crate) enum Plan {
         input: Box<Plan>,
         n: usize,
     },
+    Rename {
+        input: Box<Plan>,
+        from: String,
+        to: String,
+    },
     Join {
         left: Box<Plan>,
         right: Box<Plan>,
@@ -334,6 +339,12 @@ impl Scan {
         };
         let expr = parse_for_schema(text, &schema)?;
         Ok(self.filter(expr))
+    }
+
+    /// Renames a column of the result.
+    pub fn rename(self, from: &str, to: &str) -> Self {
+        let (from, to) = (from.to_owned(), to.to_owned());
+        self.wrap(|input| Plan::Rename { input, from, to })
     }
 
     /// At most `n` rows.

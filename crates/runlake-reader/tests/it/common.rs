@@ -150,7 +150,12 @@ pub fn evals_batch(steps: &[i64]) -> RecordBatch {
 
 /// A lake with small files and row groups so that every pruning level has work to do.
 pub async fn small_file_lake(batches: Vec<(Table, RecordBatch)>) -> (Lake, LakeReader) {
-    let lake = Lake::in_memory().with_config(LakeConfig {
+    fill_lake(Lake::in_memory(), batches).await
+}
+
+/// Writes the batches into `lake` in one commit, in small files and row groups.
+pub async fn fill_lake(lake: Lake, batches: Vec<(Table, RecordBatch)>) -> (Lake, LakeReader) {
+    let lake = lake.with_config(LakeConfig {
         spill_rows: 300,
         row_group_rows: 100,
         ..LakeConfig::default()

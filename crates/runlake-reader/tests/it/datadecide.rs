@@ -18,11 +18,11 @@ const SFT2: &str = "wandb/team/ft/sft2";
 const DPO: &str = "wandb/team/ft/dpo1";
 const TOKENS_PER_STEP: i64 = 4_194_304;
 
-fn steps() -> Vec<i64> {
+pub(crate) fn steps() -> Vec<i64> {
     (0..=8).map(|i| i * 1250).collect()
 }
 
-fn ckpts() -> RecordBatch {
+pub(crate) fn ckpts() -> RecordBatch {
     let mut run = Vec::new();
     let mut step = Vec::new();
     let mut tokens = Vec::new();
@@ -70,7 +70,7 @@ fn hparams(entries: &[Vec<(&str, &str)>]) -> ArrayRef {
     Arc::new(b.finish())
 }
 
-fn metadata() -> RecordBatch {
+pub(crate) fn metadata() -> RecordBatch {
     let runs = [SFT, SFT2, DPO];
     batch(
         Table::Metadata,
@@ -104,7 +104,7 @@ fn metadata() -> RecordBatch {
     )
 }
 
-fn posttrain_steps() -> RecordBatch {
+pub(crate) fn posttrain_steps() -> RecordBatch {
     let mut run = Vec::new();
     let mut ttype = Vec::new();
     let mut step = Vec::new();
@@ -139,7 +139,7 @@ fn posttrain_steps() -> RecordBatch {
     )
 }
 
-fn lineage() -> RecordBatch {
+pub(crate) fn lineage() -> RecordBatch {
     // (child, parent, parent step, relation, evidence, resolved)
     let rows = [
         (
@@ -189,7 +189,7 @@ fn lineage() -> RecordBatch {
 }
 
 /// Post-training evals: SFT and DPO summaries (no step) and one DPO eval at step 10.
-fn posttrain_evals() -> RecordBatch {
+pub(crate) fn posttrain_evals() -> RecordBatch {
     let rows = [
         (SFT, None, "piqa", 0.61),
         (SFT2, None, "piqa", 0.64),
@@ -214,6 +214,18 @@ fn posttrain_evals() -> RecordBatch {
             ("derived", bools(&[false; 5])),
         ],
     )
+}
+
+/// Every table of the DataDecide fixture.
+pub(crate) fn all_tables() -> Vec<(Table, RecordBatch)> {
+    vec![
+        (Table::Evals, evals_batch(&steps())),
+        (Table::Evals, posttrain_evals()),
+        (Table::PretrainCkpts, ckpts()),
+        (Table::Metadata, metadata()),
+        (Table::PosttrainSteps, posttrain_steps()),
+        (Table::Lineage, lineage()),
+    ]
 }
 
 async fn fixture() -> (RecordBatch, DataDecide) {

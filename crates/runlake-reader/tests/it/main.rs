@@ -3,6 +3,7 @@
 mod common;
 mod datadecide;
 mod equivalence;
+mod interop;
 mod io_budget;
 mod relational;
 mod scans;

@@ -147,3 +147,64 @@ async fn bad_predicates_point_at_the_token() {
     let got = concat(&q.select(["run_uid"]).collect().await.expect("rows")).expect("rows");
     assert_eq!(got.num_rows(), 6);
 }
+
+#[tokio::test]
+async fn whole_tables_with_nested_columns_read_back_exactly() {
+    use arrow::array::builder::{ListBuilder, MapBuilder, MapFieldNames, StringBuilder};
+    use arrow::array::{ArrayRef, TimestampMicrosecondArray};
+    use std::sync::Arc;
+
+    let names = MapFieldNames {
+        entry: "entries".into(),
+        key: "keys".into(),
+        value: "values".into(),
+    };
+    let mut hp = MapBuilder::new(Some(names), StringBuilder::new(), StringBuilder::new());
+    let mut tags = ListBuilder::new(StringBuilder::new());
+    let rows = 5;
+    for i in 0..rows {
+        hp.keys().append_value("lr");
+        hp.values().append_value(format!("{i}e-5"));
+        hp.append(i != 2).expect("map");
+        tags.values().append_value("t");
+        tags.append(i % 2 == 0);
+    }
+    let tz = Table::Metadata
+        .schema()
+        .field_with_name("created_at")
+        .expect("created_at")
+        .data_type()
+        .clone();
+    let created: ArrayRef = Arc::new(TimestampMicrosecondArray::from(vec![
+        Some(
+            1_700_000_000_000_000i64
+        );
+        rows
+    ]));
+    let created = arrow::compute::cast(&created, &tz).expect("timestamp");
+    let runs: Vec<Option<String>> = (0..rows).map(|i| Some(format!("wandb/e/p/r{i}"))).collect();
+    let b = batch(
+        Table::Metadata,
+        rows,
+        vec![
+            ("run_uid", strs(&runs)),
+            ("phase", strs(&vec![Some("posttrain"); rows])),
+            ("training_type", strs(&vec![Some("sft"); rows])),
+            ("source", strs(&vec![Some("synthetic"); rows])),
+            ("hparams", Arc::new(hp.finish())),
+            ("tags", Arc::new(tags.finish())),
+            ("created_at", created),
+        ],
+    );
+    let (lake, reader) = small_file_lake(vec![(Table::Metadata, b)]).await;
+    let expected = lake
+        .read_table(reader.manifest(), Table::Metadata)
+        .await
+        .expect("engine read");
+    let got = reader.scan(Table::Metadata).collect().await.expect("scan");
+    assert_eq!(concat(&got), concat(&expected));
+    assert_eq!(concat(&got).expect("rows").num_rows(), rows);
+    let naive = reader.with_options(ScanOptions::naive());
+    let got2 = naive.scan(Table::Metadata).collect().await.expect("scan");
+    assert_eq!(concat(&got2), concat(&expected));
+}
