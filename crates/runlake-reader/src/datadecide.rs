@@ -312,25 +312,28 @@ impl DataDecide {
             .filter(task_filter("pretrain"))
             .select(["run_uid", "step", "task", metric.as_str()])
             .rename(&metric, &format!("parent_{metric}"));
-        Ok(post
-            .join(edges, [("run_uid", "child_run_uid")], JoinKind::Inner)
+        // The pretraining evals stream on the left so that the few (parent run, step, task)
+        // keys of the built right side filter and prune their scan.
+        let children = post.join(edges, [("run_uid", "child_run_uid")], JoinKind::Inner);
+        Ok(pre
             .join(
-                pre,
+                children,
                 [
-                    ("parent_run_uid", "run_uid"),
-                    ("parent_step", "step"),
+                    ("run_uid", "parent_run_uid"),
+                    ("step", "parent_step"),
                     ("task", "task"),
                 ],
                 JoinKind::Inner,
             )
             .select([
-                "run_uid".to_owned(),
+                "run_uid_right".to_owned(),
                 "parent_run_uid".to_owned(),
                 "parent_step".to_owned(),
                 "task".to_owned(),
                 metric.clone(),
                 format!("parent_{metric}"),
             ])
+            .rename("run_uid_right", "run_uid")
             .sort(["run_uid", "task"]))
     }
 

@@ -159,6 +159,15 @@ pub(crate) fn evaluate(expr: &Expr, batch: &RecordBatch) -> Result<BooleanArray,
             negated,
         } => {
             let array = column(batch, c)?;
+            if values.len() > 8
+                && let Some(hit) = in_set(array, values)?
+            {
+                return if *negated {
+                    boolean::not(&hit)
+                } else {
+                    Ok(hit)
+                };
+            }
             let mut acc: Option<BooleanArray> = None;
             for v in values {
                 let hit = compare_one(array, CmpOp::Eq, v)?;
@@ -185,6 +194,49 @@ pub(crate) fn evaluate(expr: &Expr, batch: &RecordBatch) -> Result<BooleanArray,
         Expr::And(a, b) => boolean::and_kleene(&evaluate(a, batch)?, &evaluate(b, batch)?),
         Expr::Or(a, b) => boolean::or_kleene(&evaluate(a, batch)?, &evaluate(b, batch)?),
         Expr::Not(a) => boolean::not(&evaluate(a, batch)?),
+    }
+}
+
+/// Membership in a long list of strings or integers through a hash set, rather than one
+/// comparison per listed value. `None` when the list mixes kinds.
+fn in_set(array: &ArrayRef, values: &[Literal]) -> Result<Option<BooleanArray>, ArrowError> {
+    use std::collections::HashSet;
+    match coercion(array.data_type(), &values[0]) {
+        Ok(Coercion::Str) => {
+            let set: Option<HashSet<&str>> = values
+                .iter()
+                .map(|v| match v {
+                    Literal::Str(s) => Some(s.as_str()),
+                    _ => None,
+                })
+                .collect();
+            let Some(set) = set else { return Ok(None) };
+            let a = cast(array, &DataType::Utf8)?;
+            let a = a
+                .as_any()
+                .downcast_ref::<StringArray>()
+                .ok_or_else(|| ArrowError::CastError("expected strings".into()))?;
+            Ok(Some(a.iter().map(|v| v.map(|s| set.contains(s))).collect()))
+        }
+        Ok(Coercion::Int) => {
+            let set: Option<HashSet<i64>> = values
+                .iter()
+                .map(|v| match v {
+                    Literal::Int(i) => Some(*i),
+                    _ => None,
+                })
+                .collect();
+            let Some(set) = set else { return Ok(None) };
+            let a = cast(array, &DataType::Int64)?;
+            let a = a
+                .as_any()
+                .downcast_ref::<Int64Array>()
+                .ok_or_else(|| ArrowError::CastError("expected integers".into()))?;
+            Ok(Some(
+                a.iter().map(|v| v.map(|i| set.contains(&i))).collect(),
+            ))
+        }
+        _ => Ok(None),
     }
 }
 
@@ -265,6 +317,12 @@ mod tests {
         assert_eq!(rows("s IS NOT NULL AND b = true"), vec![0, 3]);
         assert_eq!(rows("i = 1 OR i IS NULL"), vec![0, 1]);
         assert_eq!(rows("NOT (i = 1 OR b = false)"), vec![3]);
+        // Long lists take the hash-set path and keep the same semantics.
+        let long = "'x1', 'x2', 'x3', 'x4', 'x5', 'x6', 'x7', 'x8'";
+        assert_eq!(rows(&format!("s IN ('a', 'c', {long})")), vec![0, 3]);
+        assert_eq!(rows(&format!("s NOT IN ('a', 'c', {long})")), vec![1]);
+        assert_eq!(rows("i IN (3, 4, 5, 6, 7, 8, 9, 10, 11)"), vec![2, 3]);
+        assert_eq!(rows("i NOT IN (3, 5, 6, 7, 8, 9, 10, 11, 12)"), vec![0, 3]);
     }
 
     #[test]

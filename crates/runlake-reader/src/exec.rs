@@ -131,7 +131,11 @@ pub(crate) fn execute(
                 let right_schema = schema_of(&right)?;
                 let right_stream = execute(&reader, *right).await?;
                 let build = gather(right_stream, &right_schema).await?;
-                let left_stream = execute(&reader, *left).await?;
+                let mut left = *left;
+                if kind == crate::scan::JoinKind::Inner && reader.options().join_filter_pushdown {
+                    crate::join::push_build_keys(&mut left, &build, &on);
+                }
+                let left_stream = execute(&reader, left).await?;
                 crate::join::hash_join(left_stream, &left_schema, build, &on, kind)
             }
             Plan::Aggregate { input, keys, aggs } => {

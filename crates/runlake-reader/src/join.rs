@@ -11,7 +11,9 @@ use arrow::row::{RowConverter, SortField};
 use futures::StreamExt;
 
 use crate::error::{ReaderError, Result, arrow_err};
+use crate::expr::Literal;
 use crate::plan_schema::join_layout;
+use crate::scan::Plan;
 use crate::scan::{BatchStream, JoinKind};
 
 /// The type both sides of a key are compared as.
@@ -154,4 +156,103 @@ fn probe(
         &arrow::record_batch::RecordBatchOptions::new().with_row_count(Some(li.len())),
     )
     .map_err(arrow_err("joining"))
+}
+
+/// Distinct keys beyond which a build-side column is not turned into a filter.
+const MAX_PUSHED_KEYS: usize = 4096;
+
+/// For an inner join, adds `left_key IN (build keys)` to the table scan under the left side,
+/// for each key column with few distinct values: left rows outside them cannot match, and
+/// the scan can then prune partitions, files and row groups by them. The filter passes down
+/// through renames, projections, filters, sorts and aggregates grouped by the column.
+pub(crate) fn push_build_keys(left: &mut Plan, build: &RecordBatch, on: &[(String, String)]) {
+    for (l, r) in on {
+        if let Some(values) = build.column_by_name(r).and_then(distinct_literals) {
+            push_in_list(left, l.clone(), values);
+        }
+    }
+}
+
+fn push_in_list(plan: &mut Plan, column: String, values: Vec<Literal>) -> bool {
+    match plan {
+        Plan::Scan(node) => {
+            if node.limit.is_some() {
+                return false;
+            }
+            let schema = node.table.schema();
+            let Ok(field) = schema.field_with_name(&column) else {
+                return false;
+            };
+            if values
+                .first()
+                .is_some_and(|v| crate::eval::coercion(field.data_type(), v).is_err())
+            {
+                return false;
+            }
+            // An empty list (no build key) is false for every row, as it should be.
+            let pushed = crate::expr::Expr::InList {
+                column: crate::expr::ColumnRef {
+                    name: column,
+                    span: None,
+                },
+                values,
+                negated: false,
+            };
+            node.filter = Some(match node.filter.take() {
+                Some(f) => f.and(pushed),
+                None => pushed,
+            });
+            true
+        }
+        Plan::Rename { input, from, to } => {
+            if column == *from {
+                // The input's column of that name is not the one the join sees.
+                return false;
+            }
+            let column = if column == *to { from.clone() } else { column };
+            push_in_list(input, column, values)
+        }
+        Plan::Project { input, .. } | Plan::Filter { input, .. } | Plan::Sort { input, .. } => {
+            push_in_list(input, column, values)
+        }
+        Plan::Aggregate { input, keys, .. } if keys.contains(&column) => {
+            push_in_list(input, column, values)
+        }
+        _ => false,
+    }
+}
+
+fn distinct_literals(c: &ArrayRef) -> Option<Vec<Literal>> {
+    let mut out: Vec<Literal> = Vec::new();
+    let mut seen_str = std::collections::HashSet::new();
+    let mut seen_int = std::collections::HashSet::new();
+    match c.data_type() {
+        DataType::Utf8 => {
+            for v in c
+                .as_any()
+                .downcast_ref::<arrow::array::StringArray>()?
+                .iter()
+                .flatten()
+            {
+                if seen_str.insert(v) {
+                    out.push(Literal::Str(v.to_owned()));
+                }
+            }
+        }
+        DataType::Int64 | DataType::Int32 => {
+            let c = cast(c, &DataType::Int64).ok()?;
+            for v in c
+                .as_any()
+                .downcast_ref::<arrow::array::Int64Array>()?
+                .iter()
+                .flatten()
+            {
+                if seen_int.insert(v) {
+                    out.push(Literal::Int(v));
+                }
+            }
+        }
+        _ => return None,
+    }
+    (out.len() <= MAX_PUSHED_KEYS).then_some(out)
 }

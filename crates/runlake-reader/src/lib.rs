@@ -34,6 +34,7 @@ mod explain;
 pub mod expr;
 mod join;
 pub mod object_reader;
+mod optimize;
 pub mod output;
 pub mod parse;
 mod plan_schema;

@@ -147,9 +147,14 @@ impl AsyncFileReader for StoreFileReader {
         options: Option<&'a ArrowReaderOptions>,
     ) -> BoxFuture<'a, Result<Arc<ParquetMetaData>>> {
         async move {
-            let reader = ParquetMetaDataReader::new()
+            let mut reader = ParquetMetaDataReader::new()
                 .with_metadata_options(options.map(|o| o.metadata_options().clone()))
                 .with_prefetch_hint(self.footer_hint);
+            if let Some(o) = options {
+                reader = reader
+                    .with_column_index_policy(o.column_index_policy())
+                    .with_offset_index_policy(o.offset_index_policy());
+            }
             let size = self.size;
             let metadata = reader.load_and_finish(&mut *self, size).await?;
             Ok(Arc::new(metadata))

@@ -9,7 +9,9 @@
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
-use parquet::file::metadata::RowGroupMetaData;
+use parquet::arrow::arrow_reader::RowSelection;
+use parquet::file::metadata::{ParquetMetaData, RowGroupMetaData};
+use parquet::file::page_index::column_index::ColumnIndexMetaData;
 use parquet::file::statistics::Statistics;
 use runlake_format::{ColumnStats, StatValue};
 
@@ -228,6 +230,134 @@ pub(crate) fn row_group_range(rg: &RowGroupMetaData, column: &str) -> Option<Col
         null_count,
         rows,
     })
+}
+
+/// The rows of a row group whose pages may hold matches, from the page index (column index
+/// and offset index). The row group is cut at every page boundary of every column the filter
+/// reads; each piece is kept when the filter may match given its pages' ranges. `None` when
+/// the index is missing or nothing can be skipped.
+pub(crate) fn page_selection(
+    meta: &ParquetMetaData,
+    group: usize,
+    filter: &Expr,
+    partition: &BTreeMap<String, Option<String>>,
+) -> Option<RowSelection> {
+    let rg = meta.row_group(group);
+    let rows = usize::try_from(rg.num_rows()).ok()?;
+    let index = meta.page_index_for_row_group(group);
+    // Per filter column: (first row of each page, range of each page).
+    let mut columns: Vec<(String, Vec<usize>, Vec<ColumnRange>)> = Vec::new();
+    for c in filter.columns() {
+        if partition.contains_key(&c.name) {
+            continue;
+        }
+        let Some(leaf) = rg.columns().iter().position(|m| {
+            let parts = m.column_path().parts();
+            parts.len() == 1 && parts[0] == c.name
+        }) else {
+            continue;
+        };
+        let (Some(ci), Some(oi)) = (index.column_index(leaf), index.offset_index(leaf)) else {
+            continue;
+        };
+        let starts: Vec<usize> = oi
+            .page_locations()
+            .iter()
+            .map(|p| usize::try_from(p.first_row_index).unwrap_or(0))
+            .collect();
+        let n = starts.len();
+        if n == 0 || u64::try_from(n).ok() != Some(ci.num_pages()) {
+            continue;
+        }
+        let ranges = (0..n)
+            .map(|i| {
+                let end = starts.get(i + 1).copied().unwrap_or(rows);
+                page_range(ci, i, (end - starts[i]) as u64)
+            })
+            .collect();
+        columns.push((c.name.clone(), starts, ranges));
+    }
+    if columns.is_empty() {
+        return None;
+    }
+    let mut cuts: Vec<usize> = columns.iter().flat_map(|c| c.1.iter().copied()).collect();
+    cuts.push(rows);
+    cuts.sort_unstable();
+    cuts.dedup();
+    let mut keep: Vec<std::ops::Range<usize>> = Vec::new();
+    for w in cuts.windows(2) {
+        let (start, end) = (w[0], w[1]);
+        let ranges = |name: &str| -> Option<ColumnRange> {
+            if let Some(v) = partition.get(name) {
+                return Some(ColumnRange::constant(v.as_deref(), (end - start) as u64));
+            }
+            let (_, starts, ranges) = columns.iter().find(|c| c.0 == name)?;
+            let page = starts.partition_point(|&s| s <= start).checked_sub(1)?;
+            let mut r = ranges[page].clone();
+            // The piece is only part of the page: its null count is unknown.
+            if r.rows != Some((end - start) as u64) {
+                r.null_count = r.null_count.filter(|&n| n == 0);
+                r.rows = None;
+            }
+            Some(r)
+        };
+        if may_match(filter, &ranges) {
+            match keep.last_mut() {
+                Some(last) if last.end == start => last.end = end,
+                _ => keep.push(start..end),
+            }
+        }
+    }
+    if keep.len() == 1 && keep[0] == (0..rows) {
+        return None;
+    }
+    Some(RowSelection::from_consecutive_ranges(
+        keep.into_iter(),
+        rows,
+    ))
+}
+
+fn page_range(ci: &ColumnIndexMetaData, i: usize, rows: u64) -> ColumnRange {
+    let null_count = ci.null_count(i).and_then(|n| u64::try_from(n).ok());
+    let (min, max, exact) = match ci {
+        ColumnIndexMetaData::BOOLEAN(x) => (
+            x.min_value(i).map(|v| Bound::Bool(*v)),
+            x.max_value(i).map(|v| Bound::Bool(*v)),
+            true,
+        ),
+        ColumnIndexMetaData::INT32(x) => (
+            x.min_value(i).map(|v| Bound::Int(i64::from(*v))),
+            x.max_value(i).map(|v| Bound::Int(i64::from(*v))),
+            true,
+        ),
+        ColumnIndexMetaData::INT64(x) => (
+            x.min_value(i).map(|v| Bound::Int(*v)),
+            x.max_value(i).map(|v| Bound::Int(*v)),
+            true,
+        ),
+        ColumnIndexMetaData::BYTE_ARRAY(x) => {
+            let text = |b: &[u8]| {
+                std::str::from_utf8(b)
+                    .ok()
+                    .map(|s| Bound::Str(s.to_owned()))
+            };
+            // Page-index strings may be truncated: bounds, not values.
+            (
+                x.min_value(i).and_then(text),
+                x.max_value(i).and_then(text),
+                false,
+            )
+        }
+        _ => (None, None, false),
+    };
+    let all_null = ci.is_null_page(i);
+    ColumnRange {
+        min,
+        max,
+        exact,
+        null_count: if all_null { Some(rows) } else { null_count },
+        rows: Some(rows),
+    }
 }
 
 #[cfg(test)]

@@ -29,11 +29,15 @@ pub struct ScanOptions {
     pub prune_files: bool,
     /// Skip row groups whose Parquet statistics cannot match the filter.
     pub prune_row_groups: bool,
+    /// Skip pages whose page-index statistics cannot match the filter (reads the page index).
+    pub prune_pages: bool,
     /// Evaluate the filter inside the Parquet decoder (other columns are decoded only for
     /// matching rows).
     pub row_filter: bool,
     /// Fetch and decode only the columns the query uses.
     pub projection_pushdown: bool,
+    /// Filter the left scan of an inner join by the key values of its (built) right side.
+    pub join_filter_pushdown: bool,
     /// Rows per record batch.
     pub batch_size: usize,
     /// Row-group reads in flight at once (each holds at most a couple of batches).
@@ -48,8 +52,10 @@ impl Default for ScanOptions {
             prune_partitions: true,
             prune_files: true,
             prune_row_groups: true,
+            prune_pages: true,
             row_filter: true,
             projection_pushdown: true,
+            join_filter_pushdown: true,
             batch_size: 8192,
             concurrency: std::thread::available_parallelism()
                 .map_or(2, std::num::NonZeroUsize::get)
@@ -67,8 +73,10 @@ impl ScanOptions {
             prune_partitions: false,
             prune_files: false,
             prune_row_groups: false,
+            prune_pages: false,
             row_filter: false,
             projection_pushdown: false,
+            join_filter_pushdown: false,
             ..Self::default()
         }
     }
@@ -417,7 +425,16 @@ impl Scan {
 
     /// Runs the query, streaming record batches.
     pub async fn execute(self) -> Result<BatchStream> {
-        crate::exec::execute(&self.reader, self.plan).await
+        let plan = self.optimized()?;
+        crate::exec::execute(&self.reader, plan).await
+    }
+
+    fn optimized(&self) -> Result<Plan> {
+        if self.reader.options().projection_pushdown {
+            crate::optimize::push_down_projection(self.plan.clone())
+        } else {
+            Ok(self.plan.clone())
+        }
     }
 
     /// Runs the query and gathers every batch.
@@ -428,7 +445,7 @@ impl Scan {
     /// The plan, with what pruning removes (partitions and files from the manifest, row
     /// groups from the footers of the remaining files, which this reads).
     pub async fn explain(&self) -> Result<String> {
-        crate::explain::explain(&self.reader, &self.plan).await
+        crate::explain::explain(&self.reader, &self.optimized()?).await
     }
 }
 

@@ -154,7 +154,12 @@ pub(crate) async fn open_file(
     let mut r = StoreFileReader::new(Arc::clone(&inner.store), loc.clone(), file.bytes)
         .with_footer_hint(inner.options.footer_hint)
         .with_counters(Arc::clone(&inner.io));
-    let meta = ArrowReaderMetadata::load_async(&mut r, ArrowReaderOptions::new())
+    let mut options = ArrowReaderOptions::new();
+    if inner.options.prune_pages {
+        options =
+            options.with_page_index_policy(parquet::file::metadata::PageIndexPolicy::Optional);
+    }
+    let meta = ArrowReaderMetadata::load_async(&mut r, options)
         .await
         .map_err(|source| ReaderError::Parquet {
             path: file.path.clone(),
@@ -344,23 +349,60 @@ async fn read_row_group(
     .with_batch_size(opts.batch_size)
     .with_row_groups(vec![group])
     .with_projection(ProjectionMask::roots(parquet_schema, roots));
-    let mut post_filter = ctx.filter.clone();
-    if let Some(expr) = &ctx.filter {
-        let filter_roots: Vec<usize> = filter_cols.iter().filter_map(|c| root_index(c)).collect();
-        if opts.row_filter && !filter_roots.is_empty() {
-            let expr = Arc::clone(expr);
+    if let Some(expr) = ctx.filter.as_deref()
+        && opts.prune_pages
+        && let Some(selection) =
+            crate::prune::page_selection(file.meta.metadata(), group, expr, &file.file.partition)
+    {
+        if !selection.selects_any() {
+            return Ok(());
+        }
+        builder = builder.with_row_selection(selection);
+    }
+    let mut post_filter = ctx.filter.as_deref().cloned();
+    if let Some(expr) = ctx.filter.as_deref()
+        && opts.row_filter
+    {
+        // Each conjunct becomes its own decoder predicate, applied in order, so a later
+        // conjunct's columns are decoded only for rows the earlier ones kept. Conjuncts on
+        // partition columns alone are constant per file and stay after decoding.
+        // Cheapest first: ordered by the compressed bytes of the columns each one decodes.
+        let rg = file.meta.metadata().row_group(group);
+        let cost = |name: &str| -> i64 {
+            rg.columns()
+                .iter()
+                .filter(|c| c.column_path().parts().first().map(String::as_str) == Some(name))
+                .map(|c| c.compressed_size())
+                .sum()
+        };
+        let mut parts: Vec<(i64, Vec<usize>, Expr)> = Vec::new();
+        let mut rest: Vec<Expr> = Vec::new();
+        for part in conjuncts(expr) {
+            let names: Vec<String> = part.columns().iter().map(|c| c.name.clone()).collect();
+            let roots: Vec<usize> = names.iter().filter_map(|c| root_index(c)).collect();
+            if roots.is_empty() {
+                rest.push(part.clone());
+            } else {
+                let c = names.iter().map(|n| cost(n)).sum();
+                parts.push((c, roots, part.clone()));
+            }
+        }
+        parts.sort_by_key(|p| p.0);
+        let mut predicates: Vec<Box<dyn parquet::arrow::arrow_reader::ArrowPredicate>> = Vec::new();
+        for (_, roots, part) in parts {
             let partition = file.file.partition.clone();
             let table = ctx.table;
-            let predicate = ArrowPredicateFn::new(
-                ProjectionMask::roots(parquet_schema, filter_roots),
+            predicates.push(Box::new(ArrowPredicateFn::new(
+                ProjectionMask::roots(parquet_schema, roots),
                 move |batch: RecordBatch| {
                     let batch = with_partitions(table, &partition, batch)?;
-                    let mask = evaluate(&expr, &batch)?;
-                    Ok(null_as_false(mask))
+                    Ok(null_as_false(evaluate(&part, &batch)?))
                 },
-            );
-            builder = builder.with_row_filter(RowFilter::new(vec![Box::new(predicate)]));
-            post_filter = None;
+            )));
+        }
+        if !predicates.is_empty() {
+            builder = builder.with_row_filter(RowFilter::new(predicates));
+            post_filter = Expr::all(rest);
         }
     }
     if post_filter.is_none()
@@ -387,6 +429,18 @@ async fn read_row_group(
         }
     }
     Ok(())
+}
+
+/// The operands of a chain of `AND`s.
+fn conjuncts(expr: &Expr) -> Vec<&Expr> {
+    match expr {
+        Expr::And(a, b) => {
+            let mut out = conjuncts(a);
+            out.extend(conjuncts(b));
+            out
+        }
+        other => vec![other],
+    }
 }
 
 fn null_as_false(mask: BooleanArray) -> BooleanArray {

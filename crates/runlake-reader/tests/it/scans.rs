@@ -208,3 +208,56 @@ async fn whole_tables_with_nested_columns_read_back_exactly() {
     let got2 = naive.scan(Table::Metadata).collect().await.expect("scan");
     assert_eq!(concat(&got2), concat(&expected));
 }
+
+#[tokio::test]
+async fn page_index_skips_pages_inside_a_row_group() {
+    let steps: Vec<i64> = (0..320).map(|i| i * 10).collect();
+    let evals = evals_batch(&steps);
+    let lake = runlake_lake::Lake::in_memory().with_config(runlake_lake::LakeConfig {
+        spill_rows: 1 << 20,
+        row_group_rows: 1 << 17,
+        ..runlake_lake::LakeConfig::default()
+    });
+    let mut tx = lake.transaction("test", "one large row group");
+    tx.upsert(Table::Evals, evals).expect("upsert");
+    tx.commit().await.expect("commit");
+    let manifest = lake.latest().await.expect("manifest");
+    let files = &manifest.table(Table::Evals).expect("evals").files;
+    assert!(
+        files.iter().any(|f| f.rows > 40_000),
+        "a file with several pages per column"
+    );
+    let run = |options: ScanOptions| {
+        let reader = runlake_reader::LakeReader::new(
+            std::sync::Arc::clone(lake.store()),
+            lake.root().clone(),
+            manifest.clone(),
+        )
+        .with_options(options);
+        async move {
+            let got = reader
+                .scan(Table::Evals)
+                .filter(col("task").eq("piqa").and(col("step").gt_eq(3000i64)))
+                .select(["run_uid", "step", "primary_score"])
+                .collect()
+                .await
+                .expect("query");
+            (concat(&got), reader.io().bytes())
+        }
+    };
+    let (with_pages, bytes_pages) = run(ScanOptions::default()).await;
+    let (without, bytes_plain) = run(ScanOptions {
+        prune_pages: false,
+        ..ScanOptions::default()
+    })
+    .await;
+    let (naive, _) = run(ScanOptions::naive()).await;
+    let rows = with_pages.clone().expect("rows");
+    assert_eq!(rows.num_rows(), 4 * 3 * 3 * 20);
+    assert_eq!(with_pages, without);
+    assert_eq!(with_pages, naive);
+    assert!(
+        bytes_pages < bytes_plain,
+        "page pruning must fetch less: {bytes_pages} vs {bytes_plain}"
+    );
+}
