@@ -68,13 +68,32 @@ async fn explain_scan(
     let _ = writeln!(out, "{pad}  kept files hold {rows} rows in {bytes} bytes");
     let concurrency = opts.concurrency.max(1);
     let filter = node.filter.clone();
-    let counts: Vec<(usize, usize)> = stream::iter(pruned.files)
+    // (row groups, kept row groups, rows in kept row groups, rows the page index keeps)
+    let counts: Vec<(usize, usize, usize, usize)> = stream::iter(pruned.files)
         .map(|f| {
             let filter = filter.clone();
             async move {
                 let (_, meta, file) = open_file(reader, f).await?;
-                let kept = prune_row_groups(&meta, &file, filter.as_ref(), reader.options()).len();
-                Ok::<_, crate::error::ReaderError>((meta.metadata().row_groups().len(), kept))
+                let kept = prune_row_groups(&meta, &file, filter.as_ref(), reader.options());
+                let md = meta.metadata();
+                let (mut rows, mut selected) = (0usize, 0usize);
+                for &g in &kept {
+                    let n = usize::try_from(md.row_group(g).num_rows()).unwrap_or(0);
+                    rows += n;
+                    selected += match filter.as_ref() {
+                        Some(e) if reader.options().prune_pages => {
+                            crate::prune::page_selection(md, g, e, &file.partition)
+                                .map_or(n, |s| s.row_count())
+                        }
+                        _ => n,
+                    };
+                }
+                Ok::<_, crate::error::ReaderError>((
+                    md.row_groups().len(),
+                    kept.len(),
+                    rows,
+                    selected,
+                ))
             }
         })
         .buffered(concurrency)
@@ -89,6 +108,17 @@ async fn explain_scan(
             ""
         } else {
             " (row-group pruning off)"
+        }
+    );
+    let rows: usize = counts.iter().map(|c| c.2).sum();
+    let selected: usize = counts.iter().map(|c| c.3).sum();
+    let _ = writeln!(
+        out,
+        "{pad}  rows: {selected} of {rows} in kept row groups left after page-index pruning{}",
+        if opts.prune_pages {
+            ""
+        } else {
+            " (page pruning off)"
         }
     );
     if !opts.projection_pushdown {

@@ -246,6 +246,25 @@ async fn page_index_skips_pages_inside_a_row_group() {
         }
     };
     let (with_pages, bytes_pages) = run(ScanOptions::default()).await;
+    let explain = runlake_reader::LakeReader::new(
+        std::sync::Arc::clone(lake.store()),
+        lake.root().clone(),
+        manifest.clone(),
+    )
+    .scan(Table::Evals)
+    .filter(col("task").eq("piqa").and(col("step").gt_eq(3000i64)))
+    .explain()
+    .await
+    .expect("explain");
+    let line = explain
+        .lines()
+        .find(|l| l.contains("page-index"))
+        .expect("rows line");
+    let nums: Vec<usize> = line
+        .split_whitespace()
+        .filter_map(|w| w.parse().ok())
+        .collect();
+    assert!(nums[0] < nums[1], "pages must be pruned: {explain}");
     let (without, bytes_plain) = run(ScanOptions {
         prune_pages: false,
         ..ScanOptions::default()
