@@ -38,6 +38,11 @@ pub enum Command {
     Convert(ConvertArgs),
     /// Print a post-training run's lineage back to pretraining, with the evidence.
     Lineage(LineageArgs),
+    /// Write deterministic, DataDecide-shaped raw exports (eval-results train and macro_avg
+    /// splits, ppl-results) for benchmarks and experiments.
+    Generate(GenerateArgs),
+    /// Copy a lake to another place (folder, S3, GCS), sending only what the destination lacks.
+    Sync(SyncArgs),
 }
 
 /// Where the lake is.
@@ -185,6 +190,45 @@ pub struct LineageArgs {
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+/// Copies the versions the destination lacks, data files first, manifests last, so the
+/// destination is a complete lake at every moment; an interrupted sync resumes where it stopped.
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    /// Source lake: folder, file://, s3://bucket/prefix or gs://bucket/prefix.
+    pub source: String,
+    /// Destination, created when absent.
+    pub destination: String,
+    /// Endpoint URL of an S3-compatible server, for both sides (e.g. http://127.0.0.1:9000).
+    #[arg(long)]
+    pub endpoint: Option<String>,
+    /// When the destination has diverged and the two sides changed different runs, add the
+    /// source's changes as a new destination version.
+    #[arg(long, conflicts_with = "force")]
+    pub rebase: bool,
+    /// When the destination has diverged, write a new destination version equal to the source
+    /// (the destination's own versions stay in its history).
+    #[arg(long)]
+    pub force: bool,
+    /// List what would be sent and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Print the summary as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// Output folder (created); gets `eval-results/data/*.parquet` and `ppl-results/data/*.parquet`.
+    pub out: PathBuf,
+    /// Random seed; the same seed gives byte-identical files.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Fraction of the full scale (1.0 = 1,410,750 eval-results rows, as published).
+    #[arg(long, default_value_t = 1.0)]
+    pub scale: f64,
 }
 
 /// Parses `30s`, `15m`, `12h`, `7d` (a bare number is seconds).
