@@ -31,6 +31,32 @@ pub trait Vocabulary: Send + Sync + std::fmt::Debug {
     fn task(&self, raw: &str) -> Option<String>;
 }
 
+/// The project's vocabulary (`runlake-vocab`): every spelling seen in the wild maps to the
+/// canonical recipe slug, size label, seed slug and task name the lake stores.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct KnownSpellings;
+
+impl Vocabulary for KnownSpellings {
+    fn recipe(&self, raw: &str) -> Option<String> {
+        runlake_vocab::Recipe::parse(raw)
+            .ok()
+            .map(|r| r.slug.to_owned())
+    }
+    fn size(&self, raw: &str) -> Option<String> {
+        runlake_vocab::Size::parse(raw)
+            .ok()
+            .map(|s| s.label.to_owned())
+    }
+    fn seed(&self, raw: &str) -> Option<String> {
+        runlake_vocab::Seed::parse(raw)
+            .ok()
+            .map(|s| s.slug.to_owned())
+    }
+    fn task(&self, raw: &str) -> Option<String> {
+        runlake_vocab::canonical_task(raw).ok().map(str::to_owned)
+    }
+}
+
 /// Accepts every name as already canonical.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct CanonicalNames;
@@ -94,11 +120,11 @@ fn bounds(column: &str, b: Bounds) -> Option<Expr> {
 }
 
 impl DataDecide {
-    /// The interface over `reader`, taking names as canonical.
+    /// The interface over `reader`, resolving names with [`KnownSpellings`].
     pub fn new(reader: LakeReader) -> Self {
         Self {
             reader,
-            vocab: Arc::new(CanonicalNames),
+            vocab: Arc::new(KnownSpellings),
         }
     }
 

@@ -44,7 +44,7 @@ mod scan_exec;
 mod schema_util;
 
 pub use agg::{Agg, AggFunc};
-pub use datadecide::{CanonicalNames, DataDecide, Selection, Vocabulary};
+pub use datadecide::{CanonicalNames, DataDecide, KnownSpellings, Selection, Vocabulary};
 pub use error::{ReaderError, Result};
 pub use expr::{CmpOp, Expr, Literal, col};
 pub use object_reader::{IoCounters, StoreFileReader};

@@ -66,9 +66,9 @@ pub fn mix(mut x: u64) -> u64 {
     x ^ (x >> 33)
 }
 
-pub const RECIPES: &[&str] = &["dolma17", "c4", "fineweb_edu", "dclm_baseline"];
+pub const RECIPES: &[&str] = &["dolma1_7", "c4", "fineweb-edu", "dclm-baseline"];
 pub const SIZES: &[&str] = &["4M", "20M", "150M"];
-pub const SEEDS: &[&str] = &["default", "small_aux_2", "large_aux_3"];
+pub const SEEDS: &[&str] = &["default", "small-aux-2", "large-aux-3"];
 pub const TASKS: &[&str] = &["arc_challenge", "hellaswag", "mmlu_average", "piqa"];
 
 pub fn pretrain_run(recipe: &str, size: &str, seed: &str) -> String {

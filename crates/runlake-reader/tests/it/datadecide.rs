@@ -152,7 +152,7 @@ pub(crate) fn lineage() -> RecordBatch {
         ),
         (
             SFT,
-            Some("dd/c4/150M/small_aux_2"),
+            Some("dd/c4/150M/small-aux-2"),
             Some(5000),
             "finetune_of",
             "run_name",
@@ -274,9 +274,10 @@ fn score_of(evals: &RecordBatch, run: &str, step: i64, task: &str) -> f64 {
 async fn selections_and_means_over_seeds_match_the_source_rows() {
     let (evals, dd) = fixture().await;
     let sel = Selection {
-        recipes: vec!["c4".into(), "dolma17".into()],
+        // Any known spelling selects the canonical names the lake stores.
+        recipes: vec!["C4".into(), "Dolma1.7".into()],
         sizes: vec!["150M".into()],
-        tasks: vec!["piqa".into()],
+        tasks: vec!["piqa:rc::olmes:full".into()],
         metrics: vec!["primary_score".into(), "acc_raw".into()],
         tokens: Some((Some(2500 * TOKENS_PER_STEP), Some(5000 * TOKENS_PER_STEP))),
         ..Selection::default()
@@ -330,7 +331,7 @@ async fn selections_and_means_over_seeds_match_the_source_rows() {
     .expect("some");
     assert_eq!(means.num_rows(), 2 * 3);
     let mut expected: BTreeMap<(String, i64), Vec<f64>> = BTreeMap::new();
-    for r in ["c4", "dolma17"] {
+    for r in ["c4", "dolma1_7"] {
         for sd in SEEDS {
             for st in [2500, 3750, 5000] {
                 expected
@@ -394,6 +395,13 @@ async fn selections_and_means_over_seeds_match_the_source_rows() {
         })
         .expect_err("unknown metric");
     assert_eq!(err.to_string(), "unknown metric `accuracy`");
+    let err = dd
+        .select(&Selection {
+            recipes: vec!["dolma 9".into()],
+            ..Selection::default()
+        })
+        .expect_err("unknown recipe");
+    assert_eq!(err.to_string(), "unknown recipe `dolma 9`");
 }
 
 #[tokio::test]

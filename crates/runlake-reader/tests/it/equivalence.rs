@@ -136,7 +136,7 @@ fn leaf() -> impl Strategy<Value = Expr> {
             })
     };
     let mut runs: Vec<String> = vec!["dd/c4/150M/default".into(), "dd/zzz".into(), "a".into()];
-    runs.push(pretrain_run("dolma17", "20M", "small_aux_2"));
+    runs.push(pretrain_run("dolma1_7", "20M", "small-aux-2"));
     runs.push("wandb/team/ft/run3".into());
     let own = |v: &[&str], extra: &[&str]| -> Vec<String> {
         v.iter().chain(extra).map(|s| (*s).to_owned()).collect()
