@@ -1,0 +1,137 @@
+//! The reader's errors.
+
+use arrow::error::ArrowError;
+use parquet::errors::ParquetError;
+
+use crate::parse::ExprError;
+
+/// Why a query could not be planned or run.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReaderError {
+    /// The lake or its version could not be opened.
+    #[error(transparent)]
+    Lake(#[from] runlake_lake::LakeError),
+    /// The manifest has no entry for the table.
+    #[error("the lake version has no table `{table}`")]
+    MissingTable {
+        /// Table name.
+        table: String,
+    },
+    /// A column named in the query does not exist where it is used.
+    #[error("unknown column `{column}` in {context} (available: {available})")]
+    UnknownColumn {
+        /// The column.
+        column: String,
+        /// Where it was looked up (a table or an operation).
+        context: String,
+        /// The columns that exist there.
+        available: String,
+    },
+    /// A predicate does not parse or does not fit the table.
+    #[error("invalid predicate on {context}: {message}")]
+    Predicate {
+        /// Where it was applied.
+        context: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// A predicate text does not parse or fit; carries the position for a caret.
+    #[error(transparent)]
+    PredicateText(#[from] ExprError),
+    /// An aggregate cannot be computed over a column of this type.
+    #[error("cannot compute {function} over column `{column}` of type {data_type}")]
+    UnsupportedAggregate {
+        /// The function.
+        function: &'static str,
+        /// The column.
+        column: String,
+        /// Its type.
+        data_type: String,
+    },
+    /// Join keys that cannot be compared.
+    #[error("cannot join `{left}` ({left_type}) with `{right}` ({right_type})")]
+    JoinKeyMismatch {
+        /// Left key.
+        left: String,
+        /// Its type.
+        left_type: String,
+        /// Right key.
+        right: String,
+        /// Its type.
+        right_type: String,
+    },
+    /// A join with no keys.
+    #[error("a join needs at least one pair of key columns")]
+    NoJoinKeys,
+    /// A path in the manifest is not a valid object path.
+    #[error("invalid data file path `{path}` in the manifest: {source}")]
+    BadPath {
+        /// The path.
+        path: String,
+        /// Why.
+        #[source]
+        source: object_store::path::Error,
+    },
+    /// Reading or decoding a data file failed.
+    #[error("reading {path}: {source}")]
+    Parquet {
+        /// The data file.
+        path: String,
+        /// Why.
+        #[source]
+        source: ParquetError,
+    },
+    /// A column of a data file does not have the type the table declares.
+    #[error("{path}: column `{column}` has type {found}, the table declares {expected}")]
+    ColumnType {
+        /// The data file.
+        path: String,
+        /// The column.
+        column: String,
+        /// What the file holds.
+        found: String,
+        /// What the schema says.
+        expected: String,
+    },
+    /// An Arrow computation failed.
+    #[error("{context}: {source}")]
+    Arrow {
+        /// What was being computed.
+        context: String,
+        /// Why.
+        #[source]
+        source: ArrowError,
+    },
+    /// A background reading task stopped unexpectedly.
+    #[error("a reading task failed: {0}")]
+    Task(#[from] tokio::task::JoinError),
+    /// A name given to a DataDecide-style selection is not known.
+    #[error("unknown {kind} `{value}`")]
+    UnknownName {
+        /// recipe, size, seed, task, metric, run, ...
+        kind: &'static str,
+        /// The spelling given.
+        value: String,
+    },
+    /// A run has no lineage to follow.
+    #[error("run `{run}` has no resolved parent in the lineage table")]
+    NoLineage {
+        /// The run.
+        run: String,
+    },
+    /// Lineage parents form a cycle.
+    #[error("the lineage of `{run}` loops back to itself")]
+    LineageCycle {
+        /// The run.
+        run: String,
+    },
+}
+
+/// The reader's result type.
+pub type Result<T, E = ReaderError> = std::result::Result<T, E>;
+
+pub(crate) fn arrow_err(context: impl Into<String>) -> impl FnOnce(ArrowError) -> ReaderError {
+    let context = context.into();
+    move |source| ReaderError::Arrow { context, source }
+}

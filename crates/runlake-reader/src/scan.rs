@@ -1,0 +1,465 @@
+//! The lazy query builder. Every method returns a new, immutable plan; nothing is read until
+//! [`Scan::execute`], [`Scan::collect`] or [`Scan::explain`].
+
+use std::sync::Arc;
+
+use arrow::datatypes::{Field, Schema, SchemaRef};
+use arrow::record_batch::RecordBatch;
+use futures::TryStreamExt;
+use futures::stream::BoxStream;
+use object_store::ObjectStore;
+use object_store::path::Path;
+use runlake_format::{Manifest, Table};
+
+use crate::agg::Agg;
+use crate::error::{ReaderError, Result};
+use crate::expr::Expr;
+use crate::object_reader::IoCounters;
+use crate::parse::parse_for_schema;
+
+/// A stream of record batches.
+pub type BatchStream = BoxStream<'static, Result<RecordBatch>>;
+
+/// Switches for every optimisation, so tests can compare against the plain plan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScanOptions {
+    /// Skip partitions whose values cannot match the filter.
+    pub prune_partitions: bool,
+    /// Skip files whose manifest statistics cannot match the filter.
+    pub prune_files: bool,
+    /// Skip row groups whose Parquet statistics cannot match the filter.
+    pub prune_row_groups: bool,
+    /// Skip pages whose page-index statistics cannot match the filter (reads the page index).
+    pub prune_pages: bool,
+    /// Evaluate the filter inside the Parquet decoder (other columns are decoded only for
+    /// matching rows).
+    pub row_filter: bool,
+    /// Fetch and decode only the columns the query uses.
+    pub projection_pushdown: bool,
+    /// Filter the left scan of an inner join by the key values of its (built) right side.
+    pub join_filter_pushdown: bool,
+    /// Rows per record batch.
+    pub batch_size: usize,
+    /// Row-group reads in flight at once (each holds at most a couple of batches).
+    pub concurrency: usize,
+    /// Bytes fetched from the end of a file when reading its footer.
+    pub footer_hint: Option<usize>,
+}
+
+impl Default for ScanOptions {
+    fn default() -> Self {
+        Self {
+            prune_partitions: true,
+            prune_files: true,
+            prune_row_groups: true,
+            prune_pages: true,
+            row_filter: true,
+            projection_pushdown: true,
+            join_filter_pushdown: true,
+            batch_size: 8192,
+            concurrency: std::thread::available_parallelism()
+                .map_or(2, std::num::NonZeroUsize::get)
+                .max(2)
+                * 2,
+            footer_hint: Some(64 * 1024),
+        }
+    }
+}
+
+impl ScanOptions {
+    /// Every optimisation off: read every file and column, filter after decoding.
+    pub fn naive() -> Self {
+        Self {
+            prune_partitions: false,
+            prune_files: false,
+            prune_row_groups: false,
+            prune_pages: false,
+            row_filter: false,
+            projection_pushdown: false,
+            join_filter_pushdown: false,
+            ..Self::default()
+        }
+    }
+}
+
+/// One version of a lake, ready to query.
+#[derive(Debug, Clone)]
+pub struct LakeReader {
+    pub(crate) inner: Arc<ReaderInner>,
+}
+
+#[derive(Debug)]
+pub(crate) struct ReaderInner {
+    pub(crate) store: Arc<dyn ObjectStore>,
+    pub(crate) root: Path,
+    pub(crate) manifest: Arc<Manifest>,
+    pub(crate) options: ScanOptions,
+    pub(crate) io: Arc<IoCounters>,
+}
+
+impl LakeReader {
+    /// A reader of the lake version described by `manifest`, whose data files live under
+    /// `root` in `store`.
+    pub fn new(store: Arc<dyn ObjectStore>, root: Path, manifest: Manifest) -> Self {
+        Self {
+            inner: Arc::new(ReaderInner {
+                store,
+                root,
+                manifest: Arc::new(manifest),
+                options: ScanOptions::default(),
+                io: Arc::default(),
+            }),
+        }
+    }
+
+    /// A reader of a lake's latest version, or of `version`.
+    pub async fn open(lake: &runlake_lake::Lake, version: Option<u64>) -> Result<Self> {
+        let manifest = match version {
+            Some(v) => lake.version(v).await?,
+            None => lake.latest().await?,
+        };
+        Ok(Self::new(
+            Arc::clone(lake.store()),
+            lake.root().clone(),
+            manifest,
+        ))
+    }
+
+    /// The same lake version read with other options.
+    pub fn with_options(&self, options: ScanOptions) -> Self {
+        Self {
+            inner: Arc::new(ReaderInner {
+                store: Arc::clone(&self.inner.store),
+                root: self.inner.root.clone(),
+                manifest: Arc::clone(&self.inner.manifest),
+                options,
+                io: Arc::default(),
+            }),
+        }
+    }
+
+    /// The options in force.
+    pub fn options(&self) -> &ScanOptions {
+        &self.inner.options
+    }
+
+    /// The manifest being read.
+    pub fn manifest(&self) -> &Manifest {
+        &self.inner.manifest
+    }
+
+    /// Requests and bytes this reader has fetched from the store so far.
+    pub fn io(&self) -> &IoCounters {
+        &self.inner.io
+    }
+
+    /// A lazy scan of a whole table (logical schema, partition columns included).
+    pub fn scan(&self, table: Table) -> Scan {
+        Scan {
+            reader: self.clone(),
+            plan: Plan::Scan(ScanNode {
+                table,
+                projection: None,
+                filter: None,
+                limit: None,
+            }),
+        }
+    }
+}
+
+/// How rows without a partner are treated by a join.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JoinKind {
+    /// Only rows with a partner on both sides.
+    Inner,
+    /// Every left row; right columns are null where no partner exists.
+    Left,
+}
+
+/// One sort key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SortKey {
+    /// The column.
+    pub column: String,
+    /// Largest first.
+    pub descending: bool,
+    /// Nulls before values.
+    pub nulls_first: bool,
+}
+
+impl SortKey {
+    /// Ascending, nulls last.
+    pub fn asc(column: &str) -> Self {
+        Self {
+            column: column.to_owned(),
+            descending: false,
+            nulls_first: false,
+        }
+    }
+    /// Descending, nulls last.
+    pub fn desc(column: &str) -> Self {
+        Self {
+            column: column.to_owned(),
+            descending: true,
+            nulls_first: false,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct ScanNode {
+    pub(crate) table: Table,
+    pub(crate) projection: Option<Vec<String>>,
+    pub(crate) filter: Option<Expr>,
+    pub(crate) limit: Option<usize>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum Plan {
+    Scan(ScanNode),
+    Filter {
+        input: Box<Plan>,
+        predicate: Expr,
+    },
+    Project {
+        input: Box<Plan>,
+        columns: Vec<String>,
+    },
+    Limit {
+        input: Box<Plan>,
+        n: usize,
+    },
+    Rename {
+        input: Box<Plan>,
+        from: String,
+        to: String,
+    },
+    Join {
+        left: Box<Plan>,
+        right: Box<Plan>,
+        on: Vec<(String, String)>,
+        kind: JoinKind,
+    },
+    Aggregate {
+        input: Box<Plan>,
+        keys: Vec<String>,
+        aggs: Vec<Agg>,
+    },
+    Sort {
+        input: Box<Plan>,
+        keys: Vec<SortKey>,
+    },
+}
+
+/// A lazy, immutable query.
+#[derive(Debug, Clone)]
+#[must_use = "a scan does nothing until it is executed"]
+pub struct Scan {
+    pub(crate) reader: LakeReader,
+    pub(crate) plan: Plan,
+}
+
+/// A grouping waiting for its aggregates; see [`Scan::group_by`].
+#[derive(Debug, Clone)]
+#[must_use = "call `agg` to finish the grouping"]
+pub struct GroupBy {
+    scan: Scan,
+    keys: Vec<String>,
+}
+
+impl GroupBy {
+    /// One row per group: the keys, then each aggregate.
+    pub fn agg(self, aggs: impl IntoIterator<Item = Agg>) -> Scan {
+        Scan {
+            reader: self.scan.reader,
+            plan: Plan::Aggregate {
+                input: Box::new(self.scan.plan),
+                keys: self.keys,
+                aggs: aggs.into_iter().collect(),
+            },
+        }
+    }
+}
+
+fn names<S: AsRef<str>>(columns: impl IntoIterator<Item = S>) -> Vec<String> {
+    columns.into_iter().map(|c| c.as_ref().to_owned()).collect()
+}
+
+impl Scan {
+    fn wrap(self, f: impl FnOnce(Box<Plan>) -> Plan) -> Self {
+        Self {
+            reader: self.reader,
+            plan: f(Box::new(self.plan)),
+        }
+    }
+
+    /// Keeps these columns, in this order.
+    pub fn select<S: AsRef<str>>(self, columns: impl IntoIterator<Item = S>) -> Self {
+        let columns = names(columns);
+        match self.plan {
+            Plan::Scan(mut node) if node.limit.is_none() => {
+                node.projection = Some(columns);
+                Self {
+                    reader: self.reader,
+                    plan: Plan::Scan(node),
+                }
+            }
+            plan => Self {
+                reader: self.reader,
+                plan: Plan::Project {
+                    input: Box::new(plan),
+                    columns,
+                },
+            },
+        }
+    }
+
+    /// Keeps rows where the predicate is true. On a table scan the predicate may name any
+    /// column of the table, selected or not; it is pushed into pruning and decoding.
+    pub fn filter(self, predicate: Expr) -> Self {
+        match self.plan {
+            Plan::Scan(mut node) if node.limit.is_none() => {
+                node.filter = Some(match node.filter.take() {
+                    Some(prev) => prev.and(predicate),
+                    None => predicate,
+                });
+                Self {
+                    reader: self.reader,
+                    plan: Plan::Scan(node),
+                }
+            }
+            plan => Self {
+                reader: self.reader,
+                plan: Plan::Filter {
+                    input: Box::new(plan),
+                    predicate,
+                },
+            },
+        }
+    }
+
+    /// Parses a predicate (see [`crate::parse`]) against this query's columns, then filters.
+    /// Errors point at the offending token.
+    pub fn filter_str(self, text: &str) -> Result<Self> {
+        let schema = match &self.plan {
+            Plan::Scan(node) if node.limit.is_none() => node.table.schema(),
+            _ => self.schema()?,
+        };
+        let expr = parse_for_schema(text, &schema)?;
+        Ok(self.filter(expr))
+    }
+
+    /// Renames a column of the result.
+    pub fn rename(self, from: &str, to: &str) -> Self {
+        let (from, to) = (from.to_owned(), to.to_owned());
+        self.wrap(|input| Plan::Rename { input, from, to })
+    }
+
+    /// At most `n` rows.
+    pub fn limit(self, n: usize) -> Self {
+        match self.plan {
+            Plan::Scan(mut node) => {
+                node.limit = Some(node.limit.map_or(n, |m| m.min(n)));
+                Self {
+                    reader: self.reader,
+                    plan: Plan::Scan(node),
+                }
+            }
+            plan => Self {
+                reader: self.reader,
+                plan: Plan::Limit {
+                    input: Box::new(plan),
+                    n,
+                },
+            },
+        }
+    }
+
+    /// Joins with another query on pairs of `(left column, right column)`. The result has
+    /// the left columns, then the right columns except right keys named like their left key;
+    /// other clashing right names get a `_right` suffix.
+    pub fn join<L: AsRef<str>, R: AsRef<str>>(
+        self,
+        other: Scan,
+        on: impl IntoIterator<Item = (L, R)>,
+        kind: JoinKind,
+    ) -> Self {
+        let on = on
+            .into_iter()
+            .map(|(l, r)| (l.as_ref().to_owned(), r.as_ref().to_owned()))
+            .collect();
+        self.wrap(|left| Plan::Join {
+            left,
+            right: Box::new(other.plan),
+            on,
+            kind,
+        })
+    }
+
+    /// Groups rows by these key columns; finish with [`GroupBy::agg`].
+    pub fn group_by<S: AsRef<str>>(self, keys: impl IntoIterator<Item = S>) -> GroupBy {
+        GroupBy {
+            keys: names(keys),
+            scan: self,
+        }
+    }
+
+    /// Sorts ascending by these columns (nulls last).
+    pub fn sort<S: AsRef<str>>(self, columns: impl IntoIterator<Item = S>) -> Self {
+        let keys = columns
+            .into_iter()
+            .map(|c| SortKey::asc(c.as_ref()))
+            .collect();
+        self.sort_by(keys)
+    }
+
+    /// Sorts by these keys.
+    pub fn sort_by(self, keys: Vec<SortKey>) -> Self {
+        self.wrap(|input| Plan::Sort { input, keys })
+    }
+
+    /// The schema of the result.
+    pub fn schema(&self) -> Result<SchemaRef> {
+        crate::plan_schema::schema_of(&self.plan)
+    }
+
+    /// Runs the query, streaming record batches.
+    pub async fn execute(self) -> Result<BatchStream> {
+        let plan = self.optimized()?;
+        crate::exec::execute(&self.reader, plan).await
+    }
+
+    fn optimized(&self) -> Result<Plan> {
+        if self.reader.options().projection_pushdown {
+            crate::optimize::push_down_projection(self.plan.clone())
+        } else {
+            Ok(self.plan.clone())
+        }
+    }
+
+    /// Runs the query and gathers every batch.
+    pub async fn collect(self) -> Result<Vec<RecordBatch>> {
+        self.execute().await?.try_collect().await
+    }
+
+    /// The plan, with what pruning removes (partitions and files from the manifest, row
+    /// groups from the footers of the remaining files, which this reads).
+    pub async fn explain(&self) -> Result<String> {
+        crate::explain::explain(&self.reader, &self.optimized()?).await
+    }
+}
+
+pub(crate) fn field_of<'a>(schema: &'a Schema, column: &str, context: &str) -> Result<&'a Field> {
+    schema
+        .field_with_name(column)
+        .map_err(|_| ReaderError::UnknownColumn {
+            column: column.to_owned(),
+            context: context.to_owned(),
+            available: schema
+                .fields()
+                .iter()
+                .map(|f| f.name().as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+        })
+}

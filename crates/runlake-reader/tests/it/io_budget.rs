@@ -1,0 +1,297 @@
+//! A query for two columns of one partition fetches only that partition's files, and of
+//! those only the footer and the two columns' byte ranges.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::ops::Range;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use arrow::array::{Array, ArrayRef};
+use futures::stream::BoxStream;
+use object_store::path::Path;
+use object_store::{
+    CopyOptions, GetOptions, GetRange, GetResult, ListResult, MultipartUpload, ObjectMeta,
+    ObjectStore, ObjectStoreExt, PutMultipartOptions, PutOptions, PutPayload, PutResult,
+};
+use parquet::file::metadata::ParquetMetaDataReader;
+use runlake_format::Table;
+use runlake_lake::{Lake, LakeConfig};
+use runlake_reader::{LakeReader, ScanOptions, col};
+
+use crate::common::*;
+
+/// Records every read and listing made through it.
+#[derive(Debug)]
+struct Counting {
+    inner: Arc<dyn ObjectStore>,
+    gets: Mutex<Vec<(String, Option<GetRange>, u64)>>,
+    lists: AtomicUsize,
+}
+
+impl fmt::Display for Counting {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Counting({})", self.inner)
+    }
+}
+
+#[async_trait::async_trait]
+impl ObjectStore for Counting {
+    async fn put_opts(
+        &self,
+        location: &Path,
+        payload: PutPayload,
+        opts: PutOptions,
+    ) -> object_store::Result<PutResult> {
+        self.inner.put_opts(location, payload, opts).await
+    }
+    async fn put_multipart_opts(
+        &self,
+        location: &Path,
+        opts: PutMultipartOptions,
+    ) -> object_store::Result<Box<dyn MultipartUpload>> {
+        self.inner.put_multipart_opts(location, opts).await
+    }
+    async fn get_opts(
+        &self,
+        location: &Path,
+        options: GetOptions,
+    ) -> object_store::Result<GetResult> {
+        let range = options.range.clone();
+        let result = self.inner.get_opts(location, options).await?;
+        let len = result.range.end - result.range.start;
+        self.gets
+            .lock()
+            .expect("lock")
+            .push((location.to_string(), range, len));
+        Ok(result)
+    }
+    fn delete_stream(
+        &self,
+        locations: BoxStream<'static, object_store::Result<Path>>,
+    ) -> BoxStream<'static, object_store::Result<Path>> {
+        self.inner.delete_stream(locations)
+    }
+    fn list(&self, prefix: Option<&Path>) -> BoxStream<'static, object_store::Result<ObjectMeta>> {
+        self.lists.fetch_add(1, Ordering::Relaxed);
+        self.inner.list(prefix)
+    }
+    async fn list_with_delimiter(&self, prefix: Option<&Path>) -> object_store::Result<ListResult> {
+        self.lists.fetch_add(1, Ordering::Relaxed);
+        self.inner.list_with_delimiter(prefix).await
+    }
+    async fn copy_opts(
+        &self,
+        from: &Path,
+        to: &Path,
+        options: CopyOptions,
+    ) -> object_store::Result<()> {
+        self.inner.copy_opts(from, to, options).await
+    }
+}
+
+/// Evals rows with enough incompressible metric values that each column chunk is large.
+fn wide_evals(runs: usize, steps: usize, posttrain: bool) -> arrow::array::RecordBatch {
+    let tasks = TASKS;
+    let rows = runs * steps * tasks.len();
+    let mut run = Vec::with_capacity(rows);
+    let mut step = Vec::with_capacity(rows);
+    let mut task = Vec::with_capacity(rows);
+    for r in 0..runs {
+        for s in 0..steps {
+            for t in tasks {
+                run.push(Some(if posttrain {
+                    format!("wandb/team/ft/run{r}")
+                } else {
+                    format!("dd/recipe{r}/150M/default")
+                }));
+                step.push(Some((s * 1250) as i64));
+                task.push(Some((*t).to_owned()));
+            }
+        }
+    }
+    let phase = if posttrain { "posttrain" } else { "pretrain" };
+    let metric = |salt: u64| -> ArrayRef {
+        floats(
+            &(0..rows as u64)
+                .map(|i| Some(mix(i * 31 + salt) as f64 / u64::MAX as f64))
+                .collect::<Vec<_>>(),
+        )
+    };
+    let mut given = vec![
+        ("run_uid", strs(&run)),
+        ("phase", strs(&vec![Some(phase); rows])),
+        ("step", ints(&step)),
+        ("task", strs(&task)),
+        ("source", strs(&vec![Some("synthetic"); rows])),
+        ("primary_score", metric(1)),
+        ("derived", bools(&vec![false; rows])),
+    ];
+    let names = [
+        "acc_raw",
+        "acc_per_token",
+        "acc_per_char",
+        "acc_per_byte",
+        "margin",
+        "total_prob",
+        "correct_prob",
+        "perplexity",
+    ];
+    for (i, n) in names.iter().enumerate() {
+        given.push((n, metric(100 + i as u64)));
+    }
+    batch(Table::Evals, rows, given)
+}
+
+#[tokio::test]
+async fn two_columns_of_one_partition_fetch_only_their_byte_ranges() {
+    let mem: Arc<dyn ObjectStore> = Arc::new(object_store::memory::InMemory::new());
+    let lake = Lake::from_store(Arc::clone(&mem), Path::default(), "memory://", true).with_config(
+        LakeConfig {
+            spill_rows: 8_000,
+            row_group_rows: 2_000,
+            ..LakeConfig::default()
+        },
+    );
+    let mut tx = lake.transaction("test", "io budget");
+    for (runs, post) in [(100, false), (20, true)] {
+        let b = wide_evals(runs, 60, post);
+        let mut start = 0;
+        while start < b.num_rows() {
+            let len = 8_000.min(b.num_rows() - start);
+            tx.upsert(Table::Evals, b.slice(start, len))
+                .expect("upsert");
+            start += len;
+        }
+    }
+    tx.commit().await.expect("commit");
+    let manifest = lake.latest().await.expect("manifest");
+    let files = &manifest.table(Table::Evals).expect("evals").files;
+    let pretrain: BTreeMap<String, u64> = files
+        .iter()
+        .filter(|f| f.partition.get("phase") == Some(&Some("pretrain".into())))
+        .map(|f| (f.path.clone(), f.bytes))
+        .collect();
+    assert!(
+        pretrain.len() >= 3,
+        "several pretrain files: {}",
+        pretrain.len()
+    );
+    assert!(files.len() > pretrain.len(), "posttrain files exist too");
+
+    // What may be fetched from each pretrain file: the chunks of the two columns and the tail
+    // read for the footer.
+    let hint = ScanOptions::default().footer_hint.unwrap_or(0) as u64;
+    let mut allowed: BTreeMap<String, (Vec<Range<u64>>, Range<u64>)> = BTreeMap::new();
+    let mut chunk_bytes = 0u64;
+    let mut tail_bytes = 0u64;
+    for (path, size) in &pretrain {
+        let bytes = mem
+            .get(&Path::parse(path).expect("path"))
+            .await
+            .expect("get")
+            .bytes()
+            .await
+            .expect("bytes");
+        let meta = ParquetMetaDataReader::new()
+            .parse_and_finish(&bytes)
+            .expect("footer");
+        let footer_len = u64::from(u32::from_le_bytes(
+            bytes[bytes.len() - 8..bytes.len() - 4]
+                .try_into()
+                .expect("4 bytes"),
+        )) + 8;
+        let tail = size.saturating_sub(hint.max(footer_len))..*size;
+        tail_bytes += tail.end - tail.start;
+        let mut chunks = Vec::new();
+        for rg in meta.row_groups() {
+            for c in rg.columns() {
+                let name = c.column_path().string();
+                if name == "task" || name == "primary_score" {
+                    let (start, len) = c.byte_range();
+                    chunks.push(start..start + len);
+                    chunk_bytes += len;
+                }
+            }
+        }
+        allowed.insert(path.clone(), (chunks, tail));
+    }
+
+    let store = Arc::new(Counting {
+        inner: Arc::clone(&mem),
+        gets: Mutex::default(),
+        lists: AtomicUsize::new(0),
+    });
+    let reader = LakeReader::new(store.clone(), Path::default(), manifest.clone());
+    let got = reader
+        .scan(Table::Evals)
+        .filter(col("phase").eq("pretrain"))
+        .select(["task", "primary_score"])
+        .collect()
+        .await
+        .expect("query");
+    let rows: usize = got.iter().map(|b| b.num_rows()).sum();
+    assert_eq!(rows, 100 * 60 * TASKS.len());
+    assert_eq!(got[0].column(0).null_count(), 0);
+
+    assert_eq!(store.lists.load(Ordering::Relaxed), 0, "no listing");
+    let gets = store.gets.lock().expect("lock").clone();
+    let mut fetched = 0u64;
+    for (path, range, len) in &gets {
+        let (chunks, tail) = allowed
+            .get(path)
+            .unwrap_or_else(|| panic!("fetched {path}, which is not a pretrain file"));
+        let Some(GetRange::Bounded(r)) = range else {
+            panic!("unbounded read of {path}: {range:?}");
+        };
+        let inside = |a: &Range<u64>| a.start <= r.start && r.end <= a.end;
+        assert!(
+            chunks.iter().any(inside) || inside(tail) || {
+                // A read may span several adjacent chunks of the two columns.
+                let mut covered = r.start;
+                let mut sorted = chunks.clone();
+                sorted.sort_by_key(|c| c.start);
+                for c in &sorted {
+                    if c.start <= covered && c.end > covered {
+                        covered = c.end;
+                    }
+                }
+                covered >= r.end
+            },
+            "{path}: range {r:?} is outside the two columns and the footer"
+        );
+        fetched += len;
+    }
+    assert!(
+        fetched <= chunk_bytes + tail_bytes,
+        "fetched {fetched} > columns {chunk_bytes} + footers {tail_bytes}"
+    );
+    let partition_bytes: u64 = pretrain.values().sum();
+    assert!(
+        fetched * 4 < partition_bytes,
+        "fetched {fetched} of {partition_bytes} partition bytes"
+    );
+    assert_eq!(
+        reader.io().bytes(),
+        fetched,
+        "the reader's own counter agrees"
+    );
+
+    // The same query without pushdown reads every column of every file.
+    store.gets.lock().expect("lock").clear();
+    let naive = LakeReader::new(store.clone(), Path::default(), manifest)
+        .with_options(ScanOptions::naive());
+    let again = naive
+        .scan(Table::Evals)
+        .filter(col("phase").eq("pretrain"))
+        .select(["task", "primary_score"])
+        .collect()
+        .await
+        .expect("naive query");
+    assert_eq!(concat(&again), concat(&got));
+    let naive_bytes: u64 = store.gets.lock().expect("lock").iter().map(|g| g.2).sum();
+    assert!(
+        naive_bytes > partition_bytes,
+        "without pruning every file is read: {naive_bytes} <= {partition_bytes}"
+    );
+}

@@ -1,0 +1,9 @@
+//! Integration tests of the reader over lakes written by the storage engine.
+
+mod common;
+mod datadecide;
+mod equivalence;
+mod interop;
+mod io_budget;
+mod relational;
+mod scans;
