@@ -38,6 +38,14 @@ pub enum Command {
     Convert(ConvertArgs),
     /// Print a post-training run's lineage back to pretraining, with the evidence.
     Lineage(LineageArgs),
+    /// Read a table: choose columns, filter rows with a small SQL-like predicate language.
+    Query(QueryArgs),
+    /// The continuous curve of a post-training run: its pretraining checkpoints up to the
+    /// parent step, then post-training, on one cumulative-tokens axis with a phase column.
+    Curve(CurveArgs),
+    /// DataDecide-style selection of pretraining evals by recipe, size, seed, task and step
+    /// (any known spelling), optionally averaged over seeds.
+    Select(SelectArgs),
     /// Write deterministic, DataDecide-shaped raw exports (eval-results train and macro_avg
     /// splits, ppl-results) for benchmarks and experiments.
     Generate(GenerateArgs),
@@ -229,6 +237,92 @@ pub struct GenerateArgs {
     /// Fraction of the full scale (1.0 = 1,410,750 eval-results rows, as published).
     #[arg(long, default_value_t = 1.0)]
     pub scale: f64,
+}
+
+/// Where and how results are written.
+#[derive(Debug, Args)]
+pub struct OutputArgs {
+    /// Output format.
+    #[arg(long, default_value = "table", value_parser = ["table", "csv", "json", "parquet"])]
+    pub format: String,
+    /// Write to this file instead of standard output.
+    #[arg(long)]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct QueryArgs {
+    #[command(flatten)]
+    pub lake: LakeArg,
+    /// The table to read.
+    #[arg(long)]
+    pub table: String,
+    /// Comma-separated columns (default: all).
+    #[arg(long, value_delimiter = ',')]
+    pub select: Vec<String>,
+    /// Row filter, e.g. `task = 'arc_challenge' AND step >= 1250 AND size IN ('150M', '1B')`.
+    /// Operators: = != < <= > >= IN (...) IS [NOT] NULL AND OR NOT and parentheses.
+    #[arg(long = "where")]
+    pub filter: Option<String>,
+    /// At most this many rows.
+    #[arg(long)]
+    pub limit: Option<usize>,
+    /// Read this version instead of the latest.
+    #[arg(long)]
+    pub version: Option<u64>,
+    /// Print the plan (what is pruned) instead of the rows.
+    #[arg(long)]
+    pub explain: bool,
+    #[command(flatten)]
+    pub out: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct CurveArgs {
+    #[command(flatten)]
+    pub lake: LakeArg,
+    /// The post-training run (wandb/ENTITY/PROJECT/ID).
+    pub run: String,
+    /// Task (canonical name or any known spelling).
+    #[arg(long)]
+    pub task: String,
+    /// Metric column (default: primary_score).
+    #[arg(long)]
+    pub metric: Option<String>,
+    #[command(flatten)]
+    pub out: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct SelectArgs {
+    #[command(flatten)]
+    pub lake: LakeArg,
+    /// Recipes (comma-separated; any known spelling).
+    #[arg(long, value_delimiter = ',')]
+    pub recipe: Vec<String>,
+    /// Model sizes, e.g. 150M,1B.
+    #[arg(long, value_delimiter = ',')]
+    pub size: Vec<String>,
+    /// Seeds (names, slugs or integers).
+    #[arg(long, value_delimiter = ',')]
+    pub seed: Vec<String>,
+    /// Tasks.
+    #[arg(long, value_delimiter = ',')]
+    pub task: Vec<String>,
+    /// Metric columns (default: primary_score).
+    #[arg(long, value_delimiter = ',')]
+    pub metric: Vec<String>,
+    /// Smallest step.
+    #[arg(long)]
+    pub min_step: Option<i64>,
+    /// Largest step.
+    #[arg(long)]
+    pub max_step: Option<i64>,
+    /// Average over seeds: mean, std and count per recipe, size, step and task.
+    #[arg(long)]
+    pub mean_over_seeds: bool,
+    #[command(flatten)]
+    pub out: OutputArgs,
 }
 
 /// Parses `30s`, `15m`, `12h`, `7d` (a bare number is seconds).

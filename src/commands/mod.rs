@@ -8,6 +8,7 @@ mod init;
 mod inspect;
 mod lineage;
 mod log;
+mod query;
 mod sync;
 mod verify;
 
@@ -32,12 +33,20 @@ pub enum CliError {
     Wandb(#[from] runlake_wandb::WandbError),
     #[error(transparent)]
     DataDecide(#[from] runlake_datadecide::ConvertError),
+    #[error("{0}")]
+    Reader(#[from] runlake_reader::ReaderError),
+    #[error(transparent)]
+    Output(#[from] runlake_reader::OutputError),
 }
 
 impl CliError {
     /// A reader closed the pipe (`runlake log | head`): not a failure.
     pub fn is_broken_pipe(&self) -> bool {
-        matches!(self, CliError::Io(e) if e.kind() == std::io::ErrorKind::BrokenPipe)
+        match self {
+            CliError::Io(e) => e.kind() == std::io::ErrorKind::BrokenPipe,
+            CliError::Output(e) => e.is_closed_pipe(),
+            _ => false,
+        }
     }
 }
 
@@ -54,6 +63,9 @@ pub async fn run(cli: Cli) -> CmdResult {
         Command::Convert(args) => convert::run(args).await,
         Command::Lineage(args) => lineage::run(args).await,
         Command::Generate(args) => generate::run(args),
+        Command::Query(args) => query::query(args).await,
+        Command::Curve(args) => query::curve(args).await,
+        Command::Select(args) => query::select(args).await,
         Command::Sync(args) => sync::run(args).await,
     }
 }
