@@ -5,6 +5,7 @@ mod gc;
 mod init;
 mod inspect;
 mod log;
+mod plot;
 mod verify;
 
 use std::process::ExitCode;
@@ -41,6 +42,7 @@ pub async fn run(cli: Cli) -> CmdResult {
         Command::Verify(args) => verify::run(args).await,
         Command::Gc(args) => gc::run(args).await,
         Command::Files(args) => files::run(args).await,
+        Command::Plot(args) => plot::run(args).await,
     }
 }
 

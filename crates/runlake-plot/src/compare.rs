@@ -154,10 +154,8 @@ pub fn build_compare(
                 }
             }
             YSpec::Eval { .. } => {
-                let rows = pick_sources(
-                    evals.iter().filter(|e| e.run_uid == r.run_uid),
-                    &mut notes,
-                );
+                let rows =
+                    pick_sources(evals.iter().filter(|e| e.run_uid == r.run_uid), &mut notes);
                 for e in rows {
                     let Some(step) = e.step else {
                         notes.push(format!(
@@ -232,11 +230,13 @@ pub fn build_compare(
             label: x_label.to_owned(),
             scale: x_scale,
             unit,
+            break_at: None,
         },
         y: Axis {
             label: y_label,
             scale: ScaleKind::Linear,
             unit: Unit::Plain,
+            break_at: None,
         },
         series,
         bands: Vec::new(),

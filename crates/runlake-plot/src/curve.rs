@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashSet};
 use crate::data::{CkptRow, Edge, EvalRow, LakeData, RunRow, StepRow};
 use crate::error::{PlotError, Result};
 use crate::palette;
-use crate::plot::{Axis, LegendEntry, Marker, Plot, Series, Style};
+use crate::plot::{Axis, Dash, LegendEntry, Marker, Plot, Series, Style};
 use crate::scale::ScaleKind;
 use crate::units::Unit;
 
@@ -48,12 +48,16 @@ impl YSpec {
 pub struct CurveOptions {
     /// Scale of the tokens axis; log by default since pretraining dwarfs post-training.
     pub x_scale: ScaleKind,
+    /// Give post-training its own linear part of the tokens axis (right of the boundary) when
+    /// all runs leave pretraining at the same point and post-training is short next to it.
+    pub zoom_post_training: bool,
 }
 
 impl Default for CurveOptions {
     fn default() -> Self {
         CurveOptions {
             x_scale: ScaleKind::Log,
+            zoom_post_training: true,
         }
     }
 }
@@ -142,11 +146,9 @@ fn chain_of(run: &str, input: &CurveInput) -> Chain {
     let mut current = run.to_owned();
     let root = loop {
         // Same-name links (resumed_from, duplicate_of) do not change what the run started from.
-        let Some(edge) = input
-            .edges
-            .iter()
-            .find(|e| e.child == current && matches!(e.relation.as_str(), "finetune_of" | "dpo_of"))
-        else {
+        let Some(edge) = input.edges.iter().find(|e| {
+            e.child == current && matches!(e.relation.as_str(), "finetune_of" | "dpo_of")
+        }) else {
             break None;
         };
         if pretrain.contains(edge.parent.as_str()) || edge.parent_step.is_some() {
@@ -172,7 +174,9 @@ pub fn build_curve(
     opts: &CurveOptions,
 ) -> Result<Plot> {
     if runs.is_empty() {
-        return Err(PlotError::Invalid("name at least one post-training run".into()));
+        return Err(PlotError::Invalid(
+            "name at least one post-training run".into(),
+        ));
     }
     let mut notes = Vec::new();
     let mut pre_series: Vec<Series> = Vec::new();
@@ -184,7 +188,9 @@ pub fn build_curve(
             notes.push(format!("{what}: value {y} is not a number, left out"));
             false
         } else if log && x <= 0.0 {
-            notes.push(format!("{what}: at {x} tokens, cannot be shown on a log axis, left out"));
+            notes.push(format!(
+                "{what}: at {x} tokens, cannot be shown on a log axis, left out"
+            ));
             false
         } else {
             true
@@ -198,6 +204,8 @@ pub fn build_curve(
             .map_or("post-training", |r| r.training_type.as_str())
     };
     let mut primary_name = None;
+    // Where each run's first post-training phase starts (pretraining tokens at its parent).
+    let mut roots_at: Vec<f64> = Vec::new();
 
     for (k, name) in runs.iter().enumerate() {
         let uid = resolve_run(&input.runs, name)?;
@@ -213,11 +221,7 @@ pub fn build_curve(
                     .ckpts
                     .iter()
                     .filter(|c| &c.run_uid == parent)
-                    .filter_map(|c| {
-                        c.tokens
-                            .or(c.tokens_expected)
-                            .map(|t| (c.step, t as f64))
-                    })
+                    .filter_map(|c| c.tokens.or(c.tokens_expected).map(|t| (c.step, t as f64)))
                     .collect();
                 let step = match step {
                     Some(s) => *s,
@@ -245,7 +249,9 @@ pub fn build_curve(
                         .filter_map(|(s, v)| tokens_at.get(&s).map(|t| (s, *t, v)))
                         .collect(),
                     YSpec::Train(c) => {
-                        notes.push(format!("pretraining checkpoints have no `{c}`; pretraining part left out"));
+                        notes.push(format!(
+                            "pretraining checkpoints have no `{c}`; pretraining part left out"
+                        ));
                         Vec::new()
                     }
                     YSpec::Eval { .. } => {
@@ -266,9 +272,8 @@ pub fn build_curve(
                                 (None, _) => notes.push(format!(
                                     "{parent} step {s}: no tokens in pretrain_ckpts, eval left out"
                                 )),
-                                (_, None) => notes.push(format!(
-                                    "{parent} step {s}: metric missing, left out"
-                                )),
+                                (_, None) => notes
+                                    .push(format!("{parent} step {s}: metric missing, left out")),
                             }
                         }
                         pts
@@ -277,18 +282,25 @@ pub fn build_curve(
                 points.sort_by_key(|p| p.0);
                 points.retain(|(s, x, v)| keep(*x, *v, &format!("{parent} step {s}"), &mut notes));
                 junction = points.last().map(|p| (p.1, p.2));
-                let label = format!("pretraining {parent} (to step {step})");
+                let label = format!("{parent} @ step {step}");
                 if !pre_series.iter().any(|s| s.label == label) {
                     pre_series.push(Series {
                         group: label.clone(),
                         label,
                         points: points.iter().map(|p| (p.1, p.2)).collect(),
-                        style: Style::solid(palette::PRETRAIN),
+                        // Several parents: told apart by pattern, all in the neutral grey.
+                        style: Style {
+                            color: palette::PRETRAIN.to_owned(),
+                            dash: [Dash::Solid, Dash::Dashed, Dash::Dotted][pre_series.len() % 3],
+                        },
                     });
                 }
             }
         }
 
+        if chain.root.is_some() {
+            roots_at.push(offset);
+        }
         let mut points: Vec<(f64, f64)> = junction.into_iter().collect();
         for (j, post) in chain.posts.iter().enumerate() {
             if chain.root.is_some() || j > 0 {
@@ -313,10 +325,8 @@ pub fn build_curve(
                     for s in &steps {
                         let what = format!("{post} step {}", s.step);
                         match (s.total_tokens, s.value) {
-                            (Some(t), Some(v)) => {
-                                if keep(offset + t, v, &what, &mut notes) {
-                                    points.push((offset + t, v));
-                                }
+                            (Some(t), Some(v)) if keep(offset + t, v, &what, &mut notes) => {
+                                points.push((offset + t, v));
                             }
                             (None, Some(_)) => {
                                 notes.push(format!("{what}: no total_tokens, `{c}` left out"));
@@ -362,7 +372,9 @@ pub fn build_curve(
                 }
             }
             if tokens_at.is_empty() {
-                notes.push(format!("{post}: no total_tokens logged; its length is unknown"));
+                notes.push(format!(
+                    "{post}: no total_tokens logged; its length is unknown"
+                ));
             }
             offset += end;
         }
@@ -396,17 +408,42 @@ pub fn build_curve(
         })
         .collect();
     let y_label = y.label(primary_name.as_deref());
+    // Post-training is short next to pretraining (100M tokens after 50B): give it its own part
+    // of the axis when every run leaves pretraining at the same point.
+    let mut break_at = None;
+    if opts.zoom_post_training {
+        let starts = &roots_at;
+        let first = starts.first().copied();
+        let max_x = series
+            .iter()
+            .flat_map(|s| s.points.iter().map(|p| p.0))
+            .fold(f64::NEG_INFINITY, f64::max);
+        if let Some(at) = first
+            && starts.iter().all(|s| *s == at)
+            && at > 0.0
+            && max_x > at
+            && max_x - at < 0.2 * at
+        {
+            break_at = Some(at);
+        } else if starts.len() > 1 && starts.iter().any(|s| Some(*s) != first) {
+            notes.push(
+                "runs leave pretraining at different tokens; post-training is not zoomed".into(),
+            );
+        }
+    }
     Ok(Plot {
         title: format!("{y_label} over pretraining and post-training"),
         x: Axis {
             label: "Tokens (pretraining + post-training)".to_owned(),
             scale: opts.x_scale,
             unit: Unit::Tokens,
+            break_at,
         },
         y: Axis {
             label: y_label,
             scale: ScaleKind::Linear,
             unit: Unit::Plain,
+            break_at: None,
         },
         series,
         bands: Vec::new(),

@@ -361,12 +361,15 @@ impl<'b> Cols<'b> {
         let Some(c) = self.col(name) else {
             return Ok(None);
         };
-        let a = c.as_string_opt::<i32>().ok_or_else(|| self.err(name, "Utf8"))?;
+        let a = c
+            .as_string_opt::<i32>()
+            .ok_or_else(|| self.err(name, "Utf8"))?;
         Ok((!a.is_null(i)).then(|| a.value(i).to_owned()))
     }
 
     fn str_req(&self, name: &str, i: usize) -> Result<String> {
-        self.str(name, i)?.ok_or_else(|| self.err(name, "non-null Utf8"))
+        self.str(name, i)?
+            .ok_or_else(|| self.err(name, "non-null Utf8"))
     }
 
     fn i64(&self, name: &str, i: usize) -> Result<Option<i64>> {
@@ -403,7 +406,9 @@ impl<'b> Cols<'b> {
         let Some(c) = self.col(name) else {
             return Ok(false);
         };
-        let a = c.as_boolean_opt().ok_or_else(|| self.err(name, "Boolean"))?;
+        let a = c
+            .as_boolean_opt()
+            .ok_or_else(|| self.err(name, "Boolean"))?;
         Ok(!a.is_null(i) && a.value(i))
     }
 
@@ -411,7 +416,9 @@ impl<'b> Cols<'b> {
         let Some(c) = self.col(name) else {
             return Ok(None);
         };
-        c.as_map_opt().map(Some).ok_or_else(|| self.err(name, "Map"))
+        c.as_map_opt()
+            .map(Some)
+            .ok_or_else(|| self.err(name, "Map"))
     }
 }
 
@@ -459,7 +466,10 @@ mod tests {
     #[test]
     fn hparam_json_values_decode() {
         assert_eq!(decode_json_scalar("5e-06"), HValue::Num(5e-6));
-        assert_eq!(decode_json_scalar("\"linear\""), HValue::Text("linear".into()));
+        assert_eq!(
+            decode_json_scalar("\"linear\""),
+            HValue::Text("linear".into())
+        );
         assert_eq!(decode_json_scalar("[1, 2]"), HValue::Text("[1, 2]".into()));
         assert_eq!(HValue::Num(5e-6).to_string(), "5e-6");
     }

@@ -13,6 +13,10 @@ pub struct Axis {
     pub scale: ScaleKind,
     /// How tick labels read.
     pub unit: Unit,
+    /// Split the axis here: values up to it take the left part of the axis on `scale`, values
+    /// after it the rest on a linear scale with ticks relative to it (`+50M`). Lets a short
+    /// post-training phase be read after a long pretraining one. SVG and PNG only.
+    pub break_at: Option<f64>,
 }
 
 /// Line pattern.

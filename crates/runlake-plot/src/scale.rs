@@ -35,14 +35,26 @@ impl Scale {
         }
         if lo > hi {
             return match kind {
-                ScaleKind::Linear => Scale { kind, min: 0.0, max: 1.0 },
-                ScaleKind::Log => Scale { kind, min: 1.0, max: 10.0 },
+                ScaleKind::Linear => Scale {
+                    kind,
+                    min: 0.0,
+                    max: 1.0,
+                },
+                ScaleKind::Log => Scale {
+                    kind,
+                    min: 1.0,
+                    max: 10.0,
+                },
             };
         }
         match kind {
             ScaleKind::Linear => {
                 let span = if hi > lo { hi - lo } else { lo.abs().max(1.0) };
-                Scale { kind, min: lo - span * pad, max: hi + span * pad }
+                Scale {
+                    kind,
+                    min: lo - span * pad,
+                    max: hi + span * pad,
+                }
             }
             ScaleKind::Log => {
                 let (l, h) = (lo.log10(), hi.log10());
@@ -140,23 +152,43 @@ mod tests {
 
     #[test]
     fn linear_ticks_are_round() {
-        let s = Scale { kind: ScaleKind::Linear, min: 0.0, max: 1.0 };
+        let s = Scale {
+            kind: ScaleKind::Linear,
+            min: 0.0,
+            max: 1.0,
+        };
         assert_eq!(s.ticks(5), vec![0.0, 0.2, 0.4, 0.6, 0.8, 1.0]);
-        let s = Scale { kind: ScaleKind::Linear, min: 0.23, max: 0.61 };
+        let s = Scale {
+            kind: ScaleKind::Linear,
+            min: 0.23,
+            max: 0.61,
+        };
         assert_eq!(s.ticks(5), vec![0.3, 0.4, 0.5, 0.6]);
     }
 
     #[test]
     fn log_ticks_are_decades_or_1_2_5() {
-        let s = Scale { kind: ScaleKind::Log, min: 1e8, max: 2e11 };
+        let s = Scale {
+            kind: ScaleKind::Log,
+            min: 1e8,
+            max: 2e11,
+        };
         assert_eq!(s.ticks(6), vec![1e8, 1e9, 1e10, 1e11]);
-        let s = Scale { kind: ScaleKind::Log, min: 1e9, max: 3e10 };
+        let s = Scale {
+            kind: ScaleKind::Log,
+            min: 1e9,
+            max: 3e10,
+        };
         assert_eq!(s.ticks(6), vec![1e9, 2e9, 5e9, 1e10, 2e10]);
     }
 
     #[test]
     fn positions() {
-        let s = Scale { kind: ScaleKind::Log, min: 1e8, max: 1e10 };
+        let s = Scale {
+            kind: ScaleKind::Log,
+            min: 1e8,
+            max: 1e10,
+        };
         assert!((s.position(1e9) - 0.5).abs() < 1e-12);
         let s = Scale::fit(ScaleKind::Linear, [2.0, 4.0], 0.0);
         assert_eq!((s.min, s.max), (2.0, 4.0));

@@ -50,6 +50,11 @@ pub async fn plot_scaling(
     build_scaling(&evals, &ckpts, task, metric, opts)
 }
 
+/// (recipe, size, seed).
+type RunKey = (String, String, String);
+/// (x, y) of one seed.
+type XY = (f64, f64);
+
 /// `150M` → 1.5e8, for ordering sizes by parameters.
 fn size_order(size: &str) -> f64 {
     let (num, mult) = match size.chars().last() {
@@ -88,7 +93,7 @@ pub fn build_scaling(
         &mut notes,
     );
     // (recipe, size, seed) -> step -> (x, y)
-    let mut runs: BTreeMap<(String, String, String), BTreeMap<i64, (f64, f64)>> = BTreeMap::new();
+    let mut runs: BTreeMap<RunKey, BTreeMap<i64, (f64, f64)>> = BTreeMap::new();
     let mut primary_name = None;
     for e in rows {
         let step = e.step.unwrap_or_default();
@@ -125,9 +130,10 @@ pub fn build_scaling(
         )));
     }
     let recipes: BTreeSet<&String> = runs.keys().map(|k| &k.0).collect();
-    let color_of: BTreeMap<&String, usize> = recipes.iter().enumerate().map(|(i, r)| (*r, i)).collect();
+    let color_of: BTreeMap<&String, usize> =
+        recipes.iter().enumerate().map(|(i, r)| (*r, i)).collect();
     // Group key -> x-position key -> values over seeds.
-    let mut groups: BTreeMap<(String, String), BTreeMap<i64, Vec<(f64, f64)>>> = BTreeMap::new();
+    let mut groups: BTreeMap<(String, String), BTreeMap<i64, Vec<XY>>> = BTreeMap::new();
     for ((recipe, size, _seed), steps) in &runs {
         if opts.final_only {
             if let Some((_, xy)) = steps.iter().next_back() {
@@ -228,18 +234,24 @@ pub fn build_scaling(
     Ok(Plot {
         title: format!(
             "{y_label} vs {x_word}{} ({}; mean over seeds, band = min-max)",
-            if opts.final_only { " at final checkpoints" } else { "" },
+            if opts.final_only {
+                " at final checkpoints"
+            } else {
+                ""
+            },
             sizes.join(", ")
         ),
         x: Axis {
             label: x_label.to_owned(),
             scale: x_scale,
             unit,
+            break_at: None,
         },
         y: Axis {
             label: y_label,
             scale: ScaleKind::Linear,
             unit: Unit::Plain,
+            break_at: None,
         },
         series,
         bands,

@@ -5,7 +5,7 @@
 use std::fmt::Write;
 
 use crate::plot::{Plot, Style};
-use crate::scale::Scale;
+use crate::scale::{Scale, ScaleKind};
 use crate::units::format_value;
 
 /// Font stack: the bundled face first (PNG output), then what browsers commonly have.
@@ -67,6 +67,66 @@ pub(crate) fn escape(text: &str) -> String {
     out
 }
 
+/// Share of the axis width left of a break (the pretraining part of a curve).
+const BREAK_SHARE: f64 = 0.62;
+
+/// The x mapping: one scale, or a scale up to a break and a linear one after it.
+pub(crate) struct XMap {
+    left: Scale,
+    right: Option<(f64, Scale)>,
+}
+
+impl XMap {
+    fn accepts(&self, x: f64) -> bool {
+        self.left.accepts(x)
+    }
+
+    fn position(&self, x: f64) -> f64 {
+        match &self.right {
+            None => self.left.position(x),
+            Some((at, _)) if x <= *at => BREAK_SHARE * self.left.position(x),
+            Some((_, r)) => BREAK_SHARE + (1.0 - BREAK_SHARE) * r.position(x),
+        }
+    }
+
+    /// Tick values and labels; after a break, labels count from the break (`+50M`).
+    fn ticks(&self, unit: crate::units::Unit, target: usize) -> Vec<(f64, String)> {
+        match &self.right {
+            None => self
+                .left
+                .ticks(target)
+                .into_iter()
+                .map(|v| (v, format_value(v, unit)))
+                .collect(),
+            Some((at, r)) => {
+                let left_target = ((target as f64 * BREAK_SHARE).round() as usize).max(2);
+                let mut out: Vec<(f64, String)> = self
+                    .left
+                    .ticks(left_target)
+                    .into_iter()
+                    .filter(|v| *v < at * 0.999)
+                    .filter(|v| self.left.position(*v) < 0.85)
+                    .map(|v| (v, format_value(v, unit)))
+                    .collect();
+                // The boundary itself, so the relative ticks after it have an origin.
+                out.push((*at, format_value(*at, unit)));
+                let rel = Scale {
+                    kind: ScaleKind::Linear,
+                    min: 0.0,
+                    max: r.max - at,
+                };
+                out.extend(
+                    rel.ticks((target - left_target).max(2))
+                        .into_iter()
+                        .filter(|d| *d > 0.0)
+                        .map(|d| (at + d, format!("+{}", format_value(d, unit)))),
+                );
+                out
+            }
+        }
+    }
+}
+
 /// Where everything goes, in pixels.
 struct Layout {
     left: f64,
@@ -78,7 +138,7 @@ struct Layout {
 }
 
 impl Layout {
-    fn px(&self, xs: &Scale, x: f64) -> f64 {
+    fn px(&self, xs: &XMap, x: f64) -> f64 {
         self.left + xs.position(x) * (self.right - self.left)
     }
 
@@ -88,7 +148,7 @@ impl Layout {
 }
 
 /// The scales a plot is drawn with (also used by tests to find expected pixel positions).
-pub(crate) fn scales(plot: &Plot) -> (Scale, Scale) {
+pub(crate) fn scales(plot: &Plot) -> (XMap, Scale) {
     let xs = plot
         .series
         .iter()
@@ -104,10 +164,29 @@ pub(crate) fn scales(plot: &Plot) -> (Scale, Scale) {
                 .iter()
                 .flat_map(|b| b.points.iter().flat_map(|p| [p.1, p.2])),
         );
-    (
-        Scale::fit(plot.x.scale, xs, 0.03),
-        Scale::fit(plot.y.scale, ys, 0.06),
-    )
+    let ys = Scale::fit(plot.y.scale, ys, 0.06);
+    let xs: Vec<f64> = xs.collect();
+    let xmap = match plot.x.break_at {
+        Some(at) if xs.iter().any(|x| *x > at) && xs.iter().any(|x| *x < at) => {
+            let mut left = Scale::fit(plot.x.scale, xs.iter().copied().filter(|x| *x <= at), 0.03);
+            left.max = at;
+            let mut right = Scale::fit(
+                ScaleKind::Linear,
+                xs.iter().copied().filter(|x| *x >= at),
+                0.04,
+            );
+            right.min = at;
+            XMap {
+                left,
+                right: Some((at, right)),
+            }
+        }
+        _ => XMap {
+            left: Scale::fit(plot.x.scale, xs, 0.03),
+            right: None,
+        },
+    };
+    (xmap, ys)
 }
 
 fn attr_style(style: &Style, width: f64) -> String {
@@ -124,10 +203,18 @@ fn attr_style(style: &Style, width: f64) -> String {
 /// Renders `plot` as an SVG document of `width` x `height` pixels.
 pub(crate) fn render(plot: &Plot, width: f64, height: f64) -> String {
     let (xs, ys) = scales(plot);
-    let x_ticks = xs.ticks(((width - 300.0) / 110.0).clamp(3.0, 10.0) as usize);
+    let (x_ticks, x_labels): (Vec<f64>, Vec<String>) = xs
+        .ticks(
+            plot.x.unit,
+            ((width - 300.0) / 110.0).clamp(3.0, 10.0) as usize,
+        )
+        .into_iter()
+        .unzip();
     let y_ticks = ys.ticks(((height - 120.0) / 60.0).clamp(3.0, 10.0) as usize);
-    let y_labels: Vec<String> = y_ticks.iter().map(|v| format_value(*v, plot.y.unit)).collect();
-    let x_labels: Vec<String> = x_ticks.iter().map(|v| format_value(*v, plot.x.unit)).collect();
+    let y_labels: Vec<String> = y_ticks
+        .iter()
+        .map(|v| format_value(*v, plot.y.unit))
+        .collect();
 
     let legend_width = if plot.legend.is_empty() {
         0.0
@@ -136,11 +223,7 @@ pub(crate) fn render(plot: &Plot, width: f64, height: f64) -> String {
             .legend
             .iter()
             .map(|e| SWATCH + 8.0 + text_width(&e.label, LEGEND_SIZE))
-            .chain(
-                plot.legend_title
-                    .iter()
-                    .map(|t| text_width(t, LEGEND_SIZE)),
-            )
+            .chain(plot.legend_title.iter().map(|t| text_width(t, LEGEND_SIZE)))
             .fold(0.0, f64::max);
         (widest + 16.0).min(width * 0.36)
     };
@@ -149,7 +232,13 @@ pub(crate) fn render(plot: &Plot, width: f64, height: f64) -> String {
         .map(|l| text_width(l, TICK_SIZE))
         .fold(0.0, f64::max);
     let left = 14.0 + LABEL_SIZE + 10.0 + y_tick_width + 8.0;
-    let right = width - 20.0 - if legend_width > 0.0 { legend_width + 16.0 } else { 0.0 };
+    let right = width
+        - 20.0
+        - if legend_width > 0.0 {
+            legend_width + 16.0
+        } else {
+            0.0
+        };
     let layout = Layout {
         left,
         right,
@@ -177,7 +266,9 @@ pub(crate) fn render(plot: &Plot, width: f64, height: f64) -> String {
         16.0 + TITLE_SIZE,
         escape(&title)
     );
-    draw_axes(&mut out, plot, &layout, &xs, &ys, &x_ticks, &x_labels, &y_ticks, &y_labels);
+    draw_axes(
+        &mut out, plot, &layout, &xs, &ys, &x_ticks, &x_labels, &y_ticks, &y_labels,
+    );
     let _ = writeln!(
         out,
         r#"<clipPath id="plot-area"><rect x="{:.1}" y="{:.1}" width="{:.1}" height="{:.1}"/></clipPath>"#,
@@ -201,7 +292,7 @@ fn draw_axes(
     out: &mut String,
     plot: &Plot,
     l: &Layout,
-    xs: &Scale,
+    xs: &XMap,
     ys: &Scale,
     x_ticks: &[f64],
     x_labels: &[String],
@@ -283,7 +374,7 @@ fn draw_axes(
     );
 }
 
-fn draw_bands(out: &mut String, plot: &Plot, l: &Layout, xs: &Scale, ys: &Scale) {
+fn draw_bands(out: &mut String, plot: &Plot, l: &Layout, xs: &XMap, ys: &Scale) {
     for band in &plot.bands {
         let pts: Vec<_> = band
             .points
@@ -317,7 +408,7 @@ fn draw_bands(out: &mut String, plot: &Plot, l: &Layout, xs: &Scale, ys: &Scale)
     }
 }
 
-fn draw_markers(out: &mut String, plot: &Plot, l: &Layout, xs: &Scale) {
+fn draw_markers(out: &mut String, plot: &Plot, l: &Layout, xs: &XMap) {
     for (i, m) in plot.markers.iter().enumerate() {
         if !xs.accepts(m.x) {
             continue;
@@ -326,9 +417,7 @@ fn draw_markers(out: &mut String, plot: &Plot, l: &Layout, xs: &Scale) {
         let _ = writeln!(
             out,
             r##"<line class="phase-marker" data-x="{}" x1="{x:.2}" y1="{:.1}" x2="{x:.2}" y2="{:.1}" stroke="#555555" stroke-width="1.2" stroke-dasharray="5 4"/>"##,
-            m.x,
-            l.top,
-            l.bottom
+            m.x, l.top, l.bottom
         );
         // Labels sit inside the plot area, left of the line, staggered when several boundaries
         // are close together.
@@ -342,7 +431,7 @@ fn draw_markers(out: &mut String, plot: &Plot, l: &Layout, xs: &Scale) {
     }
 }
 
-fn draw_series(out: &mut String, plot: &Plot, l: &Layout, xs: &Scale, ys: &Scale) {
+fn draw_series(out: &mut String, plot: &Plot, l: &Layout, xs: &XMap, ys: &Scale) {
     for s in &plot.series {
         let pts: Vec<(f64, f64)> = s
             .points
