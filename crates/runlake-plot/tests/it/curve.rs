@@ -85,8 +85,14 @@ async fn sft_run_continues_its_pretraining_checkpoint() {
         .collect();
     assert_eq!(labels, vec!["sft starts"]);
     // Tick labels read in human units.
+    // Post-training gets its own part of the axis: ticks count tokens from the boundary.
+    assert_eq!(plot.x.break_at, Some(boundary));
     let ticks: Vec<String> = elements(&svg, "tick x").into_iter().map(text).collect();
-    assert!(ticks.contains(&"1B".to_owned()), "{ticks:?}");
+    for t in ["1B", "7.86B", "+50M", "+100M"] {
+        assert!(ticks.contains(&t.to_owned()), "{t} not in {ticks:?}");
+    }
+    let width = paths[1].points[2].0 - paths[1].points[0].0;
+    assert!(width > 100.0, "post-training spans {width} px");
 }
 
 #[tokio::test]
@@ -158,6 +164,11 @@ async fn several_runs_get_their_own_parents_and_markers() {
         .filter_map(|m| attr(m, "data-x"))
         .collect();
     assert_eq!(xs, vec!["7864320000", "15003942912"]);
+    assert_eq!(plot.x.break_at, None);
+    assert_eq!(
+        plot.notes,
+        vec!["runs leave pretraining at different tokens; post-training is not zoomed"]
+    );
     // Each post-training line has its own Okabe-Ito colour; pretraining lines are grey.
     let colors: Vec<&str> = plot.series.iter().map(|s| s.style.color.as_str()).collect();
     assert_eq!(
@@ -214,4 +225,20 @@ async fn unknown_and_unlinked_runs_are_errors_or_notes() {
         Err(PlotError::Empty(_)) => {}
         other => panic!("expected an empty plot, got {other:?}"),
     }
+}
+
+#[tokio::test]
+async fn committed_example_matches_the_documented_command() {
+    // README: `runlake plot LAKE curve --run dpo-a --task arc_challenge --output example.svg`
+    let lake = lake().await;
+    let plot = plot_curve(&lake, &["dpo-a"], &arc(), &CurveOptions::default())
+        .await
+        .expect("plot");
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("example.svg");
+    let committed = std::fs::read_to_string(&path).expect("example.svg");
+    assert_eq!(
+        plot.to_svg(),
+        committed,
+        "regenerate with the command in README.md"
+    );
 }
