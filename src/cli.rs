@@ -1,5 +1,7 @@
 //! Command-line arguments.
 
+use std::path::PathBuf;
+
 use clap::{Args, Parser, Subcommand};
 
 /// runlake turns ML experiment exports (DataDecide evals, WandB runs, oe-eval results) into a
@@ -30,6 +32,17 @@ pub enum Command {
     Gc(GcArgs),
     /// Print the live data files of a table, one per line, for plain Parquet readers.
     Files(FilesArgs),
+    /// Convert raw exports (DataDecide HF files, datadec tables, WandB exports, oe-eval
+    /// folders) into the lake, creating it if missing. Converting the same inputs again adds
+    /// nothing; a newer export of a run replaces that run's rows atomically.
+    Convert(ConvertArgs),
+    /// Print a post-training run's lineage back to pretraining, with the evidence.
+    Lineage(LineageArgs),
+    /// Write deterministic, DataDecide-shaped raw exports (eval-results train and macro_avg
+    /// splits, ppl-results) for benchmarks and experiments.
+    Generate(GenerateArgs),
+    /// Copy a lake to another place (folder, S3, GCS), sending only what the destination lacks.
+    Sync(SyncArgs),
     /// Draw a plot as SVG, PNG or Vega-Lite: a pretraining + post-training curve, a
     /// DataDecide-style scaling plot, or a comparison of post-training runs.
     Plot(PlotArgs),
@@ -107,6 +120,118 @@ pub struct FilesArgs {
     /// List the files of this version instead of the latest.
     #[arg(long)]
     pub version: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+pub struct ConvertArgs {
+    /// Input files or folders; each one's kind is detected from its name and contents.
+    #[arg(required = true)]
+    pub inputs: Vec<PathBuf>,
+    /// The lake to write (folder or URL); created when missing.
+    #[arg(long)]
+    pub lake: String,
+    /// Endpoint URL of an S3-compatible server.
+    #[arg(long)]
+    pub endpoint: Option<String>,
+    /// Force the input kind instead of detecting it.
+    #[arg(long, value_enum)]
+    pub kind: Option<InputKindArg>,
+    /// What to do with a bad record: stop with an error naming it, or skip it and report it.
+    #[arg(long, value_enum, default_value_t = OnError::Fail)]
+    pub on_error: OnError,
+    /// Keep emails, user and host names and home-directory paths found in WandB metadata
+    /// (dropped or redacted by default).
+    #[arg(long)]
+    pub keep_personal_data: bool,
+    /// The run (id, name or wandb/ENTITY/PROJECT/ID) that oe-eval folders belong to, instead
+    /// of matching them by model path.
+    #[arg(long)]
+    pub run: Option<String>,
+    /// Minutes east of UTC of the clock that wrote timestamps without a zone (default: UTC).
+    #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
+    pub naive_offset_minutes: i32,
+    /// Print a machine-readable JSON summary.
+    #[arg(long)]
+    pub json: bool,
+    /// No progress output.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// Input kinds `--kind` can force.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum InputKindArg {
+    /// DataDecide-eval-results train split (Parquet or JSONL).
+    DdEvalResults,
+    /// DataDecide-eval-results macro_avg split.
+    DdMacroAvg,
+    /// DataDecide-ppl-results.
+    DdPpl,
+    /// datadec's full_eval table (one wide row per checkpoint).
+    DatadecFullEval,
+    /// A WandB export (dr_wandb v3 folder, v0 JSONL or Parquet).
+    Wandb,
+    /// An oe-eval output folder.
+    OeEval,
+}
+
+/// Bad-record policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OnError {
+    /// Stop at the first bad record.
+    Fail,
+    /// Skip bad records, record each with its reason in the summary.
+    Skip,
+}
+
+#[derive(Debug, Args)]
+pub struct LineageArgs {
+    #[command(flatten)]
+    pub lake: LakeArg,
+    /// The run: wandb/ENTITY/PROJECT/ID, or a bare run id or name.
+    pub run: String,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Copies the versions the destination lacks, data files first, manifests last, so the
+/// destination is a complete lake at every moment; an interrupted sync resumes where it stopped.
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    /// Source lake: folder, file://, s3://bucket/prefix or gs://bucket/prefix.
+    pub source: String,
+    /// Destination, created when absent.
+    pub destination: String,
+    /// Endpoint URL of an S3-compatible server, for both sides (e.g. http://127.0.0.1:9000).
+    #[arg(long)]
+    pub endpoint: Option<String>,
+    /// When the destination has diverged and the two sides changed different runs, add the
+    /// source's changes as a new destination version.
+    #[arg(long, conflicts_with = "force")]
+    pub rebase: bool,
+    /// When the destination has diverged, write a new destination version equal to the source
+    /// (the destination's own versions stay in its history).
+    #[arg(long)]
+    pub force: bool,
+    /// List what would be sent and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Print the summary as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// Output folder (created); gets `eval-results/data/*.parquet` and `ppl-results/data/*.parquet`.
+    pub out: PathBuf,
+    /// Random seed; the same seed gives byte-identical files.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Fraction of the full scale (1.0 = 1,410,750 eval-results rows, as published).
+    #[arg(long, default_value_t = 1.0)]
+    pub scale: f64,
 }
 
 #[derive(Debug, Args)]

@@ -1,11 +1,15 @@
 //! One module per subcommand; each returns an exit code or an error for `main` to print.
 
+mod convert;
 mod files;
 mod gc;
+mod generate;
 mod init;
 mod inspect;
+mod lineage;
 mod log;
 mod plot;
+mod sync;
 mod verify;
 
 use std::process::ExitCode;
@@ -19,10 +23,16 @@ use crate::cli::{Cli, Command, LakeArg};
 pub enum CliError {
     #[error(transparent)]
     Lake(#[from] LakeError),
+    #[error(transparent)]
+    Sync(#[from] runlake_sync::SyncError),
     #[error("{0}")]
     Usage(String),
     #[error("writing output: {0}")]
     Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Wandb(#[from] runlake_wandb::WandbError),
+    #[error(transparent)]
+    DataDecide(#[from] runlake_datadecide::ConvertError),
 }
 
 impl CliError {
@@ -42,6 +52,10 @@ pub async fn run(cli: Cli) -> CmdResult {
         Command::Verify(args) => verify::run(args).await,
         Command::Gc(args) => gc::run(args).await,
         Command::Files(args) => files::run(args).await,
+        Command::Convert(args) => convert::run(args).await,
+        Command::Lineage(args) => lineage::run(args).await,
+        Command::Generate(args) => generate::run(args),
+        Command::Sync(args) => sync::run(args).await,
         Command::Plot(args) => plot::run(args).await,
     }
 }

@@ -1,0 +1,17 @@
+//! `cargo run --release -p runlake-datadecide --example dd_convert -- LAKE INPUT...`
+//! Converts like `runlake convert` and prints the JSON summary.
+use std::path::PathBuf;
+
+use runlake_datadecide::{ConvertOptions, convert_files};
+use runlake_lake::Lake;
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut args = std::env::args().skip(1);
+    let lake = args.next().ok_or("usage: dd_convert LAKE INPUT...")?;
+    let inputs: Vec<PathBuf> = args.map(PathBuf::from).collect();
+    let lake = Lake::open_or_create(&lake).await?;
+    let summary = convert_files(&lake, &inputs, ConvertOptions::default(), &|_| {}).await?;
+    println!("{}", serde_json::to_string_pretty(&summary)?);
+    Ok(())
+}

@@ -1,0 +1,308 @@
+//! Arrow batches in the lake's logical schemas, built from the row model.
+
+use std::sync::Arc;
+
+use arrow::array::{
+    ArrayRef, BooleanBuilder, Float64Builder, Int64Builder, MapBuilder, MapFieldNames, RecordBatch,
+    StringBuilder,
+};
+use arrow::error::ArrowError;
+use runlake_format::Table;
+
+use crate::model::{CkptFacts, EvalRow, N_KNOWN, RunKey};
+
+fn map_builder() -> MapBuilder<StringBuilder, Float64Builder> {
+    // Field names as the format crate's `map()` declares them.
+    let names = MapFieldNames {
+        entry: "entries".into(),
+        key: "keys".into(),
+        value: "values".into(),
+    };
+    MapBuilder::new(Some(names), StringBuilder::new(), Float64Builder::new())
+}
+
+/// Accumulates `evals` rows and turns them into batches of the table's schema.
+pub struct EvalsBuilder {
+    run_uid: StringBuilder,
+    phase: StringBuilder,
+    step: Int64Builder,
+    task: StringBuilder,
+    task_alias: StringBuilder,
+    source: StringBuilder,
+    suite: StringBuilder,
+    recipe: StringBuilder,
+    size: StringBuilder,
+    seed: StringBuilder,
+    primary_metric_name: StringBuilder,
+    primary_score: Float64Builder,
+    derived: BooleanBuilder,
+    num_instances: Int64Builder,
+    known: Vec<Float64Builder>,
+    extra: MapBuilder<StringBuilder, Float64Builder>,
+    details_json: StringBuilder,
+    len: usize,
+    uid_cache: Option<(RunKey, String)>,
+}
+
+impl Default for EvalsBuilder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl EvalsBuilder {
+    pub fn new() -> Self {
+        Self {
+            run_uid: StringBuilder::new(),
+            phase: StringBuilder::new(),
+            step: Int64Builder::new(),
+            task: StringBuilder::new(),
+            task_alias: StringBuilder::new(),
+            source: StringBuilder::new(),
+            suite: StringBuilder::new(),
+            recipe: StringBuilder::new(),
+            size: StringBuilder::new(),
+            seed: StringBuilder::new(),
+            primary_metric_name: StringBuilder::new(),
+            primary_score: Float64Builder::new(),
+            derived: BooleanBuilder::new(),
+            num_instances: Int64Builder::new(),
+            known: (0..N_KNOWN).map(|_| Float64Builder::new()).collect(),
+            extra: map_builder(),
+            details_json: StringBuilder::new(),
+            len: 0,
+            uid_cache: None,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    pub fn append(&mut self, row: &EvalRow) -> Result<(), ArrowError> {
+        let uid = match &self.uid_cache {
+            Some((k, u)) if *k == row.run => u.as_str(),
+            _ => {
+                self.uid_cache = Some((row.run, row.run.uid()));
+                self.uid_cache.as_ref().map_or("", |(_, u)| u.as_str())
+            }
+        };
+        self.run_uid.append_value(uid);
+        self.phase.append_value("pretrain");
+        self.step.append_value(row.step);
+        self.task.append_value(row.task);
+        self.task_alias.append_option(row.task_alias.as_deref());
+        self.source.append_value(row.source.as_str());
+        self.suite.append_option(suite_of(row.task));
+        self.recipe.append_value(row.run.recipe().slug);
+        self.size.append_value(row.run.size().label);
+        self.seed.append_value(row.run.seed().slug);
+        let policy = runlake_vocab::primary_policy(row.task).ok();
+        self.primary_metric_name
+            .append_option(policy.map(|p| p.metric));
+        self.primary_score
+            .append_option(policy.and_then(|p| row.metric(p.metric)));
+        self.derived.append_value(row.derived);
+        self.num_instances.append_null();
+        for (b, v) in self.known.iter_mut().zip(&row.known) {
+            b.append_option(*v);
+        }
+        if row.extra.is_empty() {
+            self.extra.append(false)?;
+        } else {
+            for (k, v) in &row.extra {
+                self.extra.keys().append_value(k);
+                self.extra.values().append_option(*v);
+            }
+            self.extra.append(true)?;
+        }
+        self.details_json.append_option(row.details_json.as_deref());
+        self.len += 1;
+        Ok(())
+    }
+
+    /// Finishes the accumulated rows as one batch and resets the builder.
+    pub fn finish(&mut self) -> Result<RecordBatch, ArrowError> {
+        let mut cols: Vec<ArrayRef> = vec![
+            Arc::new(self.run_uid.finish()),
+            Arc::new(self.phase.finish()),
+            Arc::new(self.step.finish()),
+            Arc::new(self.task.finish()),
+            Arc::new(self.task_alias.finish()),
+            Arc::new(self.source.finish()),
+            Arc::new(self.suite.finish()),
+            Arc::new(self.recipe.finish()),
+            Arc::new(self.size.finish()),
+            Arc::new(self.seed.finish()),
+            Arc::new(self.primary_metric_name.finish()),
+            Arc::new(self.primary_score.finish()),
+            Arc::new(self.derived.finish()),
+            Arc::new(self.num_instances.finish()),
+        ];
+        cols.extend(
+            self.known
+                .iter_mut()
+                .map(|b| Arc::new(b.finish()) as ArrayRef),
+        );
+        cols.push(Arc::new(self.extra.finish()));
+        cols.push(Arc::new(self.details_json.finish()));
+        self.len = 0;
+        RecordBatch::try_new(Table::Evals.schema(), cols)
+    }
+}
+
+fn suite_of(task: &str) -> Option<&'static str> {
+    match runlake_vocab::task_kind(task) {
+        Ok(runlake_vocab::TaskKind::MmluSubject | runlake_vocab::TaskKind::MmluAverage) => {
+            Some("mmlu")
+        }
+        Ok(runlake_vocab::TaskKind::Core) => Some("olmes"),
+        Ok(runlake_vocab::TaskKind::Perplexity) => Some("ppl"),
+        _ => None,
+    }
+}
+
+/// One `pretrain_ckpts` row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CkptRow {
+    pub run: RunKey,
+    pub step: i64,
+    pub facts: CkptFacts,
+    pub source: &'static str,
+}
+
+/// Builds the `pretrain_ckpts` batch. `tokens` is kept as the source gave it (checked
+/// integral by the caller), `tokens_expected` comes from the size's schedule.
+pub fn ckpts_batch(rows: &[CkptRow]) -> Result<RecordBatch, ArrowError> {
+    let mut uid = StringBuilder::new();
+    let mut step = Int64Builder::new();
+    let mut recipe = StringBuilder::new();
+    let mut size = StringBuilder::new();
+    let mut seed = StringBuilder::new();
+    let mut tokens = Int64Builder::new();
+    let mut compute = Float64Builder::new();
+    let mut expected = Int64Builder::new();
+    let mut lr = Float64Builder::new();
+    let mut cum = Float64Builder::new();
+    let mut loss = Float64Builder::new();
+    let mut source = StringBuilder::new();
+    for r in rows {
+        uid.append_value(r.run.uid());
+        step.append_value(r.step);
+        recipe.append_value(r.run.recipe().slug);
+        size.append_value(r.run.size().label);
+        seed.append_value(r.run.seed().slug);
+        #[allow(
+            clippy::cast_possible_truncation,
+            reason = "token counts are checked whole before this point"
+        )]
+        tokens.append_option(r.facts.tokens.map(|t| t as i64));
+        compute.append_option(r.facts.compute);
+        let tps = i64::try_from(r.run.size().schedule().tokens_per_step).unwrap_or(i64::MAX);
+        expected.append_value(r.step.saturating_mul(tps));
+        lr.append_option(r.facts.learning_rate);
+        cum.append_option(r.facts.cumulative_lr);
+        loss.append_null();
+        source.append_value(r.source);
+    }
+    let cols: Vec<ArrayRef> = vec![
+        Arc::new(uid.finish()),
+        Arc::new(step.finish()),
+        Arc::new(recipe.finish()),
+        Arc::new(size.finish()),
+        Arc::new(seed.finish()),
+        Arc::new(tokens.finish()),
+        Arc::new(compute.finish()),
+        Arc::new(expected.finish()),
+        Arc::new(lr.finish()),
+        Arc::new(cum.finish()),
+        Arc::new(loss.finish()),
+        Arc::new(source.finish()),
+    ];
+    RecordBatch::try_new(Table::PretrainCkpts.schema(), cols)
+}
+
+/// One pretraining run for `metadata`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunRow {
+    pub run: RunKey,
+    pub extra_json: Option<String>,
+}
+
+/// Builds the `metadata` batch: every column the schema has, pretraining ones filled from the
+/// vocabulary, post-training ones null.
+pub fn metadata_batch(rows: &[RunRow]) -> Result<RecordBatch, ArrowError> {
+    use arrow::array::{ListBuilder, new_null_array};
+    let schema = Table::Metadata.schema();
+    let n = rows.len();
+    let text = |f: &dyn Fn(&RunRow) -> Option<String>| -> ArrayRef {
+        let mut b = StringBuilder::new();
+        for r in rows {
+            b.append_option(f(r));
+        }
+        Arc::new(b.finish())
+    };
+    let int = |f: &dyn Fn(&RunRow) -> Option<i64>| -> ArrayRef {
+        let mut b = Int64Builder::new();
+        for r in rows {
+            b.append_option(f(r));
+        }
+        Arc::new(b.finish())
+    };
+    let i = |v: u64| i64::try_from(v).ok();
+    let mut cols = Vec::with_capacity(schema.fields().len());
+    for field in schema.fields() {
+        let col: ArrayRef = match field.name().as_str() {
+            "run_uid" => text(&|r| Some(r.run.uid())),
+            "phase" | "training_type" => text(&|_| Some("pretrain".into())),
+            "training_type_reason" => text(&|_| Some("DataDecide pretraining export".into())),
+            "source" => text(&|_| Some("datadecide".into())),
+            "run_name" => text(&|r| {
+                let (rec, size, seed) = (r.run.recipe(), r.run.size(), r.run.seed());
+                Some(format!(
+                    "{}-{}-5xC-{}",
+                    rec.internal[0], size.label, seed.value
+                ))
+            }),
+            "project" => text(&|_| Some("DataDecide".into())),
+            "recipe" => text(&|r| Some(r.run.recipe().slug.into())),
+            "size" => text(&|r| Some(r.run.size().label.into())),
+            "seed" => text(&|r| Some(r.run.seed().slug.into())),
+            "seed_value" => int(&|r| Some(r.run.seed().value)),
+            "params_nominal" => int(&|r| i(r.run.size().params_nominal)),
+            "params_training" => int(&|r| i(r.run.size().params_training)),
+            "params_exact" => int(&|r| r.run.size().params_exact.and_then(i)),
+            "batch_size" => int(&|r| i(r.run.size().batch_size)),
+            "final_step" => int(&|r| i(r.run.size().final_step)),
+            "tokens_per_step" => int(&|r| i(r.run.size().schedule().tokens_per_step)),
+            "extra_json" => text(&|r| r.extra_json.clone()),
+            "tags" => {
+                let mut b = ListBuilder::new(StringBuilder::new());
+                for _ in rows {
+                    b.append_null();
+                }
+                Arc::new(b.finish())
+            }
+            "hparams" => {
+                let names = MapFieldNames {
+                    entry: "entries".into(),
+                    key: "keys".into(),
+                    value: "values".into(),
+                };
+                let mut b =
+                    MapBuilder::new(Some(names), StringBuilder::new(), StringBuilder::new());
+                for _ in rows {
+                    b.append(false)?;
+                }
+                Arc::new(b.finish())
+            }
+            _ => new_null_array(field.data_type(), n),
+        };
+        cols.push(col);
+    }
+    RecordBatch::try_new(schema, cols)
+}

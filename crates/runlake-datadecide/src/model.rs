@@ -1,0 +1,233 @@
+//! The converter's row model: what one parsed source row becomes before it is written.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use runlake_format::tables::KNOWN_METRICS;
+use runlake_vocab::{RECIPES, Recipe, SEEDS, SIZES, Seed, Size, UnknownSpelling};
+
+/// Number of metrics with their own `evals` column.
+pub const N_KNOWN: usize = KNOWN_METRICS.len();
+
+/// The `source` value of each input kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+pub enum Source {
+    /// HF `DataDecide-eval-results`, train split.
+    HfTrain,
+    /// HF `DataDecide-eval-results`, macro_avg split.
+    HfMacroAvg,
+    /// HF `DataDecide-ppl-results`.
+    HfPpl,
+    /// datadec's wide `full_eval` table.
+    FullEval,
+}
+
+impl Source {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::HfTrain => "dd_hf_train",
+            Source::HfMacroAvg => "dd_hf_macro_avg",
+            Source::HfPpl => "dd_hf_ppl",
+            Source::FullEval => "datadec_full_eval",
+        }
+    }
+}
+
+/// A pretraining run, as indexes into the vocabulary tables (cheap to hash and copy).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RunKey {
+    pub recipe: u8,
+    pub size: u8,
+    pub seed: u8,
+}
+
+fn position<T>(table: &'static [T], entry: &'static T) -> u8 {
+    let i = table
+        .iter()
+        .position(|e| std::ptr::eq(e, entry))
+        .unwrap_or(0);
+    u8::try_from(i).unwrap_or(u8::MAX)
+}
+
+impl RunKey {
+    pub fn new(recipe: &'static Recipe, size: &'static Size, seed: &'static Seed) -> Self {
+        Self {
+            recipe: position(&RECIPES, recipe),
+            size: position(&SIZES, size),
+            seed: position(&SEEDS, seed),
+        }
+    }
+
+    /// Parses the three spellings of a source row.
+    pub fn parse(
+        recipe: &str,
+        size: &str,
+        seed: &str,
+    ) -> Result<Self, (&'static str, UnknownSpelling)> {
+        let recipe = Recipe::parse(recipe).map_err(|e| ("data", e))?;
+        let size = Size::parse(size).map_err(|e| ("params", e))?;
+        let seed = Seed::parse(seed).map_err(|e| ("seed", e))?;
+        Ok(Self::new(recipe, size, seed))
+    }
+
+    pub fn recipe(self) -> &'static Recipe {
+        &RECIPES[usize::from(self.recipe)]
+    }
+    pub fn size(self) -> &'static Size {
+        &SIZES[usize::from(self.size)]
+    }
+    pub fn seed(self) -> &'static Seed {
+        &SEEDS[usize::from(self.seed)]
+    }
+    pub fn uid(self) -> String {
+        runlake_vocab::pretrain_run_uid(self.recipe(), self.size(), self.seed())
+    }
+}
+
+/// The `evals` column index of a known metric name.
+pub fn known_slot(name: &str) -> Option<usize> {
+    static INDEX: OnceLock<HashMap<&'static str, usize>> = OnceLock::new();
+    INDEX
+        .get_or_init(|| {
+            KNOWN_METRICS
+                .iter()
+                .enumerate()
+                .map(|(i, m)| (*m, i))
+                .collect()
+        })
+        .get(name)
+        .copied()
+}
+
+/// Interns the metric names that recur in every row so that they cost no allocation.
+pub fn extra_name(name: &str) -> Cow<'static, str> {
+    const COMMON: &[&str] = &[
+        "predicted_index_raw",
+        "predicted_index_per_token",
+        "predicted_index_per_char",
+        "predicted_index_per_byte",
+        "predicted_index_uncond",
+        "correct_logit_per_byte",
+        "correct_logit",
+        "correct_logit_per_token",
+        "correct_logit_per_char",
+    ];
+    match COMMON.iter().find(|c| **c == name) {
+        Some(c) => Cow::Borrowed(c),
+        None => Cow::Owned(name.to_owned()),
+    }
+}
+
+/// One `evals` row before it becomes Arrow.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EvalRow {
+    pub run: RunKey,
+    pub step: i64,
+    /// Canonical task name.
+    pub task: &'static str,
+    /// The task as the source spelled it, when that differs from `task` or names a column.
+    pub task_alias: Option<String>,
+    pub source: Source,
+    pub derived: bool,
+    pub known: [Option<f64>; N_KNOWN],
+    pub extra: Vec<(Cow<'static, str>, Option<f64>)>,
+    pub details_json: Option<String>,
+}
+
+impl EvalRow {
+    pub fn new(run: RunKey, step: i64, task: &'static str, source: Source) -> Self {
+        Self {
+            run,
+            step,
+            task,
+            task_alias: None,
+            source,
+            derived: false,
+            known: [None; N_KNOWN],
+            extra: Vec::new(),
+            details_json: None,
+        }
+    }
+
+    /// Sets a metric by name: its own column when known, `extra_metrics` otherwise.
+    pub fn set_metric(&mut self, name: &str, value: Option<f64>) {
+        match known_slot(name) {
+            Some(i) => self.known[i] = value,
+            None => self.extra.push((extra_name(name), value)),
+        }
+    }
+
+    pub fn metric(&self, name: &str) -> Option<f64> {
+        match known_slot(name) {
+            Some(i) => self.known[i],
+            None => self
+                .extra
+                .iter()
+                .find(|(k, _)| k == name)
+                .and_then(|(_, v)| *v),
+        }
+    }
+
+    /// True when no metric has a value (every one absent, null or NaN).
+    pub fn is_empty(&self) -> bool {
+        self.known
+            .iter()
+            .chain(self.extra.iter().map(|(_, v)| v))
+            .all(|v| v.is_none_or(f64::is_nan))
+    }
+
+    /// Hashes the row's values (not its key), bit-exact, for duplicate detection.
+    pub fn hash_values<H: Hasher>(&self, h: &mut H) {
+        self.task_alias.hash(h);
+        self.derived.hash(h);
+        for v in &self.known {
+            v.map(f64::to_bits).hash(h);
+        }
+        for (k, v) in &self.extra {
+            k.hash(h);
+            v.map(f64::to_bits).hash(h);
+        }
+        self.details_json.hash(h);
+    }
+}
+
+/// What a source row says about its checkpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct CkptFacts {
+    pub tokens: Option<f64>,
+    pub compute: Option<f64>,
+    pub learning_rate: Option<f64>,
+    pub cumulative_lr: Option<f64>,
+}
+
+impl CkptFacts {
+    pub fn hash_values<H: Hasher>(&self, h: &mut H) {
+        for v in [
+            self.tokens,
+            self.compute,
+            self.learning_rate,
+            self.cumulative_lr,
+        ] {
+            v.map(f64::to_bits).hash(h);
+        }
+    }
+}
+
+/// Where a row came from: the file and its 0-based row (Parquet) or 1-based line (JSONL).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowRef {
+    pub file: PathBuf,
+    pub row: u64,
+    pub is_line: bool,
+}
+
+impl fmt::Display for RowRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let what = if self.is_line { "line" } else { "row" };
+        write!(f, "{} {what} {}", self.file.display(), self.row)
+    }
+}

@@ -1,0 +1,545 @@
+//! The conversion pipeline: files in, lake-schema batches out through a sink.
+//!
+//! Rows parse in parallel (rayon) batch by batch; a single sequential pass then deduplicates,
+//! accumulates the derived `mmlu_average`, and collects runs and checkpoints. Memory holds one
+//! input batch, one output batch, and a small entry per eval key for duplicate detection.
+
+use std::collections::hash_map::Entry;
+use std::collections::{BTreeMap, HashMap};
+use std::hash::{DefaultHasher, Hasher};
+use std::path::{Path, PathBuf};
+
+use arrow::array::RecordBatch;
+use rayon::prelude::*;
+use runlake_format::Table;
+use runlake_vocab::{MMLU_AVERAGE, TaskKind};
+use serde_json::{Map, Value};
+
+use crate::build::{CkptRow, EvalsBuilder, RunRow, ckpts_batch, metadata_batch};
+use crate::error::ConvertError;
+use crate::kind::{self, Kind};
+use crate::model::{CkptFacts, EvalRow, N_KNOWN, RowRef, RunKey, Source};
+use crate::read::{self, Chunk};
+use crate::rows::{EvalResultsBatch, FullEvalBatch, PplBatch, RowError, SourceRow};
+use crate::summary::{ConvertSummary, Progress, Rejection};
+
+/// What to do with a bad row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnError {
+    /// Stop at the first bad row (the default).
+    #[default]
+    Fail,
+    /// Record the row as a rejection and go on.
+    Skip,
+}
+
+/// Conversion options.
+#[derive(Debug, Clone)]
+pub struct ConvertOptions {
+    pub on_error: OnError,
+    /// Force one kind for every input instead of detecting it.
+    pub kind: Option<Kind>,
+    /// `evals` rows per output batch handed to the sink.
+    pub output_batch_rows: usize,
+}
+
+impl Default for ConvertOptions {
+    fn default() -> Self {
+        Self {
+            on_error: OnError::Fail,
+            kind: None,
+            output_batch_rows: 131_072,
+        }
+    }
+}
+
+/// Where converted batches go (a lake transaction, or a test's vector).
+pub type Sink<'a> = dyn FnMut(Table, RecordBatch) -> Result<(), ConvertError> + 'a;
+
+/// Expands folders (recursively, sorted) into the Parquet and JSONL files inside them.
+pub fn expand_inputs(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, ConvertError> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), ConvertError> {
+        let io = |source| ConvertError::Io {
+            path: dir.to_owned(),
+            source,
+        };
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+            .map_err(io)?
+            .map(|e| e.map(|e| e.path()))
+            .collect::<Result<_, _>>()
+            .map_err(io)?;
+        entries.sort();
+        for p in entries {
+            if p.is_dir() {
+                walk(&p, out)?;
+            } else if matches!(
+                p.extension().and_then(|e| e.to_str()),
+                Some("parquet" | "jsonl" | "ndjson")
+            ) {
+                out.push(p);
+            }
+        }
+        Ok(())
+    }
+    let mut out = Vec::new();
+    for p in inputs {
+        if p.is_dir() {
+            walk(p, &mut out)?;
+        } else {
+            out.push(p.clone());
+        }
+    }
+    Ok(out)
+}
+
+#[derive(Clone, Copy)]
+struct Seen {
+    hash: u64,
+    file: u32,
+    row: u64,
+}
+
+struct MmluAcc {
+    sum: [f64; N_KNOWN],
+    count: [u32; N_KNOWN],
+    subjects: u32,
+}
+
+impl Default for MmluAcc {
+    fn default() -> Self {
+        Self {
+            sum: [0.0; N_KNOWN],
+            count: [0; N_KNOWN],
+            subjects: 0,
+        }
+    }
+}
+
+struct CkptEntry {
+    facts: CkptFacts,
+    source: &'static str,
+}
+
+/// The stateful part of a conversion.
+pub struct Converter<'a> {
+    opts: ConvertOptions,
+    sink: &'a mut Sink<'a>,
+    progress: &'a (dyn Fn(&Progress) + Sync),
+    files: Vec<PathBuf>,
+    file_is_jsonl: Vec<bool>,
+    seen: HashMap<(RunKey, i64, &'static str, Source), Seen>,
+    mmlu: BTreeMap<(RunKey, i64), MmluAcc>,
+    ckpts: BTreeMap<(RunKey, i64), CkptEntry>,
+    runs: BTreeMap<RunKey, Map<String, Value>>,
+    evals: EvalsBuilder,
+    summary: ConvertSummary,
+    progress_state: Progress,
+}
+
+impl<'a> Converter<'a> {
+    pub fn new(
+        opts: ConvertOptions,
+        sink: &'a mut Sink<'a>,
+        progress: &'a (dyn Fn(&Progress) + Sync),
+    ) -> Self {
+        Self {
+            opts,
+            sink,
+            progress,
+            files: Vec::new(),
+            file_is_jsonl: Vec::new(),
+            seen: HashMap::new(),
+            mmlu: BTreeMap::new(),
+            ckpts: BTreeMap::new(),
+            runs: BTreeMap::new(),
+            evals: EvalsBuilder::new(),
+            summary: ConvertSummary::default(),
+            progress_state: Progress::default(),
+        }
+    }
+
+    fn row_ref(&self, file: u32, row: u64) -> RowRef {
+        let i = file as usize;
+        RowRef {
+            file: self.files.get(i).cloned().unwrap_or_default(),
+            row,
+            is_line: self.file_is_jsonl.get(i).copied().unwrap_or(false),
+        }
+    }
+
+    fn reject(&mut self, table: Table, at: RowRef, err: RowError) -> Result<(), ConvertError> {
+        match self.opts.on_error {
+            OnError::Fail => Err(ConvertError::Row {
+                at: at.to_string(),
+                source: err,
+            }),
+            OnError::Skip => {
+                self.summary.table_mut(table).rejected += 1;
+                self.summary.push_rejection(Rejection {
+                    at: at.to_string(),
+                    field: err.field,
+                    message: err.message,
+                });
+                Ok(())
+            }
+        }
+    }
+
+    /// Converts every file. Call `finish` afterwards.
+    pub fn run(&mut self, inputs: &[PathBuf]) -> Result<(), ConvertError> {
+        let files = expand_inputs(inputs)?;
+        let mut plan = Vec::with_capacity(files.len());
+        let mut total = Some(0u64);
+        for f in &files {
+            let (cols, rows) = read::peek(f)?;
+            let kind = match self.opts.kind {
+                Some(k) => k,
+                None => kind::detect(f, &cols).map_err(|reason| ConvertError::Detect {
+                    path: f.clone(),
+                    reason,
+                })?,
+            };
+            total = total.zip(rows).map(|(a, b)| a + b);
+            plan.push((f.clone(), kind));
+        }
+        self.progress_state.files_total = plan.len();
+        self.progress_state.rows_total = total;
+        (self.progress)(&self.progress_state);
+        for (path, kind) in plan {
+            self.convert_file(&path, kind)?;
+            self.progress_state.files_done += 1;
+            (self.progress)(&self.progress_state);
+        }
+        Ok(())
+    }
+
+    fn convert_file(&mut self, path: &Path, kind: Kind) -> Result<(), ConvertError> {
+        let file = u32::try_from(self.files.len()).unwrap_or(u32::MAX);
+        self.files.push(path.to_owned());
+        self.file_is_jsonl.push(read::is_jsonl(path));
+        let (rx, handle) = read::stream(path.to_owned());
+        let mut rows_read = 0u64;
+        for chunk in rx {
+            let chunk = chunk?;
+            rows_read += (chunk.batch.num_rows() + chunk.bad_lines.len()) as u64;
+            self.convert_chunk(path, file, kind, chunk)?;
+        }
+        // The reader thread has sent everything once the channel closes.
+        let _ = handle.join();
+        self.summary.add_file(path, kind, rows_read);
+        Ok(())
+    }
+
+    fn convert_chunk(
+        &mut self,
+        path: &Path,
+        file: u32,
+        kind: Kind,
+        chunk: Chunk,
+    ) -> Result<(), ConvertError> {
+        let table_of_rows = Table::Evals;
+        for (line, msg) in &chunk.bad_lines {
+            let at = self.row_ref(file, *line);
+            self.reject(
+                table_of_rows,
+                at,
+                RowError {
+                    field: "<line>".into(),
+                    message: msg.clone(),
+                },
+            )?;
+        }
+        let col_err = |source| ConvertError::Column {
+            path: path.to_owned(),
+            source,
+        };
+        let batch = &chunk.batch;
+        let n = batch.num_rows();
+        let parsed: Vec<Result<SourceRow, RowError>> = match kind {
+            Kind::HfTrain | Kind::HfMacroAvg => {
+                let source = if kind == Kind::HfTrain {
+                    Source::HfTrain
+                } else {
+                    Source::HfMacroAvg
+                };
+                let b = EvalResultsBatch::new(batch, source).map_err(col_err)?;
+                (0..n)
+                    .into_par_iter()
+                    .with_min_len(1024)
+                    .map(|i| b.row(i))
+                    .collect()
+            }
+            Kind::HfPpl => {
+                let b = PplBatch::new(batch).map_err(col_err)?;
+                (0..n)
+                    .into_par_iter()
+                    .with_min_len(1024)
+                    .map(|i| b.row(i))
+                    .collect()
+            }
+            Kind::FullEval => {
+                let b = FullEvalBatch::new(batch).map_err(col_err)?;
+                (0..n)
+                    .into_par_iter()
+                    .with_min_len(8)
+                    .map(|i| b.row(i))
+                    .collect()
+            }
+        };
+        let source_name = match kind {
+            Kind::HfTrain => "dd_hf_train",
+            Kind::HfMacroAvg => "dd_hf_macro_avg",
+            Kind::HfPpl => "dd_hf_ppl",
+            Kind::FullEval => "datadec_full_eval",
+        };
+        for (i, row) in parsed.into_iter().enumerate() {
+            let row_no = chunk.row_numbers.get(i);
+            match row {
+                Err(e) => {
+                    let at = self.row_ref(file, row_no);
+                    self.reject(table_of_rows, at, e)?;
+                }
+                Ok(row) => self.accept(file, row_no, row, source_name)?,
+            }
+        }
+        self.progress_state.rows_read += n as u64;
+        self.summary.rows_read += n as u64;
+        (self.progress)(&self.progress_state);
+        Ok(())
+    }
+
+    fn accept(
+        &mut self,
+        file: u32,
+        row_no: u64,
+        row: SourceRow,
+        source_name: &'static str,
+    ) -> Result<(), ConvertError> {
+        self.summary.empty_cells += u64::from(row.empty_cells);
+        if let Some(t) = row.ckpt.tokens
+            && (t.fract() != 0.0 || !t.is_finite() || t < 0.0)
+        {
+            let at = self.row_ref(file, row_no);
+            return self.reject(
+                Table::PretrainCkpts,
+                at,
+                RowError {
+                    field: "tokens".into(),
+                    message: format!("{t} is not a whole non-negative number"),
+                },
+            );
+        }
+        let mut ckpt_hasher = DefaultHasher::new();
+        row.ckpt.hash_values(&mut ckpt_hasher);
+        let ckpt_hash = ckpt_hasher.finish();
+        let mut accepted_any = row.evals.is_empty();
+        for eval in row.evals {
+            let mut h = DefaultHasher::new();
+            h.write_u64(ckpt_hash);
+            eval.hash_values(&mut h);
+            let hash = h.finish();
+            let key = (eval.run, eval.step, eval.task, eval.source);
+            match self.seen.entry(key) {
+                Entry::Occupied(prev) => {
+                    let prev = *prev.get();
+                    if prev.hash == hash {
+                        self.summary.table_mut(Table::Evals).deduplicated += 1;
+                    } else {
+                        let first = self.row_ref(prev.file, prev.row).to_string();
+                        let second = self.row_ref(file, row_no).to_string();
+                        let key = format!(
+                            "({}, step {}, {}, {})",
+                            eval.run.uid(),
+                            eval.step,
+                            eval.task,
+                            eval.source.as_str()
+                        );
+                        match self.opts.on_error {
+                            OnError::Fail => {
+                                return Err(ConvertError::Conflict { key, first, second });
+                            }
+                            OnError::Skip => {
+                                self.summary.table_mut(Table::Evals).rejected += 1;
+                                self.summary.push_rejection(Rejection {
+                                    at: second,
+                                    field: "<key>".into(),
+                                    message: format!("conflicts with {first} for {key}"),
+                                });
+                            }
+                        }
+                    }
+                    continue;
+                }
+                Entry::Vacant(v) => {
+                    v.insert(Seen {
+                        hash,
+                        file,
+                        row: row_no,
+                    });
+                }
+            }
+            accepted_any = true;
+            if eval.source == Source::HfTrain
+                && runlake_vocab::task_kind(eval.task) == Ok(TaskKind::MmluSubject)
+            {
+                let acc = self.mmlu.entry((eval.run, eval.step)).or_default();
+                acc.subjects += 1;
+                for (i, v) in eval.known.iter().enumerate() {
+                    if let Some(v) = v.filter(|v| !v.is_nan()) {
+                        acc.sum[i] += v;
+                        acc.count[i] += 1;
+                    }
+                }
+            }
+            self.push_eval(&eval)?;
+        }
+        if accepted_any {
+            self.note_ckpt(row.run, row.step, row.ckpt, source_name);
+            let info = self.runs.entry(row.run).or_default();
+            if let Some(extra) = row.run_info {
+                for (k, v) in extra {
+                    info.entry(k).or_insert(v);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn push_eval(&mut self, eval: &EvalRow) -> Result<(), ConvertError> {
+        self.evals.append(eval)?;
+        self.summary.table_mut(Table::Evals).written += 1;
+        if self.evals.len() >= self.opts.output_batch_rows {
+            let batch = self.evals.finish()?;
+            (self.sink)(Table::Evals, batch)?;
+        }
+        Ok(())
+    }
+
+    fn note_ckpt(&mut self, run: RunKey, step: i64, facts: CkptFacts, source: &'static str) {
+        match self.ckpts.entry((run, step)) {
+            std::collections::btree_map::Entry::Vacant(v) => {
+                v.insert(CkptEntry { facts, source });
+            }
+            std::collections::btree_map::Entry::Occupied(mut o) => {
+                let e = o.get_mut();
+                let merge = |mine: &mut Option<f64>, theirs: Option<f64>, clash: &mut bool| match (
+                    *mine, theirs,
+                ) {
+                    (None, t) => *mine = t,
+                    (Some(a), Some(b)) if a.to_bits() != b.to_bits() => *clash = true,
+                    _ => {}
+                };
+                let mut clash = false;
+                merge(&mut e.facts.tokens, facts.tokens, &mut clash);
+                merge(&mut e.facts.compute, facts.compute, &mut clash);
+                merge(&mut e.facts.learning_rate, facts.learning_rate, &mut clash);
+                merge(&mut e.facts.cumulative_lr, facts.cumulative_lr, &mut clash);
+                if clash {
+                    self.summary.push_disagreement(format!(
+                        "{} step {}: rows disagree on tokens/compute/lr ({source} vs {})",
+                        run.uid(),
+                        step,
+                        e.source
+                    ));
+                }
+            }
+        }
+    }
+
+    /// Emits the derived rows, checkpoints and runs, and returns the summary.
+    pub fn finish(mut self) -> Result<ConvertSummary, ConvertError> {
+        let mmlu = std::mem::take(&mut self.mmlu);
+        for ((run, step), acc) in mmlu {
+            let mut e = EvalRow::new(run, step, MMLU_AVERAGE, Source::HfTrain);
+            e.derived = true;
+            for i in 0..N_KNOWN {
+                if acc.count[i] > 0 {
+                    e.known[i] = Some(acc.sum[i] / f64::from(acc.count[i]));
+                }
+            }
+            e.details_json = Some(format!(
+                "{{\"derived_from\":\"mean of mmlu_* subject rows\",\"subjects\":{}}}",
+                acc.subjects
+            ));
+            self.summary.derived_rows += 1;
+            self.push_eval(&e)?;
+        }
+        if !self.evals.is_empty() {
+            let batch = self.evals.finish()?;
+            (self.sink)(Table::Evals, batch)?;
+        }
+        let ckpts = std::mem::take(&mut self.ckpts);
+        let mut rows = Vec::with_capacity(ckpts.len());
+        for ((run, step), e) in ckpts {
+            self.check_schedule(run, step, &e.facts);
+            rows.push(CkptRow {
+                run,
+                step,
+                facts: e.facts,
+                source: e.source,
+            });
+        }
+        if !rows.is_empty() {
+            self.summary.table_mut(Table::PretrainCkpts).written += rows.len() as u64;
+            (self.sink)(Table::PretrainCkpts, ckpts_batch(&rows)?)?;
+        }
+        let runs: Vec<RunRow> = std::mem::take(&mut self.runs)
+            .into_iter()
+            .map(|(run, info)| RunRow {
+                run,
+                extra_json: (!info.is_empty()).then(|| Value::Object(info).to_string()),
+            })
+            .collect();
+        if !runs.is_empty() {
+            self.summary.table_mut(Table::Metadata).written += runs.len() as u64;
+            (self.sink)(Table::Metadata, metadata_batch(&runs)?)?;
+        }
+        Ok(self.summary)
+    }
+
+    /// Tokens must equal `step * batch * 2048`; compute must be `6 * N * tokens` for one of the
+    /// size's parameter counts (within 0.5%). Disagreements are reported, values kept as given.
+    fn check_schedule(&mut self, run: RunKey, step: i64, facts: &CkptFacts) {
+        let size = run.size();
+        let Ok(ustep) = u64::try_from(step) else {
+            return;
+        };
+        let expected = size.schedule().tokens_at(ustep);
+        if let Some(t) = facts.tokens {
+            #[allow(
+                clippy::cast_precision_loss,
+                reason = "token counts are far below 2^53"
+            )]
+            let exp = expected as f64;
+            if t != exp {
+                self.summary.push_disagreement(format!(
+                    "{} step {step}: tokens {t} but the schedule gives {expected}",
+                    run.uid()
+                ));
+            }
+        }
+        if let (Some(c), Some(t)) = (facts.compute, facts.tokens)
+            && t > 0.0
+        {
+            #[allow(
+                clippy::cast_precision_loss,
+                reason = "parameter counts are far below 2^53"
+            )]
+            let ok = [
+                Some(size.params_nominal),
+                Some(size.params_training),
+                size.params_exact,
+            ]
+            .into_iter()
+            .flatten()
+            .any(|n| ((c / (6.0 * n as f64 * t)) - 1.0).abs() < 0.005);
+            if !ok {
+                self.summary.push_disagreement(format!(
+                    "{} step {step}: compute {c:e} is not 6 * params * tokens for any parameter count",
+                    run.uid()
+                ));
+            }
+        }
+    }
+}

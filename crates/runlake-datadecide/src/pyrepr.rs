@@ -1,0 +1,202 @@
+//! Parser for the flat metric dicts of the DataDecide exports.
+//!
+//! The HF train split stores `metrics` as a Python dict repr (`{'acc_raw': 0.23, 'x': nan}`),
+//! the macro_avg split as JSON (`{"acc_raw": 0.23}`), and other writers add bare `NaN` or
+//! `Infinity` tokens. One small parser accepts all of them: keys in single or double quotes;
+//! values that are numbers, `nan`/`NaN`/`inf`/`Infinity` (any sign), `None`/`null` (a missing
+//! value), `True`/`False`/`true`/`false` (1 and 0). Nested dicts are flattened with `.`
+//! (`extra_metrics.no_answer`). Anything else is an error naming the offset, never a guess.
+
+/// One parsed `key: value` pair; `None` is an explicit `None`/`null`.
+pub type MetricPair = (String, Option<f64>);
+
+/// Why a metrics string could not be parsed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid metrics dict at byte {offset}: {reason}")]
+pub struct ReprError {
+    pub offset: usize,
+    pub reason: &'static str,
+}
+
+/// Parses a metrics dict, appending its pairs to `out` in source order.
+pub fn parse_metrics_into(text: &str, out: &mut Vec<MetricPair>) -> Result<(), ReprError> {
+    let mut p = Parser {
+        s: text.as_bytes(),
+        text,
+        i: 0,
+    };
+    p.ws();
+    p.dict("", out)?;
+    p.ws();
+    if p.i != p.s.len() {
+        return Err(p.err("trailing characters after the dict"));
+    }
+    Ok(())
+}
+
+/// Parses a metrics dict into a new vector.
+pub fn parse_metrics(text: &str) -> Result<Vec<MetricPair>, ReprError> {
+    let mut out = Vec::with_capacity(40);
+    parse_metrics_into(text, &mut out)?;
+    Ok(out)
+}
+
+struct Parser<'a> {
+    s: &'a [u8],
+    text: &'a str,
+    i: usize,
+}
+
+impl<'a> Parser<'a> {
+    fn err(&self, reason: &'static str) -> ReprError {
+        ReprError {
+            offset: self.i,
+            reason,
+        }
+    }
+
+    fn ws(&mut self) {
+        while self.i < self.s.len() && self.s[self.i].is_ascii_whitespace() {
+            self.i += 1;
+        }
+    }
+
+    fn eat(&mut self, b: u8) -> bool {
+        if self.s.get(self.i) == Some(&b) {
+            self.i += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn dict(&mut self, prefix: &str, out: &mut Vec<MetricPair>) -> Result<(), ReprError> {
+        if !self.eat(b'{') {
+            return Err(self.err("expected `{`"));
+        }
+        self.ws();
+        if self.eat(b'}') {
+            return Ok(());
+        }
+        loop {
+            self.ws();
+            let key = self.key()?;
+            self.ws();
+            if !self.eat(b':') {
+                return Err(self.err("expected `:` after a key"));
+            }
+            self.ws();
+            if self.s.get(self.i) == Some(&b'{') {
+                let nested = format!("{prefix}{key}.");
+                self.dict(&nested, out)?;
+            } else {
+                let value = self.value()?;
+                let name = if prefix.is_empty() {
+                    key.to_owned()
+                } else {
+                    format!("{prefix}{key}")
+                };
+                out.push((name, value));
+            }
+            self.ws();
+            if self.eat(b',') {
+                self.ws();
+                // Python and JSON5 allow a trailing comma.
+                if self.eat(b'}') {
+                    return Ok(());
+                }
+                continue;
+            }
+            if self.eat(b'}') {
+                return Ok(());
+            }
+            return Err(self.err("expected `,` or `}`"));
+        }
+    }
+
+    fn key(&mut self) -> Result<&'a str, ReprError> {
+        let quote = match self.s.get(self.i) {
+            Some(&q @ (b'\'' | b'"')) => q,
+            _ => return Err(self.err("expected a quoted key")),
+        };
+        self.i += 1;
+        let start = self.i;
+        while self.i < self.s.len() && self.s[self.i] != quote {
+            if self.s[self.i] == b'\\' {
+                return Err(self.err("escapes in keys are not supported"));
+            }
+            self.i += 1;
+        }
+        if self.i >= self.s.len() {
+            return Err(self.err("unterminated key"));
+        }
+        let text: &'a str = self.text;
+        let key = &text[start..self.i];
+        self.i += 1;
+        Ok(key)
+    }
+
+    fn value(&mut self) -> Result<Option<f64>, ReprError> {
+        let start = self.i;
+        while self.i < self.s.len()
+            && !matches!(self.s[self.i], b',' | b'}' | b' ' | b'\t' | b'\n' | b'\r')
+        {
+            self.i += 1;
+        }
+        let token = &self.text[start..self.i];
+        match token {
+            "None" | "null" => Ok(None),
+            "True" | "true" => Ok(Some(1.0)),
+            "False" | "false" => Ok(Some(0.0)),
+            // Rust's float syntax also accepts nan/NaN/inf/infinity in any case, with a sign.
+            _ => token.parse::<f64>().map(Some).map_err(|_| ReprError {
+                offset: start,
+                reason: "expected a number, nan, inf, None, True or False",
+            }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn python_repr_with_nan_none_and_bools() {
+        let got = parse_metrics("{'primary_metric': nan, 'acc_raw': 0.232081905, 'x': None, 'ok': True, 'no': False, 'p': 2.1525e-06, 'n': -inf}").expect("parse");
+        assert_eq!(got[0].0, "primary_metric");
+        assert!(got[0].1.expect("nan").is_nan());
+        assert_eq!(got[1], ("acc_raw".into(), Some(0.232081905)));
+        assert_eq!(got[2], ("x".into(), None));
+        assert_eq!(got[3], ("ok".into(), Some(1.0)));
+        assert_eq!(got[4], ("no".into(), Some(0.0)));
+        assert_eq!(got[5], ("p".into(), Some(2.1525e-06)));
+        assert_eq!(got[6], ("n".into(), Some(f64::NEG_INFINITY)));
+    }
+
+    #[test]
+    fn json_with_tokens_and_nesting() {
+        let got = parse_metrics(
+            r#"{"acc_raw": 0.4305, "b": NaN, "c": Infinity, "extra_metrics": {"no_answer": 0}}"#,
+        )
+        .expect("parse");
+        assert_eq!(got[0], ("acc_raw".into(), Some(0.4305)));
+        assert!(got[1].1.expect("nan").is_nan());
+        assert_eq!(got[2].1, Some(f64::INFINITY));
+        assert_eq!(got[3], ("extra_metrics.no_answer".into(), Some(0.0)));
+        assert_eq!(parse_metrics("{}").expect("empty"), vec![]);
+    }
+
+    #[test]
+    fn malformed_dicts_name_the_offset() {
+        assert_eq!(
+            parse_metrics("{'a': 0.1").expect_err("open").reason,
+            "expected `,` or `}`"
+        );
+        let e = parse_metrics("{'a': 'x'}").expect_err("string");
+        assert_eq!(e.offset, 6);
+        assert!(parse_metrics("{'a': 1} x").is_err());
+        assert!(parse_metrics("['a']").is_err());
+        assert!(parse_metrics("{a: 1}").is_err());
+    }
+}

@@ -1,0 +1,170 @@
+//! Streams a file as Arrow batches on a reader thread, so decoding overlaps with parsing.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{Receiver, sync_channel};
+use std::thread::JoinHandle;
+
+use arrow::array::RecordBatch;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+use crate::error::ConvertError;
+use crate::jsonl;
+
+/// Rows per Parquet batch and lines per JSONL chunk.
+pub const CHUNK_ROWS: usize = 65_536;
+
+/// One batch of a file: its rows, where each starts, and lines that were not JSON.
+pub struct Chunk {
+    pub batch: RecordBatch,
+    /// Row number (0-based, Parquet) or line number (1-based, JSONL) of each batch row.
+    pub row_numbers: RowNumbers,
+    pub bad_lines: Vec<(u64, String)>,
+}
+
+pub enum RowNumbers {
+    /// Consecutive rows starting here.
+    From(u64),
+    /// One number per row.
+    Lines(Vec<u64>),
+}
+
+impl RowNumbers {
+    pub fn get(&self, i: usize) -> u64 {
+        match self {
+            RowNumbers::From(start) => start + i as u64,
+            RowNumbers::Lines(v) => v.get(i).copied().unwrap_or(0),
+        }
+    }
+}
+
+/// Whether a path is read as JSON Lines (by extension); anything else is Parquet.
+pub fn is_jsonl(path: &Path) -> bool {
+    matches!(
+        path.extension().and_then(|e| e.to_str()),
+        Some("jsonl" | "json" | "ndjson")
+    )
+}
+
+/// Column names and, for Parquet, the row count, without reading the data.
+pub fn peek(path: &Path) -> Result<(Vec<String>, Option<u64>), ConvertError> {
+    let io = |source| ConvertError::Io {
+        path: path.to_owned(),
+        source,
+    };
+    let file = File::open(path).map_err(io)?;
+    if is_jsonl(path) {
+        let mut first = String::new();
+        let mut reader = BufReader::new(file);
+        while first.trim().is_empty() {
+            first.clear();
+            if reader.read_line(&mut first).map_err(io)? == 0 {
+                break;
+            }
+        }
+        let chunk = jsonl::lines_to_batch(&[(1, first)])?;
+        let cols = chunk
+            .batch
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect();
+        return Ok((cols, None));
+    }
+    let pq = |source| ConvertError::Parquet {
+        path: path.to_owned(),
+        source,
+    };
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(pq)?;
+    let rows = u64::try_from(builder.metadata().file_metadata().num_rows()).ok();
+    let cols = builder
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect();
+    Ok((cols, rows))
+}
+
+/// Starts a reader thread; batches arrive on the receiver, at most two ahead of the consumer.
+pub fn stream(path: PathBuf) -> (Receiver<Result<Chunk, ConvertError>>, JoinHandle<()>) {
+    let (tx, rx) = sync_channel(2);
+    let handle = std::thread::spawn(move || {
+        let result = if is_jsonl(&path) {
+            read_jsonl(&path, &tx)
+        } else {
+            read_parquet(&path, &tx)
+        };
+        if let Err(e) = result {
+            // The consumer may be gone already; then nobody needs the error.
+            let _ = tx.send(Err(e));
+        }
+    });
+    (rx, handle)
+}
+
+type Tx = std::sync::mpsc::SyncSender<Result<Chunk, ConvertError>>;
+
+fn read_parquet(path: &Path, tx: &Tx) -> Result<(), ConvertError> {
+    let pq = |source| ConvertError::Parquet {
+        path: path.to_owned(),
+        source,
+    };
+    let file = File::open(path).map_err(|source| ConvertError::Io {
+        path: path.to_owned(),
+        source,
+    })?;
+    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+        .map_err(pq)?
+        .with_batch_size(CHUNK_ROWS)
+        .build()
+        .map_err(pq)?;
+    let mut start = 0u64;
+    for batch in reader {
+        let batch =
+            batch.map_err(|e| pq(parquet::errors::ParquetError::ArrowError(e.to_string())))?;
+        let n = batch.num_rows() as u64;
+        let chunk = Chunk {
+            batch,
+            row_numbers: RowNumbers::From(start),
+            bad_lines: Vec::new(),
+        };
+        start += n;
+        if tx.send(Ok(chunk)).is_err() {
+            return Ok(());
+        }
+    }
+    Ok(())
+}
+
+fn read_jsonl(path: &Path, tx: &Tx) -> Result<(), ConvertError> {
+    let io = |source| ConvertError::Io {
+        path: path.to_owned(),
+        source,
+    };
+    let reader = BufReader::new(File::open(path).map_err(io)?);
+    let mut lines = Vec::with_capacity(CHUNK_ROWS);
+    let send = |lines: &mut Vec<(u64, String)>| -> Result<bool, ConvertError> {
+        let chunk = jsonl::lines_to_batch(lines)?;
+        lines.clear();
+        Ok(tx
+            .send(Ok(Chunk {
+                batch: chunk.batch,
+                row_numbers: RowNumbers::Lines(chunk.line_numbers),
+                bad_lines: chunk.bad_lines,
+            }))
+            .is_ok())
+    };
+    for (i, line) in reader.lines().enumerate() {
+        lines.push((i as u64 + 1, line.map_err(io)?));
+        if lines.len() == CHUNK_ROWS && !send(&mut lines)? {
+            return Ok(());
+        }
+    }
+    if !lines.is_empty() {
+        send(&mut lines)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,148 @@
+//! Converting into a lake: idempotence, and the real datadec god-table slice when present.
+
+mod common;
+
+use std::path::PathBuf;
+
+use arrow::array::{Array, AsArray, RecordBatch};
+use arrow::compute::concat_batches;
+use arrow::datatypes::{Float64Type, Int64Type};
+use common::{Rows, testdata};
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use runlake_datadecide::{ConvertOptions, convert_files};
+use runlake_format::Table;
+use runlake_lake::Lake;
+
+async fn read(lake: &Lake, table: Table) -> RecordBatch {
+    let m = lake.latest().await.expect("manifest");
+    let batches = lake.read_table(&m, table).await.expect("read");
+    concat_batches(&table.schema(), &batches).expect("concat")
+}
+
+#[tokio::test]
+async fn converting_again_commits_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let lake = Lake::open_or_create(dir.path().to_str().expect("utf8"))
+        .await
+        .expect("lake");
+    let inputs = [testdata("eval-results"), testdata("ppl-results")];
+    let first = convert_files(&lake, &inputs, ConvertOptions::default(), &|_| {})
+        .await
+        .expect("first");
+    let c = first.commit.expect("commit");
+    assert!(c.version.is_some());
+    assert_eq!(c.rows_added, 10 + 4 + (5 + 3) + 6);
+    let second = convert_files(&lake, &inputs, ConvertOptions::default(), &|_| {})
+        .await
+        .expect("second");
+    let c = second.commit.expect("commit");
+    assert_eq!(c.version, None);
+    assert_eq!((c.rows_added, c.files_added), (0, 0));
+
+    let evals = read(&lake, Table::Evals).await;
+    assert_eq!(evals.num_rows(), 14);
+    let rows = Rows(&evals);
+    let r = rows.find(
+        "dd/dclm-baseline-25p-dolma1.7-75p/1B/large-aux-2",
+        2500,
+        Some("hellaswag"),
+    );
+    assert_eq!(rows.f64(r, "primary_score"), Some(0.31));
+    assert_eq!(rows.str(r, "phase").as_deref(), Some("pretrain"));
+}
+
+fn real_slice() -> Option<PathBuf> {
+    // `../shared/real` beside the repository; RUNLAKE_REAL_DATA overrides it (worktrees).
+    let root = std::env::var_os("RUNLAKE_REAL_DATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/real"));
+    let p = root.join("dr_ingest-fixtures/pretrain_metrics_sample.parquet");
+    p.exists().then_some(p)
+}
+
+#[tokio::test]
+async fn real_god_table_slice_round_trips_exactly() {
+    let Some(path) = real_slice() else {
+        eprintln!("skipped: ../shared/real is absent");
+        return;
+    };
+    let lake = Lake::in_memory();
+    let s = convert_files(
+        &lake,
+        std::slice::from_ref(&path),
+        ConvertOptions::default(),
+        &|_| {},
+    )
+    .await
+    .expect("convert");
+    assert_eq!(s.rows_read, 34);
+    let ckpts = read(&lake, Table::PretrainCkpts).await;
+    assert_eq!(ckpts.num_rows(), 34);
+    let evals = read(&lake, Table::Evals).await;
+    let rows = Rows(&evals);
+    let ck = Rows(&ckpts);
+
+    let file = std::fs::File::open(&path).expect("open");
+    let src = ParquetRecordBatchReaderBuilder::try_new(file)
+        .expect("parquet")
+        .build()
+        .expect("reader");
+    let src: Vec<RecordBatch> = src.map(|b| b.expect("batch")).collect();
+    let src = concat_batches(&src[0].schema(), &src).expect("concat");
+    let text = |c: &str, i: usize| {
+        src.column_by_name(c)
+            .expect(c)
+            .as_string::<i32>()
+            .value(i)
+            .to_owned()
+    };
+    // A null cell reads as NaN: the pivot has no value there.
+    let num = |c: &str, i: usize| {
+        let a = src
+            .column_by_name(c)
+            .expect(c)
+            .as_primitive::<Float64Type>();
+        if a.is_valid(i) { a.value(i) } else { f64::NAN }
+    };
+    let mut checked = 0;
+    for i in 0..src.num_rows() {
+        let recipe = runlake_vocab::Recipe::parse(&text("data", i)).expect("recipe");
+        let seed = src
+            .column_by_name("seed")
+            .expect("seed")
+            .as_primitive::<Int64Type>()
+            .value(i);
+        assert_eq!(seed, 0);
+        #[allow(clippy::cast_possible_truncation, reason = "test data steps are whole")]
+        let step = num("step", i) as i64;
+        let uid = format!("dd/{}/{}/default", recipe.slug, text("params", i));
+        let r = ck.find(&uid, step, None);
+        assert_eq!(ck.f64(r, "compute"), Some(num("compute", i)));
+        assert_eq!(ck.f64(r, "cumulative_lr"), Some(num("cumulative_lr", i)));
+        for (task, metric, col) in [
+            ("arc_challenge", "acc_raw", "arc_challenge_acc_raw"),
+            ("hellaswag", "acc_per_char", "hellaswag_acc_per_char"),
+            (
+                "mmlu_average",
+                "primary_metric",
+                "mmlu_average_primary_metric",
+            ),
+            (
+                "mmlu_virology",
+                "correct_prob",
+                "mmlu_virology_correct_prob",
+            ),
+            ("ppl_pile", "perplexity", "pile-valppl"),
+            ("ppl_c4_en", "perplexity", "c4_en-valppl"),
+        ] {
+            let want = num(col, i);
+            if want.is_nan() {
+                continue;
+            }
+            let r = rows.find(&uid, step, Some(task));
+            assert_eq!(rows.f64(r, metric), Some(want), "{uid} {step} {col}");
+            checked += 1;
+        }
+    }
+    assert!(checked > 150, "only {checked} cells compared");
+}

@@ -1,0 +1,39 @@
+//! Canonical DataDecide vocabularies, with every spelling seen in the wild.
+//!
+//! The same 25 recipes, 14 sizes and 5 seeds are spelled differently by the HF datasets, the
+//! checkpoint repos, the training runs, the eval archives and the analysis tools built on top of
+//! them. Each vocabulary here is a table of data; lookups go through the table and an unknown
+//! spelling is an error naming the value, never a guess. Pure code: no IO.
+//!
+//! ```
+//! use runlake_vocab::{Recipe, Seed, Size, pretrain_run_uid};
+//! let recipe = Recipe::parse("DCLM-Baseline 25% / Dolma 75%").unwrap();
+//! assert_eq!(recipe.slug, "dclm-baseline-25p-dolma1.7-75p");
+//! let size = Size::parse("1B").unwrap();
+//! assert_eq!(size.schedule().tokens_per_step, 704 * 2048);
+//! let seed = Seed::parse("large aux 2").unwrap();
+//! assert_eq!(seed.value, 4);
+//! assert_eq!(pretrain_run_uid(recipe, size, seed), "dd/dclm-baseline-25p-dolma1.7-75p/1B/large-aux-2");
+//! assert!(Recipe::parse("Dolma 1.7").is_err());
+//! ```
+
+mod error;
+mod lookup;
+mod recipes;
+mod seeds;
+mod sizes;
+mod tasks;
+
+pub use error::UnknownSpelling;
+pub use recipes::{RECIPES, Recipe};
+pub use seeds::{SEEDS, Seed};
+pub use sizes::{SEQUENCE_LENGTH, SIZES, Schedule, Size};
+pub use tasks::{
+    CORE_TASKS, DROP_METRICS, METRIC_NAMES, MMLU_AVERAGE, MMLU_SUBJECTS, PPL_SETS, PplSet,
+    PrimaryPolicy, TaskKind, canonical_task, primary_policy, task_kind,
+};
+
+/// The `run_uid` of a DataDecide pretraining run: `dd/<recipe slug>/<size>/<seed slug>`.
+pub fn pretrain_run_uid(recipe: &Recipe, size: &Size, seed: &Seed) -> String {
+    format!("dd/{}/{}/{}", recipe.slug, size.label, seed.slug)
+}

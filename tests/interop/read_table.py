@@ -1,0 +1,32 @@
+"""Reads one table folder of a runlake lake the way a plain-Parquet user would, and writes
+what it saw to a single Parquet file for the Rust test to compare.
+
+usage: read_table.py pyarrow|duckdb TABLE_FOLDER OUT.parquet
+"""
+
+import sys
+
+
+def main() -> None:
+    engine, folder, out = sys.argv[1:4]
+    if engine == "pyarrow":
+        import pyarrow.dataset as ds
+        import pyarrow.parquet as pq
+
+        table = ds.dataset(folder, format="parquet", partitioning="hive").to_table()
+        pq.write_table(table, out, compression="zstd")
+    elif engine == "duckdb":
+        import duckdb
+
+        con = duckdb.connect()
+        con.execute(
+            "COPY (SELECT * FROM read_parquet(?, hive_partitioning = true)) "
+            "TO '" + out.replace("'", "''") + "' (FORMAT parquet, COMPRESSION zstd)",
+            [folder + "/**/*.parquet"],
+        )
+    else:
+        raise SystemExit(f"unknown engine {engine}")
+
+
+if __name__ == "__main__":
+    main()
