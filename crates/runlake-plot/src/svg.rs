@@ -482,8 +482,15 @@ fn draw_legend(out: &mut String, plot: &Plot, l: &Layout) {
         );
         y += 6.0;
     }
-    for e in &plot.legend {
-        y += LEGEND_SIZE + 6.0;
+    let row = LEGEND_SIZE + 6.0;
+    let room = ((l.bottom + 40.0 - y) / row).floor().max(1.0) as usize;
+    let shown = if plot.legend.len() > room {
+        room - 1
+    } else {
+        plot.legend.len()
+    };
+    for e in &plot.legend[..shown] {
+        y += row;
         let cy = y - LEGEND_SIZE * 0.35;
         let _ = writeln!(
             out,
@@ -499,5 +506,70 @@ fn draw_legend(out: &mut String, plot: &Plot, l: &Layout) {
             escape(&fit_text(&e.label, LEGEND_SIZE, text_room))
         );
     }
+    if shown < plot.legend.len() {
+        // Too many rows for the height: say how many are left out rather than overflow.
+        let _ = writeln!(
+            out,
+            r##"<text class="legend-more" x="{:.1}" y="{:.1}" font-size="{LEGEND_SIZE}" fill="#555555">… and {} more</text>"##,
+            l.legend_x,
+            y + row,
+            plot.legend.len() - shown
+        );
+    }
     out.push_str("</g>\n");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plot::{Axis, LegendEntry, Series};
+    use crate::scale::ScaleKind;
+    use crate::units::Unit;
+
+    fn plot(n: usize) -> Plot {
+        let axis = |label: &str| Axis {
+            label: label.to_owned(),
+            scale: ScaleKind::Linear,
+            unit: Unit::Plain,
+            break_at: None,
+        };
+        let series: Vec<Series> = (0..n)
+            .map(|i| Series {
+                label: format!("run <{i}> & co"),
+                group: format!("run <{i}> & co"),
+                points: vec![(0.0, i as f64), (1.0, i as f64 + 1.0)],
+                style: Style::solid(crate::palette::color(i)),
+            })
+            .collect();
+        Plot {
+            title: "t".into(),
+            x: axis("x"),
+            y: axis("y"),
+            legend: series
+                .iter()
+                .map(|s| LegendEntry {
+                    label: s.label.clone(),
+                    style: s.style.clone(),
+                })
+                .collect(),
+            series,
+            bands: Vec::new(),
+            markers: Vec::new(),
+            legend_title: None,
+            notes: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn legend_rows_that_do_not_fit_are_counted() {
+        let svg = render(&plot(3), 900.0, 520.0);
+        assert_eq!(svg.matches("class=\"legend-entry\"").count(), 3);
+        assert!(svg.contains(">run &lt;0&gt; &amp; co</text>"));
+        assert!(!svg.contains("legend-more"));
+        let svg = render(&plot(60), 900.0, 520.0);
+        let shown = svg.matches("class=\"legend-entry\"").count();
+        assert!(shown < 60 && shown > 10, "{shown}");
+        assert!(svg.contains(&format!("… and {} more", 60 - shown)));
+        assert_eq!(svg.matches("class=\"series\"").count(), 60);
+    }
 }
