@@ -42,7 +42,7 @@ pub enum Command {
     Query(QueryArgs),
     /// The continuous curve of a post-training run: its pretraining checkpoints up to the
     /// parent step, then post-training, on one cumulative-tokens axis with a phase column.
-    Curve(CurveArgs),
+    Curve(CurveQueryArgs),
     /// DataDecide-style selection of pretraining evals by recipe, size, seed, task and step
     /// (any known spelling), optionally averaged over seeds.
     Select(SelectArgs),
@@ -51,6 +51,9 @@ pub enum Command {
     Generate(GenerateArgs),
     /// Copy a lake to another place (folder, S3, GCS), sending only what the destination lacks.
     Sync(SyncArgs),
+    /// Draw a plot as SVG, PNG or Vega-Lite: a pretraining + post-training curve, a
+    /// DataDecide-style scaling plot, or a comparison of post-training runs.
+    Plot(PlotArgs),
 }
 
 /// Where the lake is.
@@ -239,6 +242,126 @@ pub struct GenerateArgs {
     pub scale: f64,
 }
 
+#[derive(Debug, Args)]
+pub struct PlotArgs {
+    #[command(flatten)]
+    pub lake: LakeArg,
+    #[command(subcommand)]
+    pub kind: PlotKind,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PlotKind {
+    /// Post-training runs continuing their pretraining checkpoints on one cumulative-tokens
+    /// axis, the phase boundary marked.
+    Curve(CurveArgs),
+    /// A pretraining metric against tokens or compute: one line per recipe, mean over seeds
+    /// with a band for their spread.
+    Scaling(ScalingArgs),
+    /// Post-training runs of one training type, coloured by a hyperparameter.
+    Compare(CompareArgs),
+}
+
+/// What the y axis shows: a task's metric (`--task`, `--metric`) or a training-log column
+/// (`--train`).
+#[derive(Debug, Args)]
+pub struct YArgs {
+    /// Task of the metric (canonical name, e.g. arc_challenge).
+    #[arg(long, conflicts_with = "train")]
+    pub task: Option<String>,
+    /// Metric of the task: primary (the task's primary score), a metric column such as
+    /// acc_per_char, or an extra metric name.
+    #[arg(long, default_value = "primary")]
+    pub metric: String,
+    /// A training-log column instead of a task metric, e.g. train_loss.
+    #[arg(long)]
+    pub train: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct PlotOutputArgs {
+    /// Where to write the plot.
+    #[arg(long, short)]
+    pub output: std::path::PathBuf,
+    /// svg, png or vega-lite (default: from the output's extension; .json is vega-lite).
+    #[arg(long)]
+    pub format: Option<String>,
+    /// Image width in pixels.
+    #[arg(long, default_value_t = 900)]
+    pub width: u32,
+    /// Image height in pixels.
+    #[arg(long, default_value_t = 520)]
+    pub height: u32,
+}
+
+#[derive(Debug, Args)]
+pub struct CurveArgs {
+    /// A post-training run: its uid, run id or name (repeat for several).
+    #[arg(long = "run", required = true)]
+    pub runs: Vec<String>,
+    #[command(flatten)]
+    pub y: YArgs,
+    /// Scale of the tokens axis: log or linear.
+    #[arg(long, default_value = "log")]
+    pub x_scale: String,
+    /// Keep one continuous tokens scale instead of giving post-training its own part of the
+    /// axis.
+    #[arg(long)]
+    pub no_zoom: bool,
+    #[command(flatten)]
+    pub out: PlotOutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ScalingArgs {
+    /// Task (canonical name).
+    #[arg(long)]
+    pub task: String,
+    /// Metric of the task (primary, a metric column, or an extra metric name).
+    #[arg(long, default_value = "primary")]
+    pub metric: String,
+    /// A recipe to draw (repeat; default: all).
+    #[arg(long = "recipe")]
+    pub recipes: Vec<String>,
+    /// A size to draw, e.g. 150M (repeat; default: all).
+    #[arg(long = "size")]
+    pub sizes: Vec<String>,
+    /// x axis: tokens or compute.
+    #[arg(long, default_value = "tokens")]
+    pub x: String,
+    /// Scale of x: log or linear.
+    #[arg(long, default_value = "log")]
+    pub x_scale: String,
+    /// Only each size's final checkpoint (one line per recipe across sizes).
+    #[arg(long)]
+    pub final_only: bool,
+    #[command(flatten)]
+    pub out: PlotOutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// Training type of the runs: sft, dpo or other.
+    #[arg(long = "type")]
+    pub training_type: String,
+    /// Hyperparameter colouring the lines: a metadata column (learning_rate) or an hparams key.
+    #[arg(long)]
+    pub color_by: String,
+    /// Only these runs (repeat; default: every run of the type).
+    #[arg(long = "run")]
+    pub runs: Vec<String>,
+    #[command(flatten)]
+    pub y: YArgs,
+    /// x axis: step or tokens.
+    #[arg(long, default_value = "step")]
+    pub x: String,
+    /// Scale of x: linear or log.
+    #[arg(long, default_value = "linear")]
+    pub x_scale: String,
+    #[command(flatten)]
+    pub out: PlotOutputArgs,
+}
+
 /// Where and how results are written.
 #[derive(Debug, Args)]
 pub struct OutputArgs {
@@ -278,7 +401,7 @@ pub struct QueryArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct CurveArgs {
+pub struct CurveQueryArgs {
     #[command(flatten)]
     pub lake: LakeArg,
     /// The post-training run (wandb/ENTITY/PROJECT/ID).

@@ -8,6 +8,7 @@ mod init;
 mod inspect;
 mod lineage;
 mod log;
+mod plot;
 mod query;
 mod sync;
 mod verify;
@@ -67,6 +68,7 @@ pub async fn run(cli: Cli) -> CmdResult {
         Command::Curve(args) => query::curve(args).await,
         Command::Select(args) => query::select(args).await,
         Command::Sync(args) => sync::run(args).await,
+        Command::Plot(args) => plot::run(args).await,
     }
 }
 

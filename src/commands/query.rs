@@ -8,7 +8,7 @@ use runlake_reader::arrow::array::RecordBatch;
 use runlake_reader::{BatchWriter, DataDecide, LakeReader, OutputFormat, Scan, Selection};
 
 use super::{CliError, CmdResult, open, table};
-use crate::cli::{CurveArgs, OutputArgs, QueryArgs, SelectArgs};
+use crate::cli::{CurveQueryArgs, OutputArgs, QueryArgs, SelectArgs};
 use crate::output::print;
 
 fn sink(out: &OutputArgs) -> Result<Box<dyn Write + Send>, CliError> {
@@ -63,7 +63,7 @@ pub async fn query(args: QueryArgs) -> CmdResult {
     write_scan(scan, &args.out).await
 }
 
-pub async fn curve(args: CurveArgs) -> CmdResult {
+pub async fn curve(args: CurveQueryArgs) -> CmdResult {
     let lake = open(&args.lake).await?;
     let dd = DataDecide::new(LakeReader::open(&lake, None).await?);
     let batch = dd

@@ -53,7 +53,7 @@ pub(crate) fn partition_of(
         })
         .collect::<Result<_>>()?;
     // Batches usually hold one partition; check that without a per-row key.
-    if batch.num_rows() > 0 && arrays.iter().all(|a| is_constant(a)) {
+    if batch.num_rows() > 0 && arrays.iter().all(is_constant) {
         let key = arrays
             .iter()
             .map(|a| (!a.is_null(0)).then(|| a.value(0).to_owned()))

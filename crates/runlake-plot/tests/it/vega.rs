@@ -1,0 +1,48 @@
+//! The Vega-Lite spec carries the plot's data and encodings.
+
+use runlake_plot::{CurveOptions, YSpec, plot_curve};
+
+use crate::fixture::lake;
+
+#[tokio::test]
+async fn spec_inlines_every_point_and_marker() {
+    let lake = lake().await;
+    let y = YSpec::Eval {
+        task: "arc_challenge".into(),
+        metric: "primary".into(),
+    };
+    let plot = plot_curve(&lake, &["dpo-a"], &y, &CurveOptions::default())
+        .await
+        .expect("plot");
+    let spec = plot.to_vega_lite();
+    assert_eq!(
+        spec["$schema"],
+        "https://vega.github.io/schema/vega-lite/v5.json"
+    );
+    let values = spec["data"]["values"].as_array().expect("values");
+    let lines = values.iter().filter(|v| v["kind"] == "line").count();
+    let markers: Vec<f64> = values
+        .iter()
+        .filter(|v| v["kind"] == "marker")
+        .filter_map(|v| v["x"].as_f64())
+        .collect();
+    assert_eq!(lines, 4 + 5);
+    assert_eq!(markers, vec![7_864_320_000.0, 7_964_320_000.0]);
+    let first = values
+        .iter()
+        .find(|v| v["series"] == "dpo-of-sft-a-lr2e-7")
+        .expect("dpo row");
+    assert_eq!(first["x"], 7_864_320_000.0);
+    assert_eq!(first["y"], 0.2948);
+    let line = &spec["layer"][1]["encoding"];
+    assert_eq!(line["x"]["scale"]["type"], "log");
+    assert_eq!(line["x"]["title"], "Tokens (pretraining + post-training)");
+    assert_eq!(
+        line["y"]["title"],
+        "arc_challenge: primary score (acc_per_char)"
+    );
+    assert_eq!(
+        line["color"]["scale"]["range"],
+        serde_json::json!(["#4D4D4D", "#0072B2"])
+    );
+}
