@@ -32,7 +32,7 @@ impl Default for LakeConfig {
         Self {
             max_commit_attempts: 12,
             backoff_base: Duration::from_millis(20),
-            spill_rows: 1 << 20,
+            spill_rows: 1 << 17,
             row_group_rows: 1 << 17,
         }
     }

@@ -25,7 +25,12 @@ pub(crate) struct EncodedFile {
     pub table: Table,
     pub partition: BTreeMap<String, Option<String>>,
     pub path: String,
+    /// The file's bytes until uploaded; empty afterwards.
     pub bytes: Bytes,
+    /// Size of the file in bytes.
+    pub size: u64,
+    /// Whether the file is already in the store.
+    pub uploaded: bool,
     pub hash: ContentHash,
     pub rows: u64,
     pub stats: BTreeMap<String, ColumnStats>,
@@ -94,12 +99,16 @@ fn is_constant(a: &arrow::array::StringArray) -> bool {
 pub(crate) fn encode_partition(
     table: Table,
     partition_values: &[Option<String>],
-    batches: &[RecordBatch],
+    batches: Vec<RecordBatch>,
     row_group_rows: usize,
 ) -> Result<EncodedFile> {
     let schema = table.schema();
-    let all = concat_batches(&schema, batches).map_err(arrow_err("buffering rows"))?;
+    // Each copy is released as soon as the next exists, so peak memory stays near twice the
+    // buffer rather than four times.
+    let all = concat_batches(&schema, &batches).map_err(arrow_err("buffering rows"))?;
+    drop(batches);
     let sorted = sort_rows(table, &all)?;
+    drop(all);
     let file_schema = table.file_schema();
     let projection: Vec<usize> = file_schema
         .fields()
@@ -155,6 +164,8 @@ pub(crate) fn encode_partition(
         table,
         path: data_file_path(table, &dir, &hash.parquet_file_name()),
         partition,
+        size: sink.bytes.len() as u64,
+        uploaded: false,
         bytes: Bytes::from(sink.bytes),
         hash,
         rows: file_batch.num_rows() as u64,

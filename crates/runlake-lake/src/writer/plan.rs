@@ -8,7 +8,7 @@ use runlake_format::{DataFile, StatValue, Table, TableState};
 
 use crate::error::{Result, arrow_err};
 use crate::lake::Lake;
-use crate::writer::keys::{Fingerprint, fingerprints};
+use crate::writer::keys::{Fingerprint, FingerprintBuild, fingerprints};
 
 /// What one table's change removes from a base version.
 #[derive(Debug, Default)]
@@ -24,7 +24,7 @@ pub(crate) struct Removal {
 /// What a transaction asks of one table's existing rows.
 pub(crate) struct Request<'a> {
     pub table: Table,
-    pub keys: &'a HashSet<Fingerprint>,
+    pub keys: &'a HashSet<Fingerprint, FingerprintBuild>,
     pub deleted_runs: &'a BTreeSet<String>,
     pub runs: &'a BTreeSet<String>,
     pub new_paths: &'a HashSet<String>,

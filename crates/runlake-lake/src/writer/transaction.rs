@@ -13,12 +13,12 @@ use crate::commit::{PutOutcome, backoff, check_commutes, put_manifest};
 use crate::error::{LakeError, Result, arrow_err};
 use crate::lake::{Lake, now_ms, writer_name};
 use crate::versions::write_hint;
-use crate::writer::keys::{Fingerprint, fingerprints, row_fingerprints};
+use crate::writer::keys::{Fingerprint, FingerprintBuild, fingerprints, row_fingerprints};
 use crate::writer::plan::{Removal, Request, plan_removal};
 use crate::writer::{EncodedFile, encode_partition, partition_of, upload_file};
 
 /// Encodings running in the background at once; bounds memory held by finished buffers.
-const MAX_PENDING_ENCODES: usize = 2;
+const MAX_PENDING_ENCODES: usize = 1;
 
 /// What a commit did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -47,7 +47,7 @@ pub struct CommitOutcome {
 struct TableTx {
     buffers: BTreeMap<Vec<Option<String>>, (Vec<RecordBatch>, usize)>,
     /// Upserted keys, each with the fingerprint of its whole row.
-    keys: HashMap<Fingerprint, Fingerprint>,
+    keys: HashMap<Fingerprint, Fingerprint, FingerprintBuild>,
     deleted_runs: BTreeSet<String>,
     runs: BTreeSet<String>,
     rows_deduplicated: u64,
@@ -105,6 +105,7 @@ impl Transaction {
         let key_fps = fingerprints(&batch, table.key_columns())?;
         let row_fps = row_fingerprints(&batch)?;
         let state = self.tables.entry(table).or_default();
+        state.keys.reserve(batch.num_rows());
         let mut keep = Vec::with_capacity(batch.num_rows());
         for (i, (k, r)) in key_fps.iter().zip(&row_fps).enumerate() {
             match state.keys.get(k) {
@@ -179,8 +180,21 @@ impl Transaction {
             return Ok(());
         };
         let row_group_rows = self.lake.config().row_group_rows;
+        // On a multi-threaded runtime the file is uploaded as soon as it is encoded, so the
+        // transaction holds no file bytes; elsewhere (blocking on a single-threaded runtime
+        // could deadlock) uploads wait for the commit.
+        let uploader = tokio::runtime::Handle::try_current()
+            .ok()
+            .filter(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread)
+            .map(|h| (h, self.lake.clone()));
         self.pending.push_back(std::thread::spawn(move || {
-            encode_partition(table, &key, &batches, row_group_rows)
+            let mut file = encode_partition(table, &key, batches, row_group_rows)?;
+            if let Some((handle, lake)) = uploader {
+                handle.block_on(upload_file(&lake, &file))?;
+                file.bytes = bytes::Bytes::new();
+                file.uploaded = true;
+            }
+            Ok(file)
         }));
         while self.pending.len() > MAX_PENDING_ENCODES {
             self.join_oldest()?;
@@ -243,7 +257,8 @@ impl Transaction {
                 let tx = self.tables.get(&table);
                 let removal = match tx {
                     Some(tx) => {
-                        let keys: HashSet<Fingerprint> = tx.keys.keys().copied().collect();
+                        let keys: HashSet<Fingerprint, FingerprintBuild> =
+                            tx.keys.keys().copied().collect();
                         let req = Request {
                             table,
                             keys: &keys,
@@ -278,12 +293,12 @@ impl Transaction {
                         outcome.rows_added += file.rows;
                     }
                     outcome.files_added += 1;
-                    outcome.bytes_added += file.bytes.len() as u64;
+                    outcome.bytes_added += file.size;
                     added_files.push(file.path.clone());
                     state.files.push(DataFile {
                         path: file.path.clone(),
                         blake3: file.hash,
-                        bytes: file.bytes.len() as u64,
+                        bytes: file.size,
                         rows: file.rows,
                         partition: file.partition.clone(),
                         stats: file.stats.clone(),
@@ -341,7 +356,8 @@ impl Transaction {
 async fn upload_all(lake: &Lake, files: &[EncodedFile]) -> Result<()> {
     // Owned values in the futures keep the commit future `Send` for any caller.
     let lake = lake.clone();
-    futures::stream::iter(files.to_vec())
+    let pending: Vec<EncodedFile> = files.iter().filter(|f| !f.uploaded).cloned().collect();
+    futures::stream::iter(pending)
         .map(move |f| {
             let lake = lake.clone();
             async move { upload_file(&lake, &f).await }
@@ -384,16 +400,24 @@ async fn encode_remnants(
             rows += batch.num_rows();
             chunk.push(batch);
             if rows >= spill_rows {
-                files.push(encode_partition(table, &key, &chunk, row_group_rows)?);
-                chunk.clear();
+                files.push(encode_partition(
+                    table,
+                    &key,
+                    std::mem::take(&mut chunk),
+                    row_group_rows,
+                )?);
                 rows = 0;
             }
         }
         if !chunk.is_empty() {
-            files.push(encode_partition(table, &key, &chunk, row_group_rows)?);
+            files.push(encode_partition(table, &key, chunk, row_group_rows)?);
         }
     }
     upload_all(lake, &files).await?;
+    for f in &mut files {
+        f.bytes = bytes::Bytes::new();
+        f.uploaded = true;
+    }
     cache.insert(cache_key, files.clone());
     Ok(files)
 }
