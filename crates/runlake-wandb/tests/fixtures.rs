@@ -217,6 +217,12 @@ fn evals_keep_both_summary_shapes() {
     );
     assert_eq!(f(&b, "acc_uncond", flat), Some(0.28));
     assert_eq!(f(&b, "correct_choice", flat), Some(1.523890785));
+    // The flat shape carries no primary score: the task's policy (acc_uncond) fills it.
+    assert_eq!(
+        s(&b, "primary_metric_name", flat).as_deref(),
+        Some("acc_uncond")
+    );
+    assert_eq!(f(&b, "primary_score", flat), Some(0.28));
     assert_eq!(
         s(&b, "details_json", flat).as_deref(),
         Some(r#"{"differs_from_nested":["acc_uncond"]}"#)

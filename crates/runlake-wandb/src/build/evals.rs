@@ -110,7 +110,25 @@ fn split_metrics(obj: &Object, into: &mut Parsed, redactor: &Redactor) {
     }
 }
 
+/// The primary score as the source gave it, else the metric the task's policy names (the
+/// source's own `primary_metric` first, then the project vocabulary's policy).
+fn primary(task: &str, p: &Parsed) -> (Option<String>, Option<f64>) {
+    if p.primary_score.is_some() {
+        return (p.primary_metric_name.clone(), p.primary_score);
+    }
+    let name = p.primary_metric_name.clone().or_else(|| {
+        runlake_vocab::primary_policy(task)
+            .ok()
+            .map(|policy| policy.metric.to_owned())
+    });
+    let score = name
+        .as_deref()
+        .and_then(|n| p.metrics.iter().find(|(k, _)| k == n).map(|(_, v)| *v));
+    (name, score)
+}
+
 fn to_row(run: &EvalRun<'_>, p: Parsed, task: String) -> Row {
+    let (primary_name, primary_score) = primary(&task, &p);
     let mut r = Row::default();
     r.str("run_uid", run.run_uid);
     r.str("phase", "posttrain");
@@ -120,8 +138,8 @@ fn to_row(run: &EvalRun<'_>, p: Parsed, task: String) -> Row {
     r.opt_str("recipe", run.recipe);
     r.opt_str("size", run.size);
     r.opt_str("seed", run.seed);
-    r.opt_str("primary_metric_name", p.primary_metric_name);
-    r.opt_f64("primary_score", p.primary_score);
+    r.opt_str("primary_metric_name", primary_name);
+    r.opt_f64("primary_score", primary_score);
     r.set("derived", Cell::Bool(false));
     r.opt_i64("num_instances", p.num_instances);
     let mut extra = Vec::new();
