@@ -1,6 +1,7 @@
 //! Writing: validating batches, partitioning, sorting, encoding Parquet and committing.
 
 mod encode;
+mod encoder;
 mod keys;
 mod plan;
 mod stats;

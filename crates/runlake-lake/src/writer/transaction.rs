@@ -1,7 +1,6 @@
 //! A transaction: rows for any tables, committed as one new version.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
-use std::thread::JoinHandle;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use arrow::array::{AsArray, RecordBatch, UInt32Array};
 use arrow::compute::take_record_batch;
@@ -15,10 +14,8 @@ use crate::lake::{Lake, now_ms, writer_name};
 use crate::versions::write_hint;
 use crate::writer::keys::{Fingerprint, FingerprintBuild, fingerprints, row_fingerprints};
 use crate::writer::plan::{Removal, Request, plan_removal};
+use crate::writer::encoder::Encoder;
 use crate::writer::{EncodedFile, encode_partition, partition_of, upload_file};
-
-/// Encodings running in the background at once; bounds memory held by finished buffers.
-const MAX_PENDING_ENCODES: usize = 1;
 
 /// What a commit did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -65,7 +62,7 @@ pub struct Transaction {
     kind: String,
     description: String,
     tables: BTreeMap<Table, TableTx>,
-    pending: VecDeque<JoinHandle<Result<EncodedFile>>>,
+    encoder: Option<Encoder>,
     encoded: Vec<EncodedFile>,
 }
 
@@ -86,7 +83,7 @@ impl Transaction {
             kind: kind.to_owned(),
             description: description.to_owned(),
             tables: BTreeMap::new(),
-            pending: VecDeque::new(),
+            encoder: None,
             encoded: Vec::new(),
         }
     }
@@ -187,7 +184,8 @@ impl Transaction {
             .ok()
             .filter(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread)
             .map(|h| (h, self.lake.clone()));
-        self.pending.push_back(std::thread::spawn(move || {
+        let encoder = self.encoder.get_or_insert_with(Encoder::new);
+        encoder.submit(Box::new(move || {
             let mut file = encode_partition(table, &key, batches, row_group_rows)?;
             if let Some((handle, lake)) = uploader {
                 handle.block_on(upload_file(&lake, &file))?;
@@ -195,19 +193,9 @@ impl Transaction {
                 file.uploaded = true;
             }
             Ok(file)
-        }));
-        while self.pending.len() > MAX_PENDING_ENCODES {
-            self.join_oldest()?;
-        }
-        Ok(())
-    }
-
-    fn join_oldest(&mut self) -> Result<()> {
-        if let Some(handle) = self.pending.pop_front() {
-            let file = handle
-                .join()
-                .map_err(|_| LakeError::Task("encoding thread panicked".into()))??;
-            self.encoded.push(file);
+        }))?;
+        for file in encoder.ready() {
+            self.encoded.push(file?);
         }
         Ok(())
     }
@@ -224,8 +212,10 @@ impl Transaction {
         for (table, key) in keys {
             self.spill(table, key)?;
         }
-        while !self.pending.is_empty() {
-            self.join_oldest()?;
+        if let Some(encoder) = self.encoder.take() {
+            for file in encoder.finish()? {
+                self.encoded.push(file?);
+            }
         }
         let lake = self.lake.clone();
         upload_all(&lake, &self.encoded).await?;
