@@ -21,10 +21,12 @@ pub struct LakeConfig {
     pub max_commit_attempts: u32,
     /// First retry delay; doubles per attempt, with jitter.
     pub backoff_base: Duration,
-    /// Rows buffered per table partition before a data file is written.
+    /// Rows buffered per table partition before they are sorted and written to its file.
     pub spill_rows: usize,
     /// Rows per Parquet row group.
     pub row_group_rows: usize,
+    /// Rows after which a data file is closed and a new one started.
+    pub file_rows: usize,
 }
 
 impl Default for LakeConfig {
@@ -33,7 +35,8 @@ impl Default for LakeConfig {
             max_commit_attempts: 12,
             backoff_base: Duration::from_millis(20),
             spill_rows: 1 << 17,
-            row_group_rows: 1 << 17,
+            row_group_rows: 1 << 15,
+            file_rows: 1 << 21,
         }
     }
 }

@@ -180,3 +180,46 @@ async fn batches_that_do_not_match_the_schema_are_refused() {
     let err = tx.upsert(Table::Evals, good).expect_err("refused");
     assert!(err.to_string().starts_with("table evals:"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn small_buffers_still_make_few_large_files() {
+    let lake = Lake::in_memory().with_config(runlake_lake::LakeConfig {
+        spill_rows: 10,
+        file_rows: 25,
+        row_group_rows: 8,
+        ..runlake_lake::LakeConfig::default()
+    });
+    let rows = batch(Table::PretrainCkpts, &["r"], 60, 1);
+    let mut tx = lake.transaction("convert", "");
+    for start in (0..60).step_by(5) {
+        tx.upsert(Table::PretrainCkpts, rows.slice(start, 5))
+            .expect("upsert");
+    }
+    let outcome = tx.commit().await.expect("commit");
+    // Buffers of 10 rows are appended to a file until it holds 25 or more: 30 + 30.
+    assert_eq!(outcome.files_added, 2, "{outcome:?}");
+    let m = lake.latest().await.expect("latest");
+    let files = &m.table(Table::PretrainCkpts).expect("table").files;
+    assert_eq!(
+        files.iter().map(|f| f.rows).collect::<Vec<_>>(),
+        vec![30, 30]
+    );
+    let steps: Vec<_> = files
+        .iter()
+        .map(|f| (f.stats["step"].min.clone(), f.stats["step"].max.clone()))
+        .collect();
+    use runlake_format::StatValue::Int;
+    let mut expected = vec![
+        (Some(Int(0)), Some(Int(29 * 1250))),
+        (Some(Int(30 * 1250)), Some(Int(59 * 1250))),
+    ];
+    expected.sort();
+    let mut steps = steps;
+    steps.sort();
+    assert_eq!(steps, expected, "statistics cover every chunk of a file");
+    let read = lake
+        .read_table(&m, Table::PretrainCkpts)
+        .await
+        .expect("read");
+    assert_eq!(canonical_rows(&read), canonical_rows(&[rows]));
+}

@@ -95,13 +95,26 @@ fn is_constant(a: &arrow::array::StringArray) -> bool {
     a.iter().all(|v| v == Some(first))
 }
 
-/// Sorts rows by the table's sort order and writes them as one Parquet file named by its hash.
+/// Sorts rows by the table's sort order and writes them as one in-memory Parquet file named by
+/// its hash.
 pub(crate) fn encode_partition(
     table: Table,
     partition_values: &[Option<String>],
     batches: Vec<RecordBatch>,
     row_group_rows: usize,
 ) -> Result<EncodedFile> {
+    let file_batch = sorted_file_batch(table, batches)?;
+    let mut builder = FileBuilder::new(table, partition_values, Vec::new(), row_group_rows)?;
+    builder.append(&file_batch)?;
+    let (file, bytes) = builder.finish()?;
+    Ok(EncodedFile {
+        bytes: Bytes::from(bytes),
+        ..file
+    })
+}
+
+/// Concatenates, sorts and drops the partition columns: one chunk ready for a data file.
+pub(crate) fn sorted_file_batch(table: Table, batches: Vec<RecordBatch>) -> Result<RecordBatch> {
     let schema = table.schema();
     // Each copy is released as soon as the next exists, so peak memory stays near twice the
     // buffer rather than four times.
@@ -115,62 +128,128 @@ pub(crate) fn encode_partition(
         .iter()
         .filter_map(|f| schema.index_of(f.name()).ok())
         .collect();
-    let file_batch = sorted
+    sorted
         .project(&projection)
-        .map_err(arrow_err("dropping partition columns"))?;
-    let props = WriterProperties::builder()
-        .set_compression(Compression::ZSTD(ZstdLevel::try_new(3).unwrap_or_default()))
-        .set_statistics_enabled(EnabledStatistics::Page)
-        .set_max_row_group_row_count(Some(row_group_rows.max(1)))
-        // A fixed producer string keeps file bytes, and so names, stable across releases.
-        .set_created_by("runlake".to_owned())
-        .build();
-    let mut sink = HashingWriter::default();
-    let mut writer = ArrowWriter::try_new(&mut sink, Arc::clone(&file_schema), Some(props))
-        .map_err(|source| LakeError::Parquet {
-            path: table.name().to_owned(),
-            source,
-        })?;
-    writer
-        .write(&file_batch)
-        .map_err(|source| LakeError::Parquet {
-            path: table.name().to_owned(),
-            source,
-        })?;
-    writer.close().map_err(|source| LakeError::Parquet {
+        .map_err(arrow_err("dropping partition columns"))
+}
+
+/// A data file being written chunk by chunk into `W`, hashed as it goes. Every appended chunk
+/// is sorted; a file of several chunks holds sorted runs of row groups, and its statistics
+/// cover them all.
+pub(crate) struct FileBuilder<W: Write + Send> {
+    table: Table,
+    partition: BTreeMap<String, Option<String>>,
+    writer: ArrowWriter<HashingWriter<W>>,
+    rows: u64,
+    stats: BTreeMap<String, ColumnStats>,
+}
+
+impl<W: Write + Send> FileBuilder<W> {
+    pub(crate) fn new(
+        table: Table,
+        partition_values: &[Option<String>],
+        sink: W,
+        row_group_rows: usize,
+    ) -> Result<Self> {
+        let props = WriterProperties::builder()
+            .set_compression(Compression::ZSTD(ZstdLevel::try_new(3).unwrap_or_default()))
+            .set_statistics_enabled(EnabledStatistics::Page)
+            .set_max_row_group_row_count(Some(row_group_rows.max(1)))
+            // A fixed producer string keeps file bytes, and so names, stable across releases.
+            .set_created_by("runlake".to_owned())
+            .build();
+        let writer =
+            ArrowWriter::try_new(HashingWriter::new(sink), table.file_schema(), Some(props))
+                .map_err(parquet_err(table))?;
+        Ok(Self {
+            table,
+            partition: table
+                .partition_columns()
+                .iter()
+                .map(|c| (*c).to_owned())
+                .zip(partition_values.iter().cloned())
+                .collect(),
+            writer,
+            rows: 0,
+            stats: BTreeMap::new(),
+        })
+    }
+
+    /// Rows written so far.
+    pub(crate) fn rows(&self) -> u64 {
+        self.rows
+    }
+
+    /// Appends one sorted chunk (file schema).
+    pub(crate) fn append(&mut self, batch: &RecordBatch) -> Result<()> {
+        let stat_cols: Vec<&str> = self
+            .table
+            .key_columns()
+            .iter()
+            .chain(self.table.sort_columns())
+            .copied()
+            .collect();
+        merge_stats(&mut self.stats, column_stats(batch, &stat_cols));
+        self.rows += batch.num_rows() as u64;
+        self.writer.write(batch).map_err(parquet_err(self.table))
+    }
+
+    /// Closes the file: its description (without bytes) and the sink.
+    pub(crate) fn finish(self) -> Result<(EncodedFile, W)> {
+        let table = self.table;
+        let sink = self.writer.into_inner().map_err(parquet_err(table))?;
+        let hash = ContentHash::from_hasher(&sink.hasher);
+        let dir = partition_dir(
+            &self
+                .partition
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect::<Vec<_>>(),
+        );
+        Ok((
+            EncodedFile {
+                table,
+                path: data_file_path(table, &dir, &hash.parquet_file_name()),
+                partition: self.partition,
+                bytes: Bytes::new(),
+                size: sink.written,
+                uploaded: false,
+                hash,
+                rows: self.rows,
+                stats: self.stats,
+            },
+            sink.inner,
+        ))
+    }
+}
+
+fn parquet_err(table: Table) -> impl Fn(parquet::errors::ParquetError) -> LakeError {
+    move |source| LakeError::Parquet {
         path: table.name().to_owned(),
         source,
-    })?;
-    let hash = ContentHash::from_hasher(&sink.hasher);
-    let partition: BTreeMap<String, Option<String>> = table
-        .partition_columns()
-        .iter()
-        .map(|c| (*c).to_owned())
-        .zip(partition_values.iter().cloned())
-        .collect();
-    let dir = partition_dir(
-        &partition
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect::<Vec<_>>(),
-    );
-    let stat_cols: Vec<&str> = table
-        .key_columns()
-        .iter()
-        .chain(table.sort_columns())
-        .copied()
-        .collect();
-    Ok(EncodedFile {
-        table,
-        path: data_file_path(table, &dir, &hash.parquet_file_name()),
-        partition,
-        size: sink.bytes.len() as u64,
-        uploaded: false,
-        bytes: Bytes::from(sink.bytes),
-        hash,
-        rows: file_batch.num_rows() as u64,
-        stats: column_stats(&sorted, &stat_cols),
-    })
+    }
+}
+
+/// Widens `into` by `more`: the smallest minimum, the largest maximum, the sum of nulls.
+fn merge_stats(into: &mut BTreeMap<String, ColumnStats>, more: BTreeMap<String, ColumnStats>) {
+    for (name, s) in more {
+        match into.get_mut(&name) {
+            None => {
+                into.insert(name, s);
+            }
+            Some(acc) => {
+                acc.min = match (acc.min.take(), s.min) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                };
+                acc.max = match (acc.max.take(), s.max) {
+                    (Some(a), Some(b)) => Some(a.max(b)),
+                    (a, b) => a.or(b),
+                };
+                acc.null_count += s.null_count;
+            }
+        }
+    }
 }
 
 fn sort_rows(table: Table, batch: &RecordBatch) -> Result<RecordBatch> {
@@ -190,21 +269,32 @@ fn sort_rows(table: Table, batch: &RecordBatch) -> Result<RecordBatch> {
     take_record_batch(batch, &indices).map_err(arrow_err("sorting rows"))
 }
 
-/// Hashes bytes as the Parquet writer produces them.
-#[derive(Default)]
-struct HashingWriter {
-    bytes: Vec<u8>,
+/// Hashes and counts bytes as the Parquet writer produces them.
+pub(crate) struct HashingWriter<W> {
+    inner: W,
     hasher: blake3::Hasher,
+    written: u64,
 }
 
-impl Write for HashingWriter {
+impl<W> HashingWriter<W> {
+    fn new(inner: W) -> Self {
+        Self {
+            inner,
+            hasher: blake3::Hasher::new(),
+            written: 0,
+        }
+    }
+}
+
+impl<W: Write> Write for HashingWriter<W> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.hasher.update(buf);
-        self.bytes.extend_from_slice(buf);
-        Ok(buf.len())
+        let n = self.inner.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.written += n as u64;
+        Ok(n)
     }
 
     fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
+        self.inner.flush()
     }
 }

@@ -1,56 +1,158 @@
-//! One long-lived background thread per transaction that encodes (and uploads) spilled
-//! buffers, one at a time.
+//! One long-lived background thread per transaction that sorts spilled buffers and appends them
+//! to data files, one buffer at a time.
 //!
-//! One thread rather than one per file: the allocator then reuses the same memory for every
-//! file instead of growing a fresh arena per thread, and a rendezvous channel means a full
-//! buffer waits for the previous file to finish, which bounds memory to two buffers.
+//! Each table partition has one open file on local disk; a full buffer becomes the next sorted
+//! run of row groups in it, and the file is closed (hashed, then uploaded) once it holds
+//! `file_rows` rows or the transaction commits. So files are large even though the buffers are
+//! small, and the transaction holds at most two buffers in memory: the one filling and the one
+//! being written. One thread rather than one per buffer also lets the allocator reuse the same
+//! memory for every buffer.
 
-use std::sync::mpsc::{Receiver, SyncSender, channel, sync_channel};
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
+use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
 use std::thread::JoinHandle;
 
-use crate::error::{LakeError, Result};
-use crate::writer::EncodedFile;
+use arrow::array::RecordBatch;
+use bytes::Bytes;
+use runlake_format::Table;
 
-type Job = Box<dyn FnOnce() -> Result<EncodedFile> + Send>;
+use crate::error::{LakeError, Result};
+use crate::lake::Lake;
+use crate::writer::EncodedFile;
+use crate::writer::encode::{FileBuilder, sorted_file_batch};
+use crate::writer::upload::upload_from_file;
+
+/// A full buffer of one table partition.
+pub(crate) struct Chunk {
+    pub table: Table,
+    pub key: Vec<Option<String>>,
+    pub batches: Vec<RecordBatch>,
+}
+
+/// Where closed files go: uploaded at once from a multi-threaded runtime, or kept in memory
+/// for the commit to upload (blocking on a single-threaded runtime could deadlock).
+pub(crate) type Uploader = Option<(tokio::runtime::Handle, Lake)>;
 
 pub(crate) struct Encoder {
-    jobs: Option<SyncSender<Job>>,
+    chunks: Option<SyncSender<Chunk>>,
     results: Receiver<Result<EncodedFile>>,
     handle: Option<JoinHandle<()>>,
 }
 
-impl Encoder {
-    pub(crate) fn new() -> Self {
-        let (jobs, incoming) = sync_channel::<Job>(0);
-        let (done, results) = channel();
-        let handle = std::thread::spawn(move || {
-            for job in incoming {
-                if done.send(job()).is_err() {
-                    break;
-                }
+struct Worker {
+    uploader: Uploader,
+    row_group_rows: usize,
+    file_rows: u64,
+    open: BTreeMap<(Table, Vec<Option<String>>), FileBuilder<File>>,
+    done: Sender<Result<EncodedFile>>,
+}
+
+impl Worker {
+    fn take(&mut self, chunk: Chunk) -> Result<()> {
+        let batch = sorted_file_batch(chunk.table, chunk.batches)?;
+        let slot = (chunk.table, chunk.key);
+        let builder = match self.open.remove(&slot) {
+            Some(b) => b,
+            None => {
+                let file = tempfile::tempfile().map_err(|e| {
+                    LakeError::Task(format!("cannot create a temporary data file: {e}"))
+                })?;
+                FileBuilder::new(slot.0, &slot.1, file, self.row_group_rows)?
             }
-        });
+        };
+        let mut builder = builder;
+        builder.append(&batch)?;
+        drop(batch);
+        if builder.rows() >= self.file_rows {
+            let file = self.close(builder)?;
+            let _ = self.done.send(Ok(file));
+        } else {
+            self.open.insert(slot, builder);
+        }
+        Ok(())
+    }
+
+    fn close(&self, builder: FileBuilder<File>) -> Result<EncodedFile> {
+        let (mut encoded, mut file) = builder.finish()?;
+        let io = |e: std::io::Error| LakeError::Task(format!("temporary data file: {e}"));
+        file.seek(SeekFrom::Start(0)).map_err(io)?;
+        match &self.uploader {
+            Some((handle, lake)) => {
+                handle.block_on(upload_from_file(lake, &encoded, &mut file))?;
+                encoded.uploaded = true;
+            }
+            None => {
+                let mut bytes = Vec::with_capacity(encoded.size as usize);
+                file.read_to_end(&mut bytes).map_err(io)?;
+                encoded.bytes = Bytes::from(bytes);
+            }
+        }
+        Ok(encoded)
+    }
+
+    fn run(mut self, chunks: Receiver<Chunk>) {
+        for chunk in chunks {
+            if let Err(e) = self.take(chunk) {
+                let _ = self.done.send(Err(e));
+                return;
+            }
+        }
+        for (_, builder) in std::mem::take(&mut self.open) {
+            let closed = self.close(builder);
+            let failed = closed.is_err();
+            let _ = self.done.send(closed);
+            if failed {
+                return;
+            }
+        }
+    }
+}
+
+impl Encoder {
+    pub(crate) fn new(uploader: Uploader, row_group_rows: usize, file_rows: usize) -> Self {
+        let (chunks, incoming) = sync_channel::<Chunk>(0);
+        let (done, results) = channel();
+        let worker = Worker {
+            uploader,
+            row_group_rows,
+            file_rows: file_rows.max(1) as u64,
+            open: BTreeMap::new(),
+            done,
+        };
+        let handle = std::thread::spawn(move || worker.run(incoming));
         Self {
-            jobs: Some(jobs),
+            chunks: Some(chunks),
             results,
             handle: Some(handle),
         }
     }
 
-    /// Hands a file to the thread, waiting while it is still busy with the previous one.
-    pub(crate) fn submit(&mut self, job: Job) -> Result<()> {
-        let dead = || LakeError::Task("the encoding thread stopped".into());
-        self.jobs.as_ref().ok_or_else(dead)?.send(job).map_err(|_| dead())
+    /// Hands a buffer to the thread, waiting while it is still busy with the previous one.
+    pub(crate) fn submit(&mut self, chunk: Chunk) -> Result<()> {
+        let sent = match self.chunks.as_ref() {
+            Some(tx) => tx.send(chunk).is_ok(),
+            None => false,
+        };
+        if sent {
+            return Ok(());
+        }
+        // The worker stopped: its last message says why.
+        match self.results.try_iter().find_map(|r| r.err()) {
+            Some(e) => Err(e),
+            None => Err(LakeError::Task("the encoding thread stopped".into())),
+        }
     }
 
-    /// Files finished so far.
+    /// Files closed so far.
     pub(crate) fn ready(&mut self) -> Vec<Result<EncodedFile>> {
         self.results.try_iter().collect()
     }
 
-    /// Waits for every submitted file.
+    /// Closes every open file and waits for all of them.
     pub(crate) fn finish(mut self) -> Result<Vec<Result<EncodedFile>>> {
-        self.jobs = None;
+        self.chunks = None;
         let out = self.results.iter().collect();
         if let Some(handle) = self.handle.take() {
             handle

@@ -12,9 +12,9 @@ use crate::commit::{PutOutcome, backoff, check_commutes, put_manifest};
 use crate::error::{LakeError, Result, arrow_err};
 use crate::lake::{Lake, now_ms, writer_name};
 use crate::versions::write_hint;
+use crate::writer::encoder::{Chunk, Encoder};
 use crate::writer::keys::{Fingerprint, FingerprintBuild, fingerprints, row_fingerprints};
 use crate::writer::plan::{Removal, Request, plan_removal};
-use crate::writer::encoder::Encoder;
 use crate::writer::{EncodedFile, encode_partition, partition_of, upload_file};
 
 /// What a commit did.
@@ -176,24 +176,20 @@ impl Transaction {
         let Some((batches, _)) = state.buffers.remove(&key) else {
             return Ok(());
         };
-        let row_group_rows = self.lake.config().row_group_rows;
-        // On a multi-threaded runtime the file is uploaded as soon as it is encoded, so the
-        // transaction holds no file bytes; elsewhere (blocking on a single-threaded runtime
-        // could deadlock) uploads wait for the commit.
+        let config = self.lake.config();
+        let (row_group_rows, file_rows) = (config.row_group_rows, config.file_rows);
         let uploader = tokio::runtime::Handle::try_current()
             .ok()
             .filter(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread)
             .map(|h| (h, self.lake.clone()));
-        let encoder = self.encoder.get_or_insert_with(Encoder::new);
-        encoder.submit(Box::new(move || {
-            let mut file = encode_partition(table, &key, batches, row_group_rows)?;
-            if let Some((handle, lake)) = uploader {
-                handle.block_on(upload_file(&lake, &file))?;
-                file.bytes = bytes::Bytes::new();
-                file.uploaded = true;
-            }
-            Ok(file)
-        }))?;
+        let encoder = self
+            .encoder
+            .get_or_insert_with(|| Encoder::new(uploader, row_group_rows, file_rows));
+        encoder.submit(Chunk {
+            table,
+            key,
+            batches,
+        })?;
         for file in encoder.ready() {
             self.encoded.push(file?);
         }

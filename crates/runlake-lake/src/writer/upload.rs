@@ -51,3 +51,55 @@ pub(crate) async fn upload_file(lake: &Lake, file: &EncodedFile) -> Result<()> {
     upload.complete().await.map_err(store_err(display))?;
     Ok(())
 }
+
+/// Uploads a content-named file from a local temporary file, in parts when large.
+pub(crate) async fn upload_from_file(
+    lake: &Lake,
+    file: &EncodedFile,
+    source: &mut std::fs::File,
+) -> Result<()> {
+    use std::io::Read;
+    let display = lake.display_path(&file.path);
+    let io = |e: std::io::Error| crate::error::LakeError::Task(format!("{display}: {e}"));
+    if file.size < MULTIPART_THRESHOLD as u64 {
+        let mut bytes = Vec::with_capacity(file.size as usize);
+        source.read_to_end(&mut bytes).map_err(io)?;
+        let in_memory = EncodedFile {
+            bytes: bytes::Bytes::from(bytes),
+            ..file.clone()
+        };
+        return upload_file(lake, &in_memory).await;
+    }
+    let path = lake.path(&file.path);
+    match lake.store().head(&path).await {
+        Ok(meta) if meta.size == file.size => return Ok(()),
+        Ok(_) | Err(object_store::Error::NotFound { .. }) => {}
+        Err(e) => return Err(store_err(display)(e)),
+    }
+    let mut upload = lake
+        .store()
+        .put_multipart(&path)
+        .await
+        .map_err(store_err(display.clone()))?;
+    loop {
+        let mut part = vec![0u8; PART_SIZE];
+        let mut filled = 0;
+        while filled < PART_SIZE {
+            let n = source.read(&mut part[filled..]).map_err(io)?;
+            if n == 0 {
+                break;
+            }
+            filled += n;
+        }
+        if filled == 0 {
+            break;
+        }
+        part.truncate(filled);
+        if let Err(e) = upload.put_part(PutPayload::from(part)).await {
+            let _ = upload.abort().await;
+            return Err(store_err(display)(e));
+        }
+    }
+    upload.complete().await.map_err(store_err(display))?;
+    Ok(())
+}
