@@ -157,6 +157,7 @@ pub async fn small_file_lake(batches: Vec<(Table, RecordBatch)>) -> (Lake, LakeR
 pub async fn fill_lake(lake: Lake, batches: Vec<(Table, RecordBatch)>) -> (Lake, LakeReader) {
     let lake = lake.with_config(LakeConfig {
         spill_rows: 300,
+        file_rows: 300,
         row_group_rows: 100,
         ..LakeConfig::default()
     });

@@ -149,6 +149,7 @@ async fn two_columns_of_one_partition_fetch_only_their_byte_ranges() {
     let lake = Lake::from_store(Arc::clone(&mem), Path::default(), "memory://", true).with_config(
         LakeConfig {
             spill_rows: 8_000,
+            file_rows: 8_000,
             row_group_rows: 2_000,
             ..LakeConfig::default()
         },
