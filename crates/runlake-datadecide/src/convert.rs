@@ -2,7 +2,14 @@
 
 use std::path::PathBuf;
 
+use std::collections::HashMap;
+
+use arrow::array::{Array, AsArray};
+use arrow::datatypes::{Float64Type, Int64Type};
+use runlake_format::Table;
 use runlake_lake::Lake;
+
+use crate::model::{CkptFacts, RunKey};
 
 use crate::error::ConvertError;
 use crate::pipeline::{ConvertOptions, Converter};
@@ -22,8 +29,10 @@ pub async fn convert_files(
     let description = format!("convert {} DataDecide input(s)", inputs.len());
     let mut tx = lake.transaction("convert", &description);
     let mut sink = |table, batch| tx.upsert(table, batch).map_err(ConvertError::Lake);
+    let known = known_checkpoints(lake).await?;
     let mut summary = {
         let mut conv = Converter::new(opts, &mut sink, progress);
+        conv.know_checkpoints(known);
         conv.run(inputs)?;
         conv.finish()?
     };
@@ -36,4 +45,62 @@ pub async fn convert_files(
         bytes_added: outcome.bytes_added,
     });
     Ok(summary)
+}
+
+/// The pretraining checkpoints the lake holds, with their facts.
+async fn known_checkpoints(lake: &Lake) -> Result<HashMap<(RunKey, i64), CkptFacts>, ConvertError> {
+    let manifest = lake.latest().await?;
+    let mut known = HashMap::new();
+    for batch in lake.read_table(&manifest, Table::PretrainCkpts).await? {
+        let text = |name: &str| {
+            batch
+                .column_by_name(name)
+                .map(|c| c.as_string::<i32>().clone())
+        };
+        let float = |name: &str| {
+            batch
+                .column_by_name(name)
+                .map(|c| c.as_primitive::<Float64Type>().clone())
+        };
+        let (Some(recipe), Some(size), Some(seed), Some(step), Some(tokens)) = (
+            text("recipe"),
+            text("size"),
+            text("seed"),
+            batch
+                .column_by_name("step")
+                .map(|c| c.as_primitive::<Int64Type>().clone()),
+            batch
+                .column_by_name("tokens")
+                .map(|c| c.as_primitive::<Int64Type>().clone()),
+        ) else {
+            continue;
+        };
+        let (Some(compute), Some(lr), Some(cum_lr)) = (
+            float("compute"),
+            float("learning_rate"),
+            float("cumulative_lr"),
+        ) else {
+            continue;
+        };
+        let opt = |a: &arrow::array::Float64Array, i: usize| (!a.is_null(i)).then(|| a.value(i));
+        for i in 0..batch.num_rows() {
+            if recipe.is_null(i) || size.is_null(i) || seed.is_null(i) {
+                continue;
+            }
+            // Rows of runs outside the DataDecide vocabulary are not ours to merge.
+            let Ok(run) = RunKey::parse(recipe.value(i), size.value(i), seed.value(i)) else {
+                continue;
+            };
+            known.insert(
+                (run, step.value(i)),
+                CkptFacts {
+                    tokens: (!tokens.is_null(i)).then(|| tokens.value(i) as f64),
+                    compute: opt(&compute, i),
+                    learning_rate: opt(&lr, i),
+                    cumulative_lr: opt(&cum_lr, i),
+                },
+            );
+        }
+    }
+    Ok(known)
 }

@@ -131,6 +131,9 @@ pub struct Converter<'a> {
     seen: HashMap<(RunKey, i64, &'static str, Source), Seen>,
     mmlu: BTreeMap<(RunKey, i64), MmluAcc>,
     ckpts: BTreeMap<(RunKey, i64), CkptEntry>,
+    /// Checkpoint facts the lake already holds, to fill what this input lacks (a ppl export
+    /// has no tokens; upserting its checkpoints must not erase those eval-results gave).
+    known_ckpts: HashMap<(RunKey, i64), CkptFacts>,
     runs: BTreeMap<RunKey, Map<String, Value>>,
     evals: EvalsBuilder,
     summary: ConvertSummary,
@@ -152,6 +155,7 @@ impl<'a> Converter<'a> {
             seen: HashMap::new(),
             mmlu: BTreeMap::new(),
             ckpts: BTreeMap::new(),
+            known_ckpts: HashMap::new(),
             runs: BTreeMap::new(),
             evals: EvalsBuilder::new(),
             summary: ConvertSummary::default(),
@@ -184,6 +188,11 @@ impl<'a> Converter<'a> {
                 Ok(())
             }
         }
+    }
+
+    /// Checkpoint facts already stored; a converted checkpoint keeps any fact its input lacks.
+    pub fn know_checkpoints(&mut self, known: HashMap<(RunKey, i64), CkptFacts>) {
+        self.known_ckpts = known;
     }
 
     /// Converts every file. Call `finish` afterwards.
@@ -471,7 +480,18 @@ impl<'a> Converter<'a> {
         }
         let ckpts = std::mem::take(&mut self.ckpts);
         let mut rows = Vec::with_capacity(ckpts.len());
-        for ((run, step), e) in ckpts {
+        for ((run, step), mut e) in ckpts {
+            if let Some(known) = self.known_ckpts.get(&(run, step)) {
+                let fill = |mine: &mut Option<f64>, theirs: Option<f64>| {
+                    if mine.is_none() {
+                        *mine = theirs;
+                    }
+                };
+                fill(&mut e.facts.tokens, known.tokens);
+                fill(&mut e.facts.compute, known.compute);
+                fill(&mut e.facts.learning_rate, known.learning_rate);
+                fill(&mut e.facts.cumulative_lr, known.cumulative_lr);
+            }
             self.check_schedule(run, step, &e.facts);
             rows.push(CkptRow {
                 run,

@@ -146,3 +146,53 @@ async fn real_god_table_slice_round_trips_exactly() {
     }
     assert!(checked > 150, "only {checked} cells compared");
 }
+
+#[tokio::test]
+async fn a_later_ppl_export_keeps_the_tokens_eval_results_gave() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let lake = Lake::open_or_create(dir.path().join("lake").to_str().expect("utf8"))
+        .await
+        .expect("lake");
+    let train = dir.path().join("train-00000.jsonl");
+    std::fs::write(
+        &train,
+        r#"{"params":"150M","data":"C4","seed":"default","step":2500.0,"task":"arc_challenge","chinchilla":"5xC","tokens":983040000.0,"compute":8.95936e17,"metrics":"{'primary_metric': 0.2, 'acc_raw': 0.2, 'acc_uncond': 0.2}"}
+"#,
+    )
+    .expect("write");
+    convert_files(&lake, &[train], ConvertOptions::default(), &|_| {})
+        .await
+        .expect("eval-results");
+    // The ppl export states the same checkpoint without tokens or compute.
+    convert_files(
+        &lake,
+        &[testdata("ppl-results")],
+        ConvertOptions::default(),
+        &|_| {},
+    )
+    .await
+    .expect("ppl");
+    let ckpts = read(&lake, Table::PretrainCkpts).await;
+    let runs = ckpts
+        .column_by_name("run_uid")
+        .expect("run")
+        .as_string::<i32>();
+    let steps = ckpts
+        .column_by_name("step")
+        .expect("step")
+        .as_primitive::<Int64Type>();
+    let row = (0..ckpts.num_rows())
+        .find(|&i| runs.value(i) == "dd/c4/150M/default" && steps.value(i) == 2500)
+        .expect("the shared checkpoint");
+    let tokens = ckpts
+        .column_by_name("tokens")
+        .expect("tokens")
+        .as_primitive::<Int64Type>();
+    let compute = ckpts
+        .column_by_name("compute")
+        .expect("compute")
+        .as_primitive::<Float64Type>();
+    assert_eq!(tokens.value(row), 983_040_000);
+    assert_eq!(compute.value(row), 8.95936e17);
+    assert!(!tokens.is_null(row));
+}
