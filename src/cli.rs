@@ -32,6 +32,9 @@ pub enum Command {
     Gc(GcArgs),
     /// Print the live data files of a table, one per line, for plain Parquet readers.
     Files(FilesArgs),
+    /// Rewrite tables as one sorted file per partition, so queries touch fewer row groups
+    /// (holds a table in memory while it runs).
+    Compact(CompactArgs),
     /// Convert raw exports (DataDecide HF files, datadec tables, WandB exports, oe-eval
     /// folders) into the lake, creating it if missing. Converting the same inputs again adds
     /// nothing; a newer export of a run replaces that run's rows atomically.
@@ -446,6 +449,15 @@ pub struct SelectArgs {
     pub mean_over_seeds: bool,
     #[command(flatten)]
     pub out: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct CompactArgs {
+    #[command(flatten)]
+    pub lake: LakeArg,
+    /// Only this table (default: all).
+    #[arg(long)]
+    pub table: Option<String>,
 }
 
 /// Parses `30s`, `15m`, `12h`, `7d` (a bare number is seconds).

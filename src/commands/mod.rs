@@ -1,5 +1,6 @@
 //! One module per subcommand; each returns an exit code or an error for `main` to print.
 
+mod compact;
 mod convert;
 mod files;
 mod gc;
@@ -61,6 +62,7 @@ pub async fn run(cli: Cli) -> CmdResult {
         Command::Verify(args) => verify::run(args).await,
         Command::Gc(args) => gc::run(args).await,
         Command::Files(args) => files::run(args).await,
+        Command::Compact(args) => compact::run(args).await,
         Command::Convert(args) => convert::run(args).await,
         Command::Lineage(args) => lineage::run(args).await,
         Command::Generate(args) => generate::run(args),

@@ -6,6 +6,7 @@
 //! clean a lake. See `spec/FORMAT.md` for the format itself.
 
 mod commit;
+pub mod compact;
 mod error;
 pub mod gc;
 mod lake;

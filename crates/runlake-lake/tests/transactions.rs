@@ -223,3 +223,60 @@ async fn small_buffers_still_make_few_large_files() {
         .expect("read");
     assert_eq!(canonical_rows(&read), canonical_rows(&[rows]));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn compaction_sorts_a_table_into_one_file_per_partition() {
+    let lake = Lake::in_memory().with_config(runlake_lake::LakeConfig {
+        spill_rows: 10,
+        file_rows: 10,
+        ..runlake_lake::LakeConfig::default()
+    });
+    let rows = batch(Table::PretrainCkpts, &["b", "a", "c"], 20, 3);
+    let mut tx = lake.transaction("convert", "");
+    for start in (0..60).step_by(10) {
+        tx.upsert(Table::PretrainCkpts, rows.slice(start, 10))
+            .expect("upsert");
+    }
+    tx.commit().await.expect("commit");
+    let before = lake.latest().await.expect("latest");
+    assert_eq!(
+        before.table(Table::PretrainCkpts).expect("t").files.len(),
+        6
+    );
+
+    let outcome = runlake_lake::compact::compact(&lake, Table::PretrainCkpts)
+        .await
+        .expect("compact");
+    assert_eq!(outcome.version, Some(2));
+    let after = lake.latest().await.expect("latest");
+    let files = &after.table(Table::PretrainCkpts).expect("t").files;
+    assert_eq!(files.len(), 1);
+    let read = lake
+        .read_file(Table::PretrainCkpts, &files[0])
+        .await
+        .expect("read");
+    assert_eq!(canonical_rows(&read), canonical_rows(&[rows]));
+    let keys: Vec<(String, i64)> = read
+        .iter()
+        .flat_map(|b| {
+            let runs = arrow::array::AsArray::as_string::<i32>(
+                b.column_by_name("run_uid").expect("r").as_ref(),
+            )
+            .clone();
+            let steps = arrow::array::AsArray::as_primitive::<arrow::datatypes::Int64Type>(
+                b.column_by_name("step").expect("s").as_ref(),
+            )
+            .clone();
+            (0..b.num_rows())
+                .map(move |i| (runs.value(i).to_owned(), steps.value(i)))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let mut sorted = keys.clone();
+    sorted.sort();
+    assert_eq!(keys, sorted, "one globally sorted run");
+    let again = runlake_lake::compact::compact(&lake, Table::PretrainCkpts)
+        .await
+        .expect("compact");
+    assert_eq!(again.version, None, "a compacted table compacts to itself");
+}

@@ -302,6 +302,22 @@ async fn generate(dir: &str) {
         "wrote version {:?}: {} rows, {} files, {} bytes",
         outcome.version, outcome.rows_added, outcome.files_added, outcome.bytes_added
     );
+    // As a user would after a large conversion: `runlake compact`.
+    for table in Table::ALL {
+        let c = runlake_lake::compact::compact(&lake, table)
+            .await
+            .expect("compact");
+        if let Some(v) = c.version {
+            println!(
+                "compacted {table} into version {v}: {} files",
+                c.files_added
+            );
+        }
+    }
+    // DuckDB reads the folders, so the files compaction superseded must go.
+    runlake_lake::gc::gc(&lake, std::time::Duration::ZERO, false)
+        .await
+        .expect("gc");
 }
 
 async fn time<F, Fut>(mut f: F) -> (Duration, usize)
