@@ -232,12 +232,7 @@ pub fn build_compare(
             unit,
             break_at: None,
         },
-        y: Axis {
-            label: y_label,
-            scale: ScaleKind::Linear,
-            unit: Unit::Plain,
-            break_at: None,
-        },
+        y: Axis::linear(y_label),
         series,
         bands: Vec::new(),
         markers: Vec::new(),

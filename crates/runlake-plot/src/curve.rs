@@ -439,12 +439,7 @@ pub fn build_curve(
             unit: Unit::Tokens,
             break_at,
         },
-        y: Axis {
-            label: y_label,
-            scale: ScaleKind::Linear,
-            unit: Unit::Plain,
-            break_at: None,
-        },
+        y: Axis::linear(y_label),
         series,
         bands: Vec::new(),
         markers,

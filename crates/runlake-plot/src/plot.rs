@@ -19,6 +19,18 @@ pub struct Axis {
     pub break_at: Option<f64>,
 }
 
+impl Axis {
+    /// A linear axis of plain numbers: the y axis of every plot.
+    pub fn linear(label: impl Into<String>) -> Self {
+        Self {
+            label: label.into(),
+            scale: ScaleKind::Linear,
+            unit: Unit::Plain,
+            break_at: None,
+        }
+    }
+}
+
 /// Line pattern.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Dash {

@@ -247,12 +247,7 @@ pub fn build_scaling(
             unit,
             break_at: None,
         },
-        y: Axis {
-            label: y_label,
-            scale: ScaleKind::Linear,
-            unit: Unit::Plain,
-            break_at: None,
-        },
+        y: Axis::linear(y_label),
         series,
         bands,
         markers: Vec::new(),

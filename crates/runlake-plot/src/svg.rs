@@ -523,16 +523,9 @@ fn draw_legend(out: &mut String, plot: &Plot, l: &Layout) {
 mod tests {
     use super::*;
     use crate::plot::{Axis, LegendEntry, Series};
-    use crate::scale::ScaleKind;
-    use crate::units::Unit;
 
     fn plot(n: usize) -> Plot {
-        let axis = |label: &str| Axis {
-            label: label.to_owned(),
-            scale: ScaleKind::Linear,
-            unit: Unit::Plain,
-            break_at: None,
-        };
+        let axis = |label: &str| Axis::linear(label);
         let series: Vec<Series> = (0..n)
             .map(|i| Series {
                 label: format!("run <{i}> & co"),

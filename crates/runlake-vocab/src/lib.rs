@@ -6,15 +6,18 @@
 //! spelling is an error naming the value, never a guess. Pure code: no IO.
 //!
 //! ```
+//! # fn main() -> Result<(), runlake_vocab::UnknownSpelling> {
 //! use runlake_vocab::{Recipe, Seed, Size, pretrain_run_uid};
-//! let recipe = Recipe::parse("DCLM-Baseline 25% / Dolma 75%").unwrap();
+//! let recipe = Recipe::parse("DCLM-Baseline 25% / Dolma 75%")?;
 //! assert_eq!(recipe.slug, "dclm-baseline-25p-dolma1.7-75p");
-//! let size = Size::parse("1B").unwrap();
+//! let size = Size::parse("1B")?;
 //! assert_eq!(size.schedule().tokens_per_step, 704 * 2048);
-//! let seed = Seed::parse("large aux 2").unwrap();
+//! let seed = Seed::parse("large aux 2")?;
 //! assert_eq!(seed.value, 4);
 //! assert_eq!(pretrain_run_uid(recipe, size, seed), "dd/dclm-baseline-25p-dolma1.7-75p/1B/large-aux-2");
 //! assert!(Recipe::parse("Dolma 1.7").is_err());
+//! # Ok(())
+//! # }
 //! ```
 
 mod error;
