@@ -17,7 +17,7 @@ fn python() -> PathBuf {
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python"));
     assert!(
         path.exists(),
-        "{} not found: run `bash .ci/run` once to install the Python tools into .venv",
+        "{} not found: run `bash .ci/test` once to install the Python tools into .venv",
         path.display()
     );
     path

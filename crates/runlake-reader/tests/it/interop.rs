@@ -21,7 +21,7 @@ fn python() -> PathBuf {
         });
     assert!(
         path.exists(),
-        "{} not found: run `bash .ci/run` once (or set RUNLAKE_PYTHON) to install DuckDB",
+        "{} not found: run `bash .ci/test` once (or set RUNLAKE_PYTHON) to install DuckDB",
         path.display()
     );
     path

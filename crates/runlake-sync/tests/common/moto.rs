@@ -36,7 +36,7 @@ impl Moto {
         let bin = repo_root().join(".venv/bin/moto_server");
         assert!(
             bin.exists(),
-            "{} is missing: run `bash .ci/run`, which creates .venv with moto[server]",
+            "{} is missing: run `bash .ci/test`, which creates .venv with moto[server]",
             bin.display()
         );
         let port = TcpListener::bind("127.0.0.1:0")
@@ -49,7 +49,7 @@ impl Moto {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .unwrap_or_else(|e| panic!("starting {}: {e}; run `bash .ci/run`", bin.display()));
+            .unwrap_or_else(|e| panic!("starting {}: {e}; run `bash .ci/test`", bin.display()));
         let server = Self {
             child,
             endpoint: format!("http://127.0.0.1:{port}"),
