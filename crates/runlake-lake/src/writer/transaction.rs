@@ -46,6 +46,8 @@ struct TableTx {
     /// Upserted keys, each with the fingerprint of its whole row.
     keys: HashMap<Fingerprint, Fingerprint, FingerprintBuild>,
     deleted_runs: BTreeSet<String>,
+    /// Every file live at the base version goes, without reading it.
+    replace_all: bool,
     runs: BTreeSet<String>,
     rows_deduplicated: u64,
 }
@@ -139,6 +141,18 @@ impl Transaction {
             state.runs.insert(run.clone());
             state.deleted_runs.insert(run);
         }
+    }
+
+    /// Replaces the whole of `table` with the rows this transaction adds. `runs` names every
+    /// run the table holds, so racing writes to any of them conflict.
+    pub fn replace_table<I, S>(&mut self, table: Table, runs: I)
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let state = self.tables.entry(table).or_default();
+        state.replace_all = true;
+        state.runs.extend(runs.into_iter().map(Into::into));
     }
 
     fn buffer(&mut self, table: Table, batch: RecordBatch) -> Result<()> {
@@ -242,6 +256,19 @@ impl Transaction {
                 };
                 let tx = self.tables.get(&table);
                 let removal = match tx {
+                    Some(tx) if tx.replace_all => {
+                        let removed: Vec<DataFile> = state
+                            .files
+                            .iter()
+                            .filter(|f| !new_paths.contains(&f.path))
+                            .cloned()
+                            .collect();
+                        Removal {
+                            rows_dropped: removed.iter().map(|f| f.rows).sum(),
+                            removed,
+                            remnants: Vec::new(),
+                        }
+                    }
                     Some(tx) => {
                         let keys: HashSet<Fingerprint, FingerprintBuild> =
                             tx.keys.keys().copied().collect();
