@@ -186,7 +186,7 @@ impl Json {
     /// Compact JSON text. Keys keep their order; numbers keep their source tokens.
     pub fn to_text(&self) -> String {
         let mut out = String::new();
-        self.write_text(&mut out);
+        self.write(&mut out, false);
         out
     }
 
@@ -194,43 +194,19 @@ impl Json {
     /// order, so it identifies a payload.
     pub fn to_canonical_text(&self) -> String {
         let mut out = String::new();
-        self.write_canonical(&mut out);
+        self.write(&mut out, true);
         out
     }
 
-    fn write_text(&self, out: &mut String) {
-        match self {
-            Json::Object(o) => {
-                out.push('{');
-                for (i, (k, v)) in o.0.iter().enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    write_string(out, k);
-                    out.push(':');
-                    v.write_text(out);
-                }
-                out.push('}');
-            }
-            Json::Array(a) => {
-                out.push('[');
-                for (i, v) in a.iter().enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    v.write_text(out);
-                }
-                out.push(']');
-            }
-            other => other.write_scalar(out),
-        }
-    }
-
-    fn write_canonical(&self, out: &mut String) {
+    /// Writes compact JSON; `sorted` orders object keys (the canonical form), otherwise they
+    /// keep their source order.
+    fn write(&self, out: &mut String, sorted: bool) {
         match self {
             Json::Object(o) => {
                 let mut entries: Vec<_> = o.0.iter().collect();
-                entries.sort_by(|a, b| a.0.cmp(&b.0));
+                if sorted {
+                    entries.sort_by(|a, b| a.0.cmp(&b.0));
+                }
                 out.push('{');
                 for (i, (k, v)) in entries.into_iter().enumerate() {
                     if i > 0 {
@@ -238,7 +214,7 @@ impl Json {
                     }
                     write_string(out, k);
                     out.push(':');
-                    v.write_canonical(out);
+                    v.write(out, sorted);
                 }
                 out.push('}');
             }
@@ -248,7 +224,7 @@ impl Json {
                     if i > 0 {
                         out.push(',');
                     }
-                    v.write_canonical(out);
+                    v.write(out, sorted);
                 }
                 out.push(']');
             }
