@@ -6,7 +6,7 @@
 //! `first`/`last` are the first/last non-missing value in input order. Groups come out in
 //! order of first appearance.
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 use std::sync::Arc;
 
 use arrow::array::{

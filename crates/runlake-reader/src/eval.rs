@@ -7,6 +7,7 @@ use arrow::array::{
     Array, ArrayRef, BooleanArray, Float64Array, Int32Array, Int64Array, RecordBatch, Scalar,
     StringArray,
 };
+use arrow::buffer::{BooleanBuffer, NullBuffer};
 use arrow::compute::kernels::{boolean, cmp};
 use arrow::compute::{cast, is_not_null, is_null};
 use arrow::datatypes::{DataType, Schema};
@@ -200,41 +201,38 @@ pub(crate) fn evaluate(expr: &Expr, batch: &RecordBatch) -> Result<BooleanArray,
 /// Membership in a long list of strings or integers through a hash set, rather than one
 /// comparison per listed value. `None` when the list mixes kinds.
 fn in_set(array: &ArrayRef, values: &[Literal]) -> Result<Option<BooleanArray>, ArrowError> {
-    use std::collections::HashSet;
+    use foldhash::{HashSet, HashSetExt};
+    // A null row stays null (SQL's `NULL IN (...)`), whatever the set holds.
+    let with_nulls =
+        |hits: BooleanBuffer, nulls: Option<&NullBuffer>| BooleanArray::new(hits, nulls.cloned());
     match coercion(array.data_type(), &values[0]) {
         Ok(Coercion::Str) => {
-            let set: Option<HashSet<&str>> = values
-                .iter()
-                .map(|v| match v {
-                    Literal::Str(s) => Some(s.as_str()),
-                    _ => None,
-                })
-                .collect();
-            let Some(set) = set else { return Ok(None) };
+            let mut set: HashSet<&str> = HashSet::with_capacity(values.len());
+            for v in values {
+                let Literal::Str(s) = v else { return Ok(None) };
+                set.insert(s.as_str());
+            }
             let a = cast(array, &DataType::Utf8)?;
             let a = a
                 .as_any()
                 .downcast_ref::<StringArray>()
                 .ok_or_else(|| ArrowError::CastError("expected strings".into()))?;
-            Ok(Some(a.iter().map(|v| v.map(|s| set.contains(s))).collect()))
+            let hits = BooleanBuffer::collect_bool(a.len(), |i| set.contains(a.value(i)));
+            Ok(Some(with_nulls(hits, a.nulls())))
         }
         Ok(Coercion::Int) => {
-            let set: Option<HashSet<i64>> = values
-                .iter()
-                .map(|v| match v {
-                    Literal::Int(i) => Some(*i),
-                    _ => None,
-                })
-                .collect();
-            let Some(set) = set else { return Ok(None) };
+            let mut set: HashSet<i64> = HashSet::with_capacity(values.len());
+            for v in values {
+                let Literal::Int(i) = v else { return Ok(None) };
+                set.insert(*i);
+            }
             let a = cast(array, &DataType::Int64)?;
             let a = a
                 .as_any()
                 .downcast_ref::<Int64Array>()
                 .ok_or_else(|| ArrowError::CastError("expected integers".into()))?;
-            Ok(Some(
-                a.iter().map(|v| v.map(|i| set.contains(&i))).collect(),
-            ))
+            let hits = BooleanBuffer::collect_bool(a.len(), |i| set.contains(&a.value(i)));
+            Ok(Some(with_nulls(hits, a.nulls())))
         }
         _ => Ok(None),
     }

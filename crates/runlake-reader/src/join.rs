@@ -1,7 +1,7 @@
 //! Hash join: the right side is gathered and hashed by its keys, the left side streams
 //! through. Null keys never match (SQL semantics).
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef, RecordBatch, UInt32Array};

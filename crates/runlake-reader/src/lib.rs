@@ -19,10 +19,11 @@
 //!
 //! How a scan reads: the manifest's partition values and per-file statistics drop whole
 //! partitions and files without touching them; each remaining file's footer is read (one
-//! ranged request) and its row groups are dropped by their Parquet statistics; the rest is
-//! decoded with only the needed columns fetched, the filter evaluated inside the decoder, in
-//! parallel across row groups with a small bounded queue each, so memory follows the batch
-//! size. Every step can be switched off with [`ScanOptions`] and must give the same rows.
+//! ranged request, then kept by the reader: data files never change) and its row groups are
+//! dropped by their Parquet statistics; the rest is decoded with only the needed columns
+//! fetched, the filter evaluated inside the decoder, in parallel across row groups with a
+//! small bounded queue each, so memory follows the batch size. Every step can be switched
+//! off with [`ScanOptions`] and must give the same rows.
 
 pub mod agg;
 pub mod curve;
@@ -32,6 +33,7 @@ mod eval;
 mod exec;
 mod explain;
 pub mod expr;
+mod footer_cache;
 mod join;
 pub mod object_reader;
 mod optimize;

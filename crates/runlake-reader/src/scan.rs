@@ -14,6 +14,7 @@ use runlake_format::{Manifest, Table};
 use crate::agg::Agg;
 use crate::error::{ReaderError, Result};
 use crate::expr::Expr;
+use crate::footer_cache::FooterCache;
 use crate::object_reader::IoCounters;
 use crate::parse::parse_for_schema;
 
@@ -44,6 +45,9 @@ pub struct ScanOptions {
     pub concurrency: usize,
     /// Bytes fetched from the end of a file when reading its footer.
     pub footer_hint: Option<usize>,
+    /// Parsed footers kept across the queries of one reader, in bytes of memory (0: read
+    /// every footer each time). Data files never change, so a kept footer is never stale.
+    pub footer_cache_bytes: usize,
 }
 
 impl Default for ScanOptions {
@@ -62,6 +66,7 @@ impl Default for ScanOptions {
                 .max(2)
                 * 2,
             footer_hint: Some(64 * 1024),
+            footer_cache_bytes: 64 * 1024 * 1024,
         }
     }
 }
@@ -77,6 +82,7 @@ impl ScanOptions {
             row_filter: false,
             projection_pushdown: false,
             join_filter_pushdown: false,
+            footer_cache_bytes: 0,
             ..Self::default()
         }
     }
@@ -95,6 +101,7 @@ pub(crate) struct ReaderInner {
     pub(crate) manifest: Arc<Manifest>,
     pub(crate) options: ScanOptions,
     pub(crate) io: Arc<IoCounters>,
+    pub(crate) footers: FooterCache,
 }
 
 impl LakeReader {
@@ -106,6 +113,7 @@ impl LakeReader {
                 store,
                 root,
                 manifest: Arc::new(manifest),
+                footers: FooterCache::new(ScanOptions::default().footer_cache_bytes),
                 options: ScanOptions::default(),
                 io: Arc::default(),
             }),
@@ -132,6 +140,7 @@ impl LakeReader {
                 store: Arc::clone(&self.inner.store),
                 root: self.inner.root.clone(),
                 manifest: Arc::clone(&self.inner.manifest),
+                footers: FooterCache::new(options.footer_cache_bytes),
                 options,
                 io: Arc::default(),
             }),
@@ -146,6 +155,11 @@ impl LakeReader {
     /// The manifest being read.
     pub fn manifest(&self) -> &Manifest {
         &self.inner.manifest
+    }
+
+    /// Footers held in memory for later queries, and their size in bytes.
+    pub fn cached_footers(&self) -> (usize, usize) {
+        self.inner.footers.usage()
     }
 
     /// Requests and bytes this reader has fetched from the store so far.

@@ -151,6 +151,9 @@ pub(crate) async fn open_file(
         path: file.path.clone(),
         source,
     })?;
+    if let Some(meta) = inner.footers.get(&file.path) {
+        return Ok((loc, meta, file));
+    }
     let mut r = StoreFileReader::new(Arc::clone(&inner.store), loc.clone(), file.bytes)
         .with_footer_hint(inner.options.footer_hint)
         .with_counters(Arc::clone(&inner.io));
@@ -165,6 +168,7 @@ pub(crate) async fn open_file(
             path: file.path.clone(),
             source,
         })?;
+    inner.footers.insert(&file.path, &meta);
     Ok((loc, meta, file))
 }
 
@@ -255,7 +259,7 @@ fn partition_column(
         .map(|f| f.data_type().clone())
         .unwrap_or(DataType::Utf8);
     let array: ArrayRef = match value {
-        Some(v) => Arc::new(StringArray::from(vec![v; rows])),
+        Some(v) => Arc::new(StringArray::new_repeated(v, rows)),
         None => new_null_array(&DataType::Utf8, rows),
     };
     let array = if dt == DataType::Utf8 {
@@ -266,13 +270,14 @@ fn partition_column(
     (Field::new(name, array.data_type().clone(), true), array)
 }
 
-/// Appends the file's partition values as constant columns.
+/// Appends the file's values of the partition columns in `wanted` as constant columns.
 fn with_partitions(
     table: Table,
     partition: &BTreeMap<String, Option<String>>,
+    wanted: &[String],
     batch: RecordBatch,
 ) -> Result<RecordBatch, ArrowError> {
-    if partition.is_empty() {
+    if wanted.is_empty() {
         return Ok(batch);
     }
     let rows = batch.num_rows();
@@ -283,8 +288,9 @@ fn with_partitions(
         .map(|f| f.as_ref().clone())
         .collect();
     let mut columns = batch.columns().to_vec();
-    for (k, v) in partition {
-        let (f, a) = partition_column(table, k, v.as_deref(), rows);
+    for k in wanted {
+        let v = partition.get(k).and_then(Option::as_deref);
+        let (f, a) = partition_column(table, k, v, rows);
         fields.push(f);
         columns.push(a);
     }
@@ -391,11 +397,12 @@ async fn read_row_group(
         let mut predicates: Vec<Box<dyn parquet::arrow::arrow_reader::ArrowPredicate>> = Vec::new();
         for (_, roots, part) in parts {
             let partition = file.file.partition.clone();
+            let wanted = partition_columns_of(&partition, part.columns().iter().map(|c| &c.name));
             let table = ctx.table;
             predicates.push(Box::new(ArrowPredicateFn::new(
                 ProjectionMask::roots(parquet_schema, roots),
                 move |batch: RecordBatch| {
-                    let batch = with_partitions(table, &partition, batch)?;
+                    let batch = with_partitions(table, &partition, &wanted, batch)?;
                     Ok(null_as_false(evaluate(&part, &batch)?))
                 },
             )));
@@ -410,9 +417,18 @@ async fn read_row_group(
     {
         builder = builder.with_limit(n);
     }
+    let post_columns = post_filter.as_ref().map(Expr::columns).unwrap_or_default();
+    let wanted = partition_columns_of(
+        &file.file.partition,
+        ctx.out_schema
+            .fields()
+            .iter()
+            .map(|f| f.name())
+            .chain(post_columns.iter().map(|c| &c.name)),
+    );
     let mut stream = builder.build().map_err(pq_err)?;
     while let Some(batch) = stream.try_next().await.map_err(pq_err)? {
-        let batch = with_partitions(ctx.table, &file.file.partition, batch)
+        let batch = with_partitions(ctx.table, &file.file.partition, &wanted, batch)
             .map_err(arrow_err(format!("reading {}", file.file.path)))?;
         let batch = match &post_filter {
             Some(expr) => filter_batch(expr, &batch)
@@ -429,6 +445,19 @@ async fn read_row_group(
         }
     }
     Ok(())
+}
+
+/// The partition columns among `names`, once each, in partition order.
+fn partition_columns_of<'a>(
+    partition: &BTreeMap<String, Option<String>>,
+    names: impl Iterator<Item = &'a String>,
+) -> Vec<String> {
+    let names: Vec<&String> = names.collect();
+    partition
+        .keys()
+        .filter(|k| names.contains(k))
+        .cloned()
+        .collect()
 }
 
 /// The operands of a chain of `AND`s.

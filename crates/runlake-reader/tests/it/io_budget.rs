@@ -278,6 +278,32 @@ async fn two_columns_of_one_partition_fetch_only_their_byte_ranges() {
         "the reader's own counter agrees"
     );
 
+    // Asked again, the reader already holds the footers: only column chunks are fetched.
+    assert_eq!(reader.cached_footers().0, pretrain.len());
+    store.gets.lock().expect("lock").clear();
+    let second = reader
+        .scan(Table::Evals)
+        .filter(col("phase").eq("pretrain"))
+        .select(["task", "primary_score"])
+        .collect()
+        .await
+        .expect("second query");
+    assert_eq!(concat(&second), concat(&got));
+    let gets = store.gets.lock().expect("lock").clone();
+    assert!(!gets.is_empty());
+    for (path, range, _) in &gets {
+        let Some(GetRange::Bounded(r)) = range else {
+            panic!("unbounded read of {path}: {range:?}");
+        };
+        // Only a footer read reaches the end of a file.
+        assert!(r.end < pretrain[path], "{path}: {r:?} re-read the footer");
+    }
+    let second_bytes: u64 = gets.iter().map(|g| g.2).sum();
+    assert!(
+        second_bytes + tail_bytes <= fetched,
+        "second query fetched {second_bytes}, first {fetched} with {tail_bytes} of footers"
+    );
+
     // The same query without pushdown reads every column of every file.
     store.gets.lock().expect("lock").clear();
     let naive = LakeReader::new(store.clone(), Path::default(), manifest)
