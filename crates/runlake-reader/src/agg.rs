@@ -224,23 +224,59 @@ impl Values {
         })
     }
 
-    fn get(&self, i: usize) -> Option<Value> {
+    /// Whether row `i` holds a value (neither null nor NaN).
+    fn present(&self, i: usize) -> bool {
         match self {
-            Values::Int(a) => a.is_valid(i).then(|| Value::Int(a.value(i))),
-            Values::Float(a) => {
-                (a.is_valid(i) && !a.value(i).is_nan()).then(|| Value::Float(a.value(i)))
-            }
-            Values::Str(a) => a.is_valid(i).then(|| Value::Str(a.value(i).to_owned())),
-            Values::Bool(a) => a.is_valid(i).then(|| Value::Bool(a.value(i))),
+            Values::Int(a) => a.is_valid(i),
+            Values::Float(a) => a.is_valid(i) && !a.value(i).is_nan(),
+            Values::Str(a) => a.is_valid(i),
+            Values::Bool(a) => a.is_valid(i),
         }
     }
 
+    /// Row `i` as a float; means over integers are computed in floating point, as pandas does.
     fn number(&self, i: usize) -> Option<f64> {
-        match self.get(i)? {
-            // Means over integers are computed in floating point, as pandas does.
-            Value::Int(v) => Some(v as f64),
-            Value::Float(v) => Some(v),
+        match self {
+            Values::Int(a) => a.is_valid(i).then(|| a.value(i) as f64),
+            Values::Float(a) => {
+                let x = a.value(i);
+                (a.is_valid(i) && !x.is_nan()).then_some(x)
+            }
             _ => None,
+        }
+    }
+
+    /// Row `i` as an owned value; only called for a value that is kept.
+    fn value(&self, i: usize) -> Value {
+        match self {
+            Values::Int(a) => Value::Int(a.value(i)),
+            Values::Float(a) => Value::Float(a.value(i)),
+            Values::Str(a) => Value::Str(a.value(i).to_owned()),
+            Values::Bool(a) => Value::Bool(a.value(i)),
+        }
+    }
+
+    /// Whether row `i` replaces `current` as the `func` of its group, compared in place.
+    fn replaces(&self, i: usize, current: Option<&Value>, func: AggFunc) -> bool {
+        use std::cmp::Ordering;
+        if !self.present(i) {
+            return false;
+        }
+        let Some(current) = current else {
+            return true;
+        };
+        let order = match (self, current) {
+            (Values::Int(a), Value::Int(c)) => a.value(i).partial_cmp(c),
+            (Values::Float(a), Value::Float(c)) => a.value(i).partial_cmp(c),
+            (Values::Str(a), Value::Str(c)) => a.value(i).partial_cmp(c.as_str()),
+            (Values::Bool(a), Value::Bool(c)) => a.value(i).partial_cmp(c),
+            _ => None,
+        };
+        match func {
+            AggFunc::Min => order == Some(Ordering::Less),
+            AggFunc::Max => order == Some(Ordering::Greater),
+            AggFunc::Last => true,
+            _ => false,
         }
     }
 }
@@ -277,34 +313,59 @@ fn new_acc(agg: &Agg) -> Acc {
     }
 }
 
-fn update(acc: &mut Acc, func: AggFunc, values: Option<&Values>, row: usize) {
-    match acc {
-        Acc::Count(c) => {
-            if values.is_none_or(|v| v.get(row).is_some()) {
+fn welford(acc: &mut Acc, x: f64) {
+    if let Acc::Moments { n, mean, m2 } = acc {
+        *n += 1;
+        let delta = x - *mean;
+        *mean += delta / *n as f64;
+        *m2 += delta * (x - *mean);
+    }
+}
+
+/// Folds one batch into one aggregate's accumulators; `ids[i]` is the group of row `i`.
+fn update(accs: &mut [Acc], func: AggFunc, values: Option<&Values>, ids: &[usize]) {
+    let Some(v) = values else {
+        for &g in ids {
+            if let Acc::Count(c) = &mut accs[g] {
                 *c += 1;
             }
         }
-        Acc::Moments { n, mean, m2 } => {
-            if let Some(x) = values.and_then(|v| v.number(row)) {
-                *n += 1;
-                let delta = x - *mean;
-                *mean += delta / *n as f64;
-                *m2 += delta * (x - *mean);
+        return;
+    };
+    match func {
+        AggFunc::Count => {
+            for (i, &g) in ids.iter().enumerate() {
+                if v.present(i)
+                    && let Acc::Count(c) = &mut accs[g]
+                {
+                    *c += 1;
+                }
             }
         }
-        Acc::Pick(cur) => {
-            let Some(v) = values.and_then(|v| v.get(row)) else {
-                return;
-            };
-            let replace = match (func, cur.as_ref()) {
-                (_, None) => true,
-                (AggFunc::Min, Some(c)) => v < *c,
-                (AggFunc::Max, Some(c)) => v > *c,
-                (AggFunc::Last, Some(_)) => true,
-                _ => false,
-            };
-            if replace {
-                *cur = Some(v);
+        AggFunc::Mean | AggFunc::Std => match v {
+            // The common case, a float column without nulls, reads the values slice directly.
+            Values::Float(a) if a.null_count() == 0 => {
+                for (&x, &g) in a.values().iter().zip(ids) {
+                    if !x.is_nan() {
+                        welford(&mut accs[g], x);
+                    }
+                }
+            }
+            _ => {
+                for (i, &g) in ids.iter().enumerate() {
+                    if let Some(x) = v.number(i) {
+                        welford(&mut accs[g], x);
+                    }
+                }
+            }
+        },
+        _ => {
+            for (i, &g) in ids.iter().enumerate() {
+                if let Acc::Pick(cur) = &mut accs[g]
+                    && v.replaces(i, cur.as_ref(), func)
+                {
+                    *cur = Some(v.value(i));
+                }
             }
         }
     }
@@ -373,7 +434,9 @@ pub(crate) async fn aggregate(
     let mut groups: HashMap<Box<[u8]>, usize> = HashMap::new();
     // Each group's key in the row format, turned back into columns at the end.
     let mut group_keys: Vec<Box<[u8]>> = Vec::new();
-    let mut accs: Vec<Vec<Acc>> = Vec::new();
+    // One accumulator per group for each aggregate, so each folds a batch in one tight loop.
+    let mut accs: Vec<Vec<Acc>> = aggs.iter().map(|_| Vec::new()).collect();
+    let mut ids: Vec<usize> = Vec::new();
     let kinds: Vec<Option<Kind>> = aggs
         .iter()
         .map(|a| {
@@ -417,6 +480,7 @@ pub(crate) async fn aggregate(
                 _ => Ok(None),
             })
             .collect::<Result<_>>()?;
+        ids.clear();
         for i in 0..batch.num_rows() {
             let row = rows.row(i);
             let key: &[u8] = row.as_ref();
@@ -426,26 +490,24 @@ pub(crate) async fn aggregate(
                     let g = group_keys.len();
                     groups.insert(key.into(), g);
                     group_keys.push(key.into());
-                    accs.push(aggs.iter().map(new_acc).collect());
+                    for (acc, a) in accs.iter_mut().zip(aggs) {
+                        acc.push(new_acc(a));
+                    }
                     g
                 }
             };
-            for (j, a) in aggs.iter().enumerate() {
-                update(&mut accs[g][j], a.func, values[j].as_ref(), i);
-            }
+            ids.push(g);
+        }
+        for ((acc, a), v) in accs.iter_mut().zip(aggs).zip(&values) {
+            update(acc, a.func, v.as_ref(), &ids);
         }
     }
     let parser = converter.parser();
     let mut columns: Vec<ArrayRef> = converter
         .convert_rows(group_keys.iter().map(|k| parser.parse(k)))
         .map_err(arrow_err("grouping"))?;
-    for (j, a) in aggs.iter().enumerate() {
-        let per_group: Vec<Acc> = accs.iter().map(|g| g[j].clone()).collect();
-        columns.push(finish(
-            &per_group,
-            a.func,
-            out_schema.field(keys.len() + j),
-        )?);
+    for (j, (a, per_group)) in aggs.iter().zip(&accs).enumerate() {
+        columns.push(finish(per_group, a.func, out_schema.field(keys.len() + j))?);
     }
     RecordBatch::try_new_with_options(
         Arc::clone(out_schema),

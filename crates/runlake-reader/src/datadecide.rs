@@ -276,10 +276,6 @@ impl DataDecide {
     pub fn final_checkpoints(&self, sel: &Selection) -> Result<Scan> {
         let metrics = Self::metrics(sel)?;
         let evals = self.pretrain_evals(sel, &metrics)?;
-        let finals = evals
-            .clone()
-            .group_by(["run_uid", "task"])
-            .agg([Agg::max("step").alias("step")]);
         let mut aggs = vec![
             Agg::max("step").alias("step"),
             Agg::count_rows().alias("n_seeds"),
@@ -290,11 +286,7 @@ impl DataDecide {
             aggs.push(Agg::count(m));
         }
         Ok(evals
-            .join(
-                finals,
-                [("run_uid", "run_uid"), ("task", "task"), ("step", "step")],
-                JoinKind::Inner,
-            )
+            .keep_max(["run_uid", "task"], "step")
             .group_by(["recipe", "size", "task"])
             .agg(aggs)
             .sort(["recipe", "size", "task"]))

@@ -138,6 +138,16 @@ pub(crate) fn execute(
                 let left_stream = execute(&reader, left).await?;
                 crate::join::hash_join(left_stream, &left_schema, build, &on, kind)
             }
+            Plan::KeepMax {
+                input,
+                keys,
+                column,
+            } => {
+                let input = execute(&reader, *input).await?;
+                let all = gather(input, &schema).await?;
+                let kept = crate::keep_max::keep_max(&all, &keys, &column)?;
+                Ok(stream::once(async { Ok(kept) }).boxed())
+            }
             Plan::Aggregate { input, keys, aggs } => {
                 let input_schema = schema_of(&input)?;
                 let input = execute(&reader, *input).await?;

@@ -179,6 +179,14 @@ pub(crate) fn explain_into<'a>(
                 explain_into(reader, left, depth + 1, out).await?;
                 explain_into(reader, right, depth + 1, out).await?;
             }
+            Plan::KeepMax {
+                input,
+                keys,
+                column,
+            } => {
+                let _ = writeln!(out, "{pad}KeepMax: largest {column} by [{}]", list(keys));
+                explain_into(reader, input, depth + 1, out).await?;
+            }
             Plan::Aggregate { input, keys, aggs } => {
                 let aggs: Vec<String> = aggs.iter().map(|a| a.output_name()).collect();
                 let _ = writeln!(

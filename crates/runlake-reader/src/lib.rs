@@ -35,6 +35,7 @@ mod explain;
 pub mod expr;
 mod footer_cache;
 mod join;
+mod keep_max;
 pub mod object_reader;
 mod optimize;
 pub mod output;

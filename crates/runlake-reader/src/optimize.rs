@@ -79,6 +79,20 @@ fn prune(plan: Plan, required: &Names) -> Result<Plan> {
                 keys,
             }
         }
+        Plan::KeepMax {
+            input,
+            keys,
+            column,
+        } => {
+            let mut req = required.clone();
+            req.extend(keys.iter().cloned());
+            req.insert(column.clone());
+            Plan::KeepMax {
+                input: Box::new(prune(*input, &req)?),
+                keys,
+                column,
+            }
+        }
         Plan::Aggregate { input, keys, aggs } => {
             let mut req: Names = keys.iter().cloned().collect();
             req.extend(aggs.iter().filter_map(|a| a.column.clone()));

@@ -140,5 +140,16 @@ pub(crate) fn schema_of(plan: &Plan) -> Result<SchemaRef> {
             kind,
         } => Ok(join_layout(&*schema_of(left)?, &*schema_of(right)?, on, *kind)?.schema),
         Plan::Aggregate { input, keys, aggs } => aggregate_schema(&*schema_of(input)?, keys, aggs),
+        Plan::KeepMax {
+            input,
+            keys,
+            column,
+        } => {
+            let schema = schema_of(input)?;
+            for k in keys.iter().chain([column]) {
+                field_of(&schema, k, "keep_max")?;
+            }
+            Ok(schema)
+        }
     }
 }

@@ -263,6 +263,11 @@ pub(crate) enum Plan {
         input: Box<Plan>,
         keys: Vec<SortKey>,
     },
+    KeepMax {
+        input: Box<Plan>,
+        keys: Vec<String>,
+        column: String,
+    },
 }
 
 /// A lazy, immutable query.
@@ -416,6 +421,20 @@ impl Scan {
             keys: names(keys),
             scan: self,
         }
+    }
+
+    /// Keeps, within each group of `keys`, the rows whose `column` holds the group's largest
+    /// value (all of them on a tie; a row with a null there never): for example each run's
+    /// rows at its final checkpoint with `keep_max(["run_uid", "task"], "step")`. Reads its
+    /// input whole before the first row comes out.
+    pub fn keep_max<S: AsRef<str>>(self, keys: impl IntoIterator<Item = S>, column: &str) -> Self {
+        let keys = names(keys);
+        let column = column.to_owned();
+        self.wrap(|input| Plan::KeepMax {
+            input,
+            keys,
+            column,
+        })
     }
 
     /// Sorts ascending by these columns (nulls last).

@@ -316,3 +316,70 @@ async fn aggregates_match_a_grouping_reference() {
         "cannot compute mean over column `run_uid` of type utf8"
     );
 }
+
+#[tokio::test]
+async fn keep_max_matches_a_reference() {
+    let (_lake, reader) = small_file_lake(vec![(Table::Evals, evals_batch(&STEPS))]).await;
+    // piqa lacks the last step, so groups end at different steps.
+    let base = reader
+        .scan(Table::Evals)
+        .filter(
+            col("phase")
+                .eq("pretrain")
+                .and(col("task").not_eq("piqa").or(col("step").lt(3750))),
+        )
+        .select(["run_uid", "task", "step", "recipe", "size", "acc_raw"]);
+    let input = base.clone().collect().await.expect("input");
+    let all = table_rows(&input);
+    // Reference: per group, the largest non-null value (compared as numbers), then the rows
+    // holding it.
+    let reference = |keys: &[usize], value: usize| {
+        let mut best: BTreeMap<Vec<Option<String>>, f64> = BTreeMap::new();
+        for r in &all {
+            let k: Vec<Option<String>> = keys.iter().map(|&i| r[i].clone()).collect();
+            if let Some(v) = &r[value] {
+                let v: f64 = v.parse().expect("number");
+                let b = best.entry(k).or_insert(v);
+                *b = b.max(v);
+            }
+        }
+        let mut kept: Vec<Vec<Option<String>>> = all
+            .iter()
+            .filter(|r| {
+                let k: Vec<Option<String>> = keys.iter().map(|&i| r[i].clone()).collect();
+                r[value]
+                    .as_ref()
+                    .is_some_and(|v| best.get(&k) == Some(&v.parse::<f64>().expect("number")))
+            })
+            .cloned()
+            .collect();
+        kept.sort();
+        kept
+    };
+    for (keys, value, key_idx, value_idx) in [
+        (vec!["run_uid", "task"], "step", vec![0, 1], 2),
+        (vec!["recipe", "size"], "acc_raw", vec![3, 4], 5),
+    ] {
+        let got = base
+            .clone()
+            .keep_max(keys.clone(), value)
+            .collect()
+            .await
+            .expect("keep_max");
+        let mut got = table_rows(&got);
+        got.sort();
+        let expected = reference(&key_idx, value_idx);
+        assert!(!expected.is_empty());
+        assert!(expected.len() < all.len(), "{keys:?}: something is dropped");
+        assert_eq!(got, expected, "keep_max by {keys:?} of {value}");
+    }
+    let plan = base
+        .keep_max(["run_uid"], "step")
+        .explain()
+        .await
+        .expect("explain");
+    assert!(
+        plan.contains("KeepMax: largest step by [run_uid]"),
+        "{plan}"
+    );
+}
