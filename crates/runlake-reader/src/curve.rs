@@ -60,6 +60,22 @@ async fn collect(scan: Scan) -> Result<RecordBatch> {
     gather(scan.execute().await?, &schema).await
 }
 
+/// The logged steps of one segment: a pretraining run's checkpoints, or a post-training run's
+/// step log.
+fn logged_steps(dd: &DataDecide, run: &str, is_root: bool) -> Scan {
+    if is_root {
+        dd.reader
+            .scan(Table::PretrainCkpts)
+            .filter(col("run_uid").eq(run))
+            .select(["step", "tokens", "train_loss"])
+    } else {
+        dd.reader
+            .scan(Table::PosttrainSteps)
+            .filter(col("run_uid").eq(run).and(col("variant").eq(0i64)))
+            .select(["step", "total_tokens", "train_loss"])
+    }
+}
+
 fn f64_at(b: &RecordBatch, name: &str, i: usize) -> Option<f64> {
     let c = b.column_by_name(name)?;
     let c = c.as_primitive_opt::<Float64Type>()?;
@@ -123,22 +139,13 @@ impl DataDecide {
         let chain = self.chain(run_uid).await?;
         let runs: Vec<&str> = chain.iter().map(|c| c.0.as_str()).collect();
         let reader = &self.reader;
+        // The chain's scans are independent: run them together rather than one by one.
         let meta = collect(
             reader
                 .scan(Table::Metadata)
                 .filter(col("run_uid").in_list(runs.iter().copied()))
                 .select(["run_uid", "training_type", "tokens_per_step"]),
-        )
-        .await?;
-        let mut types: HashMap<String, (String, Option<i64>)> = HashMap::new();
-        for i in 0..meta.num_rows() {
-            if let (Some(r), Some(t)) = (
-                str_at(&meta, "run_uid", i),
-                str_at(&meta, "training_type", i),
-            ) {
-                types.insert(r, (t, i64_at(&meta, "tokens_per_step", i)));
-            }
-        }
+        );
         let evals = collect(
             reader
                 .scan(Table::Evals)
@@ -148,8 +155,23 @@ impl DataDecide {
                         .and(col("task").eq(task)),
                 )
                 .select(["run_uid", "step", &metric]),
-        )
-        .await?;
+        );
+        let logged = futures::future::try_join_all(
+            chain
+                .iter()
+                .enumerate()
+                .map(|(segment, (run, _))| collect(logged_steps(self, run, segment == 0))),
+        );
+        let (meta, evals, logged) = futures::future::try_join3(meta, evals, logged).await?;
+        let mut types: HashMap<String, (String, Option<i64>)> = HashMap::new();
+        for i in 0..meta.num_rows() {
+            if let (Some(r), Some(t)) = (
+                str_at(&meta, "run_uid", i),
+                str_at(&meta, "training_type", i),
+            ) {
+                types.insert(r, (t, i64_at(&meta, "tokens_per_step", i)));
+            }
+        }
         let mut evals_by_run: HashMap<String, Vec<StepValue>> = HashMap::new();
         for i in 0..evals.num_rows() {
             if let Some(r) = str_at(&evals, "run_uid", i) {
@@ -162,7 +184,7 @@ impl DataDecide {
 
         let mut points: Vec<Point> = Vec::new();
         let mut offset = 0.0f64;
-        for (segment, (run, stop_step)) in chain.iter().enumerate() {
+        for (segment, ((run, stop_step), batch)) in chain.iter().zip(&logged).enumerate() {
             let segment = i32::try_from(segment).unwrap_or(i32::MAX);
             let is_root = segment == 0;
             let (phase, tokens_per_step) = match types.get(run) {
@@ -173,35 +195,21 @@ impl DataDecide {
             // (step, tokens within the run, train loss)
             let mut steps: Vec<(i64, Option<f64>, Option<f64>)> = Vec::new();
             if is_root {
-                let ckpts = collect(
-                    reader
-                        .scan(Table::PretrainCkpts)
-                        .filter(col("run_uid").eq(run.as_str()))
-                        .select(["step", "tokens", "train_loss"]),
-                )
-                .await?;
-                for i in 0..ckpts.num_rows() {
-                    if let Some(s) = i64_at(&ckpts, "step", i) {
+                for i in 0..batch.num_rows() {
+                    if let Some(s) = i64_at(batch, "step", i) {
                         steps.push((
                             s,
-                            i64_at(&ckpts, "tokens", i).map(|t| t as f64),
-                            f64_at(&ckpts, "train_loss", i),
+                            i64_at(batch, "tokens", i).map(|t| t as f64),
+                            f64_at(batch, "train_loss", i),
                         ));
                     }
                 }
             } else {
-                let logged = collect(
-                    reader
-                        .scan(Table::PosttrainSteps)
-                        .filter(col("run_uid").eq(run.as_str()).and(col("variant").eq(0i64)))
-                        .select(["step", "total_tokens", "train_loss"]),
-                )
-                .await?;
-                for i in 0..logged.num_rows() {
-                    if let Some(s) = i64_at(&logged, "step", i) {
-                        let t = f64_at(&logged, "total_tokens", i)
+                for i in 0..batch.num_rows() {
+                    if let Some(s) = i64_at(batch, "step", i) {
+                        let t = f64_at(batch, "total_tokens", i)
                             .or_else(|| tokens_per_step.map(|tps| (s as f64) * tps as f64));
-                        steps.push((s, t, f64_at(&logged, "train_loss", i)));
+                        steps.push((s, t, f64_at(batch, "train_loss", i)));
                     }
                 }
             }
