@@ -3,13 +3,14 @@
 use std::ops::Range;
 use std::sync::Arc;
 
+use arrow::array::AsArray;
 use arrow::array::{
     Array, ArrayRef, BooleanArray, Float64Array, Int32Array, Int64Array, RecordBatch, Scalar,
     StringArray,
 };
 use arrow::buffer::{BooleanBuffer, NullBuffer};
 use arrow::compute::kernels::{boolean, cmp};
-use arrow::compute::{cast, is_not_null, is_null};
+use arrow::compute::{cast, is_not_null, is_null, take};
 use arrow::datatypes::{DataType, Schema};
 use arrow::error::ArrowError;
 
@@ -153,37 +154,12 @@ pub(crate) fn evaluate(expr: &Expr, batch: &RecordBatch) -> Result<BooleanArray,
             column: c,
             op,
             value,
-        } => compare_one(column(batch, c)?, *op, value),
+        } => per_value(column(batch, c)?, |a| compare_one(a, *op, value)),
         Expr::InList {
             column: c,
             values,
             negated,
-        } => {
-            let array = column(batch, c)?;
-            if values.len() > 8
-                && let Some(hit) = in_set(array, values)?
-            {
-                return if *negated {
-                    boolean::not(&hit)
-                } else {
-                    Ok(hit)
-                };
-            }
-            let mut acc: Option<BooleanArray> = None;
-            for v in values {
-                let hit = compare_one(array, CmpOp::Eq, v)?;
-                acc = Some(match acc {
-                    None => hit,
-                    Some(prev) => boolean::or_kleene(&prev, &hit)?,
-                });
-            }
-            let acc = acc.unwrap_or_else(|| BooleanArray::from(vec![false; batch.num_rows()]));
-            if *negated {
-                boolean::not(&acc)
-            } else {
-                Ok(acc)
-            }
-        }
+        } => per_value(column(batch, c)?, |a| in_list(a, values, *negated)),
         Expr::IsNull { column: c, negated } => {
             let array = column(batch, c)?;
             if *negated {
@@ -196,6 +172,48 @@ pub(crate) fn evaluate(expr: &Expr, batch: &RecordBatch) -> Result<BooleanArray,
         Expr::Or(a, b) => boolean::or_kleene(&evaluate(a, batch)?, &evaluate(b, batch)?),
         Expr::Not(a) => boolean::not(&evaluate(a, batch)?),
     }
+}
+
+/// Evaluates a comparison of one column: on a dictionary column, once per distinct value,
+/// then spread over the rows by their keys (a null key gives null, as a null value would).
+fn per_value(
+    array: &ArrayRef,
+    test: impl Fn(&ArrayRef) -> Result<BooleanArray, ArrowError>,
+) -> Result<BooleanArray, ArrowError> {
+    let Some(dict) = array.as_any_dictionary_opt() else {
+        return test(array);
+    };
+    let answers = test(dict.values())?;
+    let spread = take(&answers, dict.keys(), None)?;
+    spread
+        .as_any()
+        .downcast_ref::<BooleanArray>()
+        .cloned()
+        .ok_or_else(|| ArrowError::CastError("expected booleans".into()))
+}
+
+fn in_list(
+    array: &ArrayRef,
+    values: &[Literal],
+    negated: bool,
+) -> Result<BooleanArray, ArrowError> {
+    // A hash set pays off beyond a handful of values; below that, one kernel per value.
+    let set_hit = if values.len() > 8 {
+        in_set(array, values)?
+    } else {
+        None
+    };
+    let hit = match set_hit {
+        Some(hit) => hit,
+        None => {
+            let mut acc = BooleanArray::from(vec![false; array.len()]);
+            for v in values {
+                acc = boolean::or_kleene(&acc, &compare_one(array, CmpOp::Eq, v)?)?;
+            }
+            acc
+        }
+    };
+    if negated { boolean::not(&hit) } else { Ok(hit) }
 }
 
 /// Membership in a long list of strings or integers through a hash set, rather than one
@@ -321,6 +339,49 @@ mod tests {
         assert_eq!(rows(&format!("s NOT IN ('a', 'c', {long})")), vec![1]);
         assert_eq!(rows("i IN (3, 4, 5, 6, 7, 8, 9, 10, 11)"), vec![2, 3]);
         assert_eq!(rows("i NOT IN (3, 5, 6, 7, 8, 9, 10, 11, 12)"), vec![0, 3]);
+    }
+
+    #[test]
+    fn dictionary_columns_answer_like_plain_ones() {
+        use arrow::array::{DictionaryArray, Int32Array};
+        use arrow::datatypes::Int32Type;
+        let plain = batch();
+        // The same strings as a dictionary with a null key and a null value.
+        let dict = DictionaryArray::<Int32Type>::try_new(
+            Int32Array::from(vec![Some(0), Some(1), None, Some(3)]),
+            Arc::new(StringArray::from(vec![
+                Some("a"),
+                Some("b"),
+                None,
+                Some("c"),
+            ])),
+        )
+        .expect("dictionary");
+        let schema = Arc::new(Schema::new(vec![Field::new(
+            "s",
+            dict.data_type().clone(),
+            true,
+        )]));
+        let dict = RecordBatch::try_new(schema, vec![Arc::new(dict)]).expect("batch");
+        let long = "'x1', 'x2', 'x3', 'x4', 'x5', 'x6', 'x7', 'x8'";
+        for text in [
+            "s = 'a'".to_owned(),
+            "s != 'a'".to_owned(),
+            "s > 'a'".to_owned(),
+            "s IN ('a', 'c')".to_owned(),
+            "s NOT IN ('a', 'c')".to_owned(),
+            format!("s IN ('c', {long})"),
+            format!("s NOT IN ('c', {long})"),
+            "s IS NULL".to_owned(),
+            "NOT s IS NOT NULL".to_owned(),
+        ] {
+            let e = parse_predicate(&text).expect("parse");
+            assert_eq!(
+                evaluate(&e, &dict).expect("dictionary"),
+                evaluate(&e, &plain).expect("plain"),
+                "{text}"
+            );
+        }
     }
 
     #[test]

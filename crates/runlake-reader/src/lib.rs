@@ -28,6 +28,7 @@
 pub mod agg;
 pub mod curve;
 pub mod datadecide;
+mod dict_hint;
 mod error;
 mod eval;
 mod exec;

@@ -37,6 +37,9 @@ pub struct ScanOptions {
     pub row_filter: bool,
     /// Fetch and decode only the columns the query uses.
     pub projection_pushdown: bool,
+    /// Decode dictionary-encoded string columns as dictionaries, so that filters compare each
+    /// distinct value once and only surviving rows become strings.
+    pub dictionary_strings: bool,
     /// Filter the left scan of an inner join by the key values of its (built) right side.
     pub join_filter_pushdown: bool,
     /// Rows per record batch.
@@ -59,6 +62,7 @@ impl Default for ScanOptions {
             prune_pages: true,
             row_filter: true,
             projection_pushdown: true,
+            dictionary_strings: true,
             join_filter_pushdown: true,
             batch_size: 8192,
             concurrency: std::thread::available_parallelism()
@@ -81,6 +85,7 @@ impl ScanOptions {
             prune_pages: false,
             row_filter: false,
             projection_pushdown: false,
+            dictionary_strings: false,
             join_filter_pushdown: false,
             footer_cache_bytes: 0,
             ..Self::default()

@@ -162,12 +162,22 @@ pub(crate) async fn open_file(
         options =
             options.with_page_index_policy(parquet::file::metadata::PageIndexPolicy::Optional);
     }
-    let meta = ArrowReaderMetadata::load_async(&mut r, options)
+    let pq_err = |source| ReaderError::Parquet {
+        path: file.path.clone(),
+        source,
+    };
+    let mut meta = ArrowReaderMetadata::load_async(&mut r, options)
         .await
-        .map_err(|source| ReaderError::Parquet {
-            path: file.path.clone(),
-            source,
-        })?;
+        .map_err(pq_err)?;
+    if inner.options.dictionary_strings
+        && let Some(schema) = crate::dict_hint::dictionary_schema(meta.schema(), meta.metadata())
+    {
+        meta = ArrowReaderMetadata::try_new(
+            Arc::clone(meta.metadata()),
+            ArrowReaderOptions::new().with_schema(schema),
+        )
+        .map_err(pq_err)?;
+    }
     inner.footers.insert(&file.path, &meta);
     Ok((loc, meta, file))
 }
