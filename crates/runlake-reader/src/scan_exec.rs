@@ -422,6 +422,18 @@ async fn read_row_group(
             post_filter = Expr::all(rest);
         }
     }
+    // What is left may name partition columns only: its answer is the same for every row of
+    // the file, so it is decided once here rather than per batch.
+    if let Some(expr) = &post_filter
+        && expr.columns().iter().all(|c| root_index(&c.name).is_none())
+    {
+        if !partition_constant_holds(ctx.table, &file.file.partition, expr)
+            .map_err(arrow_err(format!("filtering {}", file.file.path)))?
+        {
+            return Ok(());
+        }
+        post_filter = None;
+    }
     if post_filter.is_none()
         && let Some(n) = ctx.limit
     {
@@ -455,6 +467,24 @@ async fn read_row_group(
         }
     }
     Ok(())
+}
+
+/// Whether a predicate over partition columns alone holds for a file's partition values.
+fn partition_constant_holds(
+    table: Table,
+    partition: &BTreeMap<String, Option<String>>,
+    expr: &Expr,
+) -> Result<bool, ArrowError> {
+    let names = expr.columns().into_iter().map(|c| &c.name);
+    let wanted = partition_columns_of(partition, names);
+    let one_row = RecordBatch::try_new_with_options(
+        Arc::new(Schema::empty()),
+        vec![],
+        &arrow::record_batch::RecordBatchOptions::new().with_row_count(Some(1)),
+    )?;
+    let row = with_partitions(table, partition, &wanted, one_row)?;
+    let mask = evaluate(expr, &row)?;
+    Ok(mask.is_valid(0) && mask.value(0))
 }
 
 /// The partition columns among `names`, once each, in partition order.
