@@ -339,39 +339,19 @@ fn count(batches: Vec<RecordBatch>) -> usize {
     batches.iter().map(RecordBatch::num_rows).sum()
 }
 
-async fn run(dir: &str, python: &str) {
-    let lake = Lake::open(dir).await.expect("open lake");
-    let reader = LakeReader::open(&lake, None).await.expect("reader");
-    let dd = DataDecide::new(reader.clone());
-    let evals_bytes = reader
-        .manifest()
-        .table(Table::Evals)
-        .expect("evals")
-        .bytes();
-    let q1 = || {
-        reader
-            .scan(Table::Evals)
-            .filter(
-                col("phase")
-                    .eq("pretrain")
-                    .and(col("task").eq(TASK))
-                    .and(col("size").eq(SIZE)),
-            )
-            .select(["run_uid", "recipe", "seed", "step", "primary_score"])
-    };
+/// The five queries, each timed best of three; `fresh` gives the reader of each execution.
+async fn ours(fresh: impl Fn() -> LakeReader) -> Vec<(Duration, usize)> {
     let task_sel = Selection {
         tasks: vec![TASK.into()],
         ..Selection::default()
     };
-    let mut ours = Vec::new();
-    let before = reader.io().bytes();
-    let _ = q1().collect().await.expect("q1");
-    let q1_bytes = reader.io().bytes() - before;
-    ours.push(time(|| async { count(q1().collect().await.expect("q1")) }).await);
-    ours.push(
+    let mut out = Vec::new();
+    out.push(time(|| async { count(q1(&fresh()).collect().await.expect("q1")) }).await);
+    out.push(
         time(|| async {
             count(
-                dd.final_checkpoints(&task_sel)
+                DataDecide::new(fresh())
+                    .final_checkpoints(&task_sel)
                     .expect("q2")
                     .collect()
                     .await
@@ -380,10 +360,10 @@ async fn run(dir: &str, python: &str) {
         })
         .await,
     );
-    ours.push(
+    out.push(
         time(|| async {
             count(
-                reader
+                fresh()
                     .scan(Table::Evals)
                     .filter(col("phase").eq("pretrain").and(col("task").eq(TASK)))
                     .group_by(["recipe", "size", "step"])
@@ -399,10 +379,11 @@ async fn run(dir: &str, python: &str) {
         })
         .await,
     );
-    ours.push(
+    out.push(
         time(|| async {
             count(
-                dd.with_parent_evals(&[], "primary_score")
+                DataDecide::new(fresh())
+                    .with_parent_evals(&[], "primary_score")
                     .expect("q4")
                     .collect()
                     .await
@@ -411,20 +392,53 @@ async fn run(dir: &str, python: &str) {
         })
         .await,
     );
-    let chain_run = "wandb/ml-moe/ft-scaling/dpo200";
-    ours.push(
+    out.push(
         time(|| async {
-            dd.curve(chain_run, TASK, None)
+            DataDecide::new(fresh())
+                .curve(CHAIN_RUN, TASK, None)
                 .await
                 .expect("q5")
                 .num_rows()
         })
         .await,
     );
+    out
+}
+
+fn q1(reader: &LakeReader) -> runlake_reader::Scan {
+    reader
+        .scan(Table::Evals)
+        .filter(
+            col("phase")
+                .eq("pretrain")
+                .and(col("task").eq(TASK))
+                .and(col("size").eq(SIZE)),
+        )
+        .select(["run_uid", "recipe", "seed", "step", "primary_score"])
+}
+
+const CHAIN_RUN: &str = "wandb/ml-moe/ft-scaling/dpo200";
+
+async fn run(dir: &str, python: &str) {
+    let lake = Lake::open(dir).await.expect("open lake");
+    let reader = LakeReader::open(&lake, None).await.expect("reader");
+    let evals_bytes = reader
+        .manifest()
+        .table(Table::Evals)
+        .expect("evals")
+        .bytes();
+    let before = reader.io().bytes();
+    let _ = q1(&reader).collect().await.expect("q1");
+    let q1_bytes = reader.io().bytes() - before;
+    // Cold: a new reader per execution, so every footer is read again (DuckDB's default,
+    // too). Warm: one reader, whose footers stay in memory between queries (DuckDB with
+    // `parquet_metadata_cache`).
+    let cold = ours(|| reader.with_options(reader.options().clone())).await;
+    let warm = ours(|| reader.clone()).await;
 
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/bench/duckdb_bench.py");
     let out = Command::new(python)
-        .args([script, dir, TASK, SIZE, chain_run])
+        .args([script, dir, TASK, SIZE, CHAIN_RUN])
         .output()
         .expect("python runs");
     assert!(
@@ -432,12 +446,14 @@ async fn run(dir: &str, python: &str) {
         "duckdb failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let theirs: Vec<(f64, usize)> = String::from_utf8_lossy(&out.stdout)
+    // Lines: `cold|warm qN best_seconds rows`.
+    let theirs: Vec<(String, f64, usize)> = String::from_utf8_lossy(&out.stdout)
         .lines()
         .filter_map(|l| {
             let mut w = l.split_whitespace();
+            let mode = w.next()?.to_owned();
             let _name = w.next()?;
-            Some((w.next()?.parse().ok()?, w.next()?.parse().ok()?))
+            Some((mode, w.next()?.parse().ok()?, w.next()?.parse().ok()?))
         })
         .collect();
     let names = [
@@ -447,16 +463,31 @@ async fn run(dir: &str, python: &str) {
         "4 post-training evals + parent checkpoint evals",
         "5 continuous curve of one chain",
     ];
-    println!("| query | runlake ms | rows | DuckDB ms | rows | ratio |");
-    println!("|---|---:|---:|---:|---:|---:|");
+    println!(
+        "| query | rows | runlake cold ms | DuckDB cold ms | ratio | runlake warm ms | DuckDB warm ms | ratio |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
+    let duck = |mode: &str, i: usize| {
+        theirs
+            .iter()
+            .filter(|t| t.0 == mode)
+            .nth(i)
+            .map_or((f64::NAN, 0), |t| (t.1 * 1000.0, t.2))
+    };
     for (i, name) in names.iter().enumerate() {
-        let (t, rows) = ours[i];
-        let (d, drows) = theirs.get(i).copied().unwrap_or((f64::NAN, 0));
-        let ms = t.as_secs_f64() * 1000.0;
+        let (c, rows) = cold[i];
+        let (w, warm_rows) = warm[i];
+        let (dc, dc_rows) = duck("cold", i);
+        let (dw, dw_rows) = duck("warm", i);
+        assert!(
+            rows == warm_rows && rows == dc_rows && rows == dw_rows,
+            "query {name}: rows differ: {rows}, {warm_rows}, DuckDB {dc_rows}, {dw_rows}"
+        );
+        let (c, w) = (c.as_secs_f64() * 1000.0, w.as_secs_f64() * 1000.0);
         println!(
-            "| {name} | {ms:.1} | {rows} | {:.1} | {drows} | {:.2} |",
-            d * 1000.0,
-            ms / (d * 1000.0)
+            "| {name} | {rows} | {c:.1} | {dc:.1} | {:.2} | {w:.1} | {dw:.1} | {:.2} |",
+            c / dc,
+            w / dw
         );
     }
     println!(
