@@ -206,6 +206,11 @@ impl Lake {
         &self.inner.location
     }
 
+    /// Whether the lake is a folder on this machine.
+    pub fn is_local(&self) -> bool {
+        crate::location::is_local(&self.inner.location)
+    }
+
     /// Whether the store lists keys in order.
     pub fn ordered_listing(&self) -> bool {
         self.inner.ordered_listing

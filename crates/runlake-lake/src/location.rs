@@ -101,6 +101,11 @@ pub fn resolve(location: &str, options: &StoreOptions, create_dir: bool) -> Resu
     })
 }
 
+/// Whether `location` names a folder on this machine (a path or a `file://` URL).
+pub fn is_local(location: &str) -> bool {
+    location.starts_with("file://") || !location.contains("://")
+}
+
 fn split_bucket(rest: &str) -> Option<(&str, &str)> {
     let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
     (!bucket.is_empty()).then_some((bucket, prefix.trim_matches('/')))
@@ -119,6 +124,12 @@ mod tests {
             "{err}"
         );
         assert!(resolve("s3://", &StoreOptions::default(), false).is_err());
+    }
+
+    #[test]
+    fn local_locations_are_paths_and_file_urls() {
+        assert!(is_local("/data/lake") && is_local("lake") && is_local("file:///data/lake"));
+        assert!(!is_local("s3://b/lake") && !is_local("gs://b") && !is_local("memory://"));
     }
 
     #[test]

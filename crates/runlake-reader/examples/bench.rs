@@ -1,7 +1,7 @@
 //! Benchmark of the reader against DuckDB on the same Parquet files.
 //!
 //! ```console
-//! $ cargo run --release -p runlake-reader --example bench -- generate /tmp/bench-lake
+//! $ cargo run --release -p runlake-reader --example bench -- generate /tmp/bench-lake [--no-compact]
 //! $ cargo run --release -p runlake-reader --example bench -- run /tmp/bench-lake [python]
 //! ```
 //!
@@ -154,7 +154,7 @@ fn pretrain_evals(recipe: &str, tasks: &[String], salt: u64) -> RecordBatch {
     batch(Table::Evals, n, given)
 }
 
-async fn generate(dir: &str) {
+async fn generate(dir: &str, compact: bool) {
     let lake = Lake::create(dir).await.expect("create lake");
     let tasks = tasks();
     let mut tx = lake.transaction("bench", "synthetic DataDecide-scale lake");
@@ -302,6 +302,9 @@ async fn generate(dir: &str) {
         "wrote version {:?}: {} rows, {} files, {} bytes",
         outcome.version, outcome.rows_added, outcome.files_added, outcome.bytes_added
     );
+    if !compact {
+        return;
+    }
     // As a user would after a large conversion: `runlake compact`.
     for table in Table::ALL {
         let c = runlake_lake::compact::compact(&lake, table)
@@ -500,11 +503,13 @@ async fn run(dir: &str, python: &str) {
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
     match (args.get(1).map(String::as_str), args.get(2)) {
-        (Some("generate"), Some(dir)) => generate(dir).await,
+        (Some("generate"), Some(dir)) => {
+            generate(dir, args.get(3).map(String::as_str) != Some("--no-compact")).await;
+        }
         (Some("run"), Some(dir)) => {
             let python = args.get(3).map_or(".venv/bin/python", String::as_str);
             run(dir, python).await;
         }
-        _ => eprintln!("usage: bench generate DIR | bench run DIR [PYTHON]"),
+        _ => eprintln!("usage: bench generate DIR [--no-compact] | bench run DIR [PYTHON]"),
     }
 }

@@ -61,6 +61,7 @@ pub struct StoreFileReader {
     size: u64,
     footer_hint: Option<usize>,
     io: Arc<IoCounters>,
+    one_call: bool,
 }
 
 impl StoreFileReader {
@@ -72,6 +73,7 @@ impl StoreFileReader {
             size,
             footer_hint: None,
             io: Arc::default(),
+            one_call: false,
         }
     }
 
@@ -79,6 +81,14 @@ impl StoreFileReader {
     /// a round trip when the metadata fits.
     pub fn with_footer_hint(mut self, hint: Option<usize>) -> Self {
         self.footer_hint = hint;
+        self
+    }
+
+    /// Fetch a decoder request's ranges with one `get_ranges` call, for stores whose
+    /// `get_ranges` reads exactly the ranges given (a local folder: one open file, one blocking
+    /// task) rather than also the gaps between them.
+    pub fn with_ranges_in_one_call(mut self, one_call: bool) -> Self {
+        self.one_call = one_call;
         self
     }
 
@@ -112,12 +122,16 @@ impl AsyncFileReader for StoreFileReader {
             // Only touching ranges are merged: the store's own coalescing would also fetch the
             // gaps between them, which are the columns the query did not ask for.
             let merged = merge_touching(&ranges);
-            let fetched = futures::future::try_join_all(
-                merged
-                    .iter()
-                    .map(|r| self.store.get_range(&self.path, r.clone())),
-            )
-            .await
+            let fetched = if self.one_call {
+                self.store.get_ranges(&self.path, &merged).await
+            } else {
+                futures::future::try_join_all(
+                    merged
+                        .iter()
+                        .map(|r| self.store.get_range(&self.path, r.clone())),
+                )
+                .await
+            }
             .map_err(|e| self.wrap(e))?;
             self.io
                 .add(merged.len(), fetched.iter().map(|b| b.len() as u64).sum());
@@ -186,5 +200,31 @@ mod tests {
         assert_eq!(got[3].as_ref(), &data[12..14]);
         assert_eq!(io.requests(), 2, "10..25 and 40..50");
         assert_eq!(io.bytes(), 25);
+    }
+
+    #[tokio::test]
+    async fn a_local_folder_serves_all_ranges_in_one_call() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store: Arc<dyn ObjectStore> = Arc::new(
+            object_store::local::LocalFileSystem::new_with_prefix(dir.path()).expect("local"),
+        );
+        let path = Path::from("f");
+        let data: Vec<u8> = (0..100u8).collect();
+        store.put(&path, data.clone().into()).await.expect("put");
+        for one_call in [false, true] {
+            let io = Arc::new(IoCounters::default());
+            let mut r = StoreFileReader::new(Arc::clone(&store), path.clone(), 100)
+                .with_counters(Arc::clone(&io))
+                .with_ranges_in_one_call(one_call);
+            let got = r
+                .get_byte_ranges(vec![90..100, 0..5, 5..7, 50..51])
+                .await
+                .expect("ranges");
+            assert_eq!(got[0].as_ref(), &data[90..100]);
+            assert_eq!(got[1].as_ref(), &data[0..5]);
+            assert_eq!(got[2].as_ref(), &data[5..7]);
+            assert_eq!(got[3].as_ref(), &data[50..51]);
+            assert_eq!((io.requests(), io.bytes()), (3, 18), "one call: {one_call}");
+        }
     }
 }

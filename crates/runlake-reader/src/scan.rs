@@ -107,20 +107,39 @@ pub(crate) struct ReaderInner {
     pub(crate) options: ScanOptions,
     pub(crate) io: Arc<IoCounters>,
     pub(crate) footers: FooterCache,
+    /// The store is a local folder, whose `get_ranges` reads exactly what it is given.
+    pub(crate) local: bool,
 }
 
 impl LakeReader {
     /// A reader of the lake version described by `manifest`, whose data files live under
     /// `root` in `store`.
     pub fn new(store: Arc<dyn ObjectStore>, root: Path, manifest: Manifest) -> Self {
+        Self::build(
+            store,
+            root,
+            Arc::new(manifest),
+            ScanOptions::default(),
+            false,
+        )
+    }
+
+    fn build(
+        store: Arc<dyn ObjectStore>,
+        root: Path,
+        manifest: Arc<Manifest>,
+        options: ScanOptions,
+        local: bool,
+    ) -> Self {
         Self {
             inner: Arc::new(ReaderInner {
                 store,
                 root,
-                manifest: Arc::new(manifest),
-                footers: FooterCache::new(ScanOptions::default().footer_cache_bytes),
-                options: ScanOptions::default(),
+                manifest,
+                footers: FooterCache::new(options.footer_cache_bytes),
+                options,
                 io: Arc::default(),
+                local,
             }),
         }
     }
@@ -131,25 +150,24 @@ impl LakeReader {
             Some(v) => lake.version(v).await?,
             None => lake.latest().await?,
         };
-        Ok(Self::new(
+        Ok(Self::build(
             Arc::clone(lake.store()),
             lake.root().clone(),
-            manifest,
+            Arc::new(manifest),
+            ScanOptions::default(),
+            lake.is_local(),
         ))
     }
 
     /// The same lake version read with other options.
     pub fn with_options(&self, options: ScanOptions) -> Self {
-        Self {
-            inner: Arc::new(ReaderInner {
-                store: Arc::clone(&self.inner.store),
-                root: self.inner.root.clone(),
-                manifest: Arc::clone(&self.inner.manifest),
-                footers: FooterCache::new(options.footer_cache_bytes),
-                options,
-                io: Arc::default(),
-            }),
-        }
+        Self::build(
+            Arc::clone(&self.inner.store),
+            self.inner.root.clone(),
+            Arc::clone(&self.inner.manifest),
+            options,
+            self.inner.local,
+        )
     }
 
     /// The options in force.

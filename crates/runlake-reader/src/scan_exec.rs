@@ -24,7 +24,7 @@ use crate::expr::Expr;
 use crate::object_reader::StoreFileReader;
 use crate::plan_schema::scan_schema;
 use crate::prune::{ColumnRange, file_ranges, may_match, row_group_range};
-use crate::scan::{BatchStream, LakeReader, ScanNode, ScanOptions};
+use crate::scan::{BatchStream, LakeReader, ReaderInner, ScanNode, ScanOptions};
 use crate::schema_util::{location, type_label};
 
 /// What manifest pruning kept.
@@ -133,13 +133,15 @@ struct OpenFile {
     meta: ArrowReaderMetadata,
 }
 
-impl ScanCtx {
-    fn file_reader(&self, f: &OpenFile) -> StoreFileReader {
-        let inner = &self.reader.inner;
-        StoreFileReader::new(Arc::clone(&inner.store), f.location.clone(), f.file.bytes)
-            .with_footer_hint(inner.options.footer_hint)
-            .with_counters(Arc::clone(&inner.io))
-    }
+fn file_reader(
+    inner: &ReaderInner,
+    location: &object_store::path::Path,
+    bytes: u64,
+) -> StoreFileReader {
+    StoreFileReader::new(Arc::clone(&inner.store), location.clone(), bytes)
+        .with_footer_hint(inner.options.footer_hint)
+        .with_counters(Arc::clone(&inner.io))
+        .with_ranges_in_one_call(inner.local)
 }
 
 pub(crate) async fn open_file(
@@ -154,9 +156,7 @@ pub(crate) async fn open_file(
     if let Some(meta) = inner.footers.get(&file.path) {
         return Ok((loc, meta, file));
     }
-    let mut r = StoreFileReader::new(Arc::clone(&inner.store), loc.clone(), file.bytes)
-        .with_footer_hint(inner.options.footer_hint)
-        .with_counters(Arc::clone(&inner.io));
+    let mut r = file_reader(inner, &loc, file.bytes);
     let mut options = ArrowReaderOptions::new();
     if inner.options.prune_pages {
         options =
@@ -359,7 +359,7 @@ async fn read_row_group(
     }
     let parquet_schema = file.meta.parquet_schema();
     let mut builder = ParquetRecordBatchStreamBuilder::new_with_metadata(
-        ctx.file_reader(file),
+        file_reader(&ctx.reader.inner, &file.location, file.file.bytes),
         file.meta.clone(),
     )
     .with_batch_size(opts.batch_size)
