@@ -1,7 +1,7 @@
 """DuckDB side of the reader benchmark: the same five queries over the lake's Parquet files.
 
 Usage: duckdb_bench.py LAKE_DIR TASK SIZE CHAIN_RUN
-Prints `cold|warm qN best_seconds rows` per query (best of three runs), first with
+Prints `cold|warm qN best_seconds rows` per query (best of five runs), first with
 DuckDB's defaults, then with its Parquet metadata cache on.
 """
 
@@ -87,7 +87,7 @@ for mode, cache in (("cold", "false"), ("warm", "true")):
     con.execute(f"SET parquet_metadata_cache = {cache}")
     for name, sql in queries.items():
         best, rows = float("inf"), 0
-        for _ in range(3):
+        for _ in range(5):
             start = time.perf_counter()
             table_ = con.execute(sql).to_arrow_table()
             best = min(best, time.perf_counter() - start)

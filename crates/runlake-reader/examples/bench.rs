@@ -7,7 +7,7 @@
 //!
 //! `generate` writes a DataDecide-scale lake (25 recipes x 14 sizes x 3 seeds x 20 steps x 67
 //! tasks = 1.4M eval rows, their checkpoints, 300 post-training runs with steps, evals and
-//! lineage). `run` times five queries with the reader and with DuckDB (best of three each)
+//! lineage). `run` times five queries with the reader and with DuckDB (best of five each)
 //! and prints a table, plus the bytes query 1 fetched as a share of the evals table.
 
 use std::process::Command;
@@ -330,7 +330,7 @@ where
 {
     let mut best = Duration::MAX;
     let mut rows = 0;
-    for _ in 0..3 {
+    for _ in 0..5 {
         let start = Instant::now();
         rows = f().await;
         best = best.min(start.elapsed());
@@ -342,7 +342,7 @@ fn count(batches: Vec<RecordBatch>) -> usize {
     batches.iter().map(RecordBatch::num_rows).sum()
 }
 
-/// The five queries, each timed best of three; `fresh` gives the reader of each execution.
+/// The five queries, each timed best of five; `fresh` gives the reader of each execution.
 async fn ours(fresh: impl Fn() -> LakeReader) -> Vec<(Duration, usize)> {
     let task_sel = Selection {
         tasks: vec![TASK.into()],
