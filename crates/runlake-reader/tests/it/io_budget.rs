@@ -224,13 +224,13 @@ async fn two_columns_of_one_partition_fetch_only_their_byte_ranges() {
         lists: AtomicUsize::new(0),
     });
     let reader = LakeReader::new(store.clone(), Path::default(), manifest.clone());
-    let got = reader
-        .scan(Table::Evals)
-        .filter(col("phase").eq("pretrain"))
-        .select(["task", "primary_score"])
-        .collect()
-        .await
-        .expect("query");
+    let query = |r: &LakeReader| {
+        r.scan(Table::Evals)
+            .filter(col("phase").eq("pretrain"))
+            .select(["task", "primary_score"])
+            .collect()
+    };
+    let got = query(&reader).await.expect("query");
     let rows: usize = got.iter().map(|b| b.num_rows()).sum();
     assert_eq!(rows, 100 * 60 * TASKS.len());
     assert_eq!(got[0].column(0).null_count(), 0);
@@ -281,13 +281,7 @@ async fn two_columns_of_one_partition_fetch_only_their_byte_ranges() {
     // Asked again, the reader already holds the footers: only column chunks are fetched.
     assert_eq!(reader.cached_footers().0, pretrain.len());
     store.gets.lock().expect("lock").clear();
-    let second = reader
-        .scan(Table::Evals)
-        .filter(col("phase").eq("pretrain"))
-        .select(["task", "primary_score"])
-        .collect()
-        .await
-        .expect("second query");
+    let second = query(&reader).await.expect("second query");
     assert_eq!(concat(&second), concat(&got));
     let gets = store.gets.lock().expect("lock").clone();
     assert!(!gets.is_empty());
@@ -308,13 +302,7 @@ async fn two_columns_of_one_partition_fetch_only_their_byte_ranges() {
     store.gets.lock().expect("lock").clear();
     let naive = LakeReader::new(store.clone(), Path::default(), manifest)
         .with_options(ScanOptions::naive());
-    let again = naive
-        .scan(Table::Evals)
-        .filter(col("phase").eq("pretrain"))
-        .select(["task", "primary_score"])
-        .collect()
-        .await
-        .expect("naive query");
+    let again = query(&naive).await.expect("naive query");
     assert_eq!(concat(&again), concat(&got));
     let naive_bytes: u64 = store.gets.lock().expect("lock").iter().map(|g| g.2).sum();
     assert!(
