@@ -1,51 +1,69 @@
 //! Compaction: rewriting a table as one globally sorted run per partition.
 //!
 //! Conversion writes bounded-memory sorted runs, so a table's rows for one task (say) are
-//! spread over one row group per run. Compaction reads the table, sorts it whole and writes it
-//! back in large row groups, so readers touch as few row groups as possible. It holds the
-//! table in memory (about three times its decoded size) and commits like any other write: a
+//! spread over one row group per run. Compaction checks every file against its hash, merges
+//! each partition's row groups (each one sorted) into one sorted stream and writes it back in
+//! large row groups, so readers touch as few row groups as possible. Memory follows the number
+//! of row groups (one decoded batch each), not the table. It commits like any other write: a
 //! version whose operation names every run of the table, so it conflicts with (and retries
 //! after) any concurrent write to that table. A compacted table compacts to itself: running it
 //! again commits nothing.
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 
-use arrow::array::AsArray;
-use runlake_format::Table;
+use runlake_format::{DataFile, Table};
 
-use crate::error::Result;
+use crate::error::{LakeError, Result};
 use crate::lake::{Lake, LakeConfig};
 use crate::writer::CommitOutcome;
 
 /// Rows per row group in compacted files.
 const COMPACT_ROW_GROUP_ROWS: usize = 1 << 17;
 
+/// Rows per batch handed from the merge to the writer.
+const MERGE_BATCH_ROWS: usize = 8192;
+
 /// Rewrites `table` as one sorted file per partition.
 pub async fn compact(lake: &Lake, table: Table) -> Result<CommitOutcome> {
     let manifest = lake.latest().await?;
     // A single file may still hold several sorted runs, so only an empty table is skipped;
     // an already compact one is rewritten to identical bytes and commits nothing.
-    if manifest.table(table).is_none_or(|t| t.files.is_empty()) {
+    let Some(state) = manifest.table(table).filter(|t| !t.files.is_empty()) else {
         return Ok(CommitOutcome::default());
-    }
-    let batches = lake.read_table(&manifest, table).await?;
-    let mut runs = BTreeSet::new();
-    for b in &batches {
-        if let Some(col) = b.column_by_name(table.run_column()) {
-            runs.extend(col.as_string::<i32>().iter().flatten().map(str::to_owned));
+    };
+    // The rows written back must be the committed ones.
+    for file in &state.files {
+        if let Some(problem) = crate::verify::content_problem(lake, file).await? {
+            return Err(LakeError::Task(format!(
+                "{}: {}; not compacting {table}",
+                lake.display_path(&file.path),
+                problem
+            )));
         }
     }
+    let mut partitions: BTreeMap<_, Vec<DataFile>> = BTreeMap::new();
+    for file in &state.files {
+        partitions
+            .entry(file.partition.clone())
+            .or_default()
+            .push(file.clone());
+    }
+    // Buffers of exactly one row group: the merged stream is sorted, so each buffer is the
+    // next row group of one globally sorted run.
     let whole = lake.with_config(LakeConfig {
-        spill_rows: usize::MAX,
+        spill_rows: COMPACT_ROW_GROUP_ROWS,
         file_rows: usize::MAX,
         row_group_rows: COMPACT_ROW_GROUP_ROWS,
         ..lake.config().clone()
     });
     let mut tx = whole.transaction("compact", table.name());
-    // The rows are already in hand: replacing the table needs no second read of its files.
-    tx.replace_table(table, runs);
-    for b in batches {
-        tx.append(table, b)?;
+    // Every run the table holds is named by the rows appended below.
+    tx.replace_table(table, std::iter::empty::<String>());
+    for files in partitions.values() {
+        crate::merge::merge_sorted(lake, table, files, MERGE_BATCH_ROWS, |batch| {
+            tx.append(table, batch)
+        })
+        .await?;
     }
     tx.commit().await
 }

@@ -11,6 +11,8 @@ mod error;
 pub mod gc;
 mod lake;
 mod location;
+mod merge;
+pub mod object_reader;
 mod read;
 #[cfg(feature = "testkit")]
 pub mod testkit;

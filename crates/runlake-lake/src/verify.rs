@@ -160,6 +160,12 @@ pub async fn verify(lake: &Lake, deep: bool) -> Result<VerifyReport> {
     Ok(report)
 }
 
+/// What is wrong with a data file's bytes (missing, resized, or not its BLAKE3), if anything.
+pub(crate) async fn content_problem(lake: &Lake, file: &DataFile) -> Result<Option<String>> {
+    let (_, problem) = check_file(lake, file.clone(), true).await?;
+    Ok(problem.map(|p| p.detail))
+}
+
 async fn check_file(lake: &Lake, file: DataFile, deep: bool) -> Result<(u64, Option<Problem>)> {
     let path = lake.path(&file.path);
     let problem = |kind, detail| {

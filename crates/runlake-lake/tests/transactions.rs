@@ -280,3 +280,38 @@ async fn compaction_sorts_a_table_into_one_file_per_partition() {
         .expect("compact");
     assert_eq!(again.version, None, "a compacted table compacts to itself");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn row_groups_end_where_each_sorted_buffer_ends() {
+    use object_store::ObjectStoreExt;
+    let lake = Lake::in_memory().with_config(runlake_lake::LakeConfig {
+        spill_rows: 10,
+        file_rows: 1000,
+        row_group_rows: 7,
+        ..runlake_lake::LakeConfig::default()
+    });
+    let rows = batch(Table::PretrainCkpts, &["b", "a", "c"], 20, 5);
+    let mut tx = lake.transaction("convert", "");
+    for start in (0..60).step_by(10) {
+        tx.upsert(Table::PretrainCkpts, rows.slice(start, 10))
+            .expect("upsert");
+    }
+    tx.commit().await.expect("commit");
+    let manifest = lake.latest().await.expect("latest");
+    let files = &manifest.table(Table::PretrainCkpts).expect("t").files;
+    assert_eq!(files.len(), 1, "six buffers, one file");
+    let bytes = lake
+        .store()
+        .get(&lake.path(&files[0].path))
+        .await
+        .expect("get")
+        .bytes()
+        .await
+        .expect("bytes");
+    let meta = parquet::file::metadata::ParquetMetaDataReader::new()
+        .parse_and_finish(&bytes)
+        .expect("footer");
+    let sizes: Vec<i64> = meta.row_groups().iter().map(|g| g.num_rows()).collect();
+    // Each buffer of 10 rows becomes a group of 7 and one of 3, never sharing a group.
+    assert_eq!(sizes, [7, 3].repeat(6));
+}

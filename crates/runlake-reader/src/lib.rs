@@ -37,7 +37,6 @@ pub mod expr;
 mod footer_cache;
 mod join;
 mod keep_max;
-pub mod object_reader;
 mod optimize;
 pub mod output;
 pub mod parse;
@@ -51,9 +50,9 @@ pub use agg::{Agg, AggFunc};
 pub use datadecide::{CanonicalNames, DataDecide, KnownSpellings, Selection, Vocabulary};
 pub use error::{ReaderError, Result};
 pub use expr::{CmpOp, Expr, Literal, col};
-pub use object_reader::{IoCounters, StoreFileReader};
 pub use output::{BatchWriter, OutputError, OutputFormat, write_batches};
 pub use parse::{ExprError, parse_for_schema, parse_predicate};
+pub use runlake_lake::object_reader::{self, IoCounters, StoreFileReader};
 pub use scan::{BatchStream, GroupBy, JoinKind, LakeReader, Scan, ScanOptions, SortKey};
 
 /// The Arrow and Parquet crates this reader was built with, so callers use the same versions.

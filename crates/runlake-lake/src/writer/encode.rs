@@ -191,7 +191,10 @@ impl<W: Write + Send> FileBuilder<W> {
             .collect();
         merge_stats(&mut self.stats, column_stats(batch, &stat_cols));
         self.rows += batch.num_rows() as u64;
-        self.writer.write(batch).map_err(parquet_err(self.table))
+        self.writer.write(batch).map_err(parquet_err(self.table))?;
+        // A row group never spans two chunks, so each one is sorted and its statistics cover
+        // one run's key range rather than two runs'.
+        self.writer.flush().map_err(parquet_err(self.table))
     }
 
     /// Closes the file: its description (without bytes) and the sink.
