@@ -3,11 +3,11 @@
 //! Conversion writes bounded-memory sorted runs, so a table's rows for one task (say) are
 //! spread over one row group per run. Compaction checks every file against its hash, merges
 //! each partition's row groups (each one sorted) into one sorted stream and writes it back in
-//! large row groups, so readers touch as few row groups as possible. Memory follows the number
-//! of row groups (one decoded batch each), not the table. It commits like any other write: a
-//! version whose operation names every run of the table, so it conflicts with (and retries
-//! after) any concurrent write to that table. A compacted table compacts to itself: running it
-//! again commits nothing.
+//! large row groups, so readers touch as few row groups as possible. It holds about one
+//! partition's compressed bytes (each input row group's column chunks) plus small decoded
+//! batches, not the decoded table. It commits like any other write: a version whose operation
+//! names every run of the table, so it conflicts with (and retries after) any concurrent write
+//! to that table. A compacted table compacts to itself: running it again commits nothing.
 
 use std::collections::BTreeMap;
 

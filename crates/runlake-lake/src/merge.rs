@@ -2,8 +2,8 @@
 //!
 //! The engine appends sorted buffers to a file and ends a row group with each, so a row group
 //! is a sorted input of its own (older files are split where their keys descend). The merge
-//! holds one decoded batch per input and the output batch being built, so its memory follows
-//! the number of row groups, not the number of rows.
+//! holds each input's compressed row group, one small decoded batch per input and the output
+//! batch being built: about the partition's compressed size, never its decoded size.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
