@@ -6,7 +6,10 @@
 //! `first`/`last` are the first/last non-missing value in input order. Groups come out in
 //! order of first appearance.
 
-use foldhash::{HashMap, HashMapExt};
+use std::hash::BuildHasher;
+
+use foldhash::fast::RandomState;
+use hashbrown::HashTable;
 use std::sync::Arc;
 
 use arrow::array::{
@@ -431,9 +434,11 @@ pub(crate) async fn aggregate(
         })
         .collect::<Result<_>>()?;
     let converter = RowConverter::new(key_fields).map_err(arrow_err("grouping"))?;
-    let mut groups: HashMap<Box<[u8]>, usize> = HashMap::new();
-    // Each group's key in the row format, turned back into columns at the end.
-    let mut group_keys: Vec<Box<[u8]>> = Vec::new();
+    // Group keys in the row format, in order of first appearance, in one buffer; the table
+    // maps a key's hash to its group without a separate allocation per group.
+    let mut group_rows = converter.empty_rows(0, 0);
+    let mut groups: HashTable<usize> = HashTable::new();
+    let hasher = RandomState::default();
     // One accumulator per group for each aggregate, so each folds a batch in one tight loop.
     let mut accs: Vec<Vec<Acc>> = aggs.iter().map(|_| Vec::new()).collect();
     let mut ids: Vec<usize> = Vec::new();
@@ -484,12 +489,13 @@ pub(crate) async fn aggregate(
         for i in 0..batch.num_rows() {
             let row = rows.row(i);
             let key: &[u8] = row.as_ref();
-            let g = match groups.get(key) {
+            let hash = hasher.hash_one(key);
+            let g = match groups.find(hash, |&g| group_rows.row(g).as_ref() == key) {
                 Some(&g) => g,
                 None => {
-                    let g = group_keys.len();
-                    groups.insert(key.into(), g);
-                    group_keys.push(key.into());
+                    let g = group_rows.num_rows();
+                    group_rows.push(row);
+                    groups.insert_unique(hash, g, |&g| hasher.hash_one(group_rows.row(g).as_ref()));
                     for (acc, a) in accs.iter_mut().zip(aggs) {
                         acc.push(new_acc(a));
                     }
@@ -502,9 +508,8 @@ pub(crate) async fn aggregate(
             update(acc, a.func, v.as_ref(), &ids);
         }
     }
-    let parser = converter.parser();
     let mut columns: Vec<ArrayRef> = converter
-        .convert_rows(group_keys.iter().map(|k| parser.parse(k)))
+        .convert_rows(&group_rows)
         .map_err(arrow_err("grouping"))?;
     for (j, (a, per_group)) in aggs.iter().zip(&accs).enumerate() {
         columns.push(finish(per_group, a.func, out_schema.field(keys.len() + j))?);
@@ -512,7 +517,7 @@ pub(crate) async fn aggregate(
     RecordBatch::try_new_with_options(
         Arc::clone(out_schema),
         columns,
-        &arrow::record_batch::RecordBatchOptions::new().with_row_count(Some(group_keys.len())),
+        &arrow::record_batch::RecordBatchOptions::new().with_row_count(Some(group_rows.num_rows())),
     )
     .map_err(arrow_err("aggregating"))
 }
