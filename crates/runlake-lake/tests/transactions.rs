@@ -224,11 +224,12 @@ async fn small_buffers_still_make_few_large_files() {
     assert_eq!(canonical_rows(&read), canonical_rows(&[rows]));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn compaction_sorts_a_table_into_one_file_per_partition() {
+/// Sixty checkpoint rows committed in six buffers of ten, into files of `file_rows` rows.
+async fn six_buffers(file_rows: usize, row_group_rows: usize) -> (Lake, arrow::array::RecordBatch) {
     let lake = Lake::in_memory().with_config(runlake_lake::LakeConfig {
         spill_rows: 10,
-        file_rows: 10,
+        file_rows,
+        row_group_rows,
         ..runlake_lake::LakeConfig::default()
     });
     let rows = batch(Table::PretrainCkpts, &["b", "a", "c"], 20, 3);
@@ -238,6 +239,12 @@ async fn compaction_sorts_a_table_into_one_file_per_partition() {
             .expect("upsert");
     }
     tx.commit().await.expect("commit");
+    (lake, rows)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn compaction_sorts_a_table_into_one_file_per_partition() {
+    let (lake, rows) = six_buffers(10, runlake_lake::LakeConfig::default().row_group_rows).await;
     let before = lake.latest().await.expect("latest");
     assert_eq!(
         before.table(Table::PretrainCkpts).expect("t").files.len(),
@@ -284,19 +291,7 @@ async fn compaction_sorts_a_table_into_one_file_per_partition() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn row_groups_end_where_each_sorted_buffer_ends() {
     use object_store::ObjectStoreExt;
-    let lake = Lake::in_memory().with_config(runlake_lake::LakeConfig {
-        spill_rows: 10,
-        file_rows: 1000,
-        row_group_rows: 7,
-        ..runlake_lake::LakeConfig::default()
-    });
-    let rows = batch(Table::PretrainCkpts, &["b", "a", "c"], 20, 5);
-    let mut tx = lake.transaction("convert", "");
-    for start in (0..60).step_by(10) {
-        tx.upsert(Table::PretrainCkpts, rows.slice(start, 10))
-            .expect("upsert");
-    }
-    tx.commit().await.expect("commit");
+    let (lake, _) = six_buffers(1000, 7).await;
     let manifest = lake.latest().await.expect("latest");
     let files = &manifest.table(Table::PretrainCkpts).expect("t").files;
     assert_eq!(files.len(), 1, "six buffers, one file");
