@@ -131,7 +131,14 @@ async fn duckdb_agrees_on_the_fixed_queries() {
     let q2 = dd
         .final_checkpoints(&piqa)
         .expect("plan")
-        .select(["recipe", "size", "step", "n_seeds", "primary_score_mean"])
+        .select([
+            "recipe",
+            "size",
+            "step",
+            "n_seeds",
+            "primary_score_mean",
+            "primary_score_std",
+        ])
         .collect()
         .await
         .expect("q2");
