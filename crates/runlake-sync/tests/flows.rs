@@ -10,7 +10,7 @@ use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 use runlake_lake::{Lake, StoreOptions};
 use runlake_sync::{Progress, SyncError, SyncOptions, SyncOutcome, sync};
 
-fn data_paths(requests: &[common::Request], kind: &str) -> Vec<String> {
+fn data_paths(requests: &[runlake_lake::testkit::recording::Request], kind: &str) -> Vec<String> {
     Recording::paths(requests, kind)
         .into_iter()
         .filter(|p| p.ends_with(".parquet"))

@@ -1,5 +1,6 @@
 //! Test support shared by the workspace's tests (behind the `testkit` feature): synthetic rows
-//! for any table, deterministic from a seed, and an object store that fails on request.
+//! for any table, deterministic from a seed, an object store that fails on request, and one
+//! that records every request.
 
 #![allow(
     clippy::unwrap_used,
@@ -11,6 +12,7 @@
 )]
 
 pub mod faulty;
+pub mod recording;
 
 use std::sync::Arc;
 

@@ -2,92 +2,27 @@
 //! those only the footer and the two columns' byte ranges.
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::ops::Range;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef};
-use futures::stream::BoxStream;
 use object_store::path::Path;
-use object_store::{
-    CopyOptions, GetOptions, GetRange, GetResult, ListResult, MultipartUpload, ObjectMeta,
-    ObjectStore, ObjectStoreExt, PutMultipartOptions, PutOptions, PutPayload, PutResult,
-};
+use object_store::{GetRange, ObjectStore, ObjectStoreExt};
 use parquet::file::metadata::ParquetMetaDataReader;
 use runlake_format::Table;
+use runlake_lake::testkit::recording::{RecordingStore, Request};
 use runlake_lake::{Lake, LakeConfig};
 use runlake_reader::{LakeReader, ScanOptions, col};
 
 use crate::common::*;
 
-/// Records every read and listing made through it.
-#[derive(Debug)]
-struct Counting {
-    inner: Arc<dyn ObjectStore>,
-    gets: Mutex<Vec<(String, Option<GetRange>, u64)>>,
-    lists: AtomicUsize,
-}
-
-impl fmt::Display for Counting {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Counting({})", self.inner)
-    }
-}
-
-#[async_trait::async_trait]
-impl ObjectStore for Counting {
-    async fn put_opts(
-        &self,
-        location: &Path,
-        payload: PutPayload,
-        opts: PutOptions,
-    ) -> object_store::Result<PutResult> {
-        self.inner.put_opts(location, payload, opts).await
-    }
-    async fn put_multipart_opts(
-        &self,
-        location: &Path,
-        opts: PutMultipartOptions,
-    ) -> object_store::Result<Box<dyn MultipartUpload>> {
-        self.inner.put_multipart_opts(location, opts).await
-    }
-    async fn get_opts(
-        &self,
-        location: &Path,
-        options: GetOptions,
-    ) -> object_store::Result<GetResult> {
-        let range = options.range.clone();
-        let result = self.inner.get_opts(location, options).await?;
-        let len = result.range.end - result.range.start;
-        self.gets
-            .lock()
-            .expect("lock")
-            .push((location.to_string(), range, len));
-        Ok(result)
-    }
-    fn delete_stream(
-        &self,
-        locations: BoxStream<'static, object_store::Result<Path>>,
-    ) -> BoxStream<'static, object_store::Result<Path>> {
-        self.inner.delete_stream(locations)
-    }
-    fn list(&self, prefix: Option<&Path>) -> BoxStream<'static, object_store::Result<ObjectMeta>> {
-        self.lists.fetch_add(1, Ordering::Relaxed);
-        self.inner.list(prefix)
-    }
-    async fn list_with_delimiter(&self, prefix: Option<&Path>) -> object_store::Result<ListResult> {
-        self.lists.fetch_add(1, Ordering::Relaxed);
-        self.inner.list_with_delimiter(prefix).await
-    }
-    async fn copy_opts(
-        &self,
-        from: &Path,
-        to: &Path,
-        options: CopyOptions,
-    ) -> object_store::Result<()> {
-        self.inner.copy_opts(from, to, options).await
-    }
+/// The reads among `requests`: path, range asked for, bytes returned.
+fn reads(requests: &[Request]) -> Vec<(String, Option<GetRange>, u64)> {
+    requests
+        .iter()
+        .filter(|r| r.kind == "get" || r.kind == "head")
+        .map(|r| (r.path.clone(), r.range.clone(), r.bytes))
+        .collect()
 }
 
 /// Evals rows with enough incompressible metric values that each column chunk is large.
@@ -218,11 +153,7 @@ async fn two_columns_of_one_partition_fetch_only_their_byte_ranges() {
         allowed.insert(path.clone(), (chunks, tail));
     }
 
-    let store = Arc::new(Counting {
-        inner: Arc::clone(&mem),
-        gets: Mutex::default(),
-        lists: AtomicUsize::new(0),
-    });
+    let store = RecordingStore::new(Arc::clone(&mem));
     let reader = LakeReader::new(store.clone(), Path::default(), manifest.clone());
     let query = |r: &LakeReader| {
         r.scan(Table::Evals)
@@ -235,8 +166,13 @@ async fn two_columns_of_one_partition_fetch_only_their_byte_ranges() {
     assert_eq!(rows, 100 * 60 * TASKS.len());
     assert_eq!(got[0].column(0).null_count(), 0);
 
-    assert_eq!(store.lists.load(Ordering::Relaxed), 0, "no listing");
-    let gets = store.gets.lock().expect("lock").clone();
+    let requests = store.take();
+    assert_eq!(
+        RecordingStore::paths(&requests, "list"),
+        Vec::<String>::new(),
+        "no listing"
+    );
+    let gets = reads(&requests);
     let mut fetched = 0u64;
     for (path, range, len) in &gets {
         let (chunks, tail) = allowed
@@ -280,10 +216,10 @@ async fn two_columns_of_one_partition_fetch_only_their_byte_ranges() {
 
     // Asked again, the reader already holds the footers: only column chunks are fetched.
     assert_eq!(reader.cached_footers().0, pretrain.len());
-    store.gets.lock().expect("lock").clear();
+    store.take();
     let second = query(&reader).await.expect("second query");
     assert_eq!(concat(&second), concat(&got));
-    let gets = store.gets.lock().expect("lock").clone();
+    let gets = reads(&store.take());
     assert!(!gets.is_empty());
     for (path, range, _) in &gets {
         let Some(GetRange::Bounded(r)) = range else {
@@ -299,12 +235,12 @@ async fn two_columns_of_one_partition_fetch_only_their_byte_ranges() {
     );
 
     // The same query without pushdown reads every column of every file.
-    store.gets.lock().expect("lock").clear();
+    store.take();
     let naive = LakeReader::new(store.clone(), Path::default(), manifest)
         .with_options(ScanOptions::naive());
     let again = query(&naive).await.expect("naive query");
     assert_eq!(concat(&again), concat(&got));
-    let naive_bytes: u64 = store.gets.lock().expect("lock").iter().map(|g| g.2).sum();
+    let naive_bytes: u64 = reads(&store.take()).iter().map(|g| g.2).sum();
     assert!(
         naive_bytes > partition_bytes,
         "without pruning every file is read: {naive_bytes} <= {partition_bytes}"

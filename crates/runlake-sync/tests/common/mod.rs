@@ -1,20 +1,14 @@
-//! Shared helpers: lakes with synthetic runs, a request-recording store, table comparison.
+//! Shared helpers: lakes with synthetic runs, the request-recording store, table comparison.
 
 #![allow(dead_code, reason = "each test binary uses a different subset")]
 
 pub mod moto;
 
-use std::fmt;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use async_trait::async_trait;
-use futures::stream::BoxStream;
+use object_store::ObjectStore;
 use object_store::memory::InMemory;
 use object_store::path::Path;
-use object_store::{
-    CopyOptions, GetOptions, GetResult, ListResult, MultipartUpload, ObjectMeta, ObjectStore,
-    PutMultipartOptions, PutOptions, PutPayload, PutResult,
-};
 use runlake_lake::testkit::{batch, canonical_rows};
 use runlake_lake::verify::verify;
 use runlake_lake::{Lake, Table};
@@ -87,130 +81,5 @@ pub async fn assert_sound(lake: &Lake) {
     assert!(report.is_sound(), "{:?}", report.problems);
 }
 
-/// One request a store received.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Request {
-    pub kind: &'static str,
-    pub path: String,
-}
-
-/// Records every request, then forwards it.
-#[derive(Debug)]
-pub struct Recording {
-    inner: Arc<dyn ObjectStore>,
-    log: Mutex<Vec<Request>>,
-    /// Delay per request, so concurrent syncs interleave.
-    delay: std::time::Duration,
-}
-
-impl Recording {
-    pub fn new(inner: Arc<dyn ObjectStore>) -> Arc<Self> {
-        Self::slow(inner, std::time::Duration::ZERO)
-    }
-
-    pub fn slow(inner: Arc<dyn ObjectStore>, delay: std::time::Duration) -> Arc<Self> {
-        Arc::new(Self {
-            inner,
-            log: Mutex::new(Vec::new()),
-            delay,
-        })
-    }
-
-    fn note(&self, kind: &'static str, path: &Path) {
-        self.log.lock().expect("log").push(Request {
-            kind,
-            path: path.to_string(),
-        });
-    }
-
-    async fn pause(&self) {
-        if !self.delay.is_zero() {
-            tokio::time::sleep(self.delay).await;
-        }
-    }
-
-    pub fn take(&self) -> Vec<Request> {
-        std::mem::take(&mut *self.log.lock().expect("log"))
-    }
-
-    /// Paths written with `kind` among `requests`, sorted.
-    pub fn paths(requests: &[Request], kind: &str) -> Vec<String> {
-        let mut out: Vec<String> = requests
-            .iter()
-            .filter(|r| r.kind == kind)
-            .map(|r| r.path.clone())
-            .collect();
-        out.sort();
-        out
-    }
-}
-
-impl fmt::Display for Recording {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Recording({})", self.inner)
-    }
-}
-
-#[async_trait]
-impl ObjectStore for Recording {
-    async fn put_opts(
-        &self,
-        location: &Path,
-        payload: PutPayload,
-        opts: PutOptions,
-    ) -> object_store::Result<PutResult> {
-        self.note("put", location);
-        self.pause().await;
-        self.inner.put_opts(location, payload, opts).await
-    }
-
-    async fn put_multipart_opts(
-        &self,
-        location: &Path,
-        opts: PutMultipartOptions,
-    ) -> object_store::Result<Box<dyn MultipartUpload>> {
-        self.note("multipart", location);
-        self.pause().await;
-        self.inner.put_multipart_opts(location, opts).await
-    }
-
-    async fn get_opts(
-        &self,
-        location: &Path,
-        options: GetOptions,
-    ) -> object_store::Result<GetResult> {
-        self.note(if options.head { "head" } else { "get" }, location);
-        self.pause().await;
-        self.inner.get_opts(location, options).await
-    }
-
-    fn delete_stream(
-        &self,
-        locations: BoxStream<'static, object_store::Result<Path>>,
-    ) -> BoxStream<'static, object_store::Result<Path>> {
-        self.note("delete", &Path::default());
-        self.inner.delete_stream(locations)
-    }
-
-    fn list(&self, prefix: Option<&Path>) -> BoxStream<'static, object_store::Result<ObjectMeta>> {
-        self.note("list", prefix.unwrap_or(&Path::default()));
-        self.inner.list(prefix)
-    }
-
-    async fn list_with_delimiter(&self, prefix: Option<&Path>) -> object_store::Result<ListResult> {
-        self.note("list", prefix.unwrap_or(&Path::default()));
-        self.pause().await;
-        self.inner.list_with_delimiter(prefix).await
-    }
-
-    async fn copy_opts(
-        &self,
-        from: &Path,
-        to: &Path,
-        options: CopyOptions,
-    ) -> object_store::Result<()> {
-        self.note("copy", to);
-        self.pause().await;
-        self.inner.copy_opts(from, to, options).await
-    }
-}
+#[allow(unused_imports, reason = "each test binary uses a different subset")]
+pub use runlake_lake::testkit::recording::RecordingStore as Recording;
