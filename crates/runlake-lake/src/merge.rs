@@ -51,14 +51,14 @@ struct Merge<'a> {
 impl Merge<'_> {
     /// Moves `cursor` to its next non-empty batch; `false` once the row group is done.
     async fn advance(&mut self, cursor: &mut Cursor) -> Result<bool> {
-        let display = self.lake.display_path(&cursor.file.path);
+        let lake = self.lake;
         while let Some(batch) =
             cursor
                 .stream
                 .try_next()
                 .await
                 .map_err(|source| LakeError::Parquet {
-                    path: display.clone(),
+                    path: lake.display_path(&cursor.file.path),
                     source,
                 })?
         {
