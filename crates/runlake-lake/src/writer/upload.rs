@@ -1,36 +1,98 @@
 //! Putting a data file into the store.
 
+use std::io::Read;
+
+use bytes::Bytes;
 use object_store::{ObjectStoreExt, PutMode, PutOptions, PutPayload};
 
-use crate::error::{Result, store_err};
+use crate::error::{LakeError, Result, store_err};
 use crate::lake::Lake;
 use crate::writer::EncodedFile;
 
-/// Files above this size go up in parts.
-const MULTIPART_THRESHOLD: usize = 16 << 20;
-const PART_SIZE: usize = 8 << 20;
+/// When a file goes up in parts, and how large the parts are.
+#[derive(Debug, Clone, Copy)]
+struct Parts {
+    /// Files of at least this many bytes go up in parts.
+    threshold: u64,
+    size: usize,
+}
 
-/// Uploads a content-named file unless it is already there. An existing object under the same
-/// name holds the same bytes (the name is their hash), so `AlreadyExists` is success.
+const PARTS: Parts = Parts {
+    threshold: 16 << 20,
+    size: 8 << 20,
+};
+
+/// Where the bytes of a file being uploaded come from.
+enum Source<'a> {
+    Memory(Bytes),
+    /// A local temporary file, read from its current position.
+    File(&'a mut std::fs::File),
+}
+
+impl Source<'_> {
+    /// The next `size` bytes (fewer at the end), or `None` when there are no more.
+    fn next_part(&mut self, size: usize) -> std::io::Result<Option<Bytes>> {
+        match self {
+            Source::Memory(bytes) => {
+                let n = size.min(bytes.len());
+                Ok((n > 0).then(|| bytes.split_to(n)))
+            }
+            Source::File(file) => {
+                let mut part = vec![0u8; size];
+                let mut filled = 0;
+                while filled < size {
+                    let n = file.read(&mut part[filled..])?;
+                    if n == 0 {
+                        break;
+                    }
+                    filled += n;
+                }
+                part.truncate(filled);
+                Ok((filled > 0).then(|| Bytes::from(part)))
+            }
+        }
+    }
+}
+
+/// Uploads a content-named file held in memory unless it is already there.
 pub(crate) async fn upload_file(lake: &Lake, file: &EncodedFile) -> Result<()> {
+    upload(lake, file, Source::Memory(file.bytes.clone()), PARTS).await
+}
+
+/// Uploads a content-named file from a local temporary file unless it is already there.
+pub(crate) async fn upload_from_file(
+    lake: &Lake,
+    file: &EncodedFile,
+    source: &mut std::fs::File,
+) -> Result<()> {
+    upload(lake, file, Source::File(source), PARTS).await
+}
+
+/// An existing object under the same name holds the same bytes (the name is their hash), so
+/// finding one is success.
+async fn upload(
+    lake: &Lake,
+    file: &EncodedFile,
+    mut source: Source<'_>,
+    parts: Parts,
+) -> Result<()> {
     let path = lake.path(&file.path);
     let display = lake.display_path(&file.path);
-    if file.bytes.len() < MULTIPART_THRESHOLD {
+    let io = |e: std::io::Error| LakeError::Task(format!("{display}: {e}"));
+    if file.size < parts.threshold {
+        let bytes = source.next_part(file.size as usize).map_err(io)?;
         let opts = PutOptions {
             mode: PutMode::Create,
             ..PutOptions::default()
         };
-        return match lake
-            .store()
-            .put_opts(&path, PutPayload::from(file.bytes.clone()), opts)
-            .await
-        {
+        let payload = PutPayload::from(bytes.unwrap_or_default());
+        return match lake.store().put_opts(&path, payload, opts).await {
             Ok(_) | Err(object_store::Error::AlreadyExists { .. }) => Ok(()),
             Err(e) => Err(store_err(display)(e)),
         };
     }
     match lake.store().head(&path).await {
-        Ok(meta) if meta.size == file.bytes.len() as u64 => return Ok(()),
+        Ok(meta) if meta.size == file.size => return Ok(()),
         Ok(_) | Err(object_store::Error::NotFound { .. }) => {}
         Err(e) => return Err(store_err(display)(e)),
     }
@@ -41,9 +103,16 @@ pub(crate) async fn upload_file(lake: &Lake, file: &EncodedFile) -> Result<()> {
         .put_multipart(&path)
         .await
         .map_err(store_err(display.clone()))?;
-    for chunk in file.bytes.chunks(PART_SIZE) {
-        let part = upload.put_part(PutPayload::from(file.bytes.slice_ref(chunk)));
-        if let Err(e) = part.await {
+    loop {
+        let part = match source.next_part(parts.size) {
+            Ok(Some(part)) => part,
+            Ok(None) => break,
+            Err(e) => {
+                let _ = upload.abort().await;
+                return Err(io(e));
+            }
+        };
+        if let Err(e) = upload.put_part(PutPayload::from(part)).await {
             let _ = upload.abort().await;
             return Err(store_err(display)(e));
         }
@@ -52,54 +121,90 @@ pub(crate) async fn upload_file(lake: &Lake, file: &EncodedFile) -> Result<()> {
     Ok(())
 }
 
-/// Uploads a content-named file from a local temporary file, in parts when large.
-pub(crate) async fn upload_from_file(
-    lake: &Lake,
-    file: &EncodedFile,
-    source: &mut std::fs::File,
-) -> Result<()> {
-    use std::io::Read;
-    let display = lake.display_path(&file.path);
-    let io = |e: std::io::Error| crate::error::LakeError::Task(format!("{display}: {e}"));
-    if file.size < MULTIPART_THRESHOLD as u64 {
-        let mut bytes = Vec::with_capacity(file.size as usize);
-        source.read_to_end(&mut bytes).map_err(io)?;
-        let in_memory = EncodedFile {
-            bytes: bytes::Bytes::from(bytes),
-            ..file.clone()
+#[cfg(test)]
+mod tests {
+    use std::io::{Seek, SeekFrom, Write};
+    use std::sync::Arc;
+
+    use object_store::memory::InMemory;
+    use object_store::path::Path;
+
+    use super::*;
+    use crate::testkit::recording::RecordingStore;
+
+    fn file_of(bytes: &[u8]) -> EncodedFile {
+        let hash = runlake_format::ContentHash::of(bytes);
+        EncodedFile {
+            table: runlake_format::Table::Lineage,
+            partition: Default::default(),
+            path: format!("lineage/{}.parquet", hash.to_hex()),
+            bytes: Bytes::copy_from_slice(bytes),
+            size: bytes.len() as u64,
+            uploaded: false,
+            hash,
+            rows: 0,
+            stats: Default::default(),
+        }
+    }
+
+    async fn stored(lake: &Lake, file: &EncodedFile) -> Vec<u8> {
+        let got = lake.store().get(&lake.path(&file.path)).await.expect("get");
+        got.bytes().await.expect("bytes").to_vec()
+    }
+
+    #[tokio::test]
+    async fn large_files_go_up_in_parts_from_memory_and_from_disk() {
+        let content: Vec<u8> = (0..1000u32).map(|i| (i * 7 % 251) as u8).collect();
+        let parts = Parts {
+            threshold: 100,
+            size: 64,
         };
-        return upload_file(lake, &in_memory).await;
-    }
-    let path = lake.path(&file.path);
-    match lake.store().head(&path).await {
-        Ok(meta) if meta.size == file.size => return Ok(()),
-        Ok(_) | Err(object_store::Error::NotFound { .. }) => {}
-        Err(e) => return Err(store_err(display)(e)),
-    }
-    let mut upload = lake
-        .store()
-        .put_multipart(&path)
-        .await
-        .map_err(store_err(display.clone()))?;
-    loop {
-        let mut part = vec![0u8; PART_SIZE];
-        let mut filled = 0;
-        while filled < PART_SIZE {
-            let n = source.read(&mut part[filled..]).map_err(io)?;
-            if n == 0 {
-                break;
-            }
-            filled += n;
-        }
-        if filled == 0 {
-            break;
-        }
-        part.truncate(filled);
-        if let Err(e) = upload.put_part(PutPayload::from(part)).await {
-            let _ = upload.abort().await;
-            return Err(store_err(display)(e));
+        for from_disk in [false, true] {
+            let recording = RecordingStore::new(Arc::new(InMemory::new()));
+            let lake = Lake::from_store(recording.clone(), Path::default(), "memory://", true);
+            let file = file_of(&content);
+            let mut temp = tempfile::tempfile().expect("temp");
+            temp.write_all(&content).expect("write");
+            temp.seek(SeekFrom::Start(0)).expect("seek");
+            let source = if from_disk {
+                Source::File(&mut temp)
+            } else {
+                Source::Memory(file.bytes.clone())
+            };
+            upload(&lake, &file, source, parts).await.expect("upload");
+            assert_eq!(
+                stored(&lake, &file).await,
+                content,
+                "from disk: {from_disk}"
+            );
+            let requests = recording.take();
+            assert_eq!(RecordingStore::paths(&requests, "multipart").len(), 1);
+            assert!(RecordingStore::paths(&requests, "put").is_empty());
+
+            // Already there: one head request and nothing sent.
+            upload(&lake, &file, Source::Memory(file.bytes.clone()), parts)
+                .await
+                .expect("second upload");
+            let kinds: Vec<_> = recording.take().iter().map(|r| r.kind).collect();
+            assert_eq!(kinds, ["head"]);
         }
     }
-    upload.complete().await.map_err(store_err(display))?;
-    Ok(())
+
+    #[tokio::test]
+    async fn small_files_go_up_whole_and_an_existing_copy_is_success() {
+        let recording = RecordingStore::new(Arc::new(InMemory::new()));
+        let lake = Lake::from_store(recording.clone(), Path::default(), "memory://", true);
+        let file = file_of(b"small content");
+        let mut temp = tempfile::tempfile().expect("temp");
+        temp.write_all(b"small content").expect("write");
+        temp.seek(SeekFrom::Start(0)).expect("seek");
+        upload_from_file(&lake, &file, &mut temp)
+            .await
+            .expect("upload");
+        upload_file(&lake, &file).await.expect("second upload");
+        assert_eq!(stored(&lake, &file).await, b"small content");
+        let requests = recording.take();
+        assert_eq!(RecordingStore::paths(&requests, "put").len(), 2);
+        assert!(RecordingStore::paths(&requests, "multipart").is_empty());
+    }
 }
