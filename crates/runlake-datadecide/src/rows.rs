@@ -202,17 +202,14 @@ impl PplBatch {
         let mut evals = Vec::with_capacity(self.sets.len());
         // Sets absent from the file count as empty too, so every row accounts for all 11.
         let mut empty = u32::try_from(PPL_SETS.len() - self.sets.len()).unwrap_or(0);
-        for (set, a) in &self.sets {
-            match f64_at(a, i) {
-                Some(v) if !v.is_nan() => {
-                    let mut e = EvalRow::new(run, step, set.task, Source::HfPpl);
-                    e.task_alias = Some(set.hf_column.to_owned());
-                    e.set_metric("perplexity", Some(v));
-                    evals.push(e);
-                }
-                _ => empty += 1,
-            }
-        }
+        empty += perplexities(
+            &self.sets,
+            i,
+            (run, step),
+            Source::HfPpl,
+            &mut evals,
+            |set| set.hf_column,
+        );
         Ok(SourceRow {
             run,
             step,
@@ -222,6 +219,31 @@ impl PplBatch {
             run_info: None,
         })
     }
+}
+
+/// Adds row `i`'s perplexity of every set that has one, under the set's column name in this
+/// source; returns how many sets were empty (null or NaN).
+fn perplexities(
+    sets: &[(&'static PplSet, Float64Array)],
+    i: usize,
+    (run, step): (RunKey, i64),
+    source: Source,
+    evals: &mut Vec<EvalRow>,
+    alias: impl Fn(&PplSet) -> &'static str,
+) -> u32 {
+    let mut empty = 0;
+    for (set, a) in sets {
+        match f64_at(a, i) {
+            Some(v) if !v.is_nan() => {
+                let mut e = EvalRow::new(run, step, set.task, source);
+                e.task_alias = Some(alias(set).to_owned());
+                e.set_metric("perplexity", Some(v));
+                evals.push(e);
+            }
+            _ => empty += 1,
+        }
+    }
+    empty
 }
 
 /// Columns of datadec's wide `full_eval` table, classified once per file.
@@ -322,18 +344,14 @@ impl FullEvalBatch {
         let run = RunKey::new(recipe, size, seed);
         let step = integral(f64_at(&self.step, i), "step")?;
         let mut evals = Vec::new();
-        let mut empty = 0u32;
-        for (set, a) in &self.ppl {
-            match f64_at(a, i) {
-                Some(v) if !v.is_nan() => {
-                    let mut e = EvalRow::new(run, step, set.task, Source::FullEval);
-                    e.task_alias = Some(set.full_eval_column.to_owned());
-                    e.set_metric("perplexity", Some(v));
-                    evals.push(e);
-                }
-                _ => empty += 1,
-            }
-        }
+        let mut empty = perplexities(
+            &self.ppl,
+            i,
+            (run, step),
+            Source::FullEval,
+            &mut evals,
+            |set| set.full_eval_column,
+        );
         for (task, metrics) in &self.tasks {
             let mut e = EvalRow::new(run, step, task, Source::FullEval);
             // datadec derives mmlu_average itself; it is not a measured task.
