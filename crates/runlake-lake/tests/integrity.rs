@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use runlake_lake::gc::gc;
 use runlake_lake::testkit::batch;
-use runlake_lake::verify::{ProblemKind, verify};
+use runlake_lake::verify::{ProblemKind, VerifyReport, verify};
 use runlake_lake::{Lake, LakeError, Table};
 
 async fn local_lake() -> (tempfile::TempDir, String, Lake) {
@@ -39,44 +39,40 @@ async fn deep_verify_names_flipped_truncated_and_deleted_files() {
     let deleted = &files[2].path;
     std::fs::remove_file(on_disk(deleted)).expect("delete");
 
+    // A shallow check compares sizes only, so it cannot see the flip.
     let shallow = verify(&lake, false).await.expect("verify");
-    let kinds: Vec<_> = shallow
-        .problems
-        .iter()
-        .map(|p| (p.path.as_str(), p.kind))
-        .collect();
-    assert!(
-        kinds.contains(&(truncated.as_str(), ProblemKind::Resized)),
-        "{kinds:?}"
+    assert_eq!(
+        problems(&shallow),
+        sorted(vec![
+            (truncated.clone(), ProblemKind::Resized),
+            (deleted.clone(), ProblemKind::Missing),
+        ])
     );
-    assert!(
-        kinds.contains(&(deleted.as_str(), ProblemKind::Missing)),
-        "{kinds:?}"
-    );
-    assert!(
-        !kinds.iter().any(|(p, _)| *p == flipped.as_str()),
-        "shallow cannot see a flip"
-    );
-
     let deep = verify(&lake, true).await.expect("verify");
-    let kinds: Vec<_> = deep
-        .problems
-        .iter()
-        .map(|p| (p.path.as_str(), p.kind))
-        .collect();
-    assert!(
-        kinds.contains(&(flipped.as_str(), ProblemKind::HashMismatch)),
-        "{kinds:?}"
+    assert_eq!(
+        problems(&deep),
+        sorted(vec![
+            (flipped.clone(), ProblemKind::HashMismatch),
+            (truncated.clone(), ProblemKind::Resized),
+            (deleted.clone(), ProblemKind::Missing),
+        ])
     );
-    assert!(
-        kinds.contains(&(truncated.as_str(), ProblemKind::Resized)),
-        "{kinds:?}"
-    );
-    assert!(
-        kinds.contains(&(deleted.as_str(), ProblemKind::Missing)),
-        "{kinds:?}"
-    );
-    assert_eq!(deep.problems.len(), 3);
+}
+
+/// Each problem's path and kind, ordered by path.
+fn problems(report: &VerifyReport) -> Vec<(String, ProblemKind)> {
+    sorted(
+        report
+            .problems
+            .iter()
+            .map(|p| (p.path.clone(), p.kind))
+            .collect(),
+    )
+}
+
+fn sorted(mut problems: Vec<(String, ProblemKind)>) -> Vec<(String, ProblemKind)> {
+    problems.sort_by(|a, b| a.0.cmp(&b.0));
+    problems
 }
 
 #[tokio::test]

@@ -35,6 +35,32 @@ fn files(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
+/// None of `words` appears in any file's bytes under `dir`, nor in any decoded value of a
+/// table (compressed pages could hide them from the byte search).
+async fn assert_nowhere_in_lake(lake: &Lake, dir: &Path, words: &[impl AsRef<str>]) {
+    for file in files(dir) {
+        let bytes = std::fs::read(&file).expect("read");
+        for w in words.iter().map(AsRef::as_ref) {
+            assert!(
+                !bytes.windows(w.len()).any(|b| b == w.as_bytes()),
+                "{w} in {}",
+                file.display()
+            );
+        }
+    }
+    for t in [
+        Table::Metadata,
+        Table::PosttrainSteps,
+        Table::Evals,
+        Table::Lineage,
+    ] {
+        let text = all_text(&table(lake, t).await);
+        for w in words.iter().map(AsRef::as_ref) {
+            assert!(!text.contains(w), "{w} in {t}");
+        }
+    }
+}
+
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).expect("mkdir");
     for e in std::fs::read_dir(from).expect("dir") {
@@ -102,30 +128,17 @@ async fn unchanged_runs_add_nothing_and_newer_exports_replace_a_run() {
     assert_eq!(rows_where(&lineage, &[("child_run_uid", F)]).len(), 4);
 
     // No personal value from the export in any file of the lake, nor in any decoded cell.
-    for file in files(&tmp.path().join("lake")) {
-        let bytes = std::fs::read(&file).expect("read");
-        for pii in [
+    assert_nowhere_in_lake(
+        &lake,
+        &tmp.path().join("lake"),
+        &[
             "fixture_person",
             "fixture.person@example.invalid",
             "node042",
             "Fixture Person",
-        ] {
-            assert!(
-                !bytes.windows(pii.len()).any(|w| w == pii.as_bytes()),
-                "{pii} in {}",
-                file.display()
-            );
-        }
-    }
-    for t in [
-        Table::Metadata,
-        Table::PosttrainSteps,
-        Table::Evals,
-        Table::Lineage,
-    ] {
-        let text = all_text(&table(&lake, t).await);
-        assert!(!text.contains("fixture_person") && !text.contains("node042"));
-    }
+        ],
+    )
+    .await;
 
     // The chain of the DPO run goes through its SFT parent to pretraining.
     let chain = lineage_chain(&lake, "2025_08_27-07_52_26_test_dpo_tune_cache_dd__dolma1_7-4M__main__100Mt_lr=5e-06_default_--learning_rate=2e-07")
@@ -304,27 +317,7 @@ async fn real_sample_exports() {
         tokens.iter().any(|t| t.contains('@')),
         "an email is among {tokens:?}"
     );
-    for file in files(&tmp.path().join("lake")) {
-        let bytes = std::fs::read(&file).expect("read");
-        for t in &tokens {
-            assert!(
-                !bytes.windows(t.len()).any(|w| w == t.as_bytes()),
-                "{t} in {}",
-                file.display()
-            );
-        }
-    }
-    for t in [
-        Table::Metadata,
-        Table::PosttrainSteps,
-        Table::Evals,
-        Table::Lineage,
-    ] {
-        let text = all_text(&table(&lake, t).await);
-        for tok in &tokens {
-            assert!(!text.contains(tok.as_str()), "{tok} in {t}");
-        }
-    }
+    assert_nowhere_in_lake(&lake, &tmp.path().join("lake"), &tokens).await;
 
     // Classification against dr_ingest's expectations.
     let expected: Vec<serde_json::Value> = serde_json::from_str(

@@ -1,15 +1,12 @@
 use arrow::array::{Array, AsArray};
 use arrow::datatypes::{Float64Type, Int64Type};
 use runlake_format::Table;
-use runlake_reader::{ScanOptions, col};
+use runlake_reader::{LakeReader, Scan, ScanOptions, col};
 
 use crate::common::*;
 
-#[tokio::test]
-async fn select_and_filter_return_exact_rows_and_explain_shows_pruning() {
-    let (_lake, reader) =
-        small_file_lake(vec![(Table::Evals, evals_batch(&[0, 1250, 2500]))]).await;
-    let q = reader
+fn piqa_from_step_1250(reader: &LakeReader) -> Scan {
+    reader
         .scan(Table::Evals)
         .filter(
             col("run_uid")
@@ -17,7 +14,14 @@ async fn select_and_filter_return_exact_rows_and_explain_shows_pruning() {
                 .and(col("task").eq("piqa"))
                 .and(col("step").gt_eq(1250i64)),
         )
-        .select(["step", "primary_score", "phase"]);
+        .select(["step", "primary_score", "phase"])
+}
+
+#[tokio::test]
+async fn select_and_filter_return_exact_rows_and_explain_shows_pruning() {
+    let (_lake, reader) =
+        small_file_lake(vec![(Table::Evals, evals_batch(&[0, 1250, 2500]))]).await;
+    let q = piqa_from_step_1250(&reader);
     let explain = q.explain().await.expect("explain");
     let got = concat(&q.clone().collect().await.expect("collect")).expect("rows");
     assert_eq!(got.num_rows(), 2);
@@ -89,15 +93,7 @@ async fn select_and_filter_return_exact_rows_and_explain_shows_pruning() {
     assert!(nums[0] < nums[1], "row groups must be pruned: {explain}");
 
     let naive = reader.with_options(ScanOptions::naive());
-    let q2 = naive
-        .scan(Table::Evals)
-        .filter(
-            col("run_uid")
-                .eq("dd/c4/150M/default")
-                .and(col("task").eq("piqa"))
-                .and(col("step").gt_eq(1250i64)),
-        )
-        .select(["step", "primary_score", "phase"]);
+    let q2 = piqa_from_step_1250(&naive);
     let explain2 = q2.explain().await.expect("explain");
     assert!(explain2.contains("(file pruning off)"), "{explain2}");
     assert_eq!(concat(&q2.collect().await.expect("collect")), Some(got));
