@@ -7,14 +7,18 @@
 //! partition's compressed bytes (each input row group's column chunks) plus small decoded
 //! batches, not the decoded table. It commits like any other write: a version whose operation
 //! names every run of the table, so it conflicts with (and retries after) any concurrent write
-//! to that table. A compacted table compacts to itself: running it again commits nothing.
+//! to that table. Files record whether they are one sorted run, so compacting a compact table
+//! reads only footers and commits nothing.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
+use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions};
 use runlake_format::{DataFile, Table};
 
 use crate::error::{LakeError, Result};
 use crate::lake::{Lake, LakeConfig};
+use crate::object_reader::StoreFileReader;
+use crate::order::FileOrder;
 use crate::writer::CommitOutcome;
 
 /// Rows per row group in compacted files.
@@ -26,11 +30,12 @@ const MERGE_BATCH_ROWS: usize = 8192;
 /// Rewrites `table` as one sorted file per partition.
 pub async fn compact(lake: &Lake, table: Table) -> Result<CommitOutcome> {
     let manifest = lake.latest().await?;
-    // A single file may still hold several sorted runs, so only an empty table is skipped;
-    // an already compact one is rewritten to identical bytes and commits nothing.
     let Some(state) = manifest.table(table).filter(|t| !t.files.is_empty()) else {
         return Ok(CommitOutcome::default());
     };
+    if already_compact(lake, &state.files).await? {
+        return Ok(CommitOutcome::default());
+    }
     // The rows written back must be the committed ones.
     for file in &state.files {
         if let Some(problem) = crate::verify::content_problem(lake, file).await? {
@@ -66,4 +71,32 @@ pub async fn compact(lake: &Lake, table: Table) -> Result<CommitOutcome> {
         .await?;
     }
     tx.commit().await
+}
+
+/// Whether compaction would write these files again: one file per partition, each recording
+/// that it is one sorted run, in full row groups but the last. Only the footers are read.
+async fn already_compact(lake: &Lake, files: &[DataFile]) -> Result<bool> {
+    let mut partitions = BTreeSet::new();
+    if !files.iter().all(|f| partitions.insert(&f.partition)) {
+        return Ok(false);
+    }
+    for file in files {
+        let mut reader =
+            StoreFileReader::new(lake.store().clone(), lake.path(&file.path), file.bytes);
+        let meta = ArrowReaderMetadata::load_async(&mut reader, ArrowReaderOptions::new())
+            .await
+            .map_err(|source| LakeError::Parquet {
+                path: lake.display_path(&file.path),
+                source,
+            })?;
+        let meta = meta.metadata();
+        let full_groups = meta.row_groups().split_last().is_none_or(|(_, full)| {
+            full.iter()
+                .all(|g| g.num_rows() == COMPACT_ROW_GROUP_ROWS as i64)
+        });
+        if FileOrder::of(meta.file_metadata()) != FileOrder::File || !full_groups {
+            return Ok(false);
+        }
+    }
+    Ok(true)
 }

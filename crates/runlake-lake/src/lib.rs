@@ -13,6 +13,7 @@ mod lake;
 mod location;
 mod merge;
 pub mod object_reader;
+mod order;
 mod read;
 #[cfg(feature = "testkit")]
 pub mod testkit;

@@ -11,10 +11,9 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use arrow::array::{ArrayRef, RecordBatch, StringArray, new_null_array};
-use arrow::compute::SortOptions;
 use arrow::compute::interleave_record_batch;
 use arrow::datatypes::DataType;
-use arrow::row::{OwnedRow, RowConverter, Rows, SortField};
+use arrow::row::{OwnedRow, RowConverter, Rows};
 use futures::TryStreamExt;
 use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::{
@@ -26,6 +25,7 @@ use runlake_format::{DataFile, Table};
 use crate::error::{LakeError, Result, arrow_err};
 use crate::lake::Lake;
 use crate::object_reader::StoreFileReader;
+use crate::order::{FileOrder, sort_key_converter};
 use crate::read::with_partition_columns;
 
 /// Rows each input decodes at a time: small, since every input holds one batch.
@@ -132,9 +132,9 @@ fn sort_keys(
         .map_err(arrow_err("encoding sort keys"))
 }
 
-/// The sorted row ranges of each row group of `file`. A row group is normally one sorted
-/// run, but files written before row groups ended at buffer boundaries may hold the end of
-/// one run and the start of the next in one group; reading only the key columns finds where.
+/// The sorted row ranges of each row group of `file`. Files that record their order have
+/// sorted row groups. In older files a row group may hold the end of one sorted run and the
+/// start of the next; reading only the key columns finds where.
 async fn sorted_ranges(
     merge: &Merge<'_>,
     reader: &StoreFileReader,
@@ -154,8 +154,16 @@ async fn sorted_ranges(
         .iter()
         .filter_map(|c| file_schema.index_of(c).ok())
         .collect();
+    let groups = meta.metadata().row_groups();
+    if FileOrder::of(meta.metadata().file_metadata()) != FileOrder::Unknown {
+        return Ok(groups
+            .iter()
+            .enumerate()
+            .map(|(i, g)| (i, 0..usize::try_from(g.num_rows()).unwrap_or(0)))
+            .collect());
+    }
     let mut ranges = Vec::new();
-    for group in 0..meta.metadata().num_row_groups() {
+    for group in 0..groups.len() {
         let mut stream =
             ParquetRecordBatchStreamBuilder::new_with_metadata(reader.clone(), meta.clone())
                 .with_row_groups(vec![group])
@@ -202,27 +210,7 @@ pub(crate) async fn merge_sorted(
     batch_rows: usize,
     mut sink: impl FnMut(RecordBatch) -> Result<()>,
 ) -> Result<()> {
-    let schema = table.schema();
-    // The order the writer sorts by: ascending, nulls first.
-    let fields = table
-        .sort_columns()
-        .iter()
-        .map(|c| {
-            let dt = schema
-                .field_with_name(c)
-                .map_err(|_| LakeError::Task(format!("table {table} has no sort column `{c}`")))?
-                .data_type()
-                .clone();
-            Ok(SortField::new_with_options(
-                dt,
-                SortOptions {
-                    descending: false,
-                    nulls_first: true,
-                },
-            ))
-        })
-        .collect::<Result<Vec<_>>>()?;
-    let converter = RowConverter::new(fields).map_err(arrow_err("encoding sort keys"))?;
+    let converter = sort_key_converter(table, table.sort_columns())?;
     let mut merge = Merge {
         lake,
         table,
@@ -388,5 +376,52 @@ mod tests {
         let mut sorted = keys.clone();
         sorted.sort();
         assert_eq!(keys, sorted);
+    }
+
+    #[tokio::test]
+    async fn files_that_record_their_order_are_not_prescanned() {
+        use crate::testkit::recording::RecordingStore;
+        let recording = RecordingStore::new(Arc::new(object_store::memory::InMemory::new()));
+        let lake = Lake::from_store(
+            recording.clone(),
+            object_store::path::Path::default(),
+            "memory://",
+            true,
+        )
+        .with_config(crate::LakeConfig {
+            row_group_rows: 4,
+            ..crate::LakeConfig::default()
+        });
+        let table = Table::PretrainCkpts;
+        let mut tx = lake.transaction("convert", "");
+        tx.append(table, batch(table, &["b", "a"], 9, 1))
+            .expect("append");
+        tx.commit().await.expect("commit");
+        let manifest = lake.latest().await.expect("latest");
+        let file = &manifest.table(table).expect("table").files[0];
+        let mut reader =
+            StoreFileReader::new(lake.store().clone(), lake.path(&file.path), file.bytes);
+        let meta = ArrowReaderMetadata::load_async(&mut reader, ArrowReaderOptions::new())
+            .await
+            .expect("footer");
+        assert_eq!(
+            FileOrder::of(meta.metadata().file_metadata()),
+            FileOrder::File
+        );
+        let merge = Merge {
+            lake: &lake,
+            table,
+            converter: sort_key_converter(table, table.sort_columns()).expect("converter"),
+            sources: Vec::new(),
+        };
+        recording.take();
+        let ranges = sorted_ranges(&merge, &reader, &meta, file, 5)
+            .await
+            .expect("ranges");
+        assert!(recording.take().is_empty(), "no key column was read");
+        assert_eq!(
+            ranges,
+            vec![(0, 0..4), (1, 0..4), (2, 0..4), (3, 0..4), (4, 0..2)]
+        );
     }
 }

@@ -17,6 +17,7 @@ use runlake_format::partition::partition_dir;
 use runlake_format::{ColumnStats, ContentHash, Table};
 
 use crate::error::{LakeError, Result, arrow_err};
+use crate::order::RunTracker;
 use crate::writer::stats::column_stats;
 
 /// A data file ready to upload.
@@ -142,6 +143,7 @@ pub(crate) struct FileBuilder<W: Write + Send> {
     writer: ArrowWriter<HashingWriter<W>>,
     rows: u64,
     stats: BTreeMap<String, ColumnStats>,
+    runs: RunTracker,
 }
 
 impl<W: Write + Send> FileBuilder<W> {
@@ -172,6 +174,7 @@ impl<W: Write + Send> FileBuilder<W> {
             writer,
             rows: 0,
             stats: BTreeMap::new(),
+            runs: RunTracker::new(table)?,
         })
     }
 
@@ -190,6 +193,7 @@ impl<W: Write + Send> FileBuilder<W> {
             .copied()
             .collect();
         merge_stats(&mut self.stats, column_stats(batch, &stat_cols));
+        self.runs.push(batch)?;
         self.rows += batch.num_rows() as u64;
         self.writer.write(batch).map_err(parquet_err(self.table))?;
         // A row group never spans two chunks, so each one is sorted and its statistics cover
@@ -198,8 +202,12 @@ impl<W: Write + Send> FileBuilder<W> {
     }
 
     /// Closes the file: its description (without bytes) and the sink.
-    pub(crate) fn finish(self) -> Result<(EncodedFile, W)> {
+    pub(crate) fn finish(mut self) -> Result<(EncodedFile, W)> {
         let table = self.table;
+        // Compaction trusts this instead of reading the keys again.
+        if let Some(kv) = self.runs.order().key_value() {
+            self.writer.append_key_value_metadata(kv);
+        }
         let sink = self.writer.into_inner().map_err(parquet_err(table))?;
         let hash = ContentHash::from_hasher(&sink.hasher);
         let dir = partition_dir(
