@@ -1,16 +1,20 @@
 //! Compaction: rewriting a table as one globally sorted run per partition.
 //!
 //! Conversion writes bounded-memory sorted runs, so a table's rows for one task (say) are
-//! spread over one row group per run. Compaction checks every file against its hash, merges
-//! each partition's row groups (each one sorted) into one sorted stream and writes it back in
-//! large row groups, so readers touch as few row groups as possible. It holds about one
-//! partition's compressed bytes (each input row group's column chunks) plus small decoded
-//! batches, not the decoded table. It commits like any other write: a version whose operation
-//! names every run of the table, so it conflicts with (and retries after) any concurrent write
-//! to that table. Files record whether they are one sorted run, so compacting a compact table
-//! reads only footers and commits nothing.
+//! spread over one row group per run. Compaction reads each partition's files once, checks
+//! them against their hashes, merges their row groups (each one sorted) into one sorted stream
+//! and writes it back in large row groups, so readers touch as few row groups as possible. It
+//! holds about one partition's compressed bytes plus small decoded batches, not the decoded
+//! table. It commits like any other write: a version whose operation names every run of the
+//! table, so it conflicts with (and retries after) any concurrent write to that table. Files
+//! record whether they are one sorted run, so compacting a compact table reads only footers
+//! and commits nothing.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use object_store::memory::InMemory;
+use object_store::{ObjectStoreExt, PutPayload};
 
 use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions};
 use runlake_format::{DataFile, Table};
@@ -36,16 +40,6 @@ pub async fn compact(lake: &Lake, table: Table) -> Result<CommitOutcome> {
     if already_compact(lake, &state.files).await? {
         return Ok(CommitOutcome::default());
     }
-    // The rows written back must be the committed ones.
-    for file in &state.files {
-        if let Some(problem) = crate::verify::content_problem(lake, file).await? {
-            return Err(LakeError::Task(format!(
-                "{}: {}; not compacting {table}",
-                lake.display_path(&file.path),
-                problem
-            )));
-        }
-    }
     let mut partitions: BTreeMap<_, Vec<DataFile>> = BTreeMap::new();
     for file in &state.files {
         partitions
@@ -65,12 +59,39 @@ pub async fn compact(lake: &Lake, table: Table) -> Result<CommitOutcome> {
     // Every run the table holds is named by the rows appended below.
     tx.replace_table(table, std::iter::empty::<String>());
     for files in partitions.values() {
-        crate::merge::merge_sorted(lake, table, files, MERGE_BATCH_ROWS, |batch| {
+        let verified = verified_partition(lake, table, files).await?;
+        crate::merge::merge_sorted(&verified, table, files, MERGE_BATCH_ROWS, |batch| {
             tx.append(table, batch)
         })
         .await?;
     }
     tx.commit().await
+}
+
+/// The partition's files, each read once and checked against its BLAKE3 (the rows written
+/// back must be the committed ones), held in memory under their own paths for the merge. The
+/// merge holds every row group of the partition at once anyway, so this adds only footers.
+async fn verified_partition(lake: &Lake, table: Table, files: &[DataFile]) -> Result<Lake> {
+    let verified = Arc::new(InMemory::new());
+    for file in files {
+        let display = lake.display_path(&file.path);
+        let bytes = crate::verify::verified_bytes(lake, file)
+            .await?
+            .map_err(|problem| {
+                LakeError::Task(format!("{display}: {problem}; not compacting {table}"))
+            })?;
+        verified
+            .put(&lake.path(&file.path), PutPayload::from(bytes))
+            .await
+            .map_err(crate::error::store_err(display))?;
+    }
+    // Same root and location, so paths and error messages name the real files.
+    Ok(Lake::from_store(
+        verified,
+        lake.root().clone(),
+        lake.location(),
+        true,
+    ))
 }
 
 /// Whether compaction would write these files again: one file per partition, each recording

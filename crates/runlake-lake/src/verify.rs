@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 
+use bytes::Bytes;
 use futures::StreamExt;
 use object_store::ObjectStoreExt;
 use runlake_format::{ContentHash, DataFile, VersionFile};
@@ -160,10 +161,46 @@ pub async fn verify(lake: &Lake, deep: bool) -> Result<VerifyReport> {
     Ok(report)
 }
 
-/// What is wrong with a data file's bytes (missing, resized, or not its BLAKE3), if anything.
-pub(crate) async fn content_problem(lake: &Lake, file: &DataFile) -> Result<Option<String>> {
-    let (_, problem) = check_file(lake, file.clone(), true).await?;
-    Ok(problem.map(|p| p.detail))
+/// A data file's bytes, fetched whole and checked against the manifest, or what is wrong with
+/// them (missing, resized, or not their BLAKE3).
+pub(crate) async fn verified_bytes(
+    lake: &Lake,
+    file: &DataFile,
+) -> Result<std::result::Result<Bytes, String>> {
+    let display = || lake.display_path(&file.path);
+    let bytes = match lake.store().get(&lake.path(&file.path)).await {
+        Ok(r) => r
+            .bytes()
+            .await
+            .map_err(crate::error::store_err(display()))?,
+        Err(object_store::Error::NotFound { .. }) => {
+            return Ok(Err(MISSING.to_owned()));
+        }
+        Err(e) => return Err(crate::error::store_err(display())(e)),
+    };
+    let actual = ContentHash::of(&bytes);
+    Ok(match mismatch(file, bytes.len() as u64, actual) {
+        Some((_, detail)) => Err(detail),
+        None => Ok(bytes),
+    })
+}
+
+const MISSING: &str = "referenced file is missing";
+
+/// How stored bytes numbering `total` and hashing to `actual` differ from the manifest's entry.
+fn mismatch(file: &DataFile, total: u64, actual: ContentHash) -> Option<(ProblemKind, String)> {
+    if total != file.bytes {
+        return Some((
+            ProblemKind::Resized,
+            format!("{total} bytes, manifest says {}", file.bytes),
+        ));
+    }
+    (actual != file.blake3).then(|| {
+        (
+            ProblemKind::HashMismatch,
+            format!("BLAKE3 is {actual}, manifest says {}", file.blake3),
+        )
+    })
 }
 
 async fn check_file(lake: &Lake, file: DataFile, deep: bool) -> Result<(u64, Option<Problem>)> {
@@ -178,10 +215,7 @@ async fn check_file(lake: &Lake, file: DataFile, deep: bool) -> Result<(u64, Opt
     let meta = match lake.store().head(&path).await {
         Ok(meta) => meta,
         Err(object_store::Error::NotFound { .. }) => {
-            return Ok((
-                0,
-                problem(ProblemKind::Missing, "referenced file is missing".into()),
-            ));
+            return Ok((0, problem(ProblemKind::Missing, MISSING.into())));
         }
         Err(e) => return Err(crate::error::store_err(lake.display_path(&file.path))(e)),
     };
@@ -200,10 +234,7 @@ async fn check_file(lake: &Lake, file: DataFile, deep: bool) -> Result<(u64, Opt
     let mut stream = match lake.store().get(&path).await {
         Ok(r) => r.into_stream(),
         Err(object_store::Error::NotFound { .. }) => {
-            return Ok((
-                0,
-                problem(ProblemKind::Missing, "referenced file is missing".into()),
-            ));
+            return Ok((0, problem(ProblemKind::Missing, MISSING.into())));
         }
         Err(e) => return Err(crate::error::store_err(lake.display_path(&file.path))(e)),
     };
@@ -215,23 +246,8 @@ async fn check_file(lake: &Lake, file: DataFile, deep: bool) -> Result<(u64, Opt
         hasher.update(&chunk);
     }
     let actual = ContentHash::from_hasher(&hasher);
-    if total != file.bytes {
-        return Ok((
-            total,
-            problem(
-                ProblemKind::Resized,
-                format!("{total} bytes, manifest says {}", file.bytes),
-            ),
-        ));
-    }
-    if actual != file.blake3 {
-        return Ok((
-            total,
-            problem(
-                ProblemKind::HashMismatch,
-                format!("BLAKE3 is {actual}, manifest says {}", file.blake3),
-            ),
-        ));
-    }
-    Ok((total, None))
+    Ok((
+        total,
+        mismatch(&file, total, actual).and_then(|(kind, detail)| problem(kind, detail)),
+    ))
 }

@@ -312,7 +312,7 @@ async fn row_groups_end_where_each_sorted_buffer_ends() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn compacting_a_compact_table_reads_only_footers() {
+async fn compaction_reads_each_file_once_and_a_compact_table_only_its_footers() {
     use runlake_lake::testkit::recording::RecordingStore;
     let recording = RecordingStore::new(std::sync::Arc::new(object_store::memory::InMemory::new()));
     let lake = Lake::from_store(
@@ -335,10 +335,39 @@ async fn compacting_a_compact_table_reads_only_footers() {
         .expect("append");
     }
     tx.commit().await.expect("commit");
+    let written: Vec<String> = lake
+        .latest()
+        .await
+        .expect("latest")
+        .table(Table::Evals)
+        .expect("evals")
+        .files
+        .iter()
+        .map(|f| f.path.clone())
+        .collect();
+    recording.take();
     let first = runlake_lake::compact::compact(&lake, Table::Evals)
         .await
         .expect("compact");
     assert!(first.version.is_some(), "runs of buffers are merged");
+    // Each file is fetched whole once: its hash is checked and the merge reads those bytes.
+    // Other reads are footers, to see whether the table is already compact.
+    let reads: Vec<_> = recording
+        .take()
+        .into_iter()
+        .filter(|r| written.iter().any(|w| r.path.ends_with(w.as_str())))
+        .collect();
+    assert!(reads.iter().all(|r| r.kind == "get"), "{reads:?}");
+    let mut whole: Vec<String> = reads
+        .iter()
+        .filter(|r| r.range.is_none())
+        .map(|r| r.path.clone())
+        .collect();
+    whole.sort();
+    let mut expected = written.clone();
+    expected.sort();
+    assert_eq!(whole, expected);
+    assert!(reads.len() <= 3 * written.len(), "{reads:?}");
     let latest = lake.latest().await.expect("latest");
     let files = latest.table(Table::Evals).expect("evals").files.len();
     recording.take();
@@ -394,4 +423,35 @@ async fn one_sorted_run_in_small_row_groups_is_still_compacted() {
         .await
         .expect("compact");
     assert_eq!(again.version, None);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn compaction_refuses_a_file_that_is_not_its_blake3() {
+    use object_store::ObjectStoreExt;
+    let (lake, _) = six_buffers(10, runlake_lake::LakeConfig::default().row_group_rows).await;
+    let before = lake.latest().await.expect("latest");
+    let files = &before.table(Table::PretrainCkpts).expect("t").files;
+    let victim = &files[files.len() / 2];
+    let path = lake.path(&victim.path);
+    let mut bytes = lake
+        .store()
+        .get(&path)
+        .await
+        .expect("get")
+        .bytes()
+        .await
+        .expect("bytes")
+        .to_vec();
+    bytes[20] ^= 0x01;
+    lake.store().put(&path, bytes.into()).await.expect("put");
+
+    let err = runlake_lake::compact::compact(&lake, Table::PretrainCkpts)
+        .await
+        .expect_err("a flipped byte is refused");
+    let message = err.to_string();
+    assert!(
+        message.contains(&victim.path) && message.contains("BLAKE3"),
+        "{message}"
+    );
+    assert_eq!(lake.latest().await.expect("latest").version, before.version);
 }
