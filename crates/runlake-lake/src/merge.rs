@@ -381,14 +381,8 @@ mod tests {
     #[tokio::test]
     async fn files_that_record_their_order_are_not_prescanned() {
         use crate::testkit::recording::RecordingStore;
-        let recording = RecordingStore::new(Arc::new(object_store::memory::InMemory::new()));
-        let lake = Lake::from_store(
-            recording.clone(),
-            object_store::path::Path::default(),
-            "memory://",
-            true,
-        )
-        .with_config(crate::LakeConfig {
+        let (recording, lake) = RecordingStore::lake();
+        let lake = lake.with_config(crate::LakeConfig {
             row_group_rows: 4,
             ..crate::LakeConfig::default()
         });

@@ -314,14 +314,8 @@ async fn row_groups_end_where_each_sorted_buffer_ends() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn compaction_reads_each_file_once_and_a_compact_table_only_its_footers() {
     use runlake_lake::testkit::recording::RecordingStore;
-    let recording = RecordingStore::new(std::sync::Arc::new(object_store::memory::InMemory::new()));
-    let lake = Lake::from_store(
-        recording.clone(),
-        object_store::path::Path::default(),
-        "memory://",
-        true,
-    )
-    .with_config(runlake_lake::LakeConfig {
+    let (recording, lake) = RecordingStore::lake();
+    let lake = lake.with_config(runlake_lake::LakeConfig {
         spill_rows: 10,
         ..runlake_lake::LakeConfig::default()
     });
@@ -427,23 +421,11 @@ async fn one_sorted_run_in_small_row_groups_is_still_compacted() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn compaction_refuses_a_file_that_is_not_its_blake3() {
-    use object_store::ObjectStoreExt;
     let (lake, _) = six_buffers(10, runlake_lake::LakeConfig::default().row_group_rows).await;
     let before = lake.latest().await.expect("latest");
     let files = &before.table(Table::PretrainCkpts).expect("t").files;
     let victim = &files[files.len() / 2];
-    let path = lake.path(&victim.path);
-    let mut bytes = lake
-        .store()
-        .get(&path)
-        .await
-        .expect("get")
-        .bytes()
-        .await
-        .expect("bytes")
-        .to_vec();
-    bytes[20] ^= 0x01;
-    lake.store().put(&path, bytes.into()).await.expect("put");
+    runlake_lake::testkit::flip_bit(lake.store().as_ref(), &lake.path(&victim.path), 20).await;
 
     let err = runlake_lake::compact::compact(&lake, Table::PretrainCkpts)
         .await

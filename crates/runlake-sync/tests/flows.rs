@@ -249,20 +249,7 @@ async fn a_source_file_that_does_not_match_its_hash_is_never_published() {
             .expect("first");
         add_runs(&src, &["dd/b"], 5).await;
         let victim = src.latest().await.expect("latest").operation.added_files[0].clone();
-        let path = src.path(&victim);
-        let mut bytes = src_store
-            .get(&path)
-            .await
-            .expect("get")
-            .bytes()
-            .await
-            .expect("bytes")
-            .to_vec();
-        bytes[10] ^= 0xff;
-        src_store
-            .put(&path, PutPayload::from(bytes))
-            .await
-            .expect("damage");
+        runlake_lake::testkit::flip_bit(src_store.as_ref(), &src.path(&victim), 10).await;
         let opts = SyncOptions {
             multipart_threshold,
             part_size: 100,

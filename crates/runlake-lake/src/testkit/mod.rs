@@ -187,3 +187,22 @@ pub fn canonical_rows(batches: &[RecordBatch]) -> Vec<String> {
     rows.sort();
     rows
 }
+
+/// Flips one bit of the byte at `offset` of a stored object, keeping its size.
+pub async fn flip_bit(
+    store: &dyn object_store::ObjectStore,
+    path: &object_store::path::Path,
+    offset: usize,
+) {
+    use object_store::ObjectStoreExt;
+    let mut bytes = store
+        .get(path)
+        .await
+        .expect("get")
+        .bytes()
+        .await
+        .expect("bytes")
+        .to_vec();
+    bytes[offset] ^= 0x01;
+    store.put(path, bytes.into()).await.expect("put");
+}

@@ -69,6 +69,13 @@ impl RecordingStore {
         }
     }
 
+    /// A fresh in-memory lake whose every request is recorded here.
+    pub fn lake() -> (Arc<Self>, crate::Lake) {
+        let store = Self::new(Arc::new(object_store::memory::InMemory::new()));
+        let lake = crate::Lake::from_store(store.clone(), Path::default(), "memory://", true);
+        (store, lake)
+    }
+
     /// The requests so far, emptying the log.
     pub fn take(&self) -> Vec<Request> {
         std::mem::take(&mut *self.log.lock().unwrap_or_else(|e| e.into_inner()))

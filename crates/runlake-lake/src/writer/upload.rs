@@ -124,10 +124,6 @@ async fn upload(
 #[cfg(test)]
 mod tests {
     use std::io::{Seek, SeekFrom, Write};
-    use std::sync::Arc;
-
-    use object_store::memory::InMemory;
-    use object_store::path::Path;
 
     use super::*;
     use crate::testkit::recording::RecordingStore;
@@ -160,8 +156,7 @@ mod tests {
             size: 64,
         };
         for from_disk in [false, true] {
-            let recording = RecordingStore::new(Arc::new(InMemory::new()));
-            let lake = Lake::from_store(recording.clone(), Path::default(), "memory://", true);
+            let (recording, lake) = RecordingStore::lake();
             let file = file_of(&content);
             let mut temp = tempfile::tempfile().expect("temp");
             temp.write_all(&content).expect("write");
@@ -192,8 +187,7 @@ mod tests {
 
     #[tokio::test]
     async fn small_files_go_up_whole_and_an_existing_copy_is_success() {
-        let recording = RecordingStore::new(Arc::new(InMemory::new()));
-        let lake = Lake::from_store(recording.clone(), Path::default(), "memory://", true);
+        let (recording, lake) = RecordingStore::lake();
         let file = file_of(b"small content");
         let mut temp = tempfile::tempfile().expect("temp");
         temp.write_all(b"small content").expect("write");
