@@ -15,7 +15,6 @@ use std::sync::Arc;
 
 use object_store::memory::InMemory;
 use object_store::{ObjectStoreExt, PutPayload};
-
 use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions};
 use runlake_format::{DataFile, Table};
 
