@@ -156,11 +156,16 @@ async fn sorted_ranges(
         .collect();
     let groups = meta.metadata().row_groups();
     if FileOrder::of(meta.metadata().file_metadata()) != FileOrder::Unknown {
-        return Ok(groups
+        return groups
             .iter()
             .enumerate()
-            .map(|(i, g)| (i, 0..usize::try_from(g.num_rows()).unwrap_or(0)))
-            .collect());
+            .map(|(i, g)| {
+                let rows = usize::try_from(g.num_rows()).map_err(|_| {
+                    LakeError::Task(format!("{display}: row group {i} has a negative row count"))
+                })?;
+                Ok((i, 0..rows))
+            })
+            .collect();
     }
     let mut ranges = Vec::new();
     for group in 0..groups.len() {
