@@ -18,7 +18,7 @@ use runlake_format::{ColumnStats, ContentHash, Table};
 
 use crate::error::{LakeError, Result, arrow_err};
 use crate::order::RunTracker;
-use crate::writer::stats::column_stats;
+use crate::writer::stats::{column_stats, merge_stats};
 
 /// A data file ready to upload.
 #[derive(Debug, Clone)]
@@ -142,6 +142,8 @@ pub(crate) struct FileBuilder<W: Write + Send> {
     partition: BTreeMap<String, Option<String>>,
     writer: ArrowWriter<HashingWriter<W>>,
     rows: u64,
+    /// The key and sort columns, whose statistics go into the manifest.
+    stat_columns: Vec<&'static str>,
     stats: BTreeMap<String, ColumnStats>,
     runs: RunTracker,
 }
@@ -173,6 +175,12 @@ impl<W: Write + Send> FileBuilder<W> {
                 .collect(),
             writer,
             rows: 0,
+            stat_columns: table
+                .key_columns()
+                .iter()
+                .chain(table.sort_columns())
+                .copied()
+                .collect(),
             stats: BTreeMap::new(),
             runs: RunTracker::new(table)?,
         })
@@ -185,14 +193,7 @@ impl<W: Write + Send> FileBuilder<W> {
 
     /// Appends one sorted chunk (file schema).
     pub(crate) fn append(&mut self, batch: &RecordBatch) -> Result<()> {
-        let stat_cols: Vec<&str> = self
-            .table
-            .key_columns()
-            .iter()
-            .chain(self.table.sort_columns())
-            .copied()
-            .collect();
-        merge_stats(&mut self.stats, column_stats(batch, &stat_cols));
+        merge_stats(&mut self.stats, column_stats(batch, &self.stat_columns));
         self.runs.push(batch)?;
         self.rows += batch.num_rows() as u64;
         self.writer.write(batch).map_err(parquet_err(self.table))?;
@@ -238,28 +239,6 @@ fn parquet_err(table: Table) -> impl Fn(parquet::errors::ParquetError) -> LakeEr
     move |source| LakeError::Parquet {
         path: table.name().to_owned(),
         source,
-    }
-}
-
-/// Widens `into` by `more`: the smallest minimum, the largest maximum, the sum of nulls.
-fn merge_stats(into: &mut BTreeMap<String, ColumnStats>, more: BTreeMap<String, ColumnStats>) {
-    for (name, s) in more {
-        match into.get_mut(&name) {
-            None => {
-                into.insert(name, s);
-            }
-            Some(acc) => {
-                acc.min = match (acc.min.take(), s.min) {
-                    (Some(a), Some(b)) => Some(a.min(b)),
-                    (a, b) => a.or(b),
-                };
-                acc.max = match (acc.max.take(), s.max) {
-                    (Some(a), Some(b)) => Some(a.max(b)),
-                    (a, b) => a.or(b),
-                };
-                acc.null_count += s.null_count;
-            }
-        }
     }
 }
 

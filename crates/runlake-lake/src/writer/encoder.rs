@@ -53,7 +53,7 @@ impl Worker {
     fn take(&mut self, chunk: Chunk) -> Result<()> {
         let batch = sorted_file_batch(chunk.table, chunk.batches)?;
         let slot = (chunk.table, chunk.key);
-        let builder = match self.open.remove(&slot) {
+        let mut builder = match self.open.remove(&slot) {
             Some(b) => b,
             None => {
                 let file = tempfile::tempfile().map_err(|e| {
@@ -62,7 +62,6 @@ impl Worker {
                 FileBuilder::new(slot.0, &slot.1, file, self.row_group_rows)?
             }
         };
-        let mut builder = builder;
         builder.append(&batch)?;
         drop(batch);
         if builder.rows() >= self.file_rows {

@@ -52,3 +52,28 @@ pub(crate) fn column_stats(batch: &RecordBatch, columns: &[&str]) -> BTreeMap<St
     }
     out
 }
+
+/// Widens `into` by `more`: the smallest minimum, the largest maximum, the sum of nulls.
+pub(crate) fn merge_stats(
+    into: &mut BTreeMap<String, ColumnStats>,
+    more: BTreeMap<String, ColumnStats>,
+) {
+    for (name, s) in more {
+        match into.get_mut(&name) {
+            None => {
+                into.insert(name, s);
+            }
+            Some(acc) => {
+                acc.min = match (acc.min.take(), s.min) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                };
+                acc.max = match (acc.max.take(), s.max) {
+                    (Some(a), Some(b)) => Some(a.max(b)),
+                    (a, b) => a.or(b),
+                };
+                acc.null_count += s.null_count;
+            }
+        }
+    }
+}

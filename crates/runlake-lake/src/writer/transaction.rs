@@ -190,15 +190,15 @@ impl Transaction {
         let Some((batches, _)) = state.buffers.remove(&key) else {
             return Ok(());
         };
-        let config = self.lake.config();
-        let (row_group_rows, file_rows) = (config.row_group_rows, config.file_rows);
-        let uploader = tokio::runtime::Handle::try_current()
-            .ok()
-            .filter(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread)
-            .map(|h| (h, self.lake.clone()));
-        let encoder = self
-            .encoder
-            .get_or_insert_with(|| Encoder::new(uploader, row_group_rows, file_rows));
+        let lake = &self.lake;
+        let encoder = self.encoder.get_or_insert_with(|| {
+            let uploader = tokio::runtime::Handle::try_current()
+                .ok()
+                .filter(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread)
+                .map(|h| (h, lake.clone()));
+            let config = lake.config();
+            Encoder::new(uploader, config.row_group_rows, config.file_rows)
+        });
         encoder.submit(Chunk {
             table,
             key,
