@@ -8,11 +8,9 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::ops::Range;
-use std::sync::Arc;
 
-use arrow::array::{ArrayRef, RecordBatch, StringArray, new_null_array};
+use arrow::array::RecordBatch;
 use arrow::compute::interleave_record_batch;
-use arrow::datatypes::DataType;
 use arrow::row::{OwnedRow, RowConverter, Rows};
 use futures::TryStreamExt;
 use parquet::arrow::ProjectionMask;
@@ -25,7 +23,7 @@ use runlake_format::{DataFile, Table};
 use crate::error::{LakeError, Result, arrow_err};
 use crate::lake::Lake;
 use crate::object_reader::StoreFileReader;
-use crate::order::{FileOrder, sort_key_converter};
+use crate::order::{FileOrder, sort_key_columns, sort_key_converter};
 use crate::read::with_partition_columns;
 
 /// Rows each input decodes at a time: small, since every input holds one batch.
@@ -101,32 +99,15 @@ impl Merge<'_> {
     }
 }
 
-/// The sort-key rows of a batch read from `file` (a partition column's key is its value).
+/// The sort-key rows of a batch read from `file`.
 fn sort_keys(
     converter: &RowConverter,
     table: Table,
     file: &DataFile,
     batch: &RecordBatch,
 ) -> Result<Rows> {
-    let schema = table.schema();
-    let columns: Vec<ArrayRef> = table
-        .sort_columns()
-        .iter()
-        .map(|c| {
-            if let Some(value) = file.partition.get(*c) {
-                let dt = schema.field_with_name(c).map(|f| f.data_type().clone());
-                let constant: ArrayRef = match value {
-                    Some(v) => Arc::new(StringArray::from(vec![v.as_str(); batch.num_rows()])),
-                    None => new_null_array(&dt.unwrap_or(DataType::Utf8), batch.num_rows()),
-                };
-                return Ok(constant);
-            }
-            batch
-                .column_by_name(c)
-                .cloned()
-                .ok_or_else(|| LakeError::Task(format!("{}: no sort column `{c}`", file.path)))
-        })
-        .collect::<Result<_>>()?;
+    let columns = sort_key_columns(table, batch)
+        .map_err(|e| LakeError::Task(format!("{}: {e}", file.path)))?;
     converter
         .convert_columns(&columns)
         .map_err(arrow_err("encoding sort keys"))
@@ -287,6 +268,8 @@ pub(crate) async fn merge_sorted(
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use arrow::array::AsArray;
     use arrow::compute::{concat_batches, take_record_batch};
     use arrow::datatypes::Int64Type;

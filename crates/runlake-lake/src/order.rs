@@ -1,7 +1,7 @@
 //! How a data file's rows are ordered, recorded in its Parquet key-value metadata so that
 //! compaction can rely on it without reading any keys.
 
-use arrow::array::RecordBatch;
+use arrow::array::{ArrayRef, RecordBatch};
 use arrow::compute::SortOptions;
 use arrow::row::{OwnedRow, RowConverter, SortField};
 use parquet::file::metadata::{FileMetaData, KeyValue};
@@ -75,27 +75,37 @@ pub(crate) fn sort_key_converter(table: Table, columns: &[&str]) -> Result<RowCo
     RowConverter::new(fields).map_err(arrow_err("encoding sort keys"))
 }
 
+/// The columns of a data-file batch its rows are sorted by. No sort column is a partition
+/// column (the format's tests hold it to that), so every data file stores them all.
+pub(crate) fn sort_key_columns(
+    table: Table,
+    batch: &RecordBatch,
+) -> std::result::Result<Vec<ArrayRef>, String> {
+    table
+        .sort_columns()
+        .iter()
+        .map(|c| {
+            batch
+                .column_by_name(c)
+                .cloned()
+                .ok_or_else(|| format!("no sort column `{c}`"))
+        })
+        .collect()
+}
+
 /// Follows the sorted chunks appended to one file and tells whether they form one run.
 pub(crate) struct RunTracker {
+    table: Table,
     converter: RowConverter,
-    /// The sort columns stored in the file (partition columns are constant within it).
-    columns: Vec<&'static str>,
     last: Option<OwnedRow>,
     one_run: bool,
 }
 
 impl RunTracker {
     pub(crate) fn new(table: Table) -> Result<Self> {
-        let file_schema = table.file_schema();
-        let columns: Vec<&'static str> = table
-            .sort_columns()
-            .iter()
-            .copied()
-            .filter(|c| file_schema.index_of(c).is_ok())
-            .collect();
         Ok(Self {
-            converter: sort_key_converter(table, &columns)?,
-            columns,
+            table,
+            converter: sort_key_converter(table, table.sort_columns())?,
             last: None,
             one_run: true,
         })
@@ -107,24 +117,16 @@ impl RunTracker {
         if n == 0 {
             return Ok(());
         }
-        let ends = |row: usize| -> Result<OwnedRow> {
-            let columns = self
-                .columns
-                .iter()
-                .map(|c| {
-                    batch
-                        .column_by_name(c)
-                        .map(|a| a.slice(row, 1))
-                        .ok_or_else(|| LakeError::Task(format!("chunk has no sort column `{c}`")))
-                })
-                .collect::<Result<Vec<_>>>()?;
+        let columns = sort_key_columns(self.table, batch).map_err(LakeError::Task)?;
+        let key = |row: usize| -> Result<OwnedRow> {
+            let one: Vec<ArrayRef> = columns.iter().map(|a| a.slice(row, 1)).collect();
             let rows = self
                 .converter
-                .convert_columns(&columns)
+                .convert_columns(&one)
                 .map_err(arrow_err("encoding sort keys"))?;
             Ok(rows.row(0).owned())
         };
-        let first = ends(0)?;
+        let first = key(0)?;
         if self
             .last
             .as_ref()
@@ -132,7 +134,7 @@ impl RunTracker {
         {
             self.one_run = false;
         }
-        self.last = Some(ends(n - 1)?);
+        self.last = Some(key(n - 1)?);
         Ok(())
     }
 

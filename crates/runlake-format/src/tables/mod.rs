@@ -174,6 +174,10 @@ mod tests {
             for c in cols {
                 assert!(schema.index_of(c).is_ok(), "{t}: no column {c}");
             }
+            // Compaction and the writer read sort keys from the data files alone.
+            for c in t.sort_columns() {
+                assert!(t.file_schema().index_of(c).is_ok(), "{t}: sorts by {c}");
+            }
             for c in t.partition_columns() {
                 assert!(t.file_schema().index_of(c).is_err());
                 let f = schema.field_with_name(c).expect("partition column");
