@@ -6,10 +6,6 @@
 //! `first`/`last` are the first/last non-missing value in input order. Groups come out in
 //! order of first appearance.
 
-use std::hash::BuildHasher;
-
-use foldhash::fast::RandomState;
-use hashbrown::HashTable;
 use std::sync::Arc;
 
 use arrow::array::{
@@ -17,10 +13,11 @@ use arrow::array::{
 };
 use arrow::compute::cast;
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
-use arrow::row::{RowConverter, SortField};
+use arrow::row::SortField;
 use futures::TryStreamExt;
 
 use crate::error::{ReaderError, Result, arrow_err};
+use crate::groups::Groups;
 use crate::scan::{BatchStream, field_of};
 
 /// An aggregate function.
@@ -433,12 +430,7 @@ pub(crate) async fn aggregate(
             ))
         })
         .collect::<Result<_>>()?;
-    let converter = RowConverter::new(key_fields).map_err(arrow_err("grouping"))?;
-    // Group keys in the row format, in order of first appearance, in one buffer; the table
-    // maps a key's hash to its group without a separate allocation per group.
-    let mut group_rows = converter.empty_rows(0, 0);
-    let mut groups: HashTable<usize> = HashTable::new();
-    let hasher = RandomState::default();
+    let mut groups = Groups::new(key_fields)?;
     // One accumulator per group for each aggregate, so each folds a batch in one tight loop.
     let mut accs: Vec<Vec<Acc>> = aggs.iter().map(|_| Vec::new()).collect();
     let mut ids: Vec<usize> = Vec::new();
@@ -464,9 +456,6 @@ pub(crate) async fn aggregate(
                 context: "group_by".into(),
                 available: String::new(),
             })?;
-        let rows = converter
-            .convert_columns(&key_cols)
-            .map_err(arrow_err("grouping"))?;
         let values: Vec<Option<Values>> = aggs
             .iter()
             .zip(&kinds)
@@ -485,39 +474,22 @@ pub(crate) async fn aggregate(
                 _ => Ok(None),
             })
             .collect::<Result<_>>()?;
-        ids.clear();
-        for i in 0..batch.num_rows() {
-            let row = rows.row(i);
-            let key: &[u8] = row.as_ref();
-            let hash = hasher.hash_one(key);
-            let g = match groups.find(hash, |&g| group_rows.row(g).as_ref() == key) {
-                Some(&g) => g,
-                None => {
-                    let g = group_rows.num_rows();
-                    group_rows.push(row);
-                    groups.insert_unique(hash, g, |&g| hasher.hash_one(group_rows.row(g).as_ref()));
-                    for (acc, a) in accs.iter_mut().zip(aggs) {
-                        acc.push(new_acc(a));
-                    }
-                    g
-                }
-            };
-            ids.push(g);
+        groups.assign(&key_cols, batch.num_rows(), &mut ids)?;
+        for (acc, a) in accs.iter_mut().zip(aggs) {
+            acc.resize_with(groups.count(), || new_acc(a));
         }
         for ((acc, a), v) in accs.iter_mut().zip(aggs).zip(&values) {
             update(acc, a.func, v.as_ref(), &ids);
         }
     }
-    let mut columns: Vec<ArrayRef> = converter
-        .convert_rows(&group_rows)
-        .map_err(arrow_err("grouping"))?;
+    let mut columns: Vec<ArrayRef> = groups.key_columns()?;
     for (j, (a, per_group)) in aggs.iter().zip(&accs).enumerate() {
         columns.push(finish(per_group, a.func, out_schema.field(keys.len() + j))?);
     }
     RecordBatch::try_new_with_options(
         Arc::clone(out_schema),
         columns,
-        &arrow::record_batch::RecordBatchOptions::new().with_row_count(Some(group_rows.num_rows())),
+        &arrow::record_batch::RecordBatchOptions::new().with_row_count(Some(groups.count())),
     )
     .map_err(arrow_err("aggregating"))
 }

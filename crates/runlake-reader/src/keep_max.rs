@@ -4,9 +4,9 @@
 use arrow::array::{Array, ArrayRef, BooleanArray, RecordBatch};
 use arrow::compute::filter_record_batch;
 use arrow::row::{RowConverter, SortField};
-use foldhash::{HashMap, HashMapExt};
 
 use crate::error::{ReaderError, Result, arrow_err};
+use crate::groups::Groups;
 
 fn column<'a>(batch: &'a RecordBatch, name: &str) -> Result<&'a ArrayRef> {
     batch
@@ -27,29 +27,21 @@ pub(crate) fn keep_max(batch: &RecordBatch, keys: &[String], value: &str) -> Res
         .iter()
         .map(|k| column(batch, k).cloned())
         .collect::<Result<_>>()?;
-    let key_rows = RowConverter::new(
+    let mut groups = Groups::new(
         key_cols
             .iter()
             .map(|c| SortField::new(c.data_type().clone()))
             .collect(),
-    )
-    .and_then(|c| c.convert_columns(&key_cols))
-    .map_err(err())?;
+    )?;
+    let mut ids = Vec::with_capacity(batch.num_rows());
+    groups.assign(&key_cols, batch.num_rows(), &mut ids)?;
     let values = column(batch, value)?;
     // The row format orders any comparable type by plain byte comparison.
     let value_rows = RowConverter::new(vec![SortField::new(values.data_type().clone())])
         .and_then(|c| c.convert_columns(std::slice::from_ref(values)))
         .map_err(err())?;
-    let mut groups: HashMap<&[u8], usize> = HashMap::new();
-    let mut best: Vec<Option<&[u8]>> = Vec::new();
-    let mut ids = Vec::with_capacity(batch.num_rows());
-    for i in 0..batch.num_rows() {
-        let next = best.len();
-        let g = *groups.entry(key_rows.row(i).data()).or_insert(next);
-        if g == next {
-            best.push(None);
-        }
-        ids.push(g);
+    let mut best: Vec<Option<&[u8]>> = vec![None; groups.count()];
+    for (i, &g) in ids.iter().enumerate() {
         if values.is_valid(i) {
             let v = value_rows.row(i).data();
             if best[g].is_none_or(|b| v > b) {

@@ -35,6 +35,7 @@ mod exec;
 mod explain;
 pub mod expr;
 mod footer_cache;
+mod groups;
 mod join;
 mod keep_max;
 mod optimize;

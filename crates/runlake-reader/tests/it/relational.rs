@@ -383,3 +383,44 @@ async fn keep_max_matches_a_reference() {
         "{plan}"
     );
 }
+
+#[tokio::test]
+async fn no_keys_make_one_group_of_every_row() {
+    let (_lake, reader) = small_file_lake(vec![(Table::Evals, evals_batch(&STEPS))]).await;
+    let base = reader
+        .scan(Table::Evals)
+        .filter(col("phase").eq("pretrain"))
+        .select(["run_uid", "step"]);
+    let input = concat(&base.clone().collect().await.expect("input")).expect("rows");
+    let steps: Vec<String> = (0..input.num_rows())
+        .map(|i| array_value_to_string(input.column(1), i).expect("step"))
+        .collect();
+    let top = steps
+        .iter()
+        .max_by_key(|s| s.parse::<i64>().expect("a number"))
+        .expect("a step");
+
+    let out = base
+        .clone()
+        .group_by(Vec::<String>::new())
+        .agg([Agg::count_rows(), Agg::max("step")])
+        .collect()
+        .await
+        .expect("aggregate");
+    let out = concat(&out).expect("one row");
+    assert_eq!(out.num_rows(), 1);
+    let cell = |c: usize| array_value_to_string(out.column(c), 0).expect("cell");
+    assert_eq!(cell(0), input.num_rows().to_string());
+    assert_eq!(&cell(1), top);
+
+    let kept = concat(
+        &base
+            .keep_max(Vec::<String>::new(), "step")
+            .collect()
+            .await
+            .expect("keep_max"),
+    )
+    .expect("rows");
+    let expected = steps.iter().filter(|s| *s == top).count();
+    assert_eq!(kept.num_rows(), expected);
+}
