@@ -12,6 +12,7 @@ use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use runlake_datadecide::{ConvertOptions, convert_files};
 use runlake_format::Table;
 use runlake_lake::Lake;
+use runlake_lake::testkit::local_lake;
 
 async fn read(lake: &Lake, table: Table) -> RecordBatch {
     let m = lake.latest().await.expect("manifest");
@@ -21,10 +22,7 @@ async fn read(lake: &Lake, table: Table) -> RecordBatch {
 
 #[tokio::test]
 async fn converting_again_commits_nothing() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let lake = Lake::open_or_create(dir.path().to_str().expect("utf8"))
-        .await
-        .expect("lake");
+    let (_dir, lake) = local_lake().await;
     let inputs = [testdata("eval-results"), testdata("ppl-results")];
     let first = convert_files(&lake, &inputs, ConvertOptions::default(), &|_| {})
         .await
@@ -149,10 +147,7 @@ async fn real_god_table_slice_round_trips_exactly() {
 
 #[tokio::test]
 async fn a_later_ppl_export_keeps_the_tokens_eval_results_gave() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let lake = Lake::open_or_create(dir.path().join("lake").to_str().expect("utf8"))
-        .await
-        .expect("lake");
+    let (dir, lake) = local_lake().await;
     let train = dir.path().join("train-00000.jsonl");
     std::fs::write(
         &train,

@@ -8,9 +8,8 @@ use runlake_lake::verify::{ProblemKind, VerifyReport, verify};
 use runlake_lake::{Lake, LakeError, Table};
 
 async fn local_lake() -> (tempfile::TempDir, String, Lake) {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let location = dir.path().join("lake").to_str().expect("utf8").to_owned();
-    let lake = Lake::create(&location).await.expect("create");
+    let (dir, lake) = runlake_lake::testkit::local_lake().await;
+    let location = lake.location().to_owned();
     for (i, run) in ["a", "b", "c"].iter().enumerate() {
         let mut tx = lake.transaction("convert", run);
         tx.upsert(Table::Evals, batch(Table::Evals, &[run], 5, i as u64))

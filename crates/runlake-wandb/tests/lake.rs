@@ -10,6 +10,7 @@ use arrow::array::RecordBatch;
 use common::*;
 use runlake_format::Table;
 use runlake_lake::Lake;
+use runlake_lake::testkit::local_lake;
 use runlake_wandb::{ConvertOptions, convert_paths, lineage_chain};
 
 const C: &str = "wandb/ml-moe/ft-scaling/2025_08_21-15_03_00_test_finetune_DD-dolma1_7-4M_main_100M_toks_--learning_rate=5e-06";
@@ -71,10 +72,7 @@ fn copy_dir(from: &Path, to: &Path) {
 
 #[tokio::test]
 async fn unchanged_runs_add_nothing_and_newer_exports_replace_a_run() {
-    let tmp = tempfile::tempdir().expect("tmp");
-    let lake = Lake::open_or_create(tmp.path().join("lake").to_str().expect("utf8"))
-        .await
-        .expect("lake");
+    let (tmp, lake) = local_lake().await;
     let export = tmp.path().join("export");
     copy_dir(&testdata().join("wandb/dr_wandb_v3/ft-scaling"), &export);
     let opts = ConvertOptions::default();
@@ -176,10 +174,7 @@ async fn unchanged_runs_add_nothing_and_newer_exports_replace_a_run() {
 
 #[tokio::test]
 async fn oe_eval_rows_survive_a_newer_wandb_export() {
-    let tmp = tempfile::tempdir().expect("tmp");
-    let lake = Lake::open_or_create(tmp.path().join("lake").to_str().expect("utf8"))
-        .await
-        .expect("lake");
+    let (tmp, lake) = local_lake().await;
     let export = tmp.path().join("export");
     copy_dir(&testdata().join("wandb/dr_wandb_v3/ft-scaling"), &export);
     convert_paths(
@@ -275,10 +270,7 @@ async fn real_sample_exports() {
     };
     let runs_path = real.join("wandb_runs_sample.parquet");
     let history_path = real.join("wandb_history_sample.parquet");
-    let tmp = tempfile::tempdir().expect("tmp");
-    let lake = Lake::open_or_create(tmp.path().join("lake").to_str().expect("utf8"))
-        .await
-        .expect("lake");
+    let (tmp, lake) = local_lake().await;
     let summary = convert_paths(
         &lake,
         &[runs_path.clone(), history_path.clone()],

@@ -206,3 +206,14 @@ pub async fn flip_bit(
     bytes[offset] ^= 0x01;
     store.put(path, bytes.into()).await.expect("put");
 }
+
+/// A new, empty lake in `lake/` of a fresh temporary folder, where tests can put their inputs
+/// beside it. The folder is deleted when the returned guard drops.
+pub async fn local_lake() -> (tempfile::TempDir, crate::Lake) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let location = dir.path().join("lake");
+    let lake = crate::Lake::create(location.to_str().expect("utf8 path"))
+        .await
+        .expect("create lake");
+    (dir, lake)
+}
