@@ -33,7 +33,8 @@ pub enum Command {
     /// Print the live data files of a table, one per line, for plain Parquet readers.
     Files(FilesArgs),
     /// Rewrite tables as one sorted file per partition, so queries touch fewer row groups
-    /// (holds a table in memory while it runs).
+    /// (holds one partition's compressed files in memory while it runs; an already compact
+    /// table is left as it is after reading its footers).
     Compact(CompactArgs),
     /// Convert raw exports (DataDecide HF files, datadec tables, WandB exports, oe-eval
     /// folders) into the lake, creating it if missing. Converting the same inputs again adds

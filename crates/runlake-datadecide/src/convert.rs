@@ -1,17 +1,15 @@
 //! The lake entry point: convert inputs inside one transaction and commit it.
 
-use std::path::PathBuf;
-
 use std::collections::HashMap;
+use std::path::PathBuf;
 
 use arrow::array::{Array, AsArray};
 use arrow::datatypes::{Float64Type, Int64Type};
 use runlake_format::Table;
 use runlake_lake::Lake;
 
-use crate::model::{CkptFacts, RunKey};
-
 use crate::error::ConvertError;
+use crate::model::{CkptFacts, RunKey};
 use crate::pipeline::{ConvertOptions, Converter};
 use crate::summary::{CommitSummary, ConvertSummary, Progress};
 

@@ -28,10 +28,10 @@ pub(crate) fn dictionary_schema(schema: &Schema, meta: &ParquetMetaData) -> Opti
         .fields()
         .iter()
         .map(|f| {
-            let leaf = (0..descr.num_columns()).find(|&i| {
-                let path = descr.column(i).path().parts().to_vec();
-                path.len() == 1 && path[0] == *f.name()
-            });
+            let leaf = descr
+                .columns()
+                .iter()
+                .position(|c| c.path().parts() == [f.name().as_str()]);
             let qualifies = *f.data_type() == DataType::Utf8
                 && leaf.is_some_and(|i| {
                     meta.row_groups()
