@@ -13,7 +13,8 @@ pub const FORMAT_NAME: &str = "runlake";
 /// The format major version this code reads and writes. A reader refuses a larger major.
 pub const FORMAT_MAJOR: u32 = 1;
 /// The format minor version this code writes. Minor versions only add optional fields.
-pub const FORMAT_MINOR: u32 = 0;
+/// 1.1 added `self_blake3`, the hash of a manifest's own bytes.
+pub const FORMAT_MINOR: u32 = 1;
 
 /// `major.minor` of the on-disk format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -268,6 +269,39 @@ impl Manifest {
         self.tables.get(table.name())
     }
 
+    /// Checks that every file path is a data file path the format defines (see
+    /// [`crate::layout::parse_data_file_path`]), in the table that lists it, named by the hash
+    /// recorded for it and in the partition recorded for it. A manifest that fails names
+    /// something a reader, `gc` or `sync` must never touch.
+    pub fn check_paths(&self) -> Result<(), ManifestError> {
+        for (table, state) in &self.tables {
+            for file in &state.files {
+                let bad = |reason: String| ManifestError::BadPath {
+                    path: file.path.clone(),
+                    reason,
+                };
+                let parsed = crate::layout::parse_data_file_path(&file.path).map_err(bad)?;
+                if parsed.table.name() != table {
+                    return Err(bad(format!("it is listed in table {table}")));
+                }
+                if parsed.hash != file.blake3 {
+                    return Err(bad(format!("its recorded BLAKE3 is {}", file.blake3)));
+                }
+                let recorded: Vec<(String, Option<String>)> = file
+                    .partition
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect();
+                let mut found = parsed.partition.clone();
+                found.sort();
+                if found != recorded {
+                    return Err(bad("its folders differ from its recorded partition".into()));
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Every live data file with its table.
     pub fn all_files(&self) -> impl Iterator<Item = (&str, &DataFile)> {
         self.tables
@@ -275,11 +309,64 @@ impl Manifest {
             .flat_map(|(name, t)| t.files.iter().map(move |f| (name.as_str(), f)))
     }
 
-    /// Serialises to the canonical bytes that are hashed and stored.
+    /// Serialises to the canonical bytes that are hashed and stored, ending with the
+    /// `self_blake3` field that makes an edit of the stored bytes detectable.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = serde_json::to_vec_pretty(self).unwrap_or_default();
+        let stored = Stored {
+            manifest: self,
+            self_blake3: SELF_HASH_PLACEHOLDER,
+        };
+        let mut out = serde_json::to_vec_pretty(&stored).unwrap_or_default();
         out.push(b'\n');
+        if let Some(at) = self_hash_offset(&out) {
+            let hash = ContentHash::of(&out).to_hex();
+            out[at..at + 64].copy_from_slice(hash.as_bytes());
+        }
         out
+    }
+}
+
+/// A manifest as stored: its fields, then the hash of the stored bytes taken with the hash's
+/// own 64 digits written as zeros.
+#[derive(Serialize)]
+struct Stored<'a> {
+    #[serde(flatten)]
+    manifest: &'a Manifest,
+    self_blake3: &'static str,
+}
+
+const SELF_HASH_PLACEHOLDER: &str =
+    "0000000000000000000000000000000000000000000000000000000000000000";
+const SELF_HASH_KEY: &[u8] = b"\"self_blake3\": \"";
+
+/// Where the 64 digits of the top-level `self_blake3` value start. The field is written last,
+/// and a quote inside any JSON string is escaped, so the last unescaped `"self_blake3": "` is
+/// the top-level field.
+fn self_hash_offset(bytes: &[u8]) -> Option<usize> {
+    let at = bytes
+        .windows(SELF_HASH_KEY.len())
+        .rposition(|w| w == SELF_HASH_KEY)?
+        + SELF_HASH_KEY.len();
+    (bytes.len() >= at + 64).then_some(at)
+}
+
+/// Checks stored manifest bytes against the `self_blake3` they carry.
+fn check_self_hash(bytes: &[u8], recorded: ContentHash) -> Result<(), ManifestError> {
+    let mismatch = |actual: Option<ContentHash>| ManifestError::SelfHashMismatch {
+        recorded,
+        actual: actual.map_or_else(|| "not computable".to_owned(), |h| h.to_hex()),
+    };
+    let at = self_hash_offset(bytes).ok_or_else(|| mismatch(None))?;
+    if bytes[at..at + 64] != *recorded.to_hex().as_bytes() {
+        return Err(mismatch(None));
+    }
+    let mut zeroed = bytes.to_vec();
+    zeroed[at..at + 64].copy_from_slice(SELF_HASH_PLACEHOLDER.as_bytes());
+    let actual = ContentHash::of(&zeroed);
+    if actual == recorded {
+        Ok(())
+    } else {
+        Err(mismatch(Some(actual)))
     }
 }
 
@@ -308,6 +395,47 @@ pub enum ManifestError {
     /// The version was expired by `gc`; only its tombstone is left.
     #[error("the version was expired by gc")]
     Expired,
+    /// The bytes were changed after they were written.
+    #[error(
+        "the manifest was edited or corrupted after it was written: it records BLAKE3 \
+         {recorded} of its own bytes, but they hash to {actual}"
+    )]
+    SelfHashMismatch {
+        /// The hash the manifest records.
+        recorded: ContentHash,
+        /// What its bytes hash to.
+        actual: String,
+    },
+    /// A version file whose content is another version's (a stray copy).
+    #[error("the file holds version {found}, but its name is that of version {expected}")]
+    Misplaced {
+        /// The version the content names.
+        found: u64,
+        /// The version the file name stands for.
+        expected: u64,
+    },
+    /// A valid version file that does not link to the version before it.
+    #[error(
+        "version {version} does not link to version {parent} (a stray or edited file at the \
+         next version number; move it out of the versions folder if no runlake wrote it)"
+    )]
+    NotASuccessor {
+        /// The version found.
+        version: u64,
+        /// The version it should link to.
+        parent: u64,
+    },
+    /// A file path that is not one the format defines.
+    #[error("the manifest lists `{path}`, which is not a data file path of the lake: {reason}")]
+    BadPath {
+        /// The listed path.
+        path: String,
+        /// Why it is refused.
+        reason: String,
+    },
+    /// A manifest of a format that records its own hash does not.
+    #[error("the manifest has no `self_blake3` although its format ({0}) requires one")]
+    MissingSelfHash(String),
 }
 
 /// What `gc` leaves in place of an expired version's manifest: enough to keep the hash chain
@@ -356,7 +484,12 @@ struct Header {
     format_version: FormatVersion,
     #[serde(default)]
     expired: bool,
+    #[serde(default)]
+    self_blake3: Option<ContentHash>,
 }
+
+/// The first format that records `self_blake3` in every manifest.
+const SELF_HASH_SINCE: FormatVersion = FormatVersion { major: 1, minor: 1 };
 
 fn check_header(bytes: &[u8]) -> Result<Header, ManifestError> {
     let header: Header = serde_json::from_slice(bytes)?;
@@ -370,6 +503,19 @@ fn check_header(bytes: &[u8]) -> Result<Header, ManifestError> {
             supported: FORMAT_MAJOR,
         });
     }
+    if !header.expired {
+        let v = header.format_version;
+        match header.self_blake3 {
+            Some(recorded) => check_self_hash(bytes, recorded)?,
+            None if (v.major, v.minor) >= (SELF_HASH_SINCE.major, SELF_HASH_SINCE.minor) => {
+                return Err(ManifestError::MissingSelfHash(format!(
+                    "{}.{}",
+                    v.major, v.minor
+                )));
+            }
+            None => {}
+        }
+    }
     Ok(header)
 }
 
@@ -378,7 +524,9 @@ pub fn parse_version_file(bytes: &[u8]) -> Result<VersionFile, ManifestError> {
     if check_header(bytes)?.expired {
         Ok(VersionFile::Expired(serde_json::from_slice(bytes)?))
     } else {
-        Ok(VersionFile::Live(Box::new(serde_json::from_slice(bytes)?)))
+        let manifest: Manifest = serde_json::from_slice(bytes)?;
+        manifest.check_paths()?;
+        Ok(VersionFile::Live(Box::new(manifest)))
     }
 }
 
@@ -388,12 +536,26 @@ pub fn parse_manifest(bytes: &[u8]) -> Result<Manifest, ManifestError> {
     if header.expired {
         return Err(ManifestError::Expired);
     }
-    Ok(serde_json::from_slice(bytes)?)
+    let manifest: Manifest = serde_json::from_slice(bytes)?;
+    manifest.check_paths()?;
+    Ok(manifest)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Stored bytes of an edited manifest with its self hash recomputed, as a newer writer
+    /// would write them.
+    fn restamp(mut v: serde_json::Value) -> Vec<u8> {
+        v["self_blake3"] = SELF_HASH_PLACEHOLDER.into();
+        let mut bytes = serde_json::to_vec_pretty(&v).expect("bytes");
+        bytes.push(b'\n');
+        let at = self_hash_offset(&bytes).expect("field");
+        let hash = ContentHash::of(&bytes).to_hex();
+        bytes[at..at + 64].copy_from_slice(hash.as_bytes());
+        bytes
+    }
 
     fn sample() -> Manifest {
         Manifest::initial("lake".into(), "c0".into(), 1, "runlake test".into())
@@ -422,7 +584,7 @@ mod tests {
         v["some_future_field"] = "x".into();
         let err = parse_manifest(&serde_json::to_vec(&v).expect("bytes")).expect_err("refused");
         let msg = err.to_string();
-        assert!(msg.contains("format version 2.0"), "{msg}");
+        assert!(msg.contains("format version 2."), "{msg}");
         assert!(msg.contains("upgrade runlake"), "{msg}");
     }
 
@@ -457,7 +619,39 @@ mod tests {
         let mut v: serde_json::Value = serde_json::from_slice(&sample().to_bytes()).expect("json");
         v["format_version"]["minor"] = 7.into();
         v["optional_addition"] = true.into();
+        assert!(parse_manifest(&restamp(v)).is_ok());
+    }
+
+    #[test]
+    fn an_edited_manifest_fails_its_self_hash() {
+        let bytes = sample().to_bytes();
+        assert!(parse_manifest(&bytes).is_ok());
+        let text = String::from_utf8(bytes).expect("utf8");
+        assert!(text.trim_end().ends_with('}'));
+        assert!(text.contains("\"self_blake3\": \""));
+        // An edit that keeps the JSON valid: a different writer name.
+        let edited = text.replace("runlake test", "runlake tesT");
+        let err = parse_manifest(edited.as_bytes()).expect_err("edited");
+        assert!(
+            matches!(err, ManifestError::SelfHashMismatch { .. }),
+            "{err}"
+        );
+        // The field removed from a 1.1 manifest.
+        let mut v: serde_json::Value = serde_json::from_str(&text).expect("json");
+        v.as_object_mut().expect("object").remove("self_blake3");
+        let err = parse_manifest(&serde_json::to_vec(&v).expect("bytes")).expect_err("no hash");
+        assert!(matches!(err, ManifestError::MissingSelfHash(_)), "{err}");
+        // A 1.0 manifest carries none and is still read.
+        v["format_version"]["minor"] = 0.into();
         assert!(parse_manifest(&serde_json::to_vec(&v).expect("bytes")).is_ok());
+    }
+
+    #[test]
+    fn a_value_that_mimics_the_field_cannot_move_it() {
+        let mut m = sample();
+        m.operation.description = "\"self_blake3\": \"0000\"".into();
+        let bytes = m.to_bytes();
+        assert_eq!(parse_manifest(&bytes).expect("parse"), m);
     }
 
     #[test]

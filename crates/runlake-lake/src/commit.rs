@@ -3,12 +3,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use object_store::{ObjectStoreExt, PutMode, PutOptions, PutPayload};
-use runlake_format::layout::version_path;
-use runlake_format::{Manifest, VersionFile, parse_manifest};
+use bytes::Bytes;
+use runlake_format::{Manifest, VersionFile};
 
-use crate::error::{LakeError, Result, store_err};
+use crate::error::{LakeError, Result};
 use crate::lake::Lake;
+use crate::versions::Created;
 
 /// The result of one attempt to create a version.
 #[derive(Debug, PartialEq, Eq)]
@@ -19,70 +19,15 @@ pub(crate) enum PutOutcome {
     Taken,
 }
 
-/// Creates the manifest file of `manifest.version` if absent. A failure whose outcome is unknown
-/// (timeout, 5xx, reset) is resolved by reading the version back and comparing commit ids; if
-/// nothing is there the same bytes are sent again, a bounded number of times.
+/// Creates the manifest file of `manifest.version` if absent, through the version log. The
+/// commit id is fresh per attempt, so finding identical bytes means our own earlier request
+/// landed.
 pub(crate) async fn put_manifest(lake: &Lake, manifest: &Manifest) -> Result<PutOutcome> {
-    let rel = version_path(manifest.version);
-    let path = lake.path(&rel);
-    let bytes = manifest.to_bytes();
-    let mut last_error = None;
-    for attempt in 0..lake.config().max_commit_attempts {
-        if attempt > 0 {
-            backoff(lake, attempt).await;
-        }
-        let opts = PutOptions {
-            mode: PutMode::Create,
-            ..PutOptions::default()
-        };
-        match lake
-            .store()
-            .put_opts(&path, PutPayload::from(bytes.clone()), opts)
-            .await
-        {
-            Ok(_) => return Ok(PutOutcome::Committed),
-            Err(object_store::Error::AlreadyExists { .. }) => {
-                return resolve_existing(lake, manifest, &rel).await;
-            }
-            Err(e @ object_store::Error::NotImplemented { .. }) => {
-                return Err(store_err(lake.display_path(&rel))(e));
-            }
-            Err(e) => match read_back(lake, manifest, &rel).await {
-                Ok(Some(outcome)) => return Ok(outcome),
-                Ok(None) | Err(_) => last_error = Some(e),
-            },
-        }
-    }
-    Err(match last_error {
-        Some(e) => store_err(lake.display_path(&rel))(e),
-        None => LakeError::RetriesExhausted {
-            attempts: lake.config().max_commit_attempts,
-        },
+    let bytes = Bytes::from(manifest.to_bytes());
+    Ok(match lake.log().create(manifest.version, bytes).await? {
+        Created::Ours | Created::Identical => PutOutcome::Committed,
+        Created::Taken => PutOutcome::Taken,
     })
-}
-
-async fn resolve_existing(lake: &Lake, ours: &Manifest, rel: &str) -> Result<PutOutcome> {
-    // A retried request can find its own earlier, successful write.
-    Ok(read_back(lake, ours, rel)
-        .await?
-        .unwrap_or(PutOutcome::Taken))
-}
-
-async fn read_back(lake: &Lake, ours: &Manifest, rel: &str) -> Result<Option<PutOutcome>> {
-    let path = lake.path(rel);
-    let bytes = match lake.store().get(&path).await {
-        Ok(r) => r.bytes().await.map_err(store_err(lake.display_path(rel)))?,
-        Err(object_store::Error::NotFound { .. }) => return Ok(None),
-        Err(e) => return Err(store_err(lake.display_path(rel))(e)),
-    };
-    let theirs = parse_manifest(&bytes).map_err(|source| LakeError::Manifest {
-        path: lake.display_path(rel),
-        source,
-    });
-    Ok(Some(match theirs {
-        Ok(m) if m.commit_id == ours.commit_id => PutOutcome::Committed,
-        _ => PutOutcome::Taken,
-    }))
 }
 
 /// Exponential backoff with jitter, so racing writers spread out.

@@ -108,6 +108,37 @@ pub enum LakeError {
         #[source]
         source: arrow::error::ArrowError,
     },
+    /// Committed data files vanished (a concurrent `gc`) and the writer no longer holds their
+    /// bytes to put them back.
+    #[error(
+        "the commit landed, but {} of its data files disappeared afterwards and cannot be put \
+         back from here: {}; run the same command again to restore them (files are named by \
+         their content, so the same input writes them again)",
+        paths.len(),
+        paths.join(", ")
+    )]
+    Lost {
+        /// The missing files.
+        paths: Vec<String>,
+    },
+    /// `gc` found something in the lake it cannot explain and changed nothing.
+    #[error("gc changed nothing: {}", problems.join("; "))]
+    GcRefused {
+        /// Each problem, naming its file.
+        problems: Vec<String>,
+    },
+    /// `gc` deleted a file that a version committed while it ran references.
+    #[error(
+        "gc raced a commit: version {version} was committed while gc ran and references {}, \
+         which gc deleted; run the command that made version {version} again to restore it",
+        paths.join(", ")
+    )]
+    GcRaced {
+        /// The version committed during gc.
+        version: u64,
+        /// The deleted files it references.
+        paths: Vec<String>,
+    },
     /// A background encoding task died.
     #[error("background task failed: {0}")]
     Task(String),

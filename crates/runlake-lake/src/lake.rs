@@ -4,14 +4,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
+use object_store::ObjectStore;
 use object_store::path::Path;
-use object_store::{ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload};
-use runlake_format::layout::{VERSIONS_DIR, version_path};
-use runlake_format::{ContentHash, Manifest, VersionFile, parse_version_file};
+use runlake_format::layout::VERSIONS_DIR;
+use runlake_format::{ContentHash, Manifest, VersionFile};
 
-use crate::error::{LakeError, Result, store_err};
+use crate::error::{LakeError, Result};
 use crate::location::{StoreOptions, resolve};
-use crate::versions;
+use crate::versions::{Created, VersionLog};
 use crate::writer::Transaction;
 
 /// Tunables of the engine; the defaults suit DataDecide-sized tables.
@@ -115,7 +115,7 @@ impl Lake {
     /// Opens an existing lake with store options.
     pub async fn open_with(location: &str, options: &StoreOptions) -> Result<Self> {
         let lake = Self::unchecked(location, options, false)?;
-        if versions::latest_version(&lake).await?.is_none() {
+        if lake.log().latest().await?.is_none() {
             return Err(lake.not_a_lake());
         }
         Ok(lake)
@@ -163,7 +163,8 @@ impl Lake {
 
     /// Writes version 0 if the lake has no version yet. Returns whether it did.
     pub async fn init(&self) -> Result<bool> {
-        if versions::latest_version(self).await?.is_some() {
+        let log = self.log();
+        if log.latest().await?.is_some() {
             return Ok(false);
         }
         let manifest = Manifest::initial(
@@ -172,23 +173,18 @@ impl Lake {
             now_ms(),
             writer_name(),
         );
-        let path = self.path(&version_path(0));
-        let opts = PutOptions {
-            mode: PutMode::Create,
-            ..PutOptions::default()
-        };
-        match self
-            .store()
-            .put_opts(&path, PutPayload::from(manifest.to_bytes()), opts)
-            .await
-        {
-            Ok(_) => {
-                versions::write_hint(self, 0).await;
+        match log.create(0, Bytes::from(manifest.to_bytes())).await? {
+            Created::Ours => {
+                log.write_hint(0).await;
                 Ok(true)
             }
-            Err(object_store::Error::AlreadyExists { .. }) => Ok(false),
-            Err(e) => Err(store_err(path.to_string())(e)),
+            Created::Identical | Created::Taken => Ok(false),
         }
+    }
+
+    /// The lake's version log: the one way to list, read and create versions.
+    pub fn log(&self) -> VersionLog {
+        VersionLog::new(self.clone())
     }
 
     /// The store the lake lives in.
@@ -209,6 +205,11 @@ impl Lake {
     /// Whether the lake is a folder on this machine.
     pub fn is_local(&self) -> bool {
         crate::location::is_local(&self.inner.location)
+    }
+
+    /// The lake's folder on this machine, for local lakes.
+    pub(crate) fn local_dir(&self) -> Option<std::path::PathBuf> {
+        crate::location::local_path(&self.inner.location).map(std::path::PathBuf::from)
     }
 
     /// Whether the store lists keys in order.
@@ -265,15 +266,15 @@ impl Lake {
 
     /// The latest version with the hash of its bytes. An in-memory lake is created on demand.
     pub async fn latest_snapshot(&self) -> Result<Snapshot> {
-        let latest = match versions::latest_version(self).await? {
-            Some(v) => v,
-            None if self.inner.location == "memory://" => {
-                self.init().await?;
-                0
-            }
-            None => return Err(self.not_a_lake()),
-        };
-        self.snapshot(latest).await
+        let mut found = self.log().latest().await?;
+        if found.is_none() && self.inner.location == "memory://" {
+            self.init().await?;
+            found = self.log().latest().await?;
+        }
+        match found {
+            Some(v) => self.live(v),
+            None => Err(self.not_a_lake()),
+        }
     }
 
     /// A given version, parsed.
@@ -283,16 +284,8 @@ impl Lake {
 
     /// A given version with its hash; refuses expired versions and unknown formats.
     pub async fn snapshot(&self, version: u64) -> Result<Snapshot> {
-        match self.version_file(version).await? {
-            Some((VersionFile::Live(manifest), blake3, _)) => Ok(Snapshot {
-                manifest: *manifest,
-                blake3,
-            }),
-            Some((VersionFile::Expired(_), _, _)) => Err(LakeError::NoSuchVersion {
-                location: self.inner.location.clone(),
-                version,
-                reason: "was expired by gc",
-            }),
+        match self.log().read(version).await? {
+            Some(v) => self.live(v),
             None => Err(LakeError::NoSuchVersion {
                 location: self.inner.location.clone(),
                 version,
@@ -301,28 +294,36 @@ impl Lake {
         }
     }
 
-    /// Reads and parses one versions-folder file; `None` when absent.
+    fn live(&self, stored: crate::versions::StoredVersion) -> Result<Snapshot> {
+        match stored.file {
+            VersionFile::Live(manifest) => Ok(Snapshot {
+                manifest: *manifest,
+                blake3: stored.blake3,
+            }),
+            VersionFile::Expired(_) => Err(LakeError::NoSuchVersion {
+                location: self.inner.location.clone(),
+                version: stored.version,
+                reason: "was expired by gc",
+            }),
+        }
+    }
+
+    /// Reads and checks one versions-folder file; `None` when absent.
     pub async fn version_file(
         &self,
         version: u64,
     ) -> Result<Option<(VersionFile, ContentHash, Bytes)>> {
-        let rel = version_path(version);
-        let path = self.path(&rel);
-        let bytes = match self.store().get(&path).await {
-            Ok(r) => r.bytes().await.map_err(store_err(path.to_string()))?,
-            Err(object_store::Error::NotFound { .. }) => return Ok(None),
-            Err(e) => return Err(store_err(path.to_string())(e)),
-        };
-        let parsed = parse_version_file(&bytes).map_err(|source| LakeError::Manifest {
-            path: self.display_path(&rel),
-            source,
-        })?;
-        Ok(Some((parsed, ContentHash::of(&bytes), bytes)))
+        Ok(self
+            .log()
+            .read(version)
+            .await?
+            .map(|v| (v.file, v.blake3, v.bytes)))
     }
 
-    /// Every version number present, ascending (one LIST).
+    /// Every version number named in the versions folder, ascending (one LIST). Use
+    /// [`VersionLog::chain`] for the versions that are valid.
     pub async fn list_versions(&self) -> Result<Vec<u64>> {
-        versions::list_all(self).await
+        Ok(self.log().listing().await?.0)
     }
 
     /// A path for messages: the location joined with a lake-relative path.

@@ -25,6 +25,7 @@ pub use error::{LakeError, Result};
 pub use lake::{Lake, LakeConfig, Snapshot};
 pub use location::StoreOptions;
 pub use read::with_partition_columns;
+pub use versions::{Chain, Created, LogProblem, LogProblemKind, StoredVersion, VersionLog};
 pub use writer::{CommitOutcome, Transaction, conform};
 
 pub use runlake_format::{Manifest, Table};

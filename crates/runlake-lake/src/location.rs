@@ -106,6 +106,11 @@ pub fn is_local(location: &str) -> bool {
     location.starts_with("file://") || !location.contains("://")
 }
 
+/// The folder a local location names.
+pub(crate) fn local_path(location: &str) -> Option<&str> {
+    is_local(location).then(|| location.strip_prefix("file://").unwrap_or(location))
+}
+
 fn split_bucket(rest: &str) -> Option<(&str, &str)> {
     let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
     (!bucket.is_empty()).then_some((bucket, prefix.trim_matches('/')))

@@ -6,10 +6,12 @@ use bytes::Bytes;
 use futures::StreamExt;
 use object_store::ObjectStoreExt;
 use runlake_format::{ContentHash, DataFile, VersionFile};
+
 use serde::Serialize;
 
 use crate::error::Result;
 use crate::lake::Lake;
+use crate::versions::LogProblemKind;
 
 /// What is wrong with one object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -23,8 +25,12 @@ pub enum ProblemKind {
     HashMismatch,
     /// A manifest cannot be read or parsed.
     BrokenManifest,
-    /// A manifest's parent link is wrong, or a version is missing from the sequence.
+    /// A manifest's parent link is wrong, a version is missing from the sequence, or a version
+    /// file cannot be read.
     BrokenLink,
+    /// A file in the versions folder that is not part of the chain (garbage, a copy of a
+    /// manifest under another number, a number far beyond the latest version).
+    StrayFile,
 }
 
 /// One problem found.
@@ -64,82 +70,29 @@ impl VerifyReport {
 /// otherwise presence and size are checked with HEAD requests.
 pub async fn verify(lake: &Lake, deep: bool) -> Result<VerifyReport> {
     let mut report = VerifyReport::default();
-    let versions = lake.list_versions().await?;
-    report.latest = versions.last().copied();
-    let Some(&latest) = versions.last() else {
+    let chain = lake.log().chain().await?;
+    report.latest = chain.latest;
+    if chain.latest.is_none() && chain.problems.is_empty() {
         return Err(lake.not_a_lake());
-    };
-    let mut hashes: BTreeMap<u64, ContentHash> = BTreeMap::new();
-    let mut files: BTreeMap<String, DataFile> = BTreeMap::new();
-    let mut links = Vec::new();
-    for v in 0..=latest {
-        let rel = runlake_format::layout::version_path(v);
-        let loaded = match lake.version_file(v).await {
-            Ok(Some(loaded)) => loaded,
-            Ok(None) => {
-                report.problems.push(Problem {
-                    path: rel,
-                    kind: ProblemKind::BrokenLink,
-                    detail: format!("version {v} is missing from the sequence 0..={latest}"),
-                });
-                continue;
-            }
-            Err(e) => {
-                report.problems.push(Problem {
-                    path: rel,
-                    kind: ProblemKind::BrokenManifest,
-                    detail: e.to_string(),
-                });
-                continue;
-            }
-        };
-        report.versions_checked += 1;
-        match loaded {
-            (VersionFile::Live(m), hash, _) => {
-                hashes.insert(v, hash);
-                if m.version != v {
-                    report.problems.push(Problem {
-                        path: rel.clone(),
-                        kind: ProblemKind::BrokenManifest,
-                        detail: format!("file of version {v} says it is version {}", m.version),
-                    });
-                }
-                links.push((v, rel, m.parent.clone()));
-                for (_, f) in m.all_files() {
-                    files.entry(f.path.clone()).or_insert_with(|| f.clone());
-                }
-            }
-            (VersionFile::Expired(t), _, _) => {
-                hashes.insert(v, t.original_blake3);
-            }
-        }
     }
-    for (v, rel, parent) in links {
-        let problem = match (v, parent) {
-            (0, None) => None,
-            (0, Some(_)) => Some("version 0 must have no parent".to_owned()),
-            (_, None) => Some(format!("version {v} has no parent link")),
-            (_, Some(p)) if p.version + 1 != v => Some(format!(
-                "version {v} names parent {} instead of {}",
-                p.version,
-                v - 1
-            )),
-            (_, Some(p)) => match hashes.get(&p.version) {
-                Some(h) if *h == p.blake3 => None,
-                Some(h) => Some(format!(
-                    "parent hash {} does not match version {}'s manifest ({h})",
-                    p.blake3, p.version
-                )),
-                // The missing parent is already reported.
-                None => None,
+    for p in &chain.problems {
+        report.problems.push(Problem {
+            path: p.path.clone(),
+            kind: match p.kind {
+                LogProblemKind::Stray => ProblemKind::StrayFile,
+                LogProblemKind::Unreadable => ProblemKind::BrokenManifest,
+                LogProblemKind::BrokenLink => ProblemKind::BrokenLink,
             },
-        };
-        if let Some(detail) = problem {
-            report.problems.push(Problem {
-                path: rel,
-                kind: ProblemKind::BrokenLink,
-                detail,
-            });
+            detail: p.detail.clone(),
+        });
+    }
+    let mut files: BTreeMap<String, DataFile> = BTreeMap::new();
+    for stored in &chain.versions {
+        report.versions_checked += 1;
+        if let VersionFile::Live(m) = &stored.file {
+            for (_, f) in m.all_files() {
+                files.entry(f.path.clone()).or_insert_with(|| f.clone());
+            }
         }
     }
     report.files_checked = files.len() as u64;

@@ -1,96 +1,513 @@
-//! Finding the latest version.
+//! The version log: the only code that lists, reads, validates, creates and hints version files.
 //!
-//! Stores that list in key order (S3, GCS, in-memory) return the newest manifest first, because
-//! manifest names count down. Local folders list in no fixed order, so there the advisory hint
-//! file is read and the versions after it are probed with HEAD until one is missing; without a
-//! usable hint, one full listing is made. Either way the final answer is confirmed by probing
-//! forward, so a stale hint or listing can only cost requests, never correctness.
+//! Every other part of the engine (commits, `gc`, `verify`, `log`, `sync`, readers) goes
+//! through [`VersionLog`], so there is one answer to "which versions exist and which is the
+//! latest". A file in `_runlake/versions/` counts only when it is valid on its own (it parses,
+//! carries the version its name says, and its self hash holds) and links by hash to the version
+//! before it. Anything else (garbage, a truncated file, a stray copy of a manifest at another
+//! number, a number far beyond the chain) is reported by [`VersionLog::chain`] and never
+//! followed: it cannot become "the latest" and cannot make `gc` expire real versions.
+//!
+//! Finding the latest: stores that list in key order (S3, GCS, in-memory) return the newest
+//! name first, because names count down; local folders list in no fixed order, so there the
+//! advisory hint is tried first. Candidates are taken from the top down until one validates,
+//! then later versions are probed one by one while they link to it.
 
+use bytes::Bytes;
 use futures::StreamExt;
-use object_store::{ObjectStoreExt, PutPayload};
+use object_store::{ObjectStoreExt, PutMode, PutOptions, PutPayload};
 use runlake_format::layout::{LATEST_HINT, VERSIONS_DIR, parse_version_file_name, version_path};
+use runlake_format::{ContentHash, Manifest, ManifestError, Tombstone, VersionFile};
 
-use crate::error::{Result, store_err};
+use crate::error::{LakeError, Result, store_err};
 use crate::lake::Lake;
 
-/// The newest version present, or `None` for an empty location.
-pub(crate) async fn latest_version(lake: &Lake) -> Result<Option<u64>> {
-    let start = if lake.ordered_listing() {
-        first_listed(lake).await?
-    } else {
-        match read_hint(lake).await {
-            Some(v) if exists(lake, v).await? => Some(v),
-            _ => list_all(lake).await?.last().copied(),
-        }
-    };
-    let Some(mut v) = start else {
-        return Ok(None);
-    };
-    while exists(lake, v + 1).await? {
-        v += 1;
-    }
-    Ok(Some(v))
+/// One version file that is valid on its own.
+#[derive(Debug, Clone)]
+pub struct StoredVersion {
+    /// The version number its name and content agree on.
+    pub version: u64,
+    /// The parsed file: a manifest, or the tombstone `gc` left of one.
+    pub file: VersionFile,
+    /// The exact stored bytes (sync copies them as they are, so hashes hold).
+    pub bytes: Bytes,
+    /// BLAKE3 of `bytes`.
+    pub blake3: ContentHash,
 }
 
-async fn first_listed(lake: &Lake) -> Result<Option<u64>> {
-    let prefix = lake.path(VERSIONS_DIR);
-    let mut listing = lake.store().list(Some(&prefix));
-    while let Some(meta) = listing.next().await {
-        let meta = meta.map_err(store_err(prefix.to_string()))?;
-        if let Some(v) = meta.location.filename().and_then(parse_version_file_name) {
-            return Ok(Some(v));
+impl StoredVersion {
+    /// The manifest, unless the version was expired.
+    pub fn live(&self) -> Option<&Manifest> {
+        match &self.file {
+            VersionFile::Live(m) => Some(m),
+            VersionFile::Expired(_) => None,
         }
     }
-    Ok(None)
+
+    /// The hash a child's `parent.blake3` names: of the bytes for a manifest, the original
+    /// manifest's for a tombstone.
+    pub fn chain_hash(&self) -> ContentHash {
+        match &self.file {
+            VersionFile::Live(_) => self.blake3,
+            VersionFile::Expired(t) => t.original_blake3,
+        }
+    }
+
+    /// Whether this is a manifest whose parent link names `parent` exactly.
+    pub fn links_to(&self, parent: &StoredVersion) -> bool {
+        self.live()
+            .and_then(|m| m.parent.as_ref())
+            .is_some_and(|p| {
+                p.version == parent.version
+                    && parent.version.checked_add(1) == Some(self.version)
+                    && p.blake3 == parent.chain_hash()
+            })
+    }
 }
 
-/// Every version number, ascending.
-pub(crate) async fn list_all(lake: &Lake) -> Result<Vec<u64>> {
-    let prefix = lake.path(VERSIONS_DIR);
-    let mut listing = lake.store().list(Some(&prefix));
-    let mut out = Vec::new();
-    while let Some(meta) = listing.next().await {
-        let meta = match meta {
-            Ok(m) => m,
-            Err(object_store::Error::NotFound { .. }) => break,
-            Err(e) => return Err(store_err(prefix.to_string())(e)),
+/// Something in the versions folder that is not part of the chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogProblem {
+    /// Lake-relative path.
+    pub path: String,
+    /// What is wrong, as a sentence fragment.
+    pub detail: String,
+    /// What kind of problem.
+    pub kind: LogProblemKind,
+}
+
+/// Kinds of [`LogProblem`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogProblemKind {
+    /// Beside the chain: not a version file name, or a version beyond the chain.
+    Stray,
+    /// A version at or below the latest that cannot be read or parsed.
+    Unreadable,
+    /// Versions missing from the sequence, or a parent link that does not match.
+    BrokenLink,
+}
+
+/// Every version file, checked: the chain from version 0 to the latest valid version, and what
+/// else the folder holds.
+#[derive(Debug, Clone, Default)]
+pub struct Chain {
+    /// Readable version files at or below the latest, ascending.
+    pub versions: Vec<StoredVersion>,
+    /// The latest valid version.
+    pub latest: Option<u64>,
+    /// Strays, unreadable files, gaps and broken links.
+    pub problems: Vec<LogProblem>,
+}
+
+/// What creating a version file found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Created {
+    /// This request created it.
+    Ours,
+    /// It already held exactly these bytes (a retried request, or a racing copy of the same
+    /// version).
+    Identical,
+    /// Another writer's version holds the number.
+    Taken,
+}
+
+/// The lake's version log. Obtained with [`Lake::log`].
+#[derive(Debug, Clone)]
+pub struct VersionLog {
+    lake: Lake,
+}
+
+impl VersionLog {
+    pub(crate) fn new(lake: Lake) -> Self {
+        Self { lake }
+    }
+
+    /// Reads one version file and checks it on its own; `None` when absent. Bytes that are not a
+    /// valid version file of this number are [`LakeError::Manifest`] naming the file.
+    pub async fn read(&self, version: u64) -> Result<Option<StoredVersion>> {
+        let rel = version_path(version);
+        let path = self.lake.path(&rel);
+        let bytes = match self.lake.store().get(&path).await {
+            Ok(r) => r
+                .bytes()
+                .await
+                .map_err(store_err(self.lake.display_path(&rel)))?,
+            Err(object_store::Error::NotFound { .. }) => return Ok(None),
+            Err(e) => return Err(store_err(self.lake.display_path(&rel))(e)),
         };
-        if let Some(v) = meta.location.filename().and_then(parse_version_file_name) {
-            out.push(v);
+        let bad = |source| LakeError::Manifest {
+            path: self.lake.display_path(&rel),
+            source,
+        };
+        let file = runlake_format::parse_version_file(&bytes).map_err(bad)?;
+        let named = match &file {
+            VersionFile::Live(m) => m.version,
+            VersionFile::Expired(t) => t.version,
+        };
+        if named != version {
+            return Err(bad(ManifestError::Misplaced {
+                found: named,
+                expected: version,
+            }));
+        }
+        Ok(Some(StoredVersion {
+            version,
+            blake3: ContentHash::of(&bytes),
+            file,
+            bytes,
+        }))
+    }
+
+    /// Like [`VersionLog::read`], but an invalid file is `None` instead of an error. Store
+    /// errors still fail, and so does a manifest of a newer major format: reading an older
+    /// version instead would silently hide the newer writer's data.
+    async fn read_valid(&self, version: u64) -> Result<Option<StoredVersion>> {
+        match self.read(version).await {
+            Err(
+                e @ LakeError::Manifest {
+                    source: ManifestError::UnsupportedFormat { .. },
+                    ..
+                },
+            ) => Err(e),
+            Err(LakeError::Manifest { .. }) => Ok(None),
+            other => other,
         }
     }
-    out.sort_unstable();
-    Ok(out)
-}
 
-async fn exists(lake: &Lake, version: u64) -> Result<bool> {
-    let path = lake.path(&version_path(version));
-    match lake.store().head(&path).await {
-        Ok(_) => Ok(true),
-        Err(object_store::Error::NotFound { .. }) => Ok(false),
-        Err(e) => Err(store_err(path.to_string())(e)),
+    /// A live version that is valid and links to an existing parent (or is version 0).
+    async fn anchored(&self, version: u64) -> Result<Option<StoredVersion>> {
+        let Some(found) = self.read_valid(version).await? else {
+            return Ok(None);
+        };
+        let Some(m) = found.live() else {
+            return Ok(None);
+        };
+        let ok = match &m.parent {
+            None => version == 0,
+            Some(p) => match self.read_valid(p.version).await? {
+                Some(parent) => found.links_to(&parent),
+                None => false,
+            },
+        };
+        Ok(ok.then_some(found))
     }
-}
 
-async fn read_hint(lake: &Lake) -> Option<u64> {
-    let bytes = lake
-        .store()
-        .get(&lake.path(LATEST_HINT))
-        .await
-        .ok()?
-        .bytes()
-        .await
-        .ok()?;
-    std::str::from_utf8(&bytes).ok()?.trim().parse().ok()
-}
+    /// The latest valid version, or `None` for a location holding no valid version.
+    ///
+    /// A file at the number right after a valid version that is not a valid successor (an
+    /// edited or truncated newest manifest, garbage at the next number) is an error naming it:
+    /// reading the version before it instead would silently return an older lake. Files at
+    /// other numbers that do not validate are strays and are passed over.
+    pub async fn latest(&self) -> Result<Option<StoredVersion>> {
+        let (top, broken) = self.latest_tolerant().await?;
+        match broken {
+            Some(e) => Err(e),
+            None => Ok(top),
+        }
+    }
 
-/// Best effort: the hint only saves requests, so a failure to write it is not an error.
-pub(crate) async fn write_hint(lake: &Lake, version: u64) {
-    let _ = lake
-        .store()
-        .put(
-            &lake.path(LATEST_HINT),
-            PutPayload::from(format!("{version}\n").into_bytes()),
-        )
-        .await;
+    /// The latest valid version, and the error of an unreadable file right after it.
+    async fn latest_tolerant(&self) -> Result<(Option<StoredVersion>, Option<LakeError>)> {
+        let mut start = None;
+        if !self.lake.ordered_listing()
+            && let Some(v) = self.read_hint().await
+        {
+            start = self.anchored(v).await?;
+        }
+        if start.is_none() {
+            start = self.latest_by_listing().await?;
+        }
+        let Some(mut top) = start else {
+            return Ok((None, None));
+        };
+        while let Some(next) = top.version.checked_add(1) {
+            match self.read(next).await {
+                Ok(Some(found)) if found.links_to(&top) => top = found,
+                Ok(None) => break,
+                Ok(Some(_)) => {
+                    let rel = version_path(next);
+                    let error = LakeError::Manifest {
+                        path: self.lake.display_path(&rel),
+                        source: ManifestError::NotASuccessor {
+                            version: next,
+                            parent: top.version,
+                        },
+                    };
+                    return Ok((Some(top), Some(error)));
+                }
+                Err(e @ LakeError::Manifest { .. }) => return Ok((Some(top), Some(e))),
+                Err(e) => return Err(e),
+            }
+        }
+        Ok((Some(top), None))
+    }
+
+    async fn latest_by_listing(&self) -> Result<Option<StoredVersion>> {
+        if self.lake.ordered_listing() {
+            // Names count down, so the listing yields the newest first; stop at the first
+            // valid one rather than listing the whole history.
+            let prefix = self.lake.path(VERSIONS_DIR);
+            let mut listing = self.lake.store().list(Some(&prefix));
+            while let Some(meta) = listing.next().await {
+                let meta = match meta {
+                    Ok(m) => m,
+                    Err(object_store::Error::NotFound { .. }) => break,
+                    Err(e) => return Err(store_err(prefix.to_string())(e)),
+                };
+                if let Some(v) = self.version_of(&meta.location)
+                    && let Some(found) = self.anchored(v).await?
+                {
+                    return Ok(Some(found));
+                }
+            }
+            return Ok(None);
+        }
+        let (versions, _) = self.listing().await?;
+        for &v in versions.iter().rev() {
+            if let Some(found) = self.anchored(v).await? {
+                return Ok(Some(found));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The version a listed path stands for, when it is exactly a version file's path.
+    fn version_of(&self, location: &object_store::path::Path) -> Option<u64> {
+        let rel = self.lake.relative(location)?;
+        let v = parse_version_file_name(rel.rsplit('/').next()?)?;
+        (rel == version_path(v)).then_some(v)
+    }
+
+    /// Every version number named in the folder (ascending), and the lake-relative paths of
+    /// everything else in it.
+    pub async fn listing(&self) -> Result<(Vec<u64>, Vec<String>)> {
+        let prefix = self.lake.path(VERSIONS_DIR);
+        let mut listing = self.lake.store().list(Some(&prefix));
+        let mut versions = Vec::new();
+        let mut strays = Vec::new();
+        while let Some(meta) = listing.next().await {
+            let meta = match meta {
+                Ok(m) => m,
+                Err(object_store::Error::NotFound { .. }) => break,
+                Err(e) => return Err(store_err(prefix.to_string())(e)),
+            };
+            match self.version_of(&meta.location) {
+                Some(v) => versions.push(v),
+                None => strays.push(
+                    self.lake
+                        .relative(&meta.location)
+                        .unwrap_or_else(|| meta.location.to_string()),
+                ),
+            }
+        }
+        versions.sort_unstable();
+        strays.sort();
+        Ok((versions, strays))
+    }
+
+    /// Reads and checks every version file: the chain up to the latest valid version, with
+    /// every gap, unreadable file, broken link and stray reported.
+    pub async fn chain(&self) -> Result<Chain> {
+        let (listed, strays) = self.listing().await?;
+        let mut chain = Chain {
+            latest: self.latest_tolerant().await?.0.map(|v| v.version),
+            ..Chain::default()
+        };
+        for path in strays {
+            chain.problems.push(LogProblem {
+                path,
+                detail: "is not a version file (expected `<20 digits>.json`)".into(),
+                kind: LogProblemKind::Stray,
+            });
+        }
+        let latest = chain.latest;
+        let mut previous: Option<StoredVersion> = None;
+        let mut expected = 0u64;
+        for v in listed {
+            let rel = version_path(v);
+            if latest.is_none_or(|l| v > l) {
+                // Right after the chain an unreadable file may be a damaged newest version;
+                // further away it is a stray.
+                let next = latest.and_then(|l| l.checked_add(1)) == Some(v);
+                let (detail, kind) = match self.read(v).await {
+                    Err(LakeError::Manifest { source, .. }) if next => {
+                        (source.to_string(), LogProblemKind::Unreadable)
+                    }
+                    Err(LakeError::Manifest { source, .. }) => (
+                        format!("is beside the chain and unreadable: {source}"),
+                        LogProblemKind::Stray,
+                    ),
+                    Err(e) => return Err(e),
+                    Ok(_) => (
+                        match latest {
+                            Some(l) => format!(
+                                "claims version {v}, which does not continue the chain ending \
+                                 at version {l}"
+                            ),
+                            None => {
+                                format!("claims version {v}, but the lake has no valid version")
+                            }
+                        },
+                        LogProblemKind::Stray,
+                    ),
+                };
+                chain.problems.push(LogProblem {
+                    path: rel,
+                    detail,
+                    kind,
+                });
+                continue;
+            }
+            if v != expected {
+                chain.problems.push(LogProblem {
+                    path: version_path(expected),
+                    detail: format!("versions {expected}..{v} are missing from the sequence"),
+                    kind: LogProblemKind::BrokenLink,
+                });
+                previous = None;
+            }
+            expected = v + 1;
+            let found = match self.read(v).await {
+                Ok(Some(found)) => found,
+                Ok(None) => {
+                    chain.problems.push(LogProblem {
+                        path: rel,
+                        detail: "disappeared while the log was read".into(),
+                        kind: LogProblemKind::Unreadable,
+                    });
+                    previous = None;
+                    continue;
+                }
+                Err(LakeError::Manifest { source, .. }) => {
+                    chain.problems.push(LogProblem {
+                        path: rel,
+                        detail: source.to_string(),
+                        kind: LogProblemKind::Unreadable,
+                    });
+                    previous = None;
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
+            if let Some(m) = found.live() {
+                let link = match (&m.parent, &previous) {
+                    (None, _) if v == 0 => None,
+                    (None, _) => Some(format!("version {v} has no parent link")),
+                    (Some(_), _) if v == 0 => Some("version 0 must have no parent".to_owned()),
+                    (Some(_), Some(p)) if !found.links_to(p) => Some(format!(
+                        "version {v}'s parent link does not match version {}'s manifest",
+                        p.version
+                    )),
+                    _ => None,
+                };
+                if let Some(detail) = link {
+                    chain.problems.push(LogProblem {
+                        path: rel.clone(),
+                        detail,
+                        kind: LogProblemKind::BrokenLink,
+                    });
+                }
+            }
+            previous = Some(found.clone());
+            chain.versions.push(found);
+        }
+        chain.problems.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(chain)
+    }
+
+    /// Creates a version file with put-if-absent, never overwriting one. A failure whose
+    /// outcome is unknown (timeout, 5xx, reset) is resolved by reading the file back; if
+    /// nothing is there the same bytes are sent again, a bounded number of times. A file
+    /// already there that is not a valid version file is an error naming it: a stray file
+    /// blocks the number and must be moved away by hand.
+    pub async fn create(&self, version: u64, bytes: Bytes) -> Result<Created> {
+        let rel = version_path(version);
+        let path = self.lake.path(&rel);
+        let display = self.lake.display_path(&rel);
+        let ours = ContentHash::of(&bytes);
+        let attempts = self.lake.config().max_commit_attempts.max(1);
+        let mut last_error = None;
+        for attempt in 0..attempts {
+            if attempt > 0 {
+                crate::commit::backoff(&self.lake, attempt).await;
+            }
+            let opts = PutOptions {
+                mode: PutMode::Create,
+                ..PutOptions::default()
+            };
+            let error = match self
+                .lake
+                .store()
+                .put_opts(&path, PutPayload::from(bytes.clone()), opts)
+                .await
+            {
+                Ok(_) => return Ok(Created::Ours),
+                Err(e @ object_store::Error::NotImplemented { .. }) => {
+                    return Err(store_err(display)(e));
+                }
+                Err(e) => e,
+            };
+            let existed = matches!(error, object_store::Error::AlreadyExists { .. });
+            match self.read(version).await {
+                Ok(Some(theirs)) if theirs.blake3 == ours => {
+                    return Ok(if existed {
+                        Created::Identical
+                    } else {
+                        Created::Ours
+                    });
+                }
+                Ok(Some(_)) => return Ok(Created::Taken),
+                Err(e @ LakeError::Manifest { .. }) => return Err(e),
+                Ok(None) | Err(_) => last_error = Some(error),
+            }
+        }
+        Err(match last_error {
+            Some(e) => store_err(display)(e),
+            None => LakeError::RetriesExhausted { attempts },
+        })
+    }
+
+    /// Replaces an expired version's manifest by its tombstone: the only rewrite of a version
+    /// file the format allows, and only `gc` makes it.
+    pub(crate) async fn expire(&self, tombstone: &Tombstone) -> Result<()> {
+        let rel = version_path(tombstone.version);
+        self.lake
+            .store()
+            .put(
+                &self.lake.path(&rel),
+                PutPayload::from(tombstone.to_bytes()),
+            )
+            .await
+            .map_err(store_err(self.lake.display_path(&rel)))?;
+        Ok(())
+    }
+
+    async fn read_hint(&self) -> Option<u64> {
+        let bytes = self
+            .lake
+            .store()
+            .get(&self.lake.path(LATEST_HINT))
+            .await
+            .ok()?
+            .bytes()
+            .await
+            .ok()?;
+        std::str::from_utf8(&bytes).ok()?.trim().parse().ok()
+    }
+
+    /// Best effort, and only where it is read (stores without ordered listing): the hint only
+    /// saves requests, so a failure to write it is not an error.
+    pub async fn write_hint(&self, version: u64) {
+        if self.lake.ordered_listing() {
+            return;
+        }
+        let _ = self
+            .lake
+            .store()
+            .put(
+                &self.lake.path(LATEST_HINT),
+                PutPayload::from(format!("{version}\n").into_bytes()),
+            )
+            .await;
+    }
 }

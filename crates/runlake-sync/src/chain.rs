@@ -3,7 +3,7 @@
 
 use bytes::Bytes;
 use runlake_format::{ContentHash, Manifest, VersionFile};
-use runlake_lake::Lake;
+use runlake_lake::{Lake, StoredVersion};
 
 use crate::error::Result;
 
@@ -30,20 +30,20 @@ impl Entry {
     }
 }
 
-/// Reads one version file; `None` when absent.
+impl From<StoredVersion> for Entry {
+    fn from(v: StoredVersion) -> Self {
+        Self {
+            version: v.version,
+            chain_hash: v.chain_hash(),
+            file: v.file,
+            bytes: v.bytes,
+        }
+    }
+}
+
+/// Reads one version file through the version log; `None` when absent.
 pub(crate) async fn read(lake: &Lake, version: u64) -> Result<Option<Entry>> {
-    Ok(lake
-        .version_file(version)
-        .await?
-        .map(|(file, hash, bytes)| Entry {
-            version,
-            chain_hash: match &file {
-                VersionFile::Live(_) => hash,
-                VersionFile::Expired(t) => t.original_blake3,
-            },
-            file,
-            bytes,
-        }))
+    Ok(lake.log().read(version).await?.map(Entry::from))
 }
 
 /// Where the destination's latest version stands relative to the source's history.

@@ -5,14 +5,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Instant;
 
 use bytes::Bytes;
-use object_store::{ObjectStoreExt, PutMode, PutOptions, PutPayload};
-use runlake_format::layout::{LATEST_HINT, VERSIONS_DIR, version_path};
-use runlake_format::{ContentHash, DataFile, Manifest};
-use runlake_lake::{Lake, LakeError};
+use runlake_format::layout::{VERSIONS_DIR, version_path};
+use runlake_format::{DataFile, Manifest};
+use runlake_lake::{Created, Lake, LakeError};
 
 use crate::chain::{self, Entry, Relation};
 use crate::divergence::{Divergence, VersionSummary};
-use crate::error::{Result, SyncError, store_err};
+use crate::error::{Result, SyncError};
 use crate::merge::{self, Onto};
 use crate::options::SyncOptions;
 use crate::report::{PlannedFile, SyncOutcome, SyncReport};
@@ -191,17 +190,8 @@ async fn attempt_once(
             Created::Taken => return Ok(None),
         }
     }
-    if let Some((v, _)) = plan.versions.last()
-        && !dst.ordered_listing()
-    {
-        // Advisory only: it saves readers of unordered stores a listing.
-        let _ = dst
-            .store()
-            .put(
-                &dst.path(LATEST_HINT),
-                PutPayload::from(format!("{v}\n").into_bytes()),
-            )
-            .await;
+    if let Some((v, _)) = plan.versions.last() {
+        dst.log().write_hint(*v).await;
     }
     out.files = sent
         .files
@@ -219,17 +209,9 @@ async fn attempt_once(
     Ok(Some(out))
 }
 
-/// The newest version file, found with one listing and confirmed by probing the next number.
+/// The newest valid version, through the lake's version log (strays are never followed).
 async fn latest(lake: &Lake) -> Result<Option<Entry>> {
-    let Some(mut v) = lake.list_versions().await?.last().copied() else {
-        return Ok(None);
-    };
-    let mut top = chain::read(lake, v).await?;
-    while let Some(next) = chain::read(lake, v + 1).await? {
-        v += 1;
-        top = Some(next);
-    }
-    Ok(top)
+    Ok(lake.log().latest().await?.map(Entry::from))
 }
 
 /// Copies the source's versions after the destination's latest (all of them for an empty
@@ -468,61 +450,8 @@ async fn base_manifest(src: &Lake, dst: &Lake, base: u64) -> Result<Option<Manif
     Ok(None)
 }
 
-enum Created {
-    /// Our request created it.
-    Ours,
-    /// It already held exactly these bytes (a racing sync of the same source, or our own
-    /// earlier request whose answer was lost).
-    Identical,
-    /// Another writer's version holds the number.
-    Taken,
-}
-
-/// Creates a version file with put-if-absent. An error whose outcome is unknown is resolved
-/// by reading the object back.
+/// Creates a version file with put-if-absent through the destination's version log, which
+/// never overwrites one.
 async fn create(dst: &Lake, version: u64, bytes: &Bytes) -> Result<Created> {
-    let rel = version_path(version);
-    let path = dst.path(&rel);
-    let ours = ContentHash::of(bytes);
-    let mut last = None;
-    for _ in 0..4 {
-        let opts = PutOptions {
-            mode: PutMode::Create,
-            ..PutOptions::default()
-        };
-        let put = dst
-            .store()
-            .put_opts(&path, PutPayload::from(bytes.clone()), opts)
-            .await;
-        let e = match put {
-            Ok(_) => return Ok(Created::Ours),
-            Err(e @ object_store::Error::NotImplemented { .. }) => {
-                return Err(store_err(dst.display_path(&rel))(e));
-            }
-            Err(e) => e,
-        };
-        let existed = matches!(e, object_store::Error::AlreadyExists { .. });
-        match dst.store().get(&path).await {
-            Ok(r) => match r.bytes().await {
-                Ok(theirs) if ContentHash::of(&theirs) == ours => {
-                    return Ok(if existed {
-                        Created::Identical
-                    } else {
-                        Created::Ours
-                    });
-                }
-                Ok(_) => return Ok(Created::Taken),
-                Err(_) => last = Some(e),
-            },
-            Err(object_store::Error::NotFound { .. }) if !existed => last = Some(e),
-            Err(_) => last = Some(e),
-        }
-    }
-    Err(match last {
-        Some(e) => store_err(dst.display_path(&rel))(e),
-        None => SyncError::Busy {
-            destination: dst.location().to_owned(),
-            attempts: 4,
-        },
-    })
+    Ok(dst.log().create(version, bytes.clone()).await?)
 }

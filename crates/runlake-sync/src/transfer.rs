@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use futures::{StreamExt, TryStreamExt};
-use object_store::{ObjectStoreExt, PutPayload, WriteMultipart};
+use object_store::{ObjectStoreExt, PutMode, PutOptions, PutPayload, WriteMultipart};
 use runlake_format::{ContentHash, DataFile};
 use runlake_lake::Lake;
 
@@ -139,6 +139,14 @@ async fn copy_one(
     opts: &SyncOptions,
     tracker: &Tracker,
 ) -> Result<()> {
+    // Manifests are checked when read, so this cannot fail for a file of a parsed manifest;
+    // it keeps the rule next to the copy: only data file paths the format defines.
+    if let Err(reason) = runlake_format::layout::parse_data_file_path(&file.path) {
+        return Err(SyncError::BrokenChain {
+            path: src.display_path(&file.path),
+            reason,
+        });
+    }
     let from = src.path(&file.path);
     let to = dst.path(&file.path);
     let src_name = src.display_path(&file.path);
@@ -155,10 +163,19 @@ async fn copy_one(
     if file.bytes <= opts.multipart_threshold {
         let bytes = get.bytes().await.map_err(store_err(src_name.clone()))?;
         check(file, &src_name, ContentHash::of(&bytes), bytes.len() as u64)?;
-        dst.store()
-            .put(&to, PutPayload::from(bytes))
+        // The name is the content's hash: an object already there holds these bytes.
+        let create = PutOptions {
+            mode: PutMode::Create,
+            ..PutOptions::default()
+        };
+        match dst
+            .store()
+            .put_opts(&to, PutPayload::from(bytes), create)
             .await
-            .map_err(store_err(dst.display_path(&file.path)))?;
+        {
+            Ok(_) | Err(object_store::Error::AlreadyExists { .. }) => {}
+            Err(e) => return Err(store_err(dst.display_path(&file.path))(e)),
+        }
         tracker.add(1, file.bytes);
         return Ok(());
     }

@@ -32,6 +32,9 @@ pub(crate) struct EncodedFile {
     pub size: u64,
     /// Whether the file is already in the store.
     pub uploaded: bool,
+    /// The local temporary file an uploaded file was written from, kept until the commit has
+    /// checked that the file is still in the store (see `ensure_present`).
+    pub spilled: Option<std::sync::Arc<std::fs::File>>,
     pub hash: ContentHash,
     pub rows: u64,
     pub stats: BTreeMap<String, ColumnStats>,
@@ -226,6 +229,7 @@ impl<W: Write + Send> FileBuilder<W> {
                 bytes: Bytes::new(),
                 size: sink.written,
                 uploaded: false,
+                spilled: None,
                 hash,
                 rows: self.rows,
                 stats: self.stats,

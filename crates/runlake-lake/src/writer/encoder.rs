@@ -79,8 +79,9 @@ impl Worker {
         file.seek(SeekFrom::Start(0)).map_err(io)?;
         match &self.uploader {
             Some((handle, lake)) => {
-                handle.block_on(upload_from_file(lake, &encoded, &mut file))?;
+                handle.block_on(upload_from_file(lake, &encoded, &file))?;
                 encoded.uploaded = true;
+                encoded.spilled = Some(std::sync::Arc::new(file));
             }
             None => {
                 let mut bytes = Vec::with_capacity(encoded.size as usize);

@@ -11,10 +11,10 @@ use serde::Serialize;
 use crate::commit::{PutOutcome, backoff, check_commutes, put_manifest};
 use crate::error::{LakeError, Result, arrow_err};
 use crate::lake::{Lake, now_ms, writer_name};
-use crate::versions::write_hint;
 use crate::writer::encoder::{Chunk, Encoder};
 use crate::writer::keys::{Fingerprint, FingerprintBuild, fingerprints, row_fingerprints};
 use crate::writer::plan::{Removal, Request, plan_removal};
+use crate::writer::upload::restore_if_missing;
 use crate::writer::{EncodedFile, encode_partition, partition_of, upload_file};
 
 /// What a commit did.
@@ -349,7 +349,20 @@ impl Transaction {
             };
             match put_manifest(&lake, &next).await? {
                 PutOutcome::Committed => {
-                    write_hint(&lake, version).await;
+                    lake.log().write_hint(version).await;
+                    let added: HashSet<&str> = next
+                        .operation
+                        .added_files
+                        .iter()
+                        .map(String::as_str)
+                        .collect();
+                    let files: Vec<&EncodedFile> = self
+                        .encoded
+                        .iter()
+                        .chain(remnant_cache.values().flatten())
+                        .filter(|f| added.contains(f.path.as_str()))
+                        .collect();
+                    ensure_present(&lake, files).await?;
                     return Ok(CommitOutcome {
                         version: Some(version),
                         ..outcome
@@ -363,6 +376,29 @@ impl Transaction {
             }
         }
         Err(LakeError::RetriesExhausted { attempts })
+    }
+}
+
+/// Checks, after the commit landed, that every file it added is in the store, and puts back any
+/// that a concurrent `gc` deleted in the meantime (it could not see the version yet). The other
+/// half of the protocol is in `gc`: see `spec/FORMAT.md`, section 9.
+async fn ensure_present(lake: &Lake, files: Vec<&EncodedFile>) -> Result<()> {
+    let mut lost = Vec::new();
+    let mut seen = HashSet::new();
+    for file in files {
+        if !seen.insert(file.path.as_str()) {
+            continue;
+        }
+        match restore_if_missing(lake, file).await {
+            Ok(_) => {}
+            Err(LakeError::Lost { paths }) => lost.extend(paths),
+            Err(e) => return Err(e),
+        }
+    }
+    if lost.is_empty() {
+        Ok(())
+    } else {
+        Err(LakeError::Lost { paths: lost })
     }
 }
 
@@ -427,8 +463,8 @@ async fn encode_remnants(
         }
     }
     upload_all(lake, &files).await?;
+    // The bytes stay: the commit puts a file back from them if a concurrent gc deletes it.
     for f in &mut files {
-        f.bytes = bytes::Bytes::new();
         f.uploaded = true;
     }
     cache.insert(cache_key, files.clone());

@@ -26,7 +26,7 @@ const PARTS: Parts = Parts {
 enum Source<'a> {
     Memory(Bytes),
     /// A local temporary file, read from its current position.
-    File(&'a mut std::fs::File),
+    File(&'a std::fs::File),
 }
 
 impl Source<'_> {
@@ -41,7 +41,7 @@ impl Source<'_> {
                 let mut part = vec![0u8; size];
                 let mut filled = 0;
                 while filled < size {
-                    let n = file.read(&mut part[filled..])?;
+                    let n = (&**file).read(&mut part[filled..])?;
                     if n == 0 {
                         break;
                     }
@@ -63,9 +63,33 @@ pub(crate) async fn upload_file(lake: &Lake, file: &EncodedFile) -> Result<()> {
 pub(crate) async fn upload_from_file(
     lake: &Lake,
     file: &EncodedFile,
-    source: &mut std::fs::File,
+    source: &std::fs::File,
 ) -> Result<()> {
     upload(lake, file, Source::File(source), PARTS).await
+}
+
+/// Puts a committed file back when it is no longer in the store, from the bytes the writer
+/// still holds. Returns whether it was missing.
+pub(crate) async fn restore_if_missing(lake: &Lake, file: &EncodedFile) -> Result<bool> {
+    let path = lake.path(&file.path);
+    match lake.store().head(&path).await {
+        Ok(_) => return Ok(false),
+        Err(object_store::Error::NotFound { .. }) => {}
+        Err(e) => return Err(store_err(lake.display_path(&file.path))(e)),
+    }
+    if !file.bytes.is_empty() || file.size == 0 {
+        upload_file(lake, file).await?;
+    } else if let Some(spilled) = &file.spilled {
+        let mut source: &std::fs::File = spilled;
+        std::io::Seek::seek(&mut source, std::io::SeekFrom::Start(0))
+            .map_err(|e| LakeError::Task(format!("temporary data file: {e}")))?;
+        upload_from_file(lake, file, spilled).await?;
+    } else {
+        return Err(LakeError::Lost {
+            paths: vec![lake.display_path(&file.path)],
+        });
+    }
+    Ok(true)
 }
 
 /// An existing object under the same name holds the same bytes (the name is their hash), so
@@ -137,6 +161,7 @@ mod tests {
             bytes: Bytes::copy_from_slice(bytes),
             size: bytes.len() as u64,
             uploaded: false,
+            spilled: None,
             hash,
             rows: 0,
             stats: Default::default(),
@@ -162,7 +187,7 @@ mod tests {
             temp.write_all(&content).expect("write");
             temp.seek(SeekFrom::Start(0)).expect("seek");
             let source = if from_disk {
-                Source::File(&mut temp)
+                Source::File(&temp)
             } else {
                 Source::Memory(file.bytes.clone())
             };
@@ -192,9 +217,7 @@ mod tests {
         let mut temp = tempfile::tempfile().expect("temp");
         temp.write_all(b"small content").expect("write");
         temp.seek(SeekFrom::Start(0)).expect("seek");
-        upload_from_file(&lake, &file, &mut temp)
-            .await
-            .expect("upload");
+        upload_from_file(&lake, &file, &temp).await.expect("upload");
         upload_file(&lake, &file).await.expect("second upload");
         assert_eq!(stored(&lake, &file).await, b"small content");
         let requests = recording.take();
