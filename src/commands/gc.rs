@@ -4,7 +4,7 @@ use runlake_lake::gc::gc;
 
 use super::{CmdResult, open};
 use crate::cli::GcArgs;
-use crate::output::{human_bytes, print, print_json};
+use crate::output::{human_bytes, human_time, print, print_json};
 
 pub async fn run(args: GcArgs) -> CmdResult {
     let lake = open(&args.lake).await?;
@@ -26,16 +26,51 @@ pub async fn run(args: GcArgs) -> CmdResult {
             human_bytes(*bytes)
         ));
     }
+    for (path, bytes) in &report.deleted_staged {
+        text.push_str(&format!(
+            "{verb} {} ({}, an upload an interrupted writer left)\n",
+            lake.display_path(path),
+            human_bytes(*bytes)
+        ));
+    }
+    for path in &report.skipped_links {
+        text.push_str(&format!(
+            "left alone {} (a link: gc never deletes through one)\n",
+            lake.display_path(path)
+        ));
+    }
     let total: u64 = report.deleted_files.iter().map(|(_, b)| b).sum();
     text.push_str(&format!(
-        "{} {} files ({}), {} {} versions; kept {} unreferenced files younger than the grace period\n",
+        "{} {} files ({}), {} {} versions\n",
         verb,
         report.deleted_files.len(),
         human_bytes(total),
-        if args.dry_run { "would expire" } else { "expired" },
+        if args.dry_run {
+            "would expire"
+        } else {
+            "expired"
+        },
         report.expired_versions.len(),
-        report.kept_young_files
     ));
+    if report.kept_young_files > 0 {
+        let when = report
+            .next_collectable_at_ms
+            .map(|ms| format!("; the first becomes collectable at {}", human_time(ms)))
+            .unwrap_or_default();
+        text.push_str(&format!(
+            "kept {} superseded or uncommitted files ({}) younger than the grace period{when}; \
+             plain Parquet readers of the table folders still see them until then (`runlake \
+             files` lists the live ones)\n",
+            report.kept_young_files,
+            human_bytes(report.kept_young_bytes),
+        ));
+    }
+    if report.spared_for_new_versions > 0 {
+        text.push_str(&format!(
+            "spared {} files a version committed while gc ran uses\n",
+            report.spared_for_new_versions
+        ));
+    }
     print(&text)?;
     Ok(ExitCode::SUCCESS)
 }

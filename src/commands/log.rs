@@ -24,12 +24,11 @@ struct Entry {
 
 pub async fn run(args: LogArgs) -> CmdResult {
     let lake = open(&args.lake).await?;
+    let chain = lake.log().chain().await?;
     let mut entries = Vec::new();
-    for v in lake.list_versions().await?.into_iter().rev() {
-        let Some((file, _, _)) = lake.version_file(v).await? else {
-            continue;
-        };
-        entries.push(match file {
+    for stored in chain.versions.iter().rev() {
+        let v = stored.version;
+        entries.push(match &stored.file {
             VersionFile::Live(m) => Entry {
                 version: v,
                 expired: false,
@@ -57,6 +56,15 @@ pub async fn run(args: LogArgs) -> CmdResult {
                 bytes_added: 0,
             },
         });
+    }
+    // Files that are not part of the chain are never listed as versions; they are named on
+    // stderr so that stdout stays the log.
+    for p in &chain.problems {
+        eprintln!(
+            "warning: {} {} (not listed; `runlake verify` checks the lake)",
+            lake.display_path(&p.path),
+            p.detail
+        );
     }
     if args.json {
         print_json(&entries)?;

@@ -127,18 +127,6 @@ pub enum LakeError {
         /// Each problem, naming its file.
         problems: Vec<String>,
     },
-    /// `gc` deleted a file that a version committed while it ran references.
-    #[error(
-        "gc raced a commit: version {version} was committed while gc ran and references {}, \
-         which gc deleted; run the command that made version {version} again to restore it",
-        paths.join(", ")
-    )]
-    GcRaced {
-        /// The version committed during gc.
-        version: u64,
-        /// The deleted files it references.
-        paths: Vec<String>,
-    },
     /// A background encoding task died.
     #[error("background task failed: {0}")]
     Task(String),

@@ -12,9 +12,10 @@
 //! modified before the grace period. On local lakes the folders are walked without following
 //! links, so a link inside a table folder never leads gc out of the lake.
 //!
-//! Racing writers: see `spec/FORMAT.md`, section 9. Before each deletion gc looks for versions
-//! committed since it read the chain and spares the files they reference; after its deletions
-//! it looks once more and reports any file a version committed meanwhile needs.
+//! Racing writers: see `spec/FORMAT.md`, section 9. While it deletes, gc holds a lease that
+//! writers wait on before checking that their committed files are present (and putting back
+//! any that are not); before each deletion gc also looks for versions committed since it read
+//! the chain and spares the files they reference, so such repairs are rare.
 
 use std::collections::HashSet;
 use std::path::Path as FsPath;
@@ -27,6 +28,7 @@ use runlake_format::{ContentHash, FormatVersion, Table, Tombstone, VersionFile};
 use serde::Serialize;
 
 use crate::error::{LakeError, Result, store_err};
+use crate::gc_lease::Lease;
 use crate::lake::{Lake, now_ms};
 use crate::versions::{StoredVersion, VersionLog};
 
@@ -121,8 +123,19 @@ pub async fn gc(lake: &Lake, grace: Duration, dry_run: bool) -> Result<GcReport>
         Some(dir) => local_candidates(&dir, &mut report.skipped_links)?,
         None => store_candidates(lake).await?,
     };
-    let mut deleted: Vec<(String, ContentHash)> = Vec::new();
+    let mut lease = if dry_run {
+        None
+    } else {
+        Some(Lease::take(lake).await?)
+    };
+    // Versions committed between reading the chain and taking the lease are seen here.
+    if lease.is_some() {
+        top = newer_versions(&log, top, &mut referenced).await?;
+    }
     for c in candidates {
+        if let Some(lease) = &mut lease {
+            lease.beat().await?;
+        }
         if referenced.contains(&c.hash) && !c.staged {
             continue;
         }
@@ -152,12 +165,11 @@ pub async fn gc(lake: &Lake, grace: Duration, dry_run: bool) -> Result<GcReport>
         if c.staged {
             report.deleted_staged.push((c.rel, c.size));
         } else {
-            deleted.push((c.rel.clone(), c.hash));
             report.deleted_files.push((c.rel, c.size));
         }
     }
-    if !dry_run && !deleted.is_empty() {
-        check_no_version_lost(lake, &log, top, &deleted).await?;
+    if let Some(lease) = lease {
+        lease.release().await?;
     }
     report.deleted_files.sort();
     report.deleted_staged.sort();
@@ -187,35 +199,6 @@ async fn newer_versions(
         }
     }
     Ok(top)
-}
-
-/// After deleting: a version committed between gc's last look and a deletion, whose writer
-/// also finished its own check before the deletion, is the one case neither side repairs. It
-/// is reported, never silent.
-async fn check_no_version_lost(
-    lake: &Lake,
-    log: &VersionLog,
-    top: StoredVersion,
-    deleted: &[(String, ContentHash)],
-) -> Result<()> {
-    let mut newer: HashSet<ContentHash> = HashSet::new();
-    let before = top.version;
-    let after = newer_versions(log, top, &mut newer).await?;
-    if after.version == before {
-        return Ok(());
-    }
-    let lost: Vec<String> = deleted
-        .iter()
-        .filter(|(_, h)| newer.contains(h))
-        .map(|(p, _)| lake.display_path(p))
-        .collect();
-    if lost.is_empty() {
-        return Ok(());
-    }
-    Err(LakeError::GcRaced {
-        version: after.version,
-        paths: lost,
-    })
 }
 
 async fn delete(lake: &Lake, rel: &str) -> Result<()> {

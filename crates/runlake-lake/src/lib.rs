@@ -9,6 +9,7 @@ mod commit;
 pub mod compact;
 mod error;
 pub mod gc;
+mod gc_lease;
 mod lake;
 mod location;
 mod merge;

@@ -383,12 +383,18 @@ impl Transaction {
 /// that a concurrent `gc` deleted in the meantime (it could not see the version yet). The other
 /// half of the protocol is in `gc`: see `spec/FORMAT.md`, section 9.
 async fn ensure_present(lake: &Lake, files: Vec<&EncodedFile>) -> Result<()> {
-    let mut lost = Vec::new();
+    let mut unique = Vec::new();
     let mut seen = HashSet::new();
     for file in files {
-        if !seen.insert(file.path.as_str()) {
-            continue;
+        if seen.insert(file.path.as_str()) {
+            unique.push(file);
         }
+    }
+    // A gc that started deleting before this version landed may still be deleting: wait until
+    // none holds a lease, then check. Every deletion such a gc makes is then already done.
+    crate::gc_lease::wait_for_gc(lake).await?;
+    let mut lost = Vec::new();
+    for file in unique {
         match restore_if_missing(lake, file).await {
             Ok(_) => {}
             Err(LakeError::Lost { paths }) => lost.extend(paths),
