@@ -120,7 +120,11 @@ pub async fn gc(lake: &Lake, grace: Duration, dry_run: bool) -> Result<GcReport>
         }
     }
     let candidates = match lake.local_dir() {
-        Some(dir) => local_candidates(&dir, &mut report.skipped_links)?,
+        Some(dir) => {
+            let mut found = local_candidates(&dir, &mut report.skipped_links)?;
+            found.extend(staging_leftovers(&dir)?);
+            found
+        }
         None => store_candidates(lake).await?,
     };
     let mut lease = if dry_run {
@@ -264,6 +268,36 @@ fn local_candidates(root: &FsPath, links: &mut Vec<String>) -> Result<Vec<Candid
         }
     }
     links.sort();
+    Ok(out)
+}
+
+/// Files a local writer killed mid-write left in the staging folder.
+fn staging_leftovers(root: &FsPath) -> Result<Vec<Candidate>> {
+    let dir = root.join(crate::writer::STAGING_DIR);
+    let entries = match std::fs::read_dir(&dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(LakeError::Task(format!("{}: {e}", dir.display()))),
+    };
+    let mut out = Vec::new();
+    for entry in entries.flatten() {
+        let Ok(name) = entry.file_name().into_string() else {
+            continue;
+        };
+        let Ok(meta) = entry.metadata() else {
+            continue;
+        };
+        if !meta.file_type().is_file() || !name.ends_with(".tmp") {
+            continue;
+        }
+        out.push(Candidate {
+            rel: format!("{}/{name}", crate::writer::STAGING_DIR),
+            hash: ContentHash::of(name.as_bytes()),
+            size: meta.len(),
+            modified_ms: modified_ms(&meta),
+            staged: true,
+        });
+    }
     Ok(out)
 }
 

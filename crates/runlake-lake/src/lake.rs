@@ -47,6 +47,8 @@ struct Inner {
     root: Path,
     location: String,
     ordered_listing: bool,
+    /// The folder on this machine, when the store is a local folder opened from a location.
+    local_dir: Option<std::path::PathBuf>,
     config: LakeConfig,
 }
 
@@ -79,6 +81,7 @@ impl Lake {
                 root,
                 location: location.into(),
                 ordered_listing,
+                local_dir: None,
                 config: LakeConfig::default(),
             }),
         }
@@ -102,6 +105,7 @@ impl Lake {
                 root: self.inner.root.clone(),
                 location: self.inner.location.clone(),
                 ordered_listing: self.inner.ordered_listing,
+                local_dir: self.inner.local_dir.clone(),
                 config,
             }),
         }
@@ -153,12 +157,16 @@ impl Lake {
     /// A handle without checking that a lake exists.
     pub fn unchecked(location: &str, options: &StoreOptions, create_dir: bool) -> Result<Self> {
         let resolved = resolve(location, options, create_dir)?;
-        Ok(Self::from_store(
+        let mut lake = Self::from_store(
             resolved.store,
             resolved.root,
             location,
             resolved.ordered_listing,
-        ))
+        );
+        if let Some(inner) = Arc::get_mut(&mut lake.inner) {
+            inner.local_dir = resolved.local_dir;
+        }
+        Ok(lake)
     }
 
     /// Writes version 0 if the lake has no version yet. Returns whether it did.
@@ -209,7 +217,7 @@ impl Lake {
 
     /// The lake's folder on this machine, for local lakes.
     pub(crate) fn local_dir(&self) -> Option<std::path::PathBuf> {
-        crate::location::local_path(&self.inner.location).map(std::path::PathBuf::from)
+        self.inner.local_dir.clone()
     }
 
     /// Whether the store lists keys in order.

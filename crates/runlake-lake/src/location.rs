@@ -28,6 +28,8 @@ pub struct Resolved {
     /// Whether LIST returns keys in lexicographic order (S3, GCS, in-memory do; local folders
     /// do not).
     pub ordered_listing: bool,
+    /// The folder, for local locations.
+    pub local_dir: Option<std::path::PathBuf>,
 }
 
 /// Resolves `location`: a local path, `file://`, `s3://bucket/prefix`, `gs://bucket/prefix` or
@@ -53,6 +55,7 @@ pub fn resolve(location: &str, options: &StoreOptions, create_dir: bool) -> Resu
             store: Arc::new(store),
             root: Path::from(prefix),
             ordered_listing: true,
+            local_dir: None,
         });
     }
     if let Some(rest) = location.strip_prefix("gs://") {
@@ -65,6 +68,7 @@ pub fn resolve(location: &str, options: &StoreOptions, create_dir: bool) -> Resu
             store: Arc::new(store),
             root: Path::from(prefix),
             ordered_listing: true,
+            local_dir: None,
         });
     }
     if location == "memory://" || location == "memory:" {
@@ -72,6 +76,7 @@ pub fn resolve(location: &str, options: &StoreOptions, create_dir: bool) -> Resu
             store: Arc::new(InMemory::new()),
             root: Path::default(),
             ordered_listing: true,
+            local_dir: None,
         });
     }
     if let Some((scheme, _)) = location.split_once("://")
@@ -98,17 +103,13 @@ pub fn resolve(location: &str, options: &StoreOptions, create_dir: bool) -> Resu
         store: Arc::new(store),
         root: Path::default(),
         ordered_listing: false,
+        local_dir: Some(std::path::PathBuf::from(path)),
     })
 }
 
 /// Whether `location` names a folder on this machine (a path or a `file://` URL).
 pub fn is_local(location: &str) -> bool {
     location.starts_with("file://") || !location.contains("://")
-}
-
-/// The folder a local location names.
-pub(crate) fn local_path(location: &str) -> Option<&str> {
-    is_local(location).then(|| location.strip_prefix("file://").unwrap_or(location))
 }
 
 fn split_bucket(rest: &str) -> Option<(&str, &str)> {

@@ -178,6 +178,9 @@ async fn gc_removes_staged_uploads_an_interrupted_writer_left() {
     let live = live_files(&root, &m);
     let staged = PathBuf::from(format!("{}#7", live[0].display()));
     std::fs::write(&staged, vec![0u8; 1000]).expect("staged");
+    let tmp = root.join("_runlake/staging/killed-writer.tmp");
+    std::fs::create_dir_all(tmp.parent().expect("parent")).expect("dir");
+    std::fs::write(&tmp, vec![1u8; 10]).expect("tmp");
     let keep = root.join("evals/phase=pretrain/README.txt");
     std::fs::write(&keep, b"mine").expect("other file");
 
@@ -187,12 +190,35 @@ async fn gc_removes_staged_uploads_an_interrupted_writer_left() {
     assert!(young.deleted_staged.is_empty(), "young ones are spared");
     assert!(staged.exists());
     let report = gc(&lake, Duration::ZERO, false).await.expect("gc");
-    assert_eq!(report.deleted_staged.len(), 1, "{report:?}");
-    assert!(!staged.exists());
+    assert_eq!(report.deleted_staged.len(), 2, "{report:?}");
+    assert!(!staged.exists() && !tmp.exists());
     assert!(keep.exists(), "files gc does not own are left alone");
     for f in live {
         assert!(f.exists(), "{}", f.display());
     }
+}
+
+#[tokio::test]
+async fn local_writers_leave_nothing_but_data_files_in_table_folders() {
+    let (_dir, root, _lake) = lake_with_garbage().await;
+    let files = walk_parquet(&root.join("evals"));
+    assert!(!files.is_empty());
+    let mut all = Vec::new();
+    let mut stack = vec![root.join("evals")];
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(&dir).expect("dir").flatten() {
+            if e.path().is_dir() {
+                stack.push(e.path());
+            } else {
+                all.push(e.path());
+            }
+        }
+    }
+    all.sort();
+    assert_eq!(all, files, "only `<hash>.parquet` files");
+    let staging = root.join("_runlake/staging");
+    let left = std::fs::read_dir(&staging).map_or(0, |d| d.count());
+    assert_eq!(left, 0, "staged copies are removed once linked");
 }
 
 #[tokio::test]

@@ -11,5 +11,5 @@ mod validate;
 
 pub(crate) use encode::{EncodedFile, encode_partition, partition_of};
 pub use transaction::{CommitOutcome, Transaction};
-pub(crate) use upload::upload_file;
+pub(crate) use upload::{STAGING_DIR, upload_file};
 pub use validate::conform;

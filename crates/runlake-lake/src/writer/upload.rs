@@ -103,6 +103,18 @@ async fn upload(
     let path = lake.path(&file.path);
     let display = lake.display_path(&file.path);
     let io = |e: std::io::Error| LakeError::Task(format!("{display}: {e}"));
+    if let Some(root) = lake.local_dir() {
+        let rel = file.path.clone();
+        let size = file.size;
+        let reader: Box<dyn Read + Send> = match source {
+            Source::Memory(bytes) => Box::new(std::io::Cursor::new(bytes)),
+            Source::File(f) => Box::new(f.try_clone().map_err(io)?),
+        };
+        return tokio::task::spawn_blocking(move || write_local(&root, &rel, size, reader))
+            .await
+            .map_err(|e| LakeError::Task(e.to_string()))?
+            .map_err(io);
+    }
     if file.size < parts.threshold {
         let bytes = source.next_part(file.size as usize).map_err(io)?;
         let opts = PutOptions {
@@ -143,6 +155,46 @@ async fn upload(
     }
     upload.complete().await.map_err(store_err(display))?;
     Ok(())
+}
+
+/// Where local writers stage data files, so a writer killed mid-write leaves nothing in a table
+/// folder for plain Parquet readers to trip over.
+pub(crate) const STAGING_DIR: &str = "_runlake/staging";
+
+/// Writes a content-named file of a local lake: into the staging folder first, then linked to its
+/// name, which fails harmlessly when the name exists (the same bytes are there).
+fn write_local(
+    root: &std::path::Path,
+    rel: &str,
+    size: u64,
+    mut reader: Box<dyn Read + Send>,
+) -> std::io::Result<()> {
+    let dest = root.join(rel);
+    if std::fs::symlink_metadata(&dest).is_ok() {
+        return Ok(());
+    }
+    let staging = root.join(STAGING_DIR);
+    std::fs::create_dir_all(&staging)?;
+    let tmp = staging.join(format!("{}.tmp", uuid::Uuid::new_v4()));
+    let written = (|| {
+        let mut out = std::fs::File::create_new(&tmp)?;
+        let copied = std::io::copy(&mut reader.by_ref().take(size), &mut out)?;
+        if copied != size {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                format!("{copied} of {size} bytes to write"),
+            ));
+        }
+        if let Some(parent) = dest.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        match std::fs::hard_link(&tmp, &dest) {
+            Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => Err(e),
+            _ => Ok(()),
+        }
+    })();
+    let _ = std::fs::remove_file(&tmp);
+    written
 }
 
 #[cfg(test)]
