@@ -3,6 +3,7 @@
 //! Pure code: nothing here touches a file system or a network. `spec/FORMAT.md` describes the
 //! same model in prose for other implementations.
 
+pub mod checksums;
 pub mod hash;
 pub mod layout;
 pub mod manifest;

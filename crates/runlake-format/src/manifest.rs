@@ -216,6 +216,10 @@ pub struct DataFile {
     pub stats: BTreeMap<String, ColumnStats>,
     /// The version that added this file.
     pub added_in_version: u64,
+    /// CRC-32 of each page, index entry and footer piece, so partial reads are checked (see
+    /// [`crate::checksums`]); absent in files written before format 1.1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page_crc32: Option<String>,
 }
 
 /// Statistics of one column in one file.

@@ -6,6 +6,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use object_store::ObjectStore;
 use object_store::path::Path;
+use object_store::prefix::PrefixStore;
 use runlake_format::layout::VERSIONS_DIR;
 use runlake_format::{ContentHash, Manifest, VersionFile};
 
@@ -45,6 +46,8 @@ impl Default for LakeConfig {
 struct Inner {
     store: Arc<dyn ObjectStore>,
     root: Path,
+    /// The store seen from the lake's root: paths are lake-relative.
+    objects: Arc<dyn ObjectStore>,
     location: String,
     ordered_listing: bool,
     /// The folder on this machine, when the store is a local folder opened from a location.
@@ -75,10 +78,16 @@ impl Lake {
         location: impl Into<String>,
         ordered_listing: bool,
     ) -> Self {
+        let objects: Arc<dyn ObjectStore> = if root.as_ref().is_empty() {
+            Arc::clone(&store)
+        } else {
+            Arc::new(PrefixStore::new(Arc::clone(&store), root.clone()))
+        };
         Self {
             inner: Arc::new(Inner {
                 store,
                 root,
+                objects,
                 location: location.into(),
                 ordered_listing,
                 local_dir: None,
@@ -103,6 +112,7 @@ impl Lake {
             inner: Arc::new(Inner {
                 store: Arc::clone(&self.inner.store),
                 root: self.inner.root.clone(),
+                objects: Arc::clone(&self.inner.objects),
                 location: self.inner.location.clone(),
                 ordered_listing: self.inner.ordered_listing,
                 local_dir: self.inner.local_dir.clone(),
@@ -195,14 +205,33 @@ impl Lake {
         VersionLog::new(self.clone())
     }
 
-    /// The store the lake lives in.
-    pub fn store(&self) -> &Arc<dyn ObjectStore> {
+    /// The store the lake lives in, unprefixed: only this crate joins lake paths to the root.
+    pub(crate) fn store(&self) -> &Arc<dyn ObjectStore> {
         &self.inner.store
     }
 
     /// The lake's prefix inside its store.
-    pub fn root(&self) -> &Path {
+    pub(crate) fn root(&self) -> &Path {
         &self.inner.root
+    }
+
+    /// The lake's objects, seen from its root: every path is lake-relative (see
+    /// [`Lake::object_path`]). Versions are read and written only through [`Lake::log`].
+    pub fn objects(&self) -> &Arc<dyn ObjectStore> {
+        &self.inner.objects
+    }
+
+    /// The path in [`Lake::objects`] of a lake-relative path such as
+    /// `evals/phase=pretrain/<hash>.parquet`.
+    pub fn object_path(relative: &str) -> Path {
+        // `parse` keeps partition folders' `%XX` escapes as they are; `child` would escape them
+        // a second time.
+        Path::parse(relative).unwrap_or_else(|_| {
+            relative
+                .split('/')
+                .filter(|p| !p.is_empty())
+                .fold(Path::default(), |path, part| path.join(part))
+        })
     }
 
     /// The location as the user gave it.
@@ -231,7 +260,7 @@ impl Lake {
     }
 
     /// The store path of a lake-relative path such as `evals/phase=pretrain/<hash>.parquet`.
-    pub fn path(&self, relative: &str) -> Path {
+    pub(crate) fn path(&self, relative: &str) -> Path {
         // `parse` keeps partition folders' `%XX` escapes as they are; `child` would escape them
         // a second time.
         let joined = if self.inner.root.as_ref().is_empty() {
@@ -249,7 +278,7 @@ impl Lake {
     }
 
     /// The lake-relative form of a store path under the root.
-    pub fn relative(&self, path: &Path) -> Option<String> {
+    pub(crate) fn relative(&self, path: &Path) -> Option<String> {
         let parts: Vec<_> = path.prefix_match(&self.inner.root)?.collect();
         Some(
             parts
@@ -342,6 +371,26 @@ impl Lake {
     /// Starts a transaction. `kind` names the operation in `log` (e.g. `convert`).
     pub fn transaction(&self, kind: &str, description: &str) -> Transaction {
         Transaction::new(self.clone(), kind, description)
+    }
+}
+
+#[cfg(feature = "testkit")]
+impl Lake {
+    /// Test support: the unprefixed store, to wrap in a recording or failing one.
+    pub fn raw_store(&self) -> &Arc<dyn ObjectStore> {
+        &self.inner.store
+    }
+
+    /// Test support: the same lake (root, location, tunables) over `store`, which wraps this
+    /// lake's raw store.
+    pub fn over(&self, store: Arc<dyn ObjectStore>) -> Lake {
+        Lake::from_store(
+            store,
+            self.inner.root.clone(),
+            self.inner.location.clone(),
+            self.inner.ordered_listing,
+        )
+        .with_config(self.inner.config.clone())
     }
 }
 

@@ -309,6 +309,7 @@ mod tests {
             partition: Default::default(),
             stats: Default::default(),
             added_in_version: 1,
+            page_crc32: None,
         }
     }
 

@@ -14,6 +14,7 @@ use parquet::arrow::arrow_reader::ArrowReaderOptions;
 use parquet::arrow::async_reader::AsyncFileReader;
 use parquet::errors::{ParquetError, Result};
 use parquet::file::metadata::{ParquetMetaData, ParquetMetaDataReader};
+use runlake_format::checksums::UnitChecksums;
 
 /// Requests and bytes fetched from the store, shared by every reader of one query.
 #[derive(Debug, Default)]
@@ -62,6 +63,7 @@ pub struct StoreFileReader {
     footer_hint: Option<usize>,
     io: Arc<IoCounters>,
     one_call: bool,
+    checksums: Option<Arc<UnitChecksums>>,
 }
 
 impl StoreFileReader {
@@ -74,6 +76,27 @@ impl StoreFileReader {
             footer_hint: None,
             io: Arc::default(),
             one_call: false,
+            checksums: None,
+        }
+    }
+
+    /// Check every page, index entry and footer piece that a fetch holds whole against these
+    /// checksums (from the file's manifest entry).
+    pub fn with_checksums(mut self, checksums: Option<Arc<UnitChecksums>>) -> Self {
+        self.checksums = checksums;
+        self
+    }
+
+    fn verify(&self, offset: u64, bytes: &[u8]) -> Result<()> {
+        match &self.checksums {
+            Some(sums) => sums.check(offset, bytes).map(|_| ()).map_err(|m| {
+                ParquetError::General(format!(
+                    "{}: {m}; the data file is corrupt (`runlake verify --deep` checks every \
+                     file)",
+                    self.path
+                ))
+            }),
+            None => Ok(()),
         }
     }
 
@@ -108,10 +131,11 @@ impl AsyncFileReader for StoreFileReader {
         async move {
             let bytes = self
                 .store
-                .get_range(&self.path, range)
+                .get_range(&self.path, range.clone())
                 .await
                 .map_err(|e| self.wrap(e))?;
             self.io.add(1, bytes.len() as u64);
+            self.verify(range.start, &bytes)?;
             Ok(bytes)
         }
         .boxed()
@@ -135,6 +159,9 @@ impl AsyncFileReader for StoreFileReader {
             .map_err(|e| self.wrap(e))?;
             self.io
                 .add(merged.len(), fetched.iter().map(|b| b.len() as u64).sum());
+            for (m, bytes) in merged.iter().zip(&fetched) {
+                self.verify(m.start, bytes)?;
+            }
             ranges
                 .iter()
                 .map(|r| {

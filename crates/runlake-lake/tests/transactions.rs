@@ -296,8 +296,8 @@ async fn row_groups_end_where_each_sorted_buffer_ends() {
     let files = &manifest.table(Table::PretrainCkpts).expect("t").files;
     assert_eq!(files.len(), 1, "six buffers, one file");
     let bytes = lake
-        .store()
-        .get(&lake.path(&files[0].path))
+        .objects()
+        .get(&Lake::object_path(&files[0].path))
         .await
         .expect("get")
         .bytes()
@@ -425,7 +425,12 @@ async fn compaction_refuses_a_file_that_is_not_its_blake3() {
     let before = lake.latest().await.expect("latest");
     let files = &before.table(Table::PretrainCkpts).expect("t").files;
     let victim = &files[files.len() / 2];
-    runlake_lake::testkit::flip_bit(lake.store().as_ref(), &lake.path(&victim.path), 20).await;
+    runlake_lake::testkit::flip_bit(
+        lake.objects().as_ref(),
+        &Lake::object_path(&victim.path),
+        20,
+    )
+    .await;
 
     let err = runlake_lake::compact::compact(&lake, Table::PretrainCkpts)
         .await

@@ -51,6 +51,10 @@ pub struct ScanOptions {
     /// Parsed footers kept across the queries of one reader, in bytes of memory (0: read
     /// every footer each time). Data files never change, so a kept footer is never stale.
     pub footer_cache_bytes: usize,
+    /// Check every fetched page, index entry and footer piece against the checksums the
+    /// manifest records for its file, so a corrupted byte is an error naming the file rather
+    /// than a wrong value. Files written before format 1.1 carry none and are read unchecked.
+    pub verify_pages: bool,
 }
 
 impl Default for ScanOptions {
@@ -71,6 +75,7 @@ impl Default for ScanOptions {
                 * 2,
             footer_hint: Some(64 * 1024),
             footer_cache_bytes: 64 * 1024 * 1024,
+            verify_pages: true,
         }
     }
 }
@@ -151,8 +156,8 @@ impl LakeReader {
             None => lake.latest().await?,
         };
         Ok(Self::build(
-            Arc::clone(lake.store()),
-            lake.root().clone(),
+            Arc::clone(lake.objects()),
+            Path::default(),
             Arc::new(manifest),
             ScanOptions::default(),
             lake.is_local(),

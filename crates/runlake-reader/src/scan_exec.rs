@@ -136,12 +136,26 @@ struct OpenFile {
 fn file_reader(
     inner: &ReaderInner,
     location: &object_store::path::Path,
-    bytes: u64,
-) -> StoreFileReader {
-    StoreFileReader::new(Arc::clone(&inner.store), location.clone(), bytes)
-        .with_footer_hint(inner.options.footer_hint)
-        .with_counters(Arc::clone(&inner.io))
-        .with_ranges_in_one_call(inner.local)
+    file: &DataFile,
+) -> Result<StoreFileReader> {
+    let checksums = match (&file.page_crc32, inner.options.verify_pages) {
+        (Some(text), true) => Some(Arc::new(
+            runlake_format::checksums::UnitChecksums::decode(text, file.bytes).map_err(
+                |reason| ReaderError::Parquet {
+                    path: file.path.clone(),
+                    source: parquet::errors::ParquetError::General(reason),
+                },
+            )?,
+        )),
+        _ => None,
+    };
+    Ok(
+        StoreFileReader::new(Arc::clone(&inner.store), location.clone(), file.bytes)
+            .with_footer_hint(inner.options.footer_hint)
+            .with_counters(Arc::clone(&inner.io))
+            .with_ranges_in_one_call(inner.local)
+            .with_checksums(checksums),
+    )
 }
 
 pub(crate) async fn open_file(
@@ -156,7 +170,7 @@ pub(crate) async fn open_file(
     if let Some(meta) = inner.footers.get(&file.path) {
         return Ok((loc, meta, file));
     }
-    let mut r = file_reader(inner, &loc, file.bytes);
+    let mut r = file_reader(inner, &loc, &file)?;
     let mut options = ArrowReaderOptions::new();
     if inner.options.prune_pages {
         options =
@@ -359,7 +373,7 @@ async fn read_row_group(
     }
     let parquet_schema = file.meta.parquet_schema();
     let mut builder = ParquetRecordBatchStreamBuilder::new_with_metadata(
-        file_reader(&ctx.reader.inner, &file.location, file.file.bytes),
+        file_reader(&ctx.reader.inner, &file.location, &file.file)?,
         file.meta.clone(),
     )
     .with_batch_size(opts.batch_size)

@@ -41,7 +41,7 @@ async fn head_sizes(
 ) -> Result<HashMap<String, u64>> {
     let found: Vec<Option<(String, u64)>> = futures::stream::iter(files)
         .map(|f| async move {
-            match dst.store().head(&dst.path(&f.path)).await {
+            match dst.objects().head(&Lake::object_path(&f.path)).await {
                 Ok(meta) => Ok(Some((f.path.clone(), meta.size))),
                 Err(object_store::Error::NotFound { .. }) => Ok(None),
                 Err(e) => Err(store_err(dst.display_path(&f.path))(e)),
@@ -60,12 +60,12 @@ async fn list_sizes(dst: &Lake, files: &[DataFile]) -> Result<HashMap<String, u6
         .collect();
     let wanted: HashMap<String, &str> = files
         .iter()
-        .map(|f| (dst.path(&f.path).to_string(), f.path.as_str()))
+        .map(|f| (Lake::object_path(&f.path).to_string(), f.path.as_str()))
         .collect();
     let mut out = HashMap::new();
     for table in tables {
-        let prefix = dst.path(table);
-        let mut listing = dst.store().list(Some(&prefix));
+        let prefix = Lake::object_path(table);
+        let mut listing = dst.objects().list(Some(&prefix));
         while let Some(meta) = listing.next().await {
             let meta = match meta {
                 Ok(m) => m,
@@ -147,10 +147,10 @@ async fn copy_one(
             reason,
         });
     }
-    let from = src.path(&file.path);
-    let to = dst.path(&file.path);
+    let from = Lake::object_path(&file.path);
+    let to = Lake::object_path(&file.path);
     let src_name = src.display_path(&file.path);
-    let get = match src.store().get(&from).await {
+    let get = match src.objects().get(&from).await {
         Ok(r) => r,
         Err(object_store::Error::NotFound { .. }) => {
             return Err(SyncError::SourceMissing {
@@ -169,7 +169,7 @@ async fn copy_one(
             ..PutOptions::default()
         };
         match dst
-            .store()
+            .objects()
             .put_opts(&to, PutPayload::from(bytes), create)
             .await
         {
@@ -180,7 +180,7 @@ async fn copy_one(
         return Ok(());
     }
     let upload = dst
-        .store()
+        .objects()
         .put_multipart(&to)
         .await
         .map_err(store_err(dst.display_path(&file.path)))?;

@@ -13,7 +13,8 @@ use runlake_sync::{SyncOptions, sync};
 
 /// Appends to `src` a version whose first evals file is renamed to `path` (the file itself
 /// exists under that name in the source store, so only the path check can stop it).
-async fn craft(src_store: &dyn ObjectStore, src: &runlake_lake::Lake, path: &str) {
+async fn craft(src: &runlake_lake::Lake, path: &str) {
+    let src_store = src.objects();
     let snapshot = src.latest_snapshot().await.expect("latest");
     let mut m: Manifest = snapshot.manifest.clone();
     let file = m
@@ -25,7 +26,7 @@ async fn craft(src_store: &dyn ObjectStore, src: &runlake_lake::Lake, path: &str
         .expect("a file");
     let payload = PutPayload::from(Bytes::from_static(b"crafted"));
     src_store
-        .put(&src.path(path), payload)
+        .put(&runlake_lake::Lake::object_path(path), payload)
         .await
         .expect("put crafted");
     file.path = path.to_owned();
@@ -37,7 +38,7 @@ async fn craft(src_store: &dyn ObjectStore, src: &runlake_lake::Lake, path: &str
     m.commit_id = "crafted".into();
     src_store
         .put(
-            &src.path(&version_path(m.version)),
+            &runlake_lake::Lake::object_path(&version_path(m.version)),
             PutPayload::from(m.to_bytes()),
         )
         .await
@@ -53,7 +54,7 @@ async fn a_manifest_naming_paths_outside_the_tables_is_refused_before_anything_i
         "evals/../_runlake/x.parquet".to_owned(),
         "evals/phase=pretrain/not-a-hash.parquet".to_owned(),
     ] {
-        let (src_store, src) = source("src", &[&["a"], &["b"]]).await;
+        let (_, src) = source("src", &[&["a"], &["b"]]).await;
         let (dst_store, dst) = mem_lake("dst");
         dst.init().await.expect("init");
         add_runs(&dst, &["z"], 5).await;
@@ -67,7 +68,7 @@ async fn a_manifest_naming_paths_outside_the_tables_is_refused_before_anything_i
                 .await
                 .expect("list")
         };
-        craft(src_store.as_ref(), &src, &path).await;
+        craft(&src, &path).await;
         let err = sync(
             &src,
             &dst,

@@ -218,7 +218,7 @@ async fn diverged_sources_racing_to_one_destination_lose_nothing() {
         .expect("copy");
     let slow2 = over(
         &dst2,
-        Recording::slow(Arc::clone(dst2.store()), Duration::from_millis(2)),
+        Recording::slow(Arc::clone(dst2.raw_store()), Duration::from_millis(2)),
     );
     let opts = rebase();
     let (a, b) = tokio::join!(sync(&left, &slow2, &opts), sync(&right, &slow2, &opts));

@@ -14,15 +14,10 @@ use runlake_lake::testkit::faulty::{FaultMode, FaultyStore};
 use runlake_sync::{SyncOptions, sync};
 
 async fn data_files(lake: &Lake) -> BTreeSet<String> {
-    let listed: Vec<_> = lake
-        .store()
-        .list(Some(lake.root()))
-        .try_collect()
-        .await
-        .expect("list");
+    let listed: Vec<_> = lake.objects().list(None).try_collect().await.expect("list");
     listed
         .into_iter()
-        .filter_map(|m| lake.relative(&m.location))
+        .map(|m| m.location.to_string())
         .filter(|p| p.ends_with(".parquet"))
         .collect()
 }

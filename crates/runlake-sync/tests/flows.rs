@@ -88,10 +88,7 @@ async fn push_copies_every_version_byte_for_byte_then_syncs_only_what_changed() 
     let requests = recording.take();
     let puts = Recording::paths(&requests, "put");
     let mut want: Vec<String> = expected.iter().map(|p| format!("lake/{p}")).collect();
-    want.push(
-        dst.path(&runlake_format::layout::version_path(v3))
-            .to_string(),
-    );
+    want.push(format!("lake/{}", runlake_format::layout::version_path(v3)));
     want.sort();
     assert_eq!(puts, want);
     assert_eq!(rows_at(&dst, v3).await, rows_at(&src, v3).await);
@@ -135,7 +132,7 @@ async fn pull_into_a_local_folder_and_back_out() {
 
 #[tokio::test]
 async fn files_that_already_landed_are_not_sent_again() {
-    let (src_store, src) = source("mem://src", &[&["dd/a", "dd/b"]]).await;
+    let (_, src) = source("mem://src", &[&["dd/a", "dd/b"]]).await;
     let (dst_store, dst) = mem_lake("mem://dst");
     let files: Vec<_> = src
         .latest()
@@ -147,15 +144,16 @@ async fn files_that_already_landed_are_not_sent_again() {
     assert!(files.len() >= 2);
     // As if an earlier sync was killed after sending the first file.
     let landed = &files[0];
-    let bytes = src_store
-        .get(&src.path(&landed.path))
+    let bytes = src
+        .objects()
+        .get(&Lake::object_path(&landed.path))
         .await
         .expect("get")
         .bytes()
         .await
         .expect("bytes");
-    dst_store
-        .put(&dst.path(&landed.path), PutPayload::from(bytes))
+    dst.objects()
+        .put(&Lake::object_path(&landed.path), PutPayload::from(bytes))
         .await
         .expect("put");
     let recording = Recording::new(dst_store);
@@ -242,14 +240,15 @@ async fn progress_and_multipart_uploads_cover_every_byte() {
 #[tokio::test]
 async fn a_source_file_that_does_not_match_its_hash_is_never_published() {
     for multipart_threshold in [u64::MAX, 0] {
-        let (src_store, src) = source("mem://src", &[&["dd/a"]]).await;
+        let (_, src) = source("mem://src", &[&["dd/a"]]).await;
         let (_, dst) = mem_lake("mem://dst");
         sync(&src, &dst, &SyncOptions::default())
             .await
             .expect("first");
         add_runs(&src, &["dd/b"], 5).await;
         let victim = src.latest().await.expect("latest").operation.added_files[0].clone();
-        runlake_lake::testkit::flip_bit(src_store.as_ref(), &src.path(&victim), 10).await;
+        runlake_lake::testkit::flip_bit(src.objects().as_ref(), &Lake::object_path(&victim), 10)
+            .await;
         let opts = SyncOptions {
             multipart_threshold,
             part_size: 100,
@@ -258,7 +257,12 @@ async fn a_source_file_that_does_not_match_its_hash_is_never_published() {
         let err = sync(&src, &dst, &opts).await.expect_err("refused");
         assert!(matches!(err, SyncError::Corrupt { .. }), "{err}");
         assert!(err.to_string().contains(&victim), "{err}");
-        assert!(dst.store().head(&dst.path(&victim)).await.is_err());
+        assert!(
+            dst.objects()
+                .head(&Lake::object_path(&victim))
+                .await
+                .is_err()
+        );
         assert_eq!(dst.latest().await.expect("latest").version, 1);
     }
 }
@@ -287,7 +291,7 @@ async fn another_lake_and_a_destination_ahead_are_told_apart() {
     assert_eq!(report.outcome, SyncOutcome::DestinationAhead);
     assert_eq!(report.destination_after, Some(2));
     assert!(report.versions_written.is_empty());
-    let store: Arc<dyn ObjectStore> = Arc::clone(dst.store());
+    let store: Arc<dyn ObjectStore> = Arc::clone(dst.raw_store());
     assert_eq!(
         Lake::from_store(store, "lake".into(), "x", true)
             .list_versions()

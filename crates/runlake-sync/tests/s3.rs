@@ -35,7 +35,7 @@ fn s3_push_pull_and_incremental_syncs() {
         let url = "s3://runlake-push/team/lake";
         let (_, src) = source("mem://src", &[&["dd/a", "dd/b"], &["dd/c"]]).await;
         let remote = Lake::unchecked(url, &opts, false).expect("s3 location");
-        let recording = Recording::new(Arc::clone(remote.store()));
+        let recording = Recording::new(Arc::clone(remote.raw_store()));
         let counted = over(&remote, recording.clone());
 
         let push = sync(&src, &counted, &SyncOptions::default())

@@ -42,15 +42,18 @@ async fn place_hazard(lake: &Lake, local: Option<&std::path::Path>, other: &Lake
     match (pick, local) {
         (0, _) => {
             let bytes = lake.version_file(0).await.expect("read").expect("v0").2;
-            lake.store()
-                .put(&lake.path(&version_path(1 << 40)), PutPayload::from(bytes))
+            lake.objects()
+                .put(
+                    &Lake::object_path(&version_path(1 << 40)),
+                    PutPayload::from(bytes),
+                )
                 .await
                 .expect("stray");
         }
         (1, _) => {
-            lake.store()
+            lake.objects()
                 .put(
-                    &lake.path(&version_path(u64::MAX)),
+                    &Lake::object_path(&version_path(u64::MAX)),
                     PutPayload::from_static(b"garbage"),
                 )
                 .await
@@ -69,7 +72,10 @@ async fn place_hazard(lake: &Lake, local: Option<&std::path::Path>, other: &Lake
 
 async fn remove_strays(lake: &Lake) {
     for v in [1 << 40, u64::MAX] {
-        let _ = lake.store().delete(&lake.path(&version_path(v))).await;
+        let _ = lake
+            .objects()
+            .delete(&Lake::object_path(&version_path(v)))
+            .await;
     }
 }
 

@@ -32,6 +32,8 @@ pub(crate) struct EncodedFile {
     pub size: u64,
     /// Whether the file is already in the store.
     pub uploaded: bool,
+    /// Checksums of the file's pages (see `runlake_format::checksums`).
+    pub page_crc32: Option<String>,
     /// The local temporary file an uploaded file was written from, kept until the commit has
     /// checked that the file is still in the store (see `ensure_present`).
     pub spilled: Option<std::sync::Arc<std::fs::File>>,
@@ -111,8 +113,10 @@ pub(crate) fn encode_partition(
     let mut builder = FileBuilder::new(table, partition_values, Vec::new(), row_group_rows)?;
     builder.append(&file_batch)?;
     let (file, bytes) = builder.finish()?;
+    let bytes = Bytes::from(bytes);
     Ok(EncodedFile {
-        bytes: Bytes::from(bytes),
+        page_crc32: Some(super::checksums::of_bytes(&bytes)?),
+        bytes,
         ..file
     })
 }
@@ -229,6 +233,7 @@ impl<W: Write + Send> FileBuilder<W> {
                 bytes: Bytes::new(),
                 size: sink.written,
                 uploaded: false,
+                page_crc32: None,
                 spilled: None,
                 hash,
                 rows: self.rows,

@@ -76,6 +76,7 @@ impl Worker {
     fn close(&self, builder: FileBuilder<File>) -> Result<EncodedFile> {
         let (mut encoded, mut file) = builder.finish()?;
         let io = |e: std::io::Error| LakeError::Task(format!("temporary data file: {e}"));
+        encoded.page_crc32 = Some(super::checksums::of_file(&file, encoded.size)?);
         file.seek(SeekFrom::Start(0)).map_err(io)?;
         match &self.uploader {
             Some((handle, lake)) => {

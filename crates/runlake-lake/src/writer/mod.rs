@@ -1,5 +1,6 @@
 //! Writing: validating batches, partitioning, sorting, encoding Parquet and committing.
 
+mod checksums;
 mod encode;
 mod encoder;
 mod keys;

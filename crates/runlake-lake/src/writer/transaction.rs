@@ -316,6 +316,7 @@ impl Transaction {
                         partition: file.partition.clone(),
                         stats: file.stats.clone(),
                         added_in_version: version,
+                        page_crc32: file.page_crc32.clone(),
                     });
                 }
                 state.files.sort_by(|a, b| a.path.cmp(&b.path));

@@ -213,6 +213,7 @@ mod tests {
             bytes: Bytes::copy_from_slice(bytes),
             size: bytes.len() as u64,
             uploaded: false,
+            page_crc32: None,
             spilled: None,
             hash,
             rows: 0,

@@ -1,6 +1,7 @@
 //! Integration tests of the reader over lakes written by the storage engine.
 
 mod common;
+mod corruption;
 mod datadecide;
 mod equivalence;
 mod interop;

@@ -225,8 +225,8 @@ async fn page_index_skips_pages_inside_a_row_group() {
     );
     let run = |options: ScanOptions| {
         let reader = runlake_reader::LakeReader::new(
-            std::sync::Arc::clone(lake.store()),
-            lake.root().clone(),
+            std::sync::Arc::clone(lake.objects()),
+            object_store::path::Path::default(),
             manifest.clone(),
         )
         .with_options(options);
@@ -243,8 +243,8 @@ async fn page_index_skips_pages_inside_a_row_group() {
     };
     let (with_pages, bytes_pages) = run(ScanOptions::default()).await;
     let explain = runlake_reader::LakeReader::new(
-        std::sync::Arc::clone(lake.store()),
-        lake.root().clone(),
+        std::sync::Arc::clone(lake.objects()),
+        object_store::path::Path::default(),
         manifest.clone(),
     )
     .scan(Table::Evals)

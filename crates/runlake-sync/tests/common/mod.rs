@@ -22,12 +22,7 @@ pub fn mem_lake(name: &str) -> (Arc<dyn ObjectStore>, Lake) {
 
 /// The same store and prefix as `lake`, seen through `store`.
 pub fn over(lake: &Lake, store: Arc<dyn ObjectStore>) -> Lake {
-    Lake::from_store(
-        store,
-        lake.root().clone(),
-        lake.location(),
-        lake.ordered_listing(),
-    )
+    lake.over(store)
 }
 
 /// Commits evals and metadata rows for `runs`; returns the new version.
