@@ -99,12 +99,19 @@ async fn datadecide_wandb_and_oe_eval_inputs_make_one_version() {
     let families: Vec<Family> = summary.inputs.iter().map(|i| i.family).collect();
     assert_eq!(
         families,
-        [Family::Pretraining, Family::PostTraining, Family::PostTraining]
+        [
+            Family::Pretraining,
+            Family::PostTraining,
+            Family::PostTraining
+        ]
     );
     // Both families' rows are in that one version.
     let pre = summary.pretraining.as_ref().expect("pretraining");
     let post = summary.post_training.as_ref().expect("post-training");
-    assert_eq!(pre.commit.as_ref().and_then(|c| c.version), summary.commit.version);
+    assert_eq!(
+        pre.commit.as_ref().and_then(|c| c.version),
+        summary.commit.version
+    );
     assert_eq!(post.commit.version, summary.commit.version);
     assert_eq!(post.runs_new.len(), 7);
     assert_eq!(post.report.oe_eval.len(), 1);
@@ -161,7 +168,10 @@ async fn a_missing_or_empty_history_keeps_stored_steps() {
     let again = convert(&lake, std::slice::from_ref(&export), &Options::default())
         .await
         .expect("missing history");
-    assert_eq!(again.commit.version, None, "an unchanged re-import adds nothing");
+    assert_eq!(
+        again.commit.version, None,
+        "an unchanged re-import adds nothing"
+    );
     assert_eq!(table_rows(&lake, Table::PosttrainSteps).await, 33);
 }
 
