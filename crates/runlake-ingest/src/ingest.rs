@@ -86,8 +86,17 @@ pub async fn convert(
             },
             replace: opts.replace,
         };
-        let staged = runlake_wandb::stage(lake, &manifest, &mut tx, gathered, &post).await?;
-        summary.post_training = Some(staged);
+        let view = runlake_wandb::LakeView::read(lake, &manifest).await?;
+        let options = post.clone();
+        let planned = blocking(move || runlake_wandb::plan(gathered, &view, &options)).await??;
+        let stored = planned.stored(lake, &manifest).await?;
+        let (back, staged) = blocking(move || {
+            let staged = planned.apply(stored, &mut tx, &post);
+            (tx, staged)
+        })
+        .await?;
+        tx = back;
+        summary.post_training = Some(staged?);
     }
     opts.report(&Progress::Committing);
     let outcome = tx.commit().await?;

@@ -9,14 +9,15 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
 
+use arrow::array::RecordBatch;
 use runlake_format::{Manifest, Table};
 use runlake_lake::{CommitOutcome, Lake, Transaction};
 
-use crate::build::{BuildOptions, Report, build};
+use crate::build::{BuildOptions, KnownRun, Report, build};
 use crate::error::{Result, WandbError};
 use crate::gather::{Gathered, OnError, Rejection, gather};
 use crate::lake_rows;
-use crate::stored::{Shrink, rows_per_run, stored_rows};
+use crate::stored::{Shrink, Stored, rows_per_run, stored_rows};
 
 /// The four tables a post-training conversion writes.
 const TABLES: [Table; 4] = [
@@ -86,6 +87,9 @@ pub async fn convert_paths(
 
 /// Builds the rows of `gathered` against the lake at `manifest` and adds them to `tx`
 /// without committing it, so other rows can join the same version.
+///
+/// The steps are public for a caller that runs the CPU-bound ones off an async runtime:
+/// [`LakeView::read`], [`plan`], [`Planned::stored`], [`Planned::apply`].
 pub async fn stage(
     lake: &Lake,
     manifest: &Manifest,
@@ -93,13 +97,53 @@ pub async fn stage(
     gathered: Gathered,
     opts: &ConvertOptions,
 ) -> Result<Summary> {
+    let view = LakeView::read(lake, manifest).await?;
+    let planned = plan(gathered, &view, opts)?;
+    let stored = planned.stored(lake, manifest).await?;
+    planned.apply(stored, tx, opts)
+}
+
+/// What the lake already holds that building post-training rows depends on.
+#[derive(Debug, Clone, Default)]
+pub struct LakeView {
+    /// Post-training runs, each with the content hash stored at its conversion.
+    known: Vec<(KnownRun, Option<String>)>,
+    /// Same-name links stored, as `(child, earlier run)`.
+    same_name_links: HashSet<(String, String)>,
+}
+
+impl LakeView {
+    /// Reads the `metadata` and `lineage` tables at `manifest`.
+    pub async fn read(lake: &Lake, manifest: &Manifest) -> Result<Self> {
+        let meta = lake.read_table(manifest, Table::Metadata).await?;
+        let lineage = lake.read_table(manifest, Table::Lineage).await?;
+        Ok(Self {
+            known: lake_rows::known_runs(&meta),
+            same_name_links: crate::chain::lineage_rows(&lineage)
+                .into_iter()
+                .filter(|r| r.evidence_source == "same_name")
+                .map(|r| (r.child_run_uid, r.evidence_value))
+                .collect(),
+        })
+    }
+}
+
+/// Rows built and sorted into new, replaced, unchanged and extended runs; see [`plan`].
+#[derive(Debug)]
+pub struct Planned {
+    summary: Summary,
+    /// Runs whose stored rows are replaced.
+    replace: Vec<String>,
+    tables: [(Table, RecordBatch); 4],
+}
+
+/// Builds the rows of `gathered` and decides what each run needs. Pure CPU work.
+pub fn plan(gathered: Gathered, view: &LakeView, opts: &ConvertOptions) -> Result<Planned> {
     let Gathered {
         inputs: mut read,
         mut rejections,
     } = gathered;
-    let meta = lake.read_table(manifest, Table::Metadata).await?;
-    let known_with_hash = lake_rows::known_runs(&meta);
-    let known: Vec<_> = known_with_hash.iter().map(|(k, _)| k.clone()).collect();
+    let known: Vec<_> = view.known.iter().map(|(k, _)| k.clone()).collect();
     let built = loop {
         match build(&read, &known, &opts.build) {
             Ok(built) => break built,
@@ -128,9 +172,7 @@ pub async fn stage(
     let mut write: HashSet<String> = HashSet::new();
     let mut replace: Vec<String> = Vec::new();
     for run in &built.runs {
-        let stored = known_with_hash
-            .iter()
-            .find(|(k, _)| k.run_uid == run.run_uid);
+        let stored = view.known.iter().find(|(k, _)| k.run_uid == run.run_uid);
         if !run.full {
             summary.runs_extended.push(run.run_uid.clone());
             write.insert(run.run_uid.clone());
@@ -152,29 +194,68 @@ pub async fn stage(
         }
     }
     // Same-name links can belong to a run that did not change (an old run's new rerun); write
-    // those the lake lacks.
-    let links = built.same_name_links();
-    let stored_links: HashSet<(String, String)> = if links.is_empty() {
-        HashSet::new()
-    } else {
-        let lineage = lake.read_table(manifest, Table::Lineage).await?;
-        crate::chain::lineage_rows(&lineage)
-            .into_iter()
-            .filter(|r| r.evidence_source == "same_name")
-            .map(|r| (r.child_run_uid, r.evidence_value))
-            .collect()
-    };
+    // those the lake lacks. Unchanged runs' other rows are left out: identical re-imports.
     let batches = built.batches_with(&|uid| write.contains(uid), &|child, earlier| {
-        write.contains(child) || !stored_links.contains(&(child.to_owned(), earlier.to_owned()))
+        write.contains(child)
+            || !view
+                .same_name_links
+                .contains(&(child.to_owned(), earlier.to_owned()))
     })?;
-    let tables = [
-        (Table::Metadata, batches.metadata),
-        (Table::PosttrainSteps, batches.posttrain_steps),
-        (Table::Evals, batches.evals),
-        (Table::Lineage, batches.lineage),
-    ];
+    summary.report = built.report;
+    Ok(Planned {
+        summary,
+        replace,
+        tables: [
+            (Table::Metadata, batches.metadata),
+            (Table::PosttrainSteps, batches.posttrain_steps),
+            (Table::Evals, batches.evals),
+            (Table::Lineage, batches.lineage),
+        ],
+    })
+}
 
-    if !replace.is_empty() {
+impl Planned {
+    /// Reads what the lake holds for the runs this conversion replaces (nothing when it
+    /// replaces none).
+    pub async fn stored(&self, lake: &Lake, manifest: &Manifest) -> Result<Stored> {
+        if self.replace.is_empty() {
+            return Ok(Stored::default());
+        }
+        let runs: HashSet<String> = self.replace.iter().cloned().collect();
+        let new_evals = &self.tables[2].1;
+        let supplied = rows_per_run(Table::Evals, new_evals);
+        let evals_replaced: HashSet<String> = self
+            .replace
+            .iter()
+            .filter(|r| supplied.contains_key(*r))
+            .cloned()
+            .collect();
+        // A run's metadata is one row, never a shrink.
+        stored_rows(
+            lake,
+            manifest,
+            &TABLES[1..],
+            &runs,
+            &evals_replaced,
+            new_evals,
+        )
+        .await
+    }
+
+    /// Adds the rows to `tx`: a replaced run's rows go only in the tables the inputs supply
+    /// rows of it for, and a shrink is refused unless `opts.replace`. Blocking when `tx`
+    /// writes a full buffer.
+    pub fn apply(
+        self,
+        stored: Stored,
+        tx: &mut Transaction,
+        opts: &ConvertOptions,
+    ) -> Result<Summary> {
+        let Planned {
+            mut summary,
+            replace,
+            tables,
+        } = self;
         let supplied: HashMap<Table, HashMap<String, usize>> = tables
             .iter()
             .map(|(t, b)| (*t, rows_per_run(*t, b)))
@@ -186,22 +267,6 @@ pub async fn stage(
                 .copied()
                 .unwrap_or(0)
         };
-        let runs: HashSet<String> = replace.iter().cloned().collect();
-        let evals_replaced: HashSet<String> = replace
-            .iter()
-            .filter(|r| supplies(Table::Evals, r) > 0)
-            .cloned()
-            .collect();
-        // A run's metadata is one row, never a shrink.
-        let stored = stored_rows(
-            lake,
-            manifest,
-            &TABLES[1..],
-            &runs,
-            &evals_replaced,
-            &tables[2].1,
-        )
-        .await?;
         let kept = stored
             .kept_evals
             .as_ref()
@@ -240,22 +305,20 @@ pub async fn stage(
         }
         if !summary.shrinks.is_empty() && !opts.replace {
             return Err(WandbError::Shrink {
-                shrinks: std::mem::take(&mut summary.shrinks),
+                shrinks: summary.shrinks,
             });
         }
         if let Some(kept) = stored.kept_evals {
             tx.upsert(Table::Evals, kept)?;
         }
-    }
-    // Unchanged runs are filtered out above; their same-name links are identical re-imports.
-    for (table, batch) in tables {
-        summary
-            .rows_written
-            .insert(table.name().to_owned(), batch.num_rows());
-        if batch.num_rows() > 0 {
-            tx.upsert(table, batch)?;
+        for (table, batch) in tables {
+            summary
+                .rows_written
+                .insert(table.name().to_owned(), batch.num_rows());
+            if batch.num_rows() > 0 {
+                tx.upsert(table, batch)?;
+            }
         }
+        Ok(summary)
     }
-    summary.report = built.report;
-    Ok(summary)
 }

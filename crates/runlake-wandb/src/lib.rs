@@ -27,6 +27,6 @@ mod lake_rows;
 mod stored;
 
 pub use chain::{LineageChain, lineage_chain};
-pub use convert::{ConvertOptions, Summary, convert_paths, stage};
+pub use convert::{ConvertOptions, LakeView, Planned, Summary, convert_paths, plan, stage};
 pub use gather::{Gathered, OnError, Rejection, gather};
-pub use stored::Shrink;
+pub use stored::{Shrink, Stored};

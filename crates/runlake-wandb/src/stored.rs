@@ -48,17 +48,17 @@ pub(crate) fn rows_per_run(table: Table, batch: &RecordBatch) -> HashMap<String,
     out
 }
 
-/// Stored rows of some runs.
+/// What the lake holds for the runs a conversion replaces.
 #[derive(Debug, Default)]
-pub(crate) struct Stored {
+pub struct Stored {
     /// Rows per (table, run).
-    pub counts: HashMap<(Table, String), usize>,
+    pub(crate) counts: HashMap<(Table, String), usize>,
     /// oe-eval rows of the runs whose evals are replaced that the new rows do not supersede.
-    pub kept_evals: Option<RecordBatch>,
+    pub(crate) kept_evals: Option<RecordBatch>,
 }
 
 impl Stored {
-    pub fn count(&self, table: Table, run: &str) -> usize {
+    pub(crate) fn count(&self, table: Table, run: &str) -> usize {
         self.counts
             .get(&(table, run.to_owned()))
             .copied()
