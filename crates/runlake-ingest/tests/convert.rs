@@ -256,3 +256,42 @@ async fn skip_records_bad_post_training_inputs_and_converts_the_rest() {
     assert_eq!(post.runs_new.len(), 7);
     assert_eq!(table_rows(&lake, Table::PosttrainSteps).await, 33);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn both_families_report_rejections_in_one_summary() {
+    let (tmp, lake) = local_lake().await;
+    let bad_rows = testdata("datadecide/bad/train-unknown.jsonl");
+    let bad_history = tmp.path().join("more-history.jsonl");
+    std::fs::write(
+        &bad_history,
+        "{\"run_id\": \"g7k2m9qa\", \"step\": 100, \"metrics\": {\"loss\": 1}}\n{oops\n",
+    )
+    .expect("write");
+    let inputs = vec![bad_rows, wandb_export(tmp.path()), bad_history];
+    let skip = Options {
+        on_error: OnError::Skip,
+        ..Options::default()
+    };
+    let summary = convert(&lake, &inputs, &skip).await.expect("skip");
+    let pre = summary.pretraining.as_ref().expect("pretraining");
+    assert!(pre.rejected_total > 0);
+    assert_eq!(summary.rejected_total, pre.rejected_total + 1);
+    let families: Vec<Family> = summary.rejections.iter().map(|r| r.family).collect();
+    assert!(families.contains(&Family::Pretraining), "{families:?}");
+    assert_eq!(
+        families
+            .iter()
+            .filter(|f| **f == Family::PostTraining)
+            .count(),
+        1
+    );
+    assert!(
+        summary
+            .rejections
+            .iter()
+            .any(|r| r.at.ends_with("train-unknown.jsonl line 1") && r.field == "data"),
+        "{:?}",
+        summary.rejections
+    );
+    assert_eq!(versions(&lake).await, 2);
+}
