@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 
 use arrow::array::{AsArray, BooleanArray, RecordBatch};
 use arrow::compute::filter_record_batch;
-use runlake_format::{Manifest, Table};
+use runlake_format::{ColumnStats, DataFile, Manifest, StatValue, Table};
 use runlake_lake::Lake;
 
 use crate::error::{Result, WandbError};
@@ -83,30 +83,33 @@ pub(crate) async fn stored_rows(
         .map(|i| eval_key(new_evals, i))
         .collect();
     for &table in tables {
-        for batch in lake.read_table(manifest, table).await? {
-            for (run, n) in rows_per_run(table, &batch) {
-                if runs.contains(&run) {
-                    *stored.counts.entry((table, run)).or_default() += n;
+        for file in files_maybe_holding(manifest, table, runs) {
+            for batch in lake.read_file(table, file).await? {
+                for (run, n) in rows_per_run(table, &batch) {
+                    if runs.contains(&run) {
+                        *stored.counts.entry((table, run)).or_default() += n;
+                    }
                 }
-            }
-            if table != Table::Evals || evals_replaced.is_empty() {
-                continue;
-            }
-            let mask: BooleanArray = (0..batch.num_rows())
-                .map(|i| {
-                    let key = eval_key(&batch, i);
-                    let keep = key.0.as_ref().is_some_and(|r| evals_replaced.contains(r))
-                        && key.2.as_deref().is_some_and(|s| s.starts_with("oe_eval"))
-                        && !new_keys.contains(&key);
-                    Some(keep)
-                })
-                .collect();
-            let part = filter_record_batch(&batch, &mask).map_err(|source| WandbError::Arrow {
-                table: "evals",
-                source,
-            })?;
-            if part.num_rows() > 0 {
-                kept.push(part);
+                if table != Table::Evals || evals_replaced.is_empty() {
+                    continue;
+                }
+                let mask: BooleanArray = (0..batch.num_rows())
+                    .map(|i| {
+                        let key = eval_key(&batch, i);
+                        let keep = key.0.as_ref().is_some_and(|r| evals_replaced.contains(r))
+                            && key.2.as_deref().is_some_and(|s| s.starts_with("oe_eval"))
+                            && !new_keys.contains(&key);
+                        Some(keep)
+                    })
+                    .collect();
+                let part =
+                    filter_record_batch(&batch, &mask).map_err(|source| WandbError::Arrow {
+                        table: "evals",
+                        source,
+                    })?;
+                if part.num_rows() > 0 {
+                    kept.push(part);
+                }
             }
         }
     }
@@ -120,6 +123,36 @@ pub(crate) async fn stored_rows(
         stored.kept_evals = Some(batch);
     }
     Ok(stored)
+}
+
+/// The live files of `table` whose run column statistics allow a row of one of `runs`.
+fn files_maybe_holding<'a>(
+    manifest: &'a Manifest,
+    table: Table,
+    runs: &'a HashSet<String>,
+) -> impl Iterator<Item = &'a DataFile> + 'a {
+    let files = manifest
+        .table(table)
+        .map(|t| t.files.as_slice())
+        .unwrap_or(&[]);
+    files
+        .iter()
+        .filter(move |f| may_hold(f.stats.get(table.run_column()), runs))
+}
+
+/// Whether a file with these run column statistics may hold one of `runs`; a file without
+/// statistics may hold any run, one whose runs are all null holds none.
+fn may_hold(stats: Option<&ColumnStats>, runs: &HashSet<String>) -> bool {
+    let Some(stats) = stats else {
+        return true;
+    };
+    match (&stats.min, &stats.max) {
+        (Some(StatValue::Str(min)), Some(StatValue::Str(max))) => {
+            runs.iter().any(|r| min <= r && r <= max)
+        }
+        (None, None) => false,
+        _ => true,
+    }
 }
 
 type EvalKey = (Option<String>, Option<String>, Option<String>);
@@ -138,6 +171,27 @@ mod tests {
     use arrow::array::StringArray;
     use arrow::datatypes::{DataType, Field, Schema};
     use std::sync::Arc;
+
+    #[test]
+    fn only_files_whose_run_range_covers_a_run_are_read() {
+        let runs: HashSet<String> = ["wandb/e/p/m".to_owned()].into();
+        let range = |min: &str, max: &str| ColumnStats {
+            min: Some(StatValue::Str(min.to_owned())),
+            max: Some(StatValue::Str(max.to_owned())),
+            null_count: 0,
+        };
+        assert!(may_hold(Some(&range("wandb/e/p/a", "wandb/e/p/z")), &runs));
+        assert!(may_hold(Some(&range("wandb/e/p/m", "wandb/e/p/m")), &runs));
+        assert!(!may_hold(Some(&range("wandb/e/p/n", "wandb/e/p/z")), &runs));
+        assert!(!may_hold(Some(&range("dd/a", "dd/z")), &runs));
+        assert!(may_hold(None, &runs));
+        let all_null = ColumnStats {
+            min: None,
+            max: None,
+            null_count: 3,
+        };
+        assert!(!may_hold(Some(&all_null), &runs));
+    }
 
     #[test]
     fn rows_are_counted_by_the_tables_run_column() {
