@@ -93,7 +93,7 @@ pub async fn run(args: ConvertArgs) -> CmdResult {
     let summary = match result {
         Ok(summary) => summary,
         Err(e @ runlake_ingest::IngestError::UnknownInput { .. }) => {
-            return Err(CliError::Usage(format!("{e}")));
+            return Err(CliError::Usage(format!("{e}\n  (use --kind to force one)")));
         }
         Err(e) => return Err(e.into()),
     };

@@ -15,7 +15,7 @@ pub enum IngestError {
     /// An input is neither a DataDecide nor a post-training export.
     #[error(
         "{}: not a known export\n  as a DataDecide export: {pretraining}\n  as a WandB or \
-         oe-eval export: {post_training}\n  (force a kind to read it as one)",
+         oe-eval export: {post_training}",
         path.display()
     )]
     UnknownInput {
