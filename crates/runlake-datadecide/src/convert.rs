@@ -20,7 +20,8 @@ pub type KnownCheckpoints = HashMap<(RunKey, i64), CkptFacts>;
 ///
 /// Rows are upserted: converting the same inputs again commits nothing (`commit.version` is
 /// `None`), and a corrected export of a run replaces that run's rows with equal keys.
-/// `progress` is called after every input batch; it must be cheap.
+/// `progress` is called after every input batch; it must be cheap. The reading and parsing
+/// run on the calling task; `runlake_ingest::convert` runs them on blocking threads instead.
 pub async fn convert_files(
     lake: &Lake,
     inputs: &[PathBuf],
