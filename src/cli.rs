@@ -37,8 +37,9 @@ pub enum Command {
     /// table is left as it is after reading its footers).
     Compact(CompactArgs),
     /// Convert raw exports (DataDecide HF files, datadec tables, WandB exports, oe-eval
-    /// folders) into the lake, creating it if missing. Converting the same inputs again adds
-    /// nothing; a newer export of a run replaces that run's rows atomically.
+    /// folders) into the lake as one version, creating the lake if missing. Converting the same
+    /// inputs again adds nothing; a newer export of a run replaces that run's rows in the
+    /// tables it supplies rows for.
     Convert(ConvertArgs),
     /// Print a post-training run's lineage back to pretraining, with the evidence.
     Lineage(LineageArgs),
@@ -151,6 +152,10 @@ pub struct ConvertArgs {
     /// What to do with a bad record: stop with an error naming it, or skip it and report it.
     #[arg(long, value_enum, default_value_t = OnError::Fail)]
     pub on_error: OnError,
+    /// Let a re-import leave a run with fewer rows in a table than the lake holds (refused by
+    /// default, naming the run, table and both counts).
+    #[arg(long)]
+    pub replace: bool,
     /// Keep emails, user and host names and home-directory paths found in WandB metadata
     /// (dropped or redacted by default).
     #[arg(long)]

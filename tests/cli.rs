@@ -132,3 +132,74 @@ fn converting_twice_adds_no_version() {
         "init and one convert"
     );
 }
+
+fn versions(lake: &str) -> usize {
+    let log = runlake(&["log", lake, "--json"]);
+    let log: serde_json::Value = serde_json::from_slice(&log.stdout).expect("json");
+    log.as_array().expect("array").len()
+}
+
+#[test]
+fn one_convert_of_every_input_kind_is_one_version() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let lake = dir.path().join("lake");
+    let lake = lake.to_str().expect("utf8");
+    let out = runlake(&[
+        "convert",
+        &testdata("datadecide/eval-results/data/train.rows.jsonl"),
+        &testdata("wandb/dr_wandb_v3/ft-scaling"),
+        &testdata("oe_eval/dump-2025-11-03_posttrain"),
+        "--lake",
+        lake,
+        "--json",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json summary");
+    assert_eq!(summary["commit"]["version"], 1);
+    assert_eq!(summary["pretraining"]["commit"]["version"], 1);
+    assert_eq!(summary["post_training"]["commit"]["version"], 1);
+    assert_eq!(summary["inputs"].as_array().expect("inputs").len(), 3);
+    assert_eq!(versions(lake), 2, "init and one convert");
+}
+
+#[test]
+fn a_shrinking_reimport_needs_replace() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let lake = dir.path().join("lake");
+    let lake = lake.to_str().expect("utf8");
+    let export = dir.path().join("export");
+    std::fs::create_dir_all(&export).expect("mkdir");
+    let from = Path::new(&testdata("wandb/dr_wandb_v3/ft-scaling")).to_owned();
+    for name in ["manifest.json", "state.json", "runs.jsonl", "history.jsonl"] {
+        std::fs::copy(from.join(name), export.join(name)).expect("copy");
+    }
+    let export = export.to_str().expect("utf8");
+    let out = runlake(&["convert", export, "--lake", lake, "--quiet"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+
+    // The re-export lost the last history row of the run logged last.
+    let history = Path::new(export).join("history.jsonl");
+    let rows = std::fs::read_to_string(&history).expect("history");
+    let mut lines: Vec<&str> = rows.lines().collect();
+    lines.pop();
+    std::fs::write(&history, lines.join("\n") + "\n").expect("write");
+
+    let refused = runlake(&["convert", export, "--lake", lake, "--quiet"]);
+    assert_eq!(refused.status.code(), Some(2));
+    let err = text(&refused.stderr);
+    assert!(
+        err.contains("posttrain_steps") && err.contains("--replace"),
+        "{err}"
+    );
+    assert!(err.contains("nothing was committed"), "{err}");
+    assert_eq!(versions(lake), 2);
+
+    let allowed = runlake(&["convert", export, "--lake", lake, "--replace", "--quiet"]);
+    assert!(allowed.status.success(), "{}", text(&allowed.stderr));
+    assert!(
+        text(&allowed.stdout).contains("shrunk"),
+        "{}",
+        text(&allowed.stdout)
+    );
+    assert_eq!(versions(lake), 3);
+}

@@ -1,6 +1,7 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use runlake_ingest::{ForcedKind, Options, Progress};
 use runlake_lake::{Lake, StoreOptions};
 use serde::Serialize;
 
@@ -9,144 +10,107 @@ use crate::cli::{ConvertArgs, InputKindArg, OnError};
 use crate::output::{print, print_json};
 use crate::progress::ProgressLine;
 
-/// Which converter takes an input.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Family {
-    Pretraining,
-    PostTraining,
+#[derive(Serialize)]
+struct Shown<'a> {
+    lake: &'a str,
+    #[serde(flatten)]
+    summary: &'a runlake_ingest::Summary,
 }
 
-#[derive(Serialize, Default)]
-struct Summary {
-    lake: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pretraining: Option<runlake_datadecide::ConvertSummary>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    post_training: Option<runlake_wandb::Summary>,
-}
-
-fn dd_kind(forced: Option<InputKindArg>) -> Option<runlake_datadecide::Kind> {
+fn forced(kind: Option<InputKindArg>) -> Option<ForcedKind> {
     use runlake_datadecide::Kind;
-    match forced? {
-        InputKindArg::DdEvalResults => Some(Kind::HfTrain),
-        InputKindArg::DdMacroAvg => Some(Kind::HfMacroAvg),
-        InputKindArg::DdPpl => Some(Kind::HfPpl),
-        InputKindArg::DatadecFullEval => Some(Kind::FullEval),
-        InputKindArg::Wandb | InputKindArg::OeEval => None,
-    }
+    Some(match kind? {
+        InputKindArg::DdEvalResults => ForcedKind::Pretraining(Kind::HfTrain),
+        InputKindArg::DdMacroAvg => ForcedKind::Pretraining(Kind::HfMacroAvg),
+        InputKindArg::DdPpl => ForcedKind::Pretraining(Kind::HfPpl),
+        InputKindArg::DatadecFullEval => ForcedKind::Pretraining(Kind::FullEval),
+        InputKindArg::Wandb => ForcedKind::Wandb,
+        InputKindArg::OeEval => ForcedKind::OeEval,
+    })
 }
 
-fn family_of(path: &std::path::Path, forced: Option<InputKindArg>) -> Result<Family, CliError> {
-    if !path.exists() {
-        return Err(CliError::Usage(format!(
-            "{}: no such file or folder",
-            path.display()
-        )));
-    }
-    match forced {
-        Some(InputKindArg::Wandb | InputKindArg::OeEval) => return Ok(Family::PostTraining),
-        Some(_) => return Ok(Family::Pretraining),
-        None => {}
-    }
-    let pretraining = runlake_datadecide::detect_path(path);
-    if pretraining.is_ok() {
-        return Ok(Family::Pretraining);
-    }
-    match runlake_wandb::read::detect(path) {
-        Ok(_) => Ok(Family::PostTraining),
-        Err(post) => Err(CliError::Usage(format!(
-            "{}: not a known export\n  as a DataDecide export: {}\n  as a WandB or oe-eval \
-             export: {post}\n  (use --kind to force one)",
-            path.display(),
-            pretraining.err().unwrap_or_default()
-        ))),
+fn describe(p: &Progress) -> String {
+    match p {
+        Progress::Reading {
+            family: runlake_ingest::Family::Pretraining,
+            done,
+            total,
+            rows_read,
+            rows_total,
+        } => {
+            let of = rows_total.map(|t| format!(" of {t}")).unwrap_or_default();
+            format!(
+                "DataDecide: file {}/{total}, {rows_read} rows read{of}",
+                (*done).min(*total) + 1
+            )
+        }
+        Progress::Reading {
+            done,
+            total,
+            rows_read,
+            ..
+        } => format!("post-training: input {done}/{total}, {rows_read} runs and history rows read"),
+        Progress::Staging => "post-training: matching runs against the lake".to_owned(),
+        Progress::Committing => "committing".to_owned(),
     }
 }
 
 pub async fn run(args: ConvertArgs) -> CmdResult {
-    let mut pre = Vec::new();
-    let mut post = Vec::new();
     for input in &args.inputs {
-        match family_of(input, args.kind)? {
-            Family::Pretraining => pre.push(input.clone()),
-            Family::PostTraining => post.push(input.clone()),
+        if !input.exists() {
+            return Err(CliError::Usage(format!(
+                "{}: no such file or folder",
+                input.display()
+            )));
         }
     }
-    let options = StoreOptions {
+    let store = StoreOptions {
         endpoint: args.endpoint.clone(),
     };
-    let lake = Lake::open_or_create_with(&args.lake, &options).await?;
+    let lake = Lake::open_or_create_with(&args.lake, &store).await?;
     let line = Arc::new(ProgressLine::new(!args.quiet && !args.json));
-    let mut summary = Summary {
-        lake: args.lake.clone(),
-        ..Summary::default()
+    let shown = Arc::clone(&line);
+    let options = Options {
+        on_error: match args.on_error {
+            OnError::Fail => runlake_ingest::OnError::Fail,
+            OnError::Skip => runlake_ingest::OnError::Skip,
+        },
+        kind: forced(args.kind),
+        replace: args.replace,
+        post_training: runlake_wandb::BuildOptions {
+            keep_personal_data: args.keep_personal_data,
+            time: runlake_wandb::coerce::TimePolicy {
+                naive_offset_minutes: args.naive_offset_minutes,
+            },
+            oe_eval_run: args.run.clone(),
+        },
+        progress: Some(Arc::new(move |p: &Progress| {
+            shown.update(&describe(p), false)
+        })),
     };
-    if !pre.is_empty() {
-        let shown = Arc::clone(&line);
-        let opts = runlake_datadecide::ConvertOptions {
-            on_error: match args.on_error {
-                OnError::Fail => runlake_datadecide::OnError::Fail,
-                OnError::Skip => runlake_datadecide::OnError::Skip,
-            },
-            kind: dd_kind(args.kind),
-            ..runlake_datadecide::ConvertOptions::default()
-        };
-        let progress = move |p: &runlake_datadecide::Progress| {
-            let total = p.rows_total.map(|t| format!(" of {t}")).unwrap_or_default();
-            shown.update(
-                &format!(
-                    "DataDecide: file {}/{}, {} rows read{total}",
-                    p.files_done.min(p.files_total) + 1,
-                    p.files_total,
-                    p.rows_read
-                ),
-                false,
-            );
-        };
-        summary.pretraining =
-            Some(runlake_datadecide::convert_files(&lake, &pre, opts, &progress).await?);
-    }
-    if !post.is_empty() {
-        let shown = Arc::clone(&line);
-        let opts = runlake_wandb::ConvertOptions {
-            build: runlake_wandb::BuildOptions {
-                keep_personal_data: args.keep_personal_data,
-                time: runlake_wandb::coerce::TimePolicy {
-                    naive_offset_minutes: args.naive_offset_minutes,
-                },
-                oe_eval_run: args.run.clone(),
-            },
-            progress: Some(Arc::new(move |p: &runlake_wandb::Progress| {
-                let text = match p {
-                    runlake_wandb::Progress::Reading { path } => {
-                        format!("reading {}", path.display())
-                    }
-                    runlake_wandb::Progress::Read {
-                        runs,
-                        history_rows,
-                        oe_eval_folders,
-                    } => format!(
-                        "read {runs} runs, {history_rows} history rows, {oe_eval_folders} oe-eval folders"
-                    ),
-                    runlake_wandb::Progress::Committing { runs_written } => {
-                        format!("committing {runs_written} runs")
-                    }
-                };
-                shown.update(&text, false);
-            })),
-        };
-        summary.post_training = Some(runlake_wandb::convert_paths(&lake, &post, &opts).await?);
-    }
+    let result = runlake_ingest::convert(&lake, &args.inputs, &options).await;
     line.finish();
+    let summary = match result {
+        Ok(summary) => summary,
+        Err(e @ runlake_ingest::IngestError::UnknownInput { .. }) => {
+            return Err(CliError::Usage(format!("{e}\n  (use --kind to force one)")));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let shown = Shown {
+        lake: &args.lake,
+        summary: &summary,
+    };
     if args.json {
-        print_json(&summary)?;
+        print_json(&shown)?;
     } else {
-        print(&render(&summary))?;
+        print(&render(&shown))?;
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn render(summary: &Summary) -> String {
+fn render(shown: &Shown<'_>) -> String {
+    let summary = shown.summary;
     let mut text = String::new();
     if let Some(p) = &summary.pretraining {
         text.push_str(&render_pretraining(p));
@@ -162,12 +126,30 @@ fn render(summary: &Summary) -> String {
         for (table, rows) in &p.rows_written {
             text.push_str(&format!("  {table:<16} {rows:>10} rows written\n"));
         }
-        text.push_str(&match p.commit.version {
-            Some(v) => format!("  committed version {v}\n"),
-            None => "  nothing changed; no new version\n".to_owned(),
-        });
+        for (table, runs) in &p.rows_kept {
+            text.push_str(&format!(
+                "  {table:<16} kept for {} replaced run(s): the inputs supply no rows\n",
+                runs.len()
+            ));
+        }
+        for s in &p.shrinks {
+            text.push_str(&format!("  shrunk (--replace): {s}\n"));
+        }
     }
-    text.push_str(&format!("lake: {}\n", summary.lake));
+    for r in summary.rejections.iter().take(10) {
+        text.push_str(&format!(
+            "  rejected: {} field {}: {}\n",
+            r.at, r.field, r.message
+        ));
+    }
+    if summary.rejected_total > 0 {
+        text.push_str(&format!("{} rejected in all\n", summary.rejected_total));
+    }
+    text.push_str(&match summary.commit.version {
+        Some(v) => format!("committed version {v}\n"),
+        None => "nothing changed; no new version\n".to_owned(),
+    });
+    text.push_str(&format!("lake: {}\n", shown.lake));
     text
 }
 
@@ -183,13 +165,5 @@ fn render_pretraining(p: &runlake_datadecide::ConvertSummary) -> String {
         let counts = serde_json::to_value(counts).unwrap_or_default();
         text.push_str(&format!("  {table:<16} {counts}\n"));
     }
-    for r in p.rejections.iter().take(10) {
-        let r = serde_json::to_value(r).unwrap_or_default();
-        text.push_str(&format!("  rejected: {r}\n"));
-    }
-    text.push_str(&match p.commit.as_ref().and_then(|c| c.version) {
-        Some(v) => format!("  committed version {v}\n"),
-        None => "  nothing changed; no new version\n".to_owned(),
-    });
     text
 }

@@ -35,6 +35,8 @@ pub enum CliError {
     Wandb(#[from] runlake_wandb::WandbError),
     #[error(transparent)]
     DataDecide(#[from] runlake_datadecide::ConvertError),
+    #[error(transparent)]
+    Ingest(#[from] runlake_ingest::IngestError),
     #[error("{0}")]
     Reader(#[from] runlake_reader::ReaderError),
     #[error(transparent)]

@@ -6,50 +6,67 @@ use std::path::PathBuf;
 use arrow::array::{Array, AsArray};
 use arrow::datatypes::{Float64Type, Int64Type};
 use runlake_format::Table;
-use runlake_lake::Lake;
+use runlake_lake::{Lake, Transaction};
 
 use crate::error::ConvertError;
 use crate::model::{CkptFacts, RunKey};
-use crate::pipeline::{ConvertOptions, Converter};
+use crate::pipeline::{ConvertOptions, Converter, PlannedFile, plan_inputs};
 use crate::summary::{CommitSummary, ConvertSummary, Progress};
+
+/// Checkpoint facts the lake holds, keyed by run and step; see [`known_checkpoints`].
+pub type KnownCheckpoints = HashMap<(RunKey, i64), CkptFacts>;
 
 /// Converts DataDecide exports (files or folders) into `lake` as one atomic version.
 ///
 /// Rows are upserted: converting the same inputs again commits nothing (`commit.version` is
 /// `None`), and a corrected export of a run replaces that run's rows with equal keys.
-/// `progress` is called after every input batch; it must be cheap.
+/// `progress` is called after every input batch; it must be cheap. The reading and parsing
+/// run on the calling task; `runlake_ingest::convert` runs them on blocking threads instead.
 pub async fn convert_files(
     lake: &Lake,
     inputs: &[PathBuf],
     opts: ConvertOptions,
     progress: &(dyn Fn(&Progress) + Sync),
 ) -> Result<ConvertSummary, ConvertError> {
+    let plan = plan_inputs(inputs, opts.kind)?;
     let description = format!("convert {} DataDecide input(s)", inputs.len());
     let mut tx = lake.transaction("convert", &description);
-    let mut sink = |table, batch| tx.upsert(table, batch).map_err(ConvertError::Lake);
     let known = known_checkpoints(lake).await?;
-    let mut summary = {
-        let mut conv = Converter::new(opts, &mut sink, progress);
-        conv.know_checkpoints(known);
-        conv.run(inputs)?;
-        conv.finish()?
-    };
+    let mut summary = convert_into(&mut tx, &plan, opts, known, progress)?;
     let outcome = tx.commit().await?;
-    summary.commit = Some(CommitSummary {
-        version: outcome.version,
-        rows_added: outcome.rows_added,
-        rows_removed: outcome.rows_removed,
-        files_added: outcome.files_added,
-        bytes_added: outcome.bytes_added,
-    });
+    summary.commit = Some(CommitSummary::from(&outcome));
     Ok(summary)
 }
 
-/// The pretraining checkpoints the lake holds, with their facts.
-async fn known_checkpoints(lake: &Lake) -> Result<HashMap<(RunKey, i64), CkptFacts>, ConvertError> {
-    let manifest = lake.latest().await?;
+/// Converts planned files into `tx` without committing it, so other rows can join the same
+/// version. Blocking: it reads files and parses on rayon's threads.
+pub fn convert_into(
+    tx: &mut Transaction,
+    plan: &[PlannedFile],
+    opts: ConvertOptions,
+    known: KnownCheckpoints,
+    progress: &(dyn Fn(&Progress) + Sync),
+) -> Result<ConvertSummary, ConvertError> {
+    let mut sink = |table, batch| tx.upsert(table, batch).map_err(ConvertError::Lake);
+    let mut conv = Converter::new(opts, &mut sink, progress);
+    conv.know_checkpoints(known);
+    conv.run_planned(plan)?;
+    conv.finish()
+}
+
+/// The pretraining checkpoints the lake's latest version holds.
+pub async fn known_checkpoints(lake: &Lake) -> Result<KnownCheckpoints, ConvertError> {
+    known_checkpoints_at(lake, &lake.latest().await?).await
+}
+
+/// The pretraining checkpoints the lake holds at `manifest`, with their facts: a converted
+/// checkpoint keeps any fact its input lacks.
+pub async fn known_checkpoints_at(
+    lake: &Lake,
+    manifest: &runlake_format::Manifest,
+) -> Result<KnownCheckpoints, ConvertError> {
     let mut known = HashMap::new();
-    for batch in lake.read_table(&manifest, Table::PretrainCkpts).await? {
+    for batch in lake.read_table(manifest, Table::PretrainCkpts).await? {
         let text = |name: &str| {
             batch
                 .column_by_name(name)

@@ -22,11 +22,15 @@ mod rows;
 mod summary;
 
 pub use build::{CkptRow, EvalsBuilder, RunRow, ckpts_batch, metadata_batch};
-pub use convert::convert_files;
+pub use convert::{
+    KnownCheckpoints, convert_files, convert_into, known_checkpoints, known_checkpoints_at,
+};
 pub use error::ConvertError;
 pub use kind::{Kind, detect, detect_path};
 pub use model::{CkptFacts, EvalRow, RowRef, RunKey, Source};
-pub use pipeline::{ConvertOptions, Converter, OnError, Sink, expand_inputs};
+pub use pipeline::{
+    ConvertOptions, Converter, OnError, PlannedFile, Sink, expand_inputs, plan_inputs,
+};
 pub use summary::{CommitSummary, ConvertSummary, FileSummary, Progress, Rejection, TableCounts};
 
 use std::path::PathBuf;

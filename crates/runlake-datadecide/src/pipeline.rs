@@ -93,6 +93,36 @@ pub fn expand_inputs(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, ConvertError> {
     Ok(out)
 }
 
+/// An input file with its kind, decided once before converting.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedFile {
+    pub path: PathBuf,
+    pub kind: Kind,
+    /// Known for Parquet (its footer has the row count).
+    pub rows: Option<u64>,
+}
+
+/// Expands `inputs` and decides each file's kind (`forced`, or detected from its columns).
+pub fn plan_inputs(
+    inputs: &[PathBuf],
+    forced: Option<Kind>,
+) -> Result<Vec<PlannedFile>, ConvertError> {
+    expand_inputs(inputs)?
+        .into_iter()
+        .map(|path| {
+            let (cols, rows) = read::peek(&path)?;
+            let kind = match forced {
+                Some(k) => k,
+                None => kind::detect(&path, &cols).map_err(|reason| ConvertError::Detect {
+                    path: path.clone(),
+                    reason,
+                })?,
+            };
+            Ok(PlannedFile { path, kind, rows })
+        })
+        .collect()
+}
+
 #[derive(Clone, Copy)]
 struct Seen {
     hash: u64,
@@ -197,26 +227,18 @@ impl<'a> Converter<'a> {
 
     /// Converts every file. Call `finish` afterwards.
     pub fn run(&mut self, inputs: &[PathBuf]) -> Result<(), ConvertError> {
-        let files = expand_inputs(inputs)?;
-        let mut plan = Vec::with_capacity(files.len());
-        let mut total = Some(0u64);
-        for f in &files {
-            let (cols, rows) = read::peek(f)?;
-            let kind = match self.opts.kind {
-                Some(k) => k,
-                None => kind::detect(f, &cols).map_err(|reason| ConvertError::Detect {
-                    path: f.clone(),
-                    reason,
-                })?,
-            };
-            total = total.zip(rows).map(|(a, b)| a + b);
-            plan.push((f.clone(), kind));
-        }
+        let plan = plan_inputs(inputs, self.opts.kind)?;
+        self.run_planned(&plan)
+    }
+
+    /// Converts files whose kinds are already known. Call `finish` afterwards.
+    pub fn run_planned(&mut self, plan: &[PlannedFile]) -> Result<(), ConvertError> {
         self.progress_state.files_total = plan.len();
-        self.progress_state.rows_total = total;
+        self.progress_state.rows_total =
+            plan.iter().try_fold(0u64, |sum, f| f.rows.map(|r| sum + r));
         (self.progress)(&self.progress_state);
-        for (path, kind) in plan {
-            self.convert_file(&path, kind)?;
+        for f in plan {
+            self.convert_file(&f.path, f.kind)?;
             self.progress_state.files_done += 1;
             (self.progress)(&self.progress_state);
         }

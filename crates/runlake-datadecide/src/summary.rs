@@ -49,6 +49,18 @@ pub struct CommitSummary {
     pub bytes_added: u64,
 }
 
+impl From<&runlake_lake::CommitOutcome> for CommitSummary {
+    fn from(outcome: &runlake_lake::CommitOutcome) -> Self {
+        Self {
+            version: outcome.version,
+            rows_added: outcome.rows_added,
+            rows_removed: outcome.rows_removed,
+            files_added: outcome.files_added,
+            bytes_added: outcome.bytes_added,
+        }
+    }
+}
+
 /// The result of a conversion.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct ConvertSummary {

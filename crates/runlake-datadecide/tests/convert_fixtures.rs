@@ -245,3 +245,42 @@ fn macro_avg_rows_keep_every_metric() {
     assert_eq!(evals.f64(r, "primary_score"), Some(0.2785));
     assert!(!evals.bool(r, "derived"));
 }
+
+#[test]
+fn planning_decides_each_files_kind_once_and_a_forced_kind_wins() {
+    use runlake_datadecide::{Kind, plan_inputs};
+    let plan = plan_inputs(&[testdata("eval-results/data")], None).expect("plan");
+    let kinds: Vec<(String, Kind)> = plan
+        .iter()
+        .map(|f| {
+            let name = f.path.file_name().expect("name").to_string_lossy();
+            (name.into_owned(), f.kind)
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            (
+                "macro_avg-00000-of-00001.parquet".to_owned(),
+                Kind::HfMacroAvg
+            ),
+            ("macro_avg.rows.jsonl".to_owned(), Kind::HfMacroAvg),
+            ("train-00000-of-00001.parquet".to_owned(), Kind::HfTrain),
+            ("train.rows.jsonl".to_owned(), Kind::HfTrain),
+        ]
+    );
+    // Parquet footers give row counts; JSONL has none until read.
+    assert!(plan[0].rows.is_some() && plan[1].rows.is_none());
+    let forced = plan_inputs(
+        &[testdata("eval-results/data/train.rows.jsonl")],
+        Some(Kind::HfMacroAvg),
+    )
+    .expect("plan");
+    assert_eq!(forced[0].kind, Kind::HfMacroAvg);
+    let err = plan_inputs(&[testdata("../wandb/dr_wandb_v3/ft-scaling")], None)
+        .expect_err("not DataDecide");
+    assert!(
+        err.to_string().contains("runs.jsonl") || err.to_string().contains("history.jsonl"),
+        "{err}"
+    );
+}

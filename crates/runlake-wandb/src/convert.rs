@@ -1,69 +1,41 @@
-//! `runlake convert` for post-training inputs: read, build, and commit in one transaction.
+//! `runlake convert` for post-training inputs: read, build, and stage rows in a transaction.
 //!
-//! A run whose rows hash the same as the lake's copy is left alone; a run whose rows changed
-//! has all of its rows deleted and rewritten in the same transaction, so readers see either
-//! the old or the new export, never a mix. oe-eval rows added for a run by an earlier
-//! conversion survive a newer WandB export of that run.
+//! A run whose rows hash the same as the lake's copy is left alone. A run whose rows changed
+//! has its rows replaced table by table, and only in the tables the inputs supply rows for:
+//! an export without history leaves the run's stored steps alone. Replacing rows with fewer
+//! (a shrink) is refused unless [`ConvertOptions::replace`] allows it. oe-eval rows added for a
+//! run by an earlier conversion survive a newer WandB export of that run.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
-use std::sync::Arc;
 
-use arrow::array::{BooleanArray, RecordBatch};
-use arrow::compute::filter_record_batch;
-use runlake_format::Table;
-use runlake_lake::{CommitOutcome, Lake};
+use arrow::array::RecordBatch;
+use runlake_format::{Manifest, Table};
+use runlake_lake::{CommitOutcome, Lake, Transaction};
 
-use crate::build::{BuildOptions, Report, build};
+use crate::build::{BuildOptions, KnownRun, Report, build};
 use crate::error::{Result, WandbError};
+use crate::gather::{Gathered, OnError, Rejection, gather};
 use crate::lake_rows;
-use crate::model::Inputs;
-use crate::read;
+use crate::stored::{Shrink, Stored, rows_per_run, stored_rows};
 
-/// Progress of a conversion, for a caller that shows it.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-#[serde(tag = "event", rename_all = "snake_case")]
-pub enum Progress {
-    /// An input is being read.
-    Reading {
-        /// The input.
-        path: PathBuf,
-    },
-    /// Inputs read.
-    Read {
-        /// Runs read.
-        runs: usize,
-        /// History rows read.
-        history_rows: usize,
-        /// oe-eval folders read.
-        oe_eval_folders: usize,
-    },
-    /// Rows built; committing.
-    Committing {
-        /// Runs whose rows are written.
-        runs_written: usize,
-    },
-}
+/// The four tables a post-training conversion writes.
+const TABLES: [Table; 4] = [
+    Table::Metadata,
+    Table::PosttrainSteps,
+    Table::Evals,
+    Table::Lineage,
+];
 
-/// A progress callback.
-pub type ProgressFn = Arc<dyn Fn(&Progress) + Send + Sync>;
-
-/// Options of [`convert_paths`].
-#[derive(Clone, Default)]
+/// Options of a post-training conversion.
+#[derive(Debug, Clone, Default)]
 pub struct ConvertOptions {
     /// Building options (personal data, time policy, oe-eval run).
     pub build: BuildOptions,
-    /// Called as the conversion proceeds.
-    pub progress: Option<ProgressFn>,
-}
-
-impl std::fmt::Debug for ConvertOptions {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ConvertOptions")
-            .field("build", &self.build)
-            .field("progress", &self.progress.is_some())
-            .finish()
-    }
+    /// Stop at an input that cannot be read, or record it and convert the rest.
+    pub on_error: OnError,
+    /// Allow a re-import to leave a run with fewer rows in a table than the lake holds.
+    pub replace: bool,
 }
 
 /// What a conversion did.
@@ -81,53 +53,126 @@ pub struct Summary {
     pub runs_unchanged: Vec<String>,
     /// Lake runs that only received rows (oe-eval results, history) from these inputs.
     pub runs_extended: Vec<String>,
+    /// Per table, replaced runs whose stored rows stay because the inputs supply none.
+    pub rows_kept: BTreeMap<String, Vec<String>>,
+    /// Tables of replaced runs left with fewer rows (allowed by `replace`).
+    pub shrinks: Vec<Shrink>,
     /// Rows written per table.
-    pub rows_written: std::collections::BTreeMap<String, usize>,
+    pub rows_written: BTreeMap<String, usize>,
+    /// Inputs left out under [`OnError::Skip`].
+    pub rejections: Vec<Rejection>,
     /// The commit.
     pub commit: CommitOutcome,
     /// What the conversion noticed.
     pub report: Report,
 }
 
-/// Converts post-training inputs (files or folders, kinds detected) into the lake.
+/// Converts post-training inputs (files or folders, kinds detected) into the lake as one
+/// version.
 pub async fn convert_paths(
     lake: &Lake,
     inputs: &[PathBuf],
     opts: &ConvertOptions,
 ) -> Result<Summary> {
-    let progress = |p: Progress| {
-        if let Some(f) = &opts.progress {
-            f(&p);
+    let gathered = gather(inputs, opts.on_error)?;
+    let manifest = lake.latest().await?;
+    let mut tx = lake.transaction(
+        "convert",
+        &format!("post-training conversion of {} input(s)", inputs.len()),
+    );
+    let mut summary = stage(lake, &manifest, &mut tx, gathered, opts).await?;
+    summary.commit = tx.commit().await?;
+    Ok(summary)
+}
+
+/// Builds the rows of `gathered` against the lake at `manifest` and adds them to `tx`
+/// without committing it, so other rows can join the same version.
+///
+/// The steps are public for a caller that runs the CPU-bound ones off an async runtime:
+/// [`LakeView::read`], [`plan`], [`Planned::stored`], [`Planned::apply`].
+pub async fn stage(
+    lake: &Lake,
+    manifest: &Manifest,
+    tx: &mut Transaction,
+    gathered: Gathered,
+    opts: &ConvertOptions,
+) -> Result<Summary> {
+    let view = LakeView::read(lake, manifest).await?;
+    let planned = plan(gathered, &view, opts)?;
+    let stored = planned.stored(lake, manifest).await?;
+    planned.apply(stored, tx, opts)
+}
+
+/// What the lake already holds that building post-training rows depends on.
+#[derive(Debug, Clone, Default)]
+pub struct LakeView {
+    /// Post-training runs, each with the content hash stored at its conversion.
+    known: Vec<(KnownRun, Option<String>)>,
+    /// Same-name links stored, as `(child, earlier run)`.
+    same_name_links: HashSet<(String, String)>,
+}
+
+impl LakeView {
+    /// Reads the `metadata` and `lineage` tables at `manifest`.
+    pub async fn read(lake: &Lake, manifest: &Manifest) -> Result<Self> {
+        let meta = lake.read_table(manifest, Table::Metadata).await?;
+        let lineage = lake.read_table(manifest, Table::Lineage).await?;
+        Ok(Self {
+            known: lake_rows::known_runs(&meta),
+            same_name_links: crate::chain::lineage_rows(&lineage)
+                .into_iter()
+                .filter(|r| r.evidence_source == "same_name")
+                .map(|r| (r.child_run_uid, r.evidence_value))
+                .collect(),
+        })
+    }
+}
+
+/// Rows built and sorted into new, replaced, unchanged and extended runs; see [`plan`].
+#[derive(Debug)]
+pub struct Planned {
+    summary: Summary,
+    /// Runs whose stored rows are replaced.
+    replace: Vec<String>,
+    tables: [(Table, RecordBatch); 4],
+}
+
+/// Builds the rows of `gathered` and decides what each run needs. Pure CPU work.
+pub fn plan(gathered: Gathered, view: &LakeView, opts: &ConvertOptions) -> Result<Planned> {
+    let Gathered {
+        inputs: mut read,
+        mut rejections,
+    } = gathered;
+    let known: Vec<_> = view.known.iter().map(|(k, _)| k.clone()).collect();
+    let built = loop {
+        match build(&read, &known, &opts.build) {
+            Ok(built) => break built,
+            // An oe-eval folder no run claims is one bad input; leave it out and build again.
+            Err(err @ WandbError::UnmatchedOeEval { .. }) if opts.on_error == OnError::Skip => {
+                let WandbError::UnmatchedOeEval { path, .. } = &err else {
+                    return Err(err);
+                };
+                let before = read.oe_eval.len();
+                read.oe_eval.retain(|d| d.folder != *path);
+                if read.oe_eval.len() == before {
+                    return Err(err);
+                }
+                rejections.push(Rejection::of(&err, path));
+            }
+            Err(err) => return Err(err),
         }
     };
-    let mut read = Inputs::default();
-    for path in inputs {
-        progress(Progress::Reading { path: path.clone() });
-        read::read_path(path, &mut read)?;
-    }
-    progress(Progress::Read {
-        runs: read.runs.len(),
-        history_rows: read.history.len(),
-        oe_eval_folders: read.oe_eval.len(),
-    });
-
-    let manifest = lake.latest().await?;
-    let meta = lake.read_table(&manifest, Table::Metadata).await?;
-    let known_with_hash = lake_rows::known_runs(&meta);
-    let known: Vec<_> = known_with_hash.iter().map(|(k, _)| k.clone()).collect();
-    let built = build(&read, &known, &opts.build)?;
 
     let mut summary = Summary {
         files_read: read.files.clone(),
         runs: built.runs.iter().filter(|r| r.full).count(),
+        rejections,
         ..Summary::default()
     };
     let mut write: HashSet<String> = HashSet::new();
     let mut replace: Vec<String> = Vec::new();
     for run in &built.runs {
-        let stored = known_with_hash
-            .iter()
-            .find(|(k, _)| k.run_uid == run.run_uid);
+        let stored = view.known.iter().find(|(k, _)| k.run_uid == run.run_uid);
         if !run.full {
             summary.runs_extended.push(run.run_uid.clone());
             write.insert(run.run_uid.clone());
@@ -149,105 +194,131 @@ pub async fn convert_paths(
         }
     }
     // Same-name links can belong to a run that did not change (an old run's new rerun); write
-    // those the lake lacks.
-    let links = built.same_name_links();
-    let stored_links: HashSet<(String, String)> = if links.is_empty() {
-        HashSet::new()
-    } else {
-        let lineage = lake.read_table(&manifest, Table::Lineage).await?;
-        crate::chain::lineage_rows(&lineage)
-            .into_iter()
-            .filter(|r| r.evidence_source == "same_name")
-            .map(|r| (r.child_run_uid, r.evidence_value))
-            .collect()
-    };
+    // those the lake lacks. Unchanged runs' other rows are left out: identical re-imports.
     let batches = built.batches_with(&|uid| write.contains(uid), &|child, earlier| {
-        write.contains(child) || !stored_links.contains(&(child.to_owned(), earlier.to_owned()))
+        write.contains(child)
+            || !view
+                .same_name_links
+                .contains(&(child.to_owned(), earlier.to_owned()))
     })?;
-    progress(Progress::Committing {
-        runs_written: write.len(),
-    });
-
-    let mut tx = lake.transaction(
-        "convert",
-        &format!("post-training conversion of {} input(s)", inputs.len()),
-    );
-    if !replace.is_empty() {
-        // oe-eval rows from earlier conversions are not in a WandB export; keep them.
-        let kept = kept_oe_eval_rows(lake, &manifest, &replace, &batches.evals).await?;
-        for table in [
-            Table::Metadata,
-            Table::PosttrainSteps,
-            Table::Evals,
-            Table::Lineage,
-        ] {
-            tx.delete_runs(table, replace.iter().cloned());
-        }
-        if let Some(kept) = kept {
-            tx.upsert(Table::Evals, kept)?;
-        }
-    }
-    // Unchanged runs are filtered out above; their same-name links are identical re-imports.
-    let mut rows_written = std::collections::BTreeMap::new();
-    for (table, batch) in [
-        (Table::Metadata, batches.metadata),
-        (Table::PosttrainSteps, batches.posttrain_steps),
-        (Table::Evals, batches.evals),
-        (Table::Lineage, batches.lineage),
-    ] {
-        rows_written.insert(table.name().to_owned(), batch.num_rows());
-        if batch.num_rows() > 0 {
-            tx.upsert(table, batch)?;
-        }
-    }
-    summary.rows_written = rows_written;
-    summary.commit = tx.commit().await?;
     summary.report = built.report;
-    Ok(summary)
+    Ok(Planned {
+        summary,
+        replace,
+        tables: [
+            (Table::Metadata, batches.metadata),
+            (Table::PosttrainSteps, batches.posttrain_steps),
+            (Table::Evals, batches.evals),
+            (Table::Lineage, batches.lineage),
+        ],
+    })
 }
 
-async fn kept_oe_eval_rows(
-    lake: &Lake,
-    manifest: &runlake_format::Manifest,
-    runs: &[String],
-    new_evals: &RecordBatch,
-) -> Result<Option<RecordBatch>> {
-    let mut new_keys = HashSet::new();
-    for i in 0..new_evals.num_rows() {
-        new_keys.insert((
-            lake_rows::str_at(new_evals, "run_uid", i),
-            lake_rows::str_at(new_evals, "task", i),
-            lake_rows::str_at(new_evals, "source", i),
-        ));
-    }
-    let mut kept = Vec::new();
-    for b in lake.read_table(manifest, Table::Evals).await? {
-        let mask: BooleanArray = (0..b.num_rows())
-            .map(|i| {
-                let run = lake_rows::str_at(&b, "run_uid", i);
-                let source = lake_rows::str_at(&b, "source", i);
-                let keep = run.as_ref().is_some_and(|r| runs.contains(r))
-                    && source.as_deref().is_some_and(|s| s.starts_with("oe_eval"))
-                    && !new_keys.contains(&(run, lake_rows::str_at(&b, "task", i), source));
-                Some(keep)
-            })
-            .collect();
-        let part = filter_record_batch(&b, &mask).map_err(|source| WandbError::Arrow {
-            table: "evals",
-            source,
-        })?;
-        if part.num_rows() > 0 {
-            kept.push(part);
+impl Planned {
+    /// Reads what the lake holds for the runs this conversion replaces (nothing when it
+    /// replaces none).
+    pub async fn stored(&self, lake: &Lake, manifest: &Manifest) -> Result<Stored> {
+        if self.replace.is_empty() {
+            return Ok(Stored::default());
         }
+        let runs: HashSet<String> = self.replace.iter().cloned().collect();
+        let new_evals = &self.tables[2].1;
+        let supplied = rows_per_run(Table::Evals, new_evals);
+        let evals_replaced: HashSet<String> = self
+            .replace
+            .iter()
+            .filter(|r| supplied.contains_key(*r))
+            .cloned()
+            .collect();
+        // A run's metadata is one row, never a shrink.
+        stored_rows(
+            lake,
+            manifest,
+            &TABLES[1..],
+            &runs,
+            &evals_replaced,
+            new_evals,
+        )
+        .await
     }
-    if kept.is_empty() {
-        return Ok(None);
+
+    /// Adds the rows to `tx`: a replaced run's rows go only in the tables the inputs supply
+    /// rows of it for, and a shrink is refused unless `opts.replace`. Blocking when `tx`
+    /// writes a full buffer.
+    pub fn apply(
+        self,
+        stored: Stored,
+        tx: &mut Transaction,
+        opts: &ConvertOptions,
+    ) -> Result<Summary> {
+        let Planned {
+            mut summary,
+            replace,
+            tables,
+        } = self;
+        let supplied: HashMap<Table, HashMap<String, usize>> = tables
+            .iter()
+            .map(|(t, b)| (*t, rows_per_run(*t, b)))
+            .collect();
+        let supplies = |t: Table, run: &str| {
+            supplied
+                .get(&t)
+                .and_then(|runs| runs.get(run))
+                .copied()
+                .unwrap_or(0)
+        };
+        let kept = stored
+            .kept_evals
+            .as_ref()
+            .map(|b| rows_per_run(Table::Evals, b))
+            .unwrap_or_default();
+        for run in &replace {
+            for table in TABLES {
+                let new_rows = supplies(table, run);
+                if new_rows == 0 {
+                    // The inputs say nothing about this table for the run: its rows stay.
+                    if stored.count(table, run) > 0 {
+                        summary
+                            .rows_kept
+                            .entry(table.name().to_owned())
+                            .or_default()
+                            .push(run.clone());
+                    }
+                    continue;
+                }
+                let kept_here = match table {
+                    Table::Evals => kept.get(run).copied().unwrap_or(0),
+                    _ => 0,
+                };
+                let after = new_rows + kept_here;
+                let before = stored.count(table, run);
+                if after < before {
+                    summary.shrinks.push(Shrink {
+                        run_uid: run.clone(),
+                        table: table.name().to_owned(),
+                        stored_rows: before,
+                        new_rows: after,
+                    });
+                }
+                tx.delete_runs(table, [run.clone()]);
+            }
+        }
+        if !summary.shrinks.is_empty() && !opts.replace {
+            return Err(WandbError::Shrink {
+                shrinks: summary.shrinks,
+            });
+        }
+        if let Some(kept) = stored.kept_evals {
+            tx.upsert(Table::Evals, kept)?;
+        }
+        for (table, batch) in tables {
+            summary
+                .rows_written
+                .insert(table.name().to_owned(), batch.num_rows());
+            if batch.num_rows() > 0 {
+                tx.upsert(table, batch)?;
+            }
+        }
+        Ok(summary)
     }
-    let schema = kept[0].schema();
-    arrow::compute::concat_batches(&schema, &kept)
-        .map(Some)
-        .map_err(|source| WandbError::Arrow {
-            table: "evals",
-            source,
-        })
 }

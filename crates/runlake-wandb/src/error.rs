@@ -67,6 +67,15 @@ pub enum WandbError {
         /// The model path the results were computed for.
         model_path: String,
     },
+    /// A re-import would leave runs with fewer rows than the lake holds.
+    #[error(
+        "refusing to shrink stored runs (convert with --replace to allow it): {}",
+        shrinks.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+    )]
+    Shrink {
+        /// Each run and table that would lose rows.
+        shrinks: Vec<crate::stored::Shrink>,
+    },
     /// Building an Arrow batch failed (a bug: schemas are fixed).
     #[error("building the `{table}` batch: {source}")]
     Arrow {

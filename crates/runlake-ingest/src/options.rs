@@ -1,0 +1,96 @@
+//! What a caller chooses, and what it is told while a conversion runs.
+
+use std::sync::Arc;
+
+/// The two kinds of conversion an input goes through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Family {
+    /// DataDecide eval-results, ppl-results and datadec `full_eval` tables.
+    Pretraining,
+    /// WandB exports and oe-eval folders.
+    PostTraining,
+}
+
+/// An input kind forced instead of detected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ForcedKind {
+    /// One of the DataDecide exports.
+    Pretraining(runlake_datadecide::Kind),
+    /// A WandB export (dr_wandb v3 folder, v0 JSONL or Parquet).
+    Wandb,
+    /// An oe-eval output folder.
+    OeEval,
+}
+
+/// What to do with a record or input that cannot be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnError {
+    /// Stop, commit nothing, and name it (the default).
+    #[default]
+    Fail,
+    /// Leave it out, record it in the summary with where and why, and convert the rest.
+    Skip,
+}
+
+/// Progress of a conversion, for a caller that shows it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "stage", rename_all = "snake_case")]
+pub enum Progress {
+    /// Inputs of one family are being read.
+    Reading {
+        /// Which family.
+        family: Family,
+        /// Files (pretraining) or inputs (post-training) done.
+        done: usize,
+        /// Of how many.
+        total: usize,
+        /// Rows (pretraining) or runs and history rows (post-training) read so far.
+        rows_read: u64,
+        /// Rows expected, when known.
+        rows_total: Option<u64>,
+    },
+    /// Post-training rows are being matched against the lake and staged.
+    Staging,
+    /// Data files are being written and the version committed.
+    Committing,
+}
+
+/// A progress callback; it must be cheap.
+pub type ProgressFn = Arc<dyn Fn(&Progress) + Send + Sync>;
+
+/// Options of [`convert`](crate::convert).
+#[derive(Clone, Default)]
+pub struct Options {
+    /// Bad records and inputs: stop or skip.
+    pub on_error: OnError,
+    /// Force one kind for every input instead of detecting each.
+    pub kind: Option<ForcedKind>,
+    /// Allow a re-import to leave a run with fewer rows in a table than the lake holds.
+    pub replace: bool,
+    /// How post-training rows are built (personal data, time policy, oe-eval run).
+    pub post_training: runlake_wandb::BuildOptions,
+    /// Called as the conversion proceeds.
+    pub progress: Option<ProgressFn>,
+}
+
+impl std::fmt::Debug for Options {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Options")
+            .field("on_error", &self.on_error)
+            .field("kind", &self.kind)
+            .field("replace", &self.replace)
+            .field("post_training", &self.post_training)
+            .field("progress", &self.progress.is_some())
+            .finish()
+    }
+}
+
+impl Options {
+    pub(crate) fn report(&self, p: &Progress) {
+        if let Some(f) = &self.progress {
+            f(p);
+        }
+    }
+}

@@ -1,0 +1,141 @@
+//! Reading many inputs into one [`Inputs`], where an input that fails to read either stops the
+//! conversion or is recorded as a [`Rejection`] and left out whole.
+//!
+//! An input is read into its own [`Inputs`] first and merged only when it read cleanly, so a
+//! skipped input contributes nothing. A folder's files are separate inputs: one bad file skips
+//! that file, not its siblings.
+
+use std::path::{Path, PathBuf};
+
+use crate::error::{Result, WandbError};
+use crate::model::Inputs;
+use crate::read::{self, InputKind};
+
+/// What to do with an input or record that cannot be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnError {
+    /// Stop with the error (the default).
+    #[default]
+    Fail,
+    /// Record it as a rejection and go on without it.
+    Skip,
+}
+
+/// Something left out under [`OnError::Skip`], with where and why.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Rejection {
+    /// File, and line or row when known (`path:line`).
+    pub at: String,
+    /// The offending field, or `<file>` / `<folder>` when the whole input is left out.
+    pub field: String,
+    /// Why.
+    pub message: String,
+}
+
+impl Rejection {
+    /// Describes `err`, which arose reading `input`.
+    pub fn of(err: &WandbError, input: &Path) -> Self {
+        let at = |path: &Path, line: usize| {
+            if line == 0 {
+                path.display().to_string()
+            } else {
+                format!("{}:{line}", path.display())
+            }
+        };
+        let whole = |path: &Path| {
+            let field = if path.is_dir() { "<folder>" } else { "<file>" };
+            (path.display().to_string(), field.to_owned())
+        };
+        let (at, field, message) = match err {
+            WandbError::Json {
+                path,
+                line,
+                field,
+                source,
+            } => (
+                at(path, *line),
+                field.clone().unwrap_or_else(|| "<line>".to_owned()),
+                format!("invalid JSON: {source}"),
+            ),
+            WandbError::Field {
+                path,
+                line,
+                field,
+                reason,
+            } => (at(path, *line), field.clone(), reason.clone()),
+            WandbError::Io { path, .. }
+            | WandbError::Parquet { path, .. }
+            | WandbError::UnknownInput { path }
+            | WandbError::UnmatchedOeEval { path, .. } => {
+                let (at, field) = whole(path);
+                (at, field, err.to_string())
+            }
+            _ => {
+                let (at, field) = whole(input);
+                (at, field, err.to_string())
+            }
+        };
+        Self { at, field, message }
+    }
+}
+
+/// Everything read from the inputs of one conversion, and what was left out.
+#[derive(Debug, Clone, Default)]
+pub struct Gathered {
+    /// What was read.
+    pub inputs: Inputs,
+    /// What was left out under [`OnError::Skip`], in reading order.
+    pub rejections: Vec<Rejection>,
+}
+
+impl Gathered {
+    /// Reads one input of a known kind. Blocking: it reads files.
+    pub fn read(&mut self, path: &Path, kind: &InputKind, on_error: OnError) -> Result<()> {
+        if let InputKind::Folder(children) = kind {
+            for (child, kind) in children {
+                self.read(child, kind, on_error)?;
+            }
+            return Ok(());
+        }
+        let mut one = Inputs::default();
+        match read::read_input(path, kind, &mut one) {
+            Ok(()) => {
+                self.merge(one);
+                Ok(())
+            }
+            Err(err) => self.reject(err, path, on_error),
+        }
+    }
+
+    /// Fails with `err`, or records it and carries on.
+    pub fn reject(&mut self, err: WandbError, input: &Path, on_error: OnError) -> Result<()> {
+        match on_error {
+            OnError::Fail => Err(err),
+            OnError::Skip => {
+                self.rejections.push(Rejection::of(&err, input));
+                Ok(())
+            }
+        }
+    }
+
+    fn merge(&mut self, one: Inputs) {
+        let into = &mut self.inputs;
+        into.runs.extend(one.runs);
+        into.history.extend(one.history);
+        into.oe_eval.extend(one.oe_eval);
+        into.files.extend(one.files);
+    }
+}
+
+/// Detects and reads `inputs` (files or folders). Blocking: it reads files.
+pub fn gather(inputs: &[PathBuf], on_error: OnError) -> Result<Gathered> {
+    let mut gathered = Gathered::default();
+    for path in inputs {
+        match read::detect(path) {
+            Ok(kind) => gathered.read(path, &kind, on_error)?,
+            Err(err) => gathered.reject(err, path, on_error)?,
+        }
+    }
+    Ok(gathered)
+}
