@@ -38,6 +38,7 @@ mod footer_cache;
 mod groups;
 mod join;
 mod keep_max;
+mod keep_preferred;
 mod optimize;
 pub mod output;
 pub mod parse;
