@@ -302,6 +302,7 @@ async fn selections_and_means_over_seeds_match_the_source_rows() {
             "step",
             "tokens",
             "task",
+            "source",
             "primary_score",
             "acc_raw"
         ]
@@ -316,7 +317,7 @@ async fn selections_and_means_over_seeds_match_the_source_rows() {
             step * TOKENS_PER_STEP
         );
         assert_eq!(
-            rows.column(7).as_primitive::<Float64Type>().value(i),
+            rows.column(8).as_primitive::<Float64Type>().value(i),
             score_of(&evals, run, step, "piqa")
         );
     }
