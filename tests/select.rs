@@ -141,7 +141,24 @@ fn final_checkpoints_follow_max_step_to_use_and_name_the_seed_left_out() {
     let seeds = rows(&select(&lake, &c4));
     assert_eq!(strs(&seeds, "seed"), ["small-aux-2", "small-aux-3"]);
     assert!(seeds.iter().all(|r| r["step"] == 5725));
-    // The perplexity-only checkpoint at 5735 lies past MAX_STEP_TO_USE.
+    // The perplexity-only checkpoint: no tokens in its export, the schedule's count shown.
+    let ppl_only = rows(&select(
+        &lake,
+        &[
+            "--recipe",
+            "C4",
+            "--seed",
+            "1",
+            "--metric",
+            "pile-valppl",
+            "--min-step",
+            "5735",
+        ],
+    ));
+    assert_eq!(ppl_only.len(), 1);
+    assert!(ppl_only[0].get("tokens").is_none_or(Value::is_null));
+    assert_eq!(ppl_only[0]["tokens_expected"], 5735 * 32 * 2048);
+    // It lies past MAX_STEP_TO_USE, so it is never a final checkpoint.
     let ppl = rows(&select(
         &lake,
         &[

@@ -116,7 +116,8 @@ pub struct Selection {
     pub params: (Option<String>, Option<String>),
     /// Steps, inclusive.
     pub steps: Option<Bounds>,
-    /// Tokens seen, inclusive (from `pretrain_ckpts`).
+    /// Tokens seen, inclusive (from `pretrain_ckpts`: the export's count, or the schedule's
+    /// where the export gave none).
     pub tokens: Option<Bounds>,
 }
 
@@ -354,7 +355,9 @@ impl DataDecide {
     }
 
     /// Pretraining evals of the selection, one row per (run, step, task):
-    /// `run_uid, recipe, size, seed, step, tokens, task, source, <metrics...>`. Where several
+    /// `run_uid, recipe, size, seed, step, tokens, tokens_expected, task, source,
+    /// <metrics...>`, with `tokens` as the export gave them and `tokens_expected` from the
+    /// size's schedule (filled for perplexity-only checkpoints too). Where several
     /// sources hold a checkpoint's task, the row of the first source in
     /// [`runlake_vocab::EVAL_SOURCE_PRECEDENCE`] answers (`source` says which).
     pub fn select(&self, sel: &Selection) -> Result<Scan> {
@@ -363,10 +366,12 @@ impl DataDecide {
         // Only steps narrow the checkpoints: their recipe/size/seed copies may be unfilled, and
         // the left join keeps every selected eval anyway.
         let ckpt_filter = sel.steps.and_then(|b| bounds("step", b));
-        let mut ckpts = self
-            .reader
-            .scan(Table::PretrainCkpts)
-            .select(["run_uid", "step", "tokens"]);
+        let mut ckpts = self.reader.scan(Table::PretrainCkpts).select([
+            "run_uid",
+            "step",
+            "tokens",
+            "tokens_expected",
+        ]);
         if let Some(f) = ckpt_filter {
             ckpts = ckpts.filter(f);
         }
@@ -375,11 +380,29 @@ impl DataDecide {
             [("run_uid", "run_uid"), ("step", "step")],
             JoinKind::Left,
         );
-        if let Some(b) = sel.tokens.and_then(|b| bounds("tokens", b)) {
-            joined = joined.filter(b);
+        if let (Some(given), Some(expected)) = (
+            sel.tokens.and_then(|b| bounds("tokens", b)),
+            sel.tokens.and_then(|b| bounds("tokens_expected", b)),
+        ) {
+            // A checkpoint whose export gave no tokens (perplexity-only ones) is placed by its
+            // size's schedule, as datadec derives tokens from the step.
+            joined = joined.filter(
+                col("tokens")
+                    .is_not_null()
+                    .and(given)
+                    .or(col("tokens").is_null().and(expected)),
+            );
         }
         let mut out: Vec<String> = [
-            "run_uid", "recipe", "size", "seed", "step", "tokens", "task", "source",
+            "run_uid",
+            "recipe",
+            "size",
+            "seed",
+            "step",
+            "tokens",
+            "tokens_expected",
+            "task",
+            "source",
         ]
         .iter()
         .map(|s| (*s).to_owned())

@@ -301,6 +301,7 @@ async fn selections_and_means_over_seeds_match_the_source_rows() {
             "seed",
             "step",
             "tokens",
+            "tokens_expected",
             "task",
             "source",
             "primary_score",
@@ -317,7 +318,7 @@ async fn selections_and_means_over_seeds_match_the_source_rows() {
             step * TOKENS_PER_STEP
         );
         assert_eq!(
-            rows.column(8).as_primitive::<Float64Type>().value(i),
+            rows.column(9).as_primitive::<Float64Type>().value(i),
             score_of(&evals, run, step, "piqa")
         );
     }
