@@ -329,10 +329,10 @@ pub struct ScalingArgs {
     /// Metric of the task (primary, a metric column, or an extra metric name).
     #[arg(long, default_value = "primary")]
     pub metric: String,
-    /// A recipe to draw (repeat; default: all).
+    /// A recipe to draw, any known spelling (repeat; default: all).
     #[arg(long = "recipe")]
     pub recipes: Vec<String>,
-    /// A size to draw, e.g. 150M (repeat; default: all).
+    /// A size to draw, e.g. 150M, in any case (repeat; default: all).
     #[arg(long = "size")]
     pub sizes: Vec<String>,
     /// x axis: tokens or compute.
@@ -342,8 +342,11 @@ pub struct ScalingArgs {
     #[arg(long, default_value = "log")]
     pub x_scale: String,
     /// Only each size's final checkpoint (one line per recipe across sizes).
-    #[arg(long)]
+    #[arg(long, alias = "final")]
     pub final_only: bool,
+    /// How the final checkpoint is picked: max-step-to-use (datadec's) or per-seed-last.
+    #[arg(long, value_parser = ["max-step-to-use", "per-seed-last"], default_value = "max-step-to-use")]
+    pub final_rule: String,
     #[command(flatten)]
     pub out: PlotOutputArgs,
 }
@@ -429,30 +432,78 @@ pub struct CurveQueryArgs {
 pub struct SelectArgs {
     #[command(flatten)]
     pub lake: LakeArg,
-    /// Recipes (comma-separated; any known spelling).
-    #[arg(long, value_delimiter = ',')]
+    /// A recipe, any known spelling (repeat for several; `all` for every one). Display names
+    /// keep their commas (`--recipe "Dolma1.7 (no math, code)"`); a value that is no known
+    /// name but has commas is a comma list (`--recipe C4,Dolma1.7`).
+    #[arg(long = "recipe")]
     pub recipe: Vec<String>,
-    /// Model sizes, e.g. 150M,1B.
+    /// A datadec recipe group or family: dolma17, dclm, mix, base_recipes, base_and_qc,
+    /// dclm_variants, best_ppl_performance, ... (repeat); adds its recipes.
+    #[arg(long = "recipe-group")]
+    pub recipe_group: Vec<String>,
+    /// A recipe to leave out (repeat; same spellings as --recipe).
+    #[arg(long = "exclude-recipe")]
+    pub exclude_recipe: Vec<String>,
+    /// Model sizes in any case, e.g. 150M,1b (repeat or comma list; `all`).
     #[arg(long, value_delimiter = ',')]
     pub size: Vec<String>,
-    /// Seeds (names, slugs or integers).
+    /// Sizes to leave out (repeat or comma list).
+    #[arg(long = "exclude-size", value_delimiter = ',')]
+    pub exclude_size: Vec<String>,
+    /// Smallest nominal parameter count, e.g. 150M (datadec's min_params).
+    #[arg(long)]
+    pub min_params: Option<String>,
+    /// Largest nominal parameter count, e.g. 1B (datadec's max_params).
+    #[arg(long)]
+    pub max_params: Option<String>,
+    /// Seeds: names, slugs or datadec's integers 0-4 (repeat or comma list).
     #[arg(long, value_delimiter = ',')]
     pub seed: Vec<String>,
-    /// Tasks.
+    /// Tasks (repeat or comma list).
     #[arg(long, value_delimiter = ',')]
     pub task: Vec<String>,
-    /// Metric columns (default: primary_score).
+    /// Metric columns (default: primary_score), or datadec wide names such as
+    /// arc_challenge_acc_raw and pile-valppl, which also select their task (repeat or comma
+    /// list).
     #[arg(long, value_delimiter = ',')]
     pub metric: Vec<String>,
+    /// A datadec metric family: ppl (the 11 perplexity sets) or olmes (mmlu_average and the 9
+    /// core tasks); adds its tasks.
+    #[arg(long, value_parser = ["ppl", "olmes"])]
+    pub metric_type: Option<String>,
     /// Smallest step.
     #[arg(long)]
     pub min_step: Option<i64>,
     /// Largest step.
     #[arg(long)]
     pub max_step: Option<i64>,
+    /// Fewest tokens seen.
+    #[arg(long)]
+    pub token_min: Option<i64>,
+    /// Most tokens seen.
+    #[arg(long)]
+    pub token_max: Option<i64>,
     /// Average over seeds: mean, std and count per recipe, size, step and task.
     #[arg(long)]
     pub mean_over_seeds: bool,
+    /// Only each recipe x size x task's final checkpoint (with --mean-over-seeds: one row per
+    /// recipe x size x task, its `step` the step used).
+    #[arg(long = "final")]
+    pub final_only: bool,
+    /// How --final picks the step: max-step-to-use (datadec's: the last step up to the size's
+    /// MAX_STEP_TO_USE with a value; every seed read there, seeds without one left out) or
+    /// per-seed-last (each seed's own last step; `min_step` shows when they differ).
+    #[arg(long, value_parser = ["max-step-to-use", "per-seed-last"], default_value = "max-step-to-use")]
+    pub final_rule: String,
+    /// Names in the output: slug (as stored) or display (datadec's recipe and seed names).
+    #[arg(long, value_parser = ["slug", "display"], default_value = "slug")]
+    pub names: String,
+    /// Say on standard error which eval sources answered and what --final left out.
+    #[arg(long, short)]
+    pub verbose: bool,
+    /// Print the plan (the source precedence, what is pruned) instead of the rows.
+    #[arg(long)]
+    pub explain: bool,
     #[command(flatten)]
     pub out: OutputArgs,
 }

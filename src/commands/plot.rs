@@ -70,6 +70,7 @@ pub async fn run(args: PlotArgs) -> CmdResult {
                 x,
                 x_scale: Some(scale(&a.x_scale)?),
                 final_only: a.final_only,
+                final_rule: super::query::final_rule(&a.final_rule)?,
             };
             let plot = runlake_plot::plot_scaling(&lake, &a.task, &a.metric, &opts)
                 .await

@@ -2,10 +2,14 @@
 
 use std::io::Write;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use futures::StreamExt;
 use runlake_reader::arrow::array::RecordBatch;
-use runlake_reader::{BatchWriter, DataDecide, LakeReader, OutputFormat, Scan, Selection};
+use runlake_reader::display::{display_schema, with_display_names};
+use runlake_reader::{
+    BatchWriter, DataDecide, FinalRule, LakeReader, MetricType, OutputFormat, Scan, Selection,
+};
 
 use super::{CliError, CmdResult, open, table};
 use crate::cli::{CurveQueryArgs, OutputArgs, QueryArgs, SelectArgs};
@@ -75,21 +79,80 @@ pub async fn curve(args: CurveQueryArgs) -> CmdResult {
 pub async fn select(args: SelectArgs) -> CmdResult {
     let lake = open(&args.lake).await?;
     let dd = DataDecide::new(LakeReader::open(&lake, None).await?);
-    let steps = (args.min_step.is_some() || args.max_step.is_some())
-        .then_some((args.min_step, args.max_step));
+    let bounds =
+        |lo: Option<i64>, hi: Option<i64>| (lo.is_some() || hi.is_some()).then_some((lo, hi));
+    let mut tasks = args.task;
+    if let Some(family) = &args.metric_type {
+        let family = MetricType::parse(family).map_err(|e| CliError::Usage(e.to_string()))?;
+        tasks.extend(family.tasks().into_iter().map(str::to_owned));
+    }
     let selection = Selection {
         recipes: args.recipe,
         sizes: args.size,
         seeds: args.seed,
-        tasks: args.task,
+        tasks,
         metrics: args.metric,
-        steps,
-        ..Selection::default()
+        recipe_groups: args.recipe_group,
+        exclude_recipes: args.exclude_recipe,
+        exclude_sizes: args.exclude_size,
+        params: (args.min_params, args.max_params),
+        steps: bounds(args.min_step, args.max_step),
+        tokens: bounds(args.token_min, args.token_max),
     };
-    let scan = if args.mean_over_seeds {
-        dd.mean_over_seeds(&selection)?
+    let rule = final_rule(&args.final_rule)?;
+    let scan = match (args.final_only, args.mean_over_seeds) {
+        (true, true) => dd.final_checkpoints_by(&selection, rule)?,
+        (true, false) => dd.final_rows(&selection, rule)?,
+        (false, true) => dd.mean_over_seeds(&selection)?,
+        (false, false) => dd.select(&selection)?,
+    };
+    if args.explain {
+        print(&format!("{}\n", scan.explain().await?))?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    if args.verbose {
+        for u in dd.source_use(&selection).await? {
+            eprintln!(
+                "source {}: {} rows, {} used, {} shadowed by a preferred source",
+                u.source,
+                u.rows,
+                u.used,
+                u.rows - u.used
+            );
+        }
+        if args.final_only {
+            eprintln!("final checkpoints: {}", rule.name());
+            for note in dd.final_notes(&selection, rule).await? {
+                eprintln!("note: {note}");
+            }
+        }
+    }
+    if args.names == "display" {
+        write_display_names(scan, &args.out).await
     } else {
-        dd.select(&selection)?
-    };
-    write_scan(scan, &args.out).await
+        write_scan(scan, &args.out).await
+    }
+}
+
+/// Parses a `--final-rule` value.
+pub fn final_rule(name: &str) -> Result<FinalRule, CliError> {
+    [FinalRule::MaxStepToUse, FinalRule::PerSeedLast]
+        .into_iter()
+        .find(|r| r.name() == name)
+        .ok_or_else(|| {
+            CliError::Usage(format!(
+                "unknown final rule `{name}` (use max-step-to-use or per-seed-last)"
+            ))
+        })
+}
+
+async fn write_display_names(scan: Scan, out: &OutputArgs) -> CmdResult {
+    let schema = Arc::new(display_schema(scan.schema()?.as_ref()));
+    let mut writer = BatchWriter::new(format(out)?, &schema, sink(out)?)?;
+    let mut stream = scan.execute().await?;
+    while let Some(batch) = stream.next().await {
+        writer.write(&with_display_names(&batch?)?)?;
+    }
+    writer.finish()?;
+    Ok(ExitCode::SUCCESS)
 }

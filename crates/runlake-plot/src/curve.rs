@@ -449,8 +449,8 @@ pub fn build_curve(
     })
 }
 
-/// One eval row per step: when several sources report the same step, the first source in name
-/// order wins and the others are noted.
+/// One eval row per step: when several sources report the same step, the first source in the
+/// spec's precedence (`runlake_vocab::EVAL_SOURCE_PRECEDENCE`) wins and the others are noted.
 pub(crate) fn pick_sources<'r>(
     rows: impl Iterator<Item = &'r EvalRow>,
     notes: &mut Vec<String>,
@@ -464,7 +464,10 @@ pub(crate) fn pick_sources<'r>(
     }
     let mut out = Vec::new();
     for ((run, step), mut rows) in by_step {
-        rows.sort_by(|a, b| a.source.cmp(&b.source));
+        // The spec's total precedence over eval sources, as the reader applies it.
+        rows.sort_by(|a, b| {
+            runlake_vocab::source_rank(&a.source).cmp(&runlake_vocab::source_rank(&b.source))
+        });
         if rows.len() > 1 {
             let others: Vec<&str> = rows[1..].iter().map(|r| r.source.as_str()).collect();
             notes.push(format!(

@@ -44,4 +44,4 @@ pub use curve::{CurveInput, CurveOptions, YSpec, build_curve, plot_curve, resolv
 pub use error::{PlotError, Result};
 pub use plot::{Axis, Band, DEFAULT_SIZE, Dash, LegendEntry, Marker, Plot, Series, Style};
 pub use scale::{Scale, ScaleKind};
-pub use scaling::{ScalingOptions, ScalingX, build_scaling, plot_scaling};
+pub use scaling::{FinalRule, ScalingOptions, ScalingX, build_scaling, plot_scaling};

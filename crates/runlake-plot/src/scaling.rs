@@ -10,6 +10,7 @@ use crate::palette;
 use crate::plot::{Axis, Band, LegendEntry, Plot, Series, Style};
 use crate::scale::ScaleKind;
 use crate::units::Unit;
+pub use runlake_vocab::FinalRule;
 
 /// The x axis of a scaling plot.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -35,6 +36,10 @@ pub struct ScalingOptions {
     /// Only each size's final checkpoint: one point per size, so each recipe is one line across
     /// sizes. Otherwise every checkpoint, one line per recipe and size.
     pub final_only: bool,
+    /// How `final_only` picks each recipe x size's final checkpoint: datadec's
+    /// `MAX_STEP_TO_USE` by default (seeds without a value there are left out, with a note),
+    /// or each seed's own last step.
+    pub final_rule: FinalRule,
 }
 
 /// Reads the lake and draws `metric` of `task` for pretraining runs.
@@ -66,6 +71,90 @@ fn size_order(size: &str) -> f64 {
     num.parse::<f64>().map_or(f64::MAX, |n| n * mult)
 }
 
+/// A recipe's canonical slug where the vocabulary knows the spelling, else the spelling.
+fn recipe_key(r: &str) -> String {
+    runlake_vocab::Recipe::parse(r).map_or_else(|_| r.to_owned(), |r| r.slug.to_owned())
+}
+
+/// A size's label where the vocabulary knows it in any case, else the spelling.
+fn size_key(s: &str) -> String {
+    runlake_vocab::Size::parse_any_case(s).map_or_else(|_| s.to_owned(), |s| s.label.to_owned())
+}
+
+/// One seed's drawable points by step.
+type SeedSteps<'a> = (&'a String, &'a BTreeMap<i64, XY>);
+
+/// The step each seed is drawn at when only final checkpoints are drawn; a seed without one is
+/// left out with a note, and seeds are never silently drawn at different steps.
+fn final_steps(
+    runs: &BTreeMap<RunKey, BTreeMap<i64, XY>>,
+    rule: FinalRule,
+    notes: &mut Vec<String>,
+) -> BTreeMap<RunKey, i64> {
+    let mut by_cell: BTreeMap<(&String, &String), Vec<SeedSteps<'_>>> = BTreeMap::new();
+    for ((recipe, size, seed), steps) in runs {
+        by_cell
+            .entry((recipe, size))
+            .or_default()
+            .push((seed, steps));
+    }
+    let mut out = BTreeMap::new();
+    for ((recipe, size), seeds) in by_cell {
+        let key = |seed: &String| (recipe.clone(), size.clone(), seed.clone());
+        match rule {
+            FinalRule::MaxStepToUse => {
+                let Ok(cap) = runlake_vocab::Size::parse_any_case(size) else {
+                    notes.push(format!(
+                        "{recipe} {size}: no MAX_STEP_TO_USE for this size, left out"
+                    ));
+                    continue;
+                };
+                let cap = i64::try_from(cap.max_step_to_use).unwrap_or(i64::MAX);
+                let Some(step) = seeds
+                    .iter()
+                    .filter_map(|(_, steps)| steps.range(..=cap).next_back().map(|(s, _)| *s))
+                    .max()
+                else {
+                    notes.push(format!(
+                        "{recipe} {size}: no value at or below MAX_STEP_TO_USE {cap}, left out"
+                    ));
+                    continue;
+                };
+                for (seed, steps) in seeds {
+                    if steps.contains_key(&step) {
+                        out.insert(key(seed), step);
+                    } else {
+                        notes.push(format!(
+                            "{recipe} {size} seed {seed}: no value at the final step {step} \
+                             (MAX_STEP_TO_USE {cap}), left out"
+                        ));
+                    }
+                }
+            }
+            FinalRule::PerSeedLast => {
+                let lasts: Vec<(&String, i64)> = seeds
+                    .iter()
+                    .filter_map(|(seed, steps)| steps.keys().next_back().map(|s| (*seed, *s)))
+                    .collect();
+                if lasts.windows(2).any(|w| w[0].1 != w[1].1) {
+                    let list: Vec<String> = lasts
+                        .iter()
+                        .map(|(seed, s)| format!("{seed} at {s}"))
+                        .collect();
+                    notes.push(format!(
+                        "{recipe} {size}: seeds' last steps differ ({}), drawn as their mean",
+                        list.join(", ")
+                    ));
+                }
+                for (seed, step) in lasts {
+                    out.insert(key(seed), step);
+                }
+            }
+        }
+    }
+    out
+}
+
 /// Builds the scaling plot from rows.
 pub fn build_scaling(
     evals: &[EvalRow],
@@ -80,15 +169,18 @@ pub fn build_scaling(
         .iter()
         .map(|c| ((c.run_uid.as_str(), c.step), c))
         .collect();
-    let wanted = |v: &Option<String>, list: &[String]| {
-        list.is_empty() || v.as_ref().is_some_and(|v| list.contains(v))
+    // Any known spelling selects, in the lake's values or the options' (`Dolma1.7`, `150m`).
+    let recipes: Vec<String> = opts.recipes.iter().map(|r| recipe_key(r)).collect();
+    let sizes: Vec<String> = opts.sizes.iter().map(|s| size_key(s)).collect();
+    let wanted = |v: &Option<String>, list: &[String], key: fn(&str) -> String| {
+        list.is_empty() || v.as_ref().is_some_and(|v| list.contains(&key(v)))
     };
     let rows = pick_sources(
         evals.iter().filter(|e| {
             e.phase == "pretrain"
                 && e.step.is_some()
-                && wanted(&e.recipe, &opts.recipes)
-                && wanted(&e.size, &opts.sizes)
+                && wanted(&e.recipe, &recipes, recipe_key)
+                && wanted(&e.size, &sizes, size_key)
         }),
         &mut notes,
     );
@@ -134,9 +226,17 @@ pub fn build_scaling(
         recipes.iter().enumerate().map(|(i, r)| (*r, i)).collect();
     // Group key -> x-position key -> values over seeds.
     let mut groups: BTreeMap<(String, String), BTreeMap<i64, Vec<XY>>> = BTreeMap::new();
-    for ((recipe, size, _seed), steps) in &runs {
+    let finals = if opts.final_only {
+        final_steps(&runs, opts.final_rule, &mut notes)
+    } else {
+        BTreeMap::new()
+    };
+    for ((recipe, size, seed), steps) in &runs {
         if opts.final_only {
-            if let Some((_, xy)) = steps.iter().next_back() {
+            let Some(&step) = finals.get(&(recipe.clone(), size.clone(), seed.clone())) else {
+                continue;
+            };
+            if let Some(xy) = steps.get(&step) {
                 // One line per recipe across sizes; sizes ordered by parameters.
                 let key = (size_order(size) * 1e3) as i64;
                 groups
@@ -235,7 +335,10 @@ pub fn build_scaling(
         title: format!(
             "{y_label} vs {x_word}{} ({}; mean over seeds, band = min-max)",
             if opts.final_only {
-                " at final checkpoints"
+                match opts.final_rule {
+                    FinalRule::MaxStepToUse => " at final checkpoints (MAX_STEP_TO_USE)",
+                    FinalRule::PerSeedLast => " at each seed's last checkpoint",
+                }
             } else {
                 ""
             },

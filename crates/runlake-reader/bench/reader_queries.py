@@ -3,6 +3,14 @@ the benchmark (`duckdb_bench.py`) and the interop test (`tests/interop/duckdb_qu
 """
 
 
+# datadec's MAX_STEP_TO_USE per size (drothermel/datadec `constants.py`).
+MAX_STEP_TO_USE = {
+    "4M": 5725, "6M": 9182, "8M": 13039, "10M": 15117, "14M": 21953, "16M": 24432,
+    "20M": 14584, "60M": 29042, "90M": 29901, "150M": 37500, "300M": 45000, "530M": 51250,
+    "750M": 62500, "1B": 67500,
+}
+
+
 def queries(lake, task, size, chain_run=None):
     """SQL per query name; `q5` (the continuous curve of `chain_run`) only when one is given."""
 
@@ -10,18 +18,24 @@ def queries(lake, task, size, chain_run=None):
         return f"read_parquet('{lake}/{name}/**/*.parquet', hive_partitioning = true)"
 
     evals, lineage = table("evals"), table("lineage")
+    caps = ", ".join(f"('{s}', {c})" for s, c in MAX_STEP_TO_USE.items())
     ckpts, steps = table("pretrain_ckpts"), table("posttrain_steps")
     queries = {
         "q1": f"""
             SELECT run_uid, recipe, seed, step, primary_score FROM {evals}
             WHERE phase = 'pretrain' AND task = '{task}' AND size = '{size}'""",
+        # datadec's final checkpoint: the last step up to the size's MAX_STEP_TO_USE with a
+        # value, every seed read at that one step.
         "q2": f"""
-            WITH e AS (SELECT * FROM {evals} WHERE phase = 'pretrain' AND task = '{task}'),
-            f AS (SELECT run_uid, max(step) AS step FROM e GROUP BY run_uid)
+            WITH caps(size, cap) AS (VALUES {caps}),
+            e AS (SELECT x.* FROM {evals} x JOIN caps c ON x.size = c.size AND x.step <= c.cap
+                  WHERE phase = 'pretrain' AND task = '{task}'
+                    AND primary_score IS NOT NULL AND NOT isnan(primary_score)),
+            f AS (SELECT recipe, size, max(step) AS step FROM e GROUP BY recipe, size)
             SELECT e.recipe, e.size, max(e.step) AS step, count(*) AS n_seeds,
                    avg(e.primary_score) AS primary_score_mean,
                    stddev_samp(e.primary_score) AS primary_score_std
-            FROM e JOIN f ON e.run_uid = f.run_uid AND e.step = f.step
+            FROM e JOIN f ON e.recipe = f.recipe AND e.size = f.size AND e.step = f.step
             GROUP BY e.recipe, e.size ORDER BY 1, 2""",
         "q3": f"""
             SELECT recipe, size, step, avg(primary_score) AS primary_score_mean,

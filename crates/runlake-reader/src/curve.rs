@@ -147,14 +147,17 @@ impl DataDecide {
                 .select(["run_uid", "training_type", "tokens_per_step"]),
         );
         let evals = collect(
-            reader
-                .scan(Table::Evals)
-                .filter(
-                    col("run_uid")
-                        .in_list(runs.iter().copied())
-                        .and(col("task").eq(task)),
-                )
-                .select(["run_uid", "step", &metric]),
+            crate::datadecide::prefer_sources(
+                reader
+                    .scan(Table::Evals)
+                    .filter(
+                        col("run_uid")
+                            .in_list(runs.iter().copied())
+                            .and(col("task").eq(task)),
+                    )
+                    .select(["run_uid", "step", "task", "source", &metric]),
+            )
+            .select(["run_uid", "step", &metric]),
         );
         let logged = futures::future::try_join_all(
             chain

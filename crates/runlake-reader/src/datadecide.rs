@@ -12,6 +12,8 @@ use arrow::datatypes::{DataType, Field, Schema};
 use runlake_format::Table;
 use runlake_format::tables::KNOWN_METRICS;
 
+pub use runlake_vocab::{FinalRule, MetricType};
+
 use crate::agg::Agg;
 use crate::error::{ReaderError, Result, arrow_err};
 use crate::exec::gather;
@@ -25,14 +27,15 @@ pub trait Vocabulary: Send + Sync + std::fmt::Debug {
     fn recipe(&self, raw: &str) -> Option<String>;
     /// A model size (`150M`, `150m`, ...).
     fn size(&self, raw: &str) -> Option<String>;
-    /// A seed (`default`, `small aux 2`, `small_aux_2`, ...).
+    /// A seed (`default`, `small aux 2`, `small_aux_2`, datadec's ordinal `1`, ...).
     fn seed(&self, raw: &str) -> Option<String>;
     /// A task (`arc_challenge:rc::olmes:full`, `arc_challenge`, ...).
     fn task(&self, raw: &str) -> Option<String>;
 }
 
 /// The project's vocabulary (`runlake-vocab`): every spelling seen in the wild maps to the
-/// canonical recipe slug, size label, seed slug and task name the lake stores.
+/// canonical recipe slug, size label, seed slug and task name the lake stores. Sizes match in
+/// any case (`530m`); an integer seed is datadec's ordinal (0 = default ... 4 = large aux 3).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct KnownSpellings;
 
@@ -43,14 +46,18 @@ impl Vocabulary for KnownSpellings {
             .map(|r| r.slug.to_owned())
     }
     fn size(&self, raw: &str) -> Option<String> {
-        runlake_vocab::Size::parse(raw)
+        runlake_vocab::Size::parse_any_case(raw)
             .ok()
             .map(|s| s.label.to_owned())
     }
     fn seed(&self, raw: &str) -> Option<String> {
-        runlake_vocab::Seed::parse(raw)
-            .ok()
-            .map(|s| s.slug.to_owned())
+        let raw = raw.trim();
+        // An integer is datadec's seed column: the 0..=4 ordinal of its `SEED_MAP`.
+        let seed = match raw.parse::<i64>() {
+            Ok(ordinal) => runlake_vocab::Seed::from_ordinal(ordinal),
+            Err(_) => runlake_vocab::Seed::parse(raw),
+        };
+        seed.ok().map(|s| s.slug.to_owned())
     }
     fn task(&self, raw: &str) -> Option<String> {
         runlake_vocab::canonical_task(raw).ok().map(str::to_owned)
@@ -82,23 +89,66 @@ type Edge<'a> = (&'a str, Option<i64>, &'a str);
 /// An inclusive range; either end may be open.
 pub type Bounds = (Option<i64>, Option<i64>);
 
-/// What to select; empty lists mean "all".
+/// What to select; empty lists mean "all" (so does a list holding `all`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Selection {
-    /// Data recipes.
+    /// Data recipes. An entry that is not a known name but holds commas is read as a comma
+    /// list (`C4,Dolma1.7`); a known name with commas (`Dolma1.7 (no math, code)`) stays whole.
     pub recipes: Vec<String>,
-    /// Model sizes.
+    /// Model sizes, in any case.
     pub sizes: Vec<String>,
-    /// Seeds.
+    /// Seeds: names, slugs, or datadec's integer ordinals.
     pub seeds: Vec<String>,
     /// Tasks.
     pub tasks: Vec<String>,
-    /// Metric columns of `evals` (default: `primary_score`).
+    /// Metric columns of `evals` (default: `primary_score`), or datadec wide column names such
+    /// as `arc_challenge_acc_raw` and `pile-valppl`, which also select their task.
     pub metrics: Vec<String>,
+    /// datadec recipe groups and families (`dclm`, `base_recipes`, `best_ppl_performance`,
+    /// ...; `runlake_vocab::recipe_group`), added to `recipes`.
+    pub recipe_groups: Vec<String>,
+    /// Recipes left out (after `recipes`), as datadec's `exclude`.
+    pub exclude_recipes: Vec<String>,
+    /// Sizes left out (after `sizes`).
+    pub exclude_sizes: Vec<String>,
+    /// Smallest and largest nominal parameter count, as datadec's `min_params`/`max_params`
+    /// (`150M`, `1B` or a number; compared with the size's nominal count, 150M = 150e6).
+    pub params: (Option<String>, Option<String>),
     /// Steps, inclusive.
     pub steps: Option<Bounds>,
-    /// Tokens seen, inclusive (from `pretrain_ckpts`).
+    /// Tokens seen, inclusive (from `pretrain_ckpts`: the export's count, or the schedule's
+    /// where the export gave none).
     pub tokens: Option<Bounds>,
+}
+
+/// How many rows of one eval source a selection holds, and how many of them answer it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceUse {
+    /// The `evals.source` value.
+    pub source: String,
+    /// Rows of the selection from this source.
+    pub rows: u64,
+    /// Of those, the rows kept as the answer (the others are shadowed by a preferred source).
+    pub used: u64,
+}
+
+/// (recipe, size, task).
+type Cell<'a> = (&'a str, &'a str, &'a str);
+
+/// The columns that identify one pretraining eval row.
+const EVAL_IDS: [&str; 6] = ["run_uid", "recipe", "size", "seed", "step", "task"];
+
+/// The names after resolving spellings; empty lists mean "all".
+struct Resolved {
+    recipes: Vec<String>,
+    sizes: Vec<String>,
+    seeds: Vec<String>,
+    tasks: Vec<String>,
+    metrics: Vec<String>,
+    exclude_recipes: Vec<String>,
+    exclude_sizes: Vec<String>,
+    /// The sizes within the parameter bounds, when bounds were given.
+    param_sizes: Option<Vec<String>>,
 }
 
 /// The DataDecide-style interface over one lake version.
@@ -117,6 +167,29 @@ fn bounds(column: &str, b: Bounds) -> Option<Expr> {
         .into_iter()
         .flatten(),
     )
+}
+
+/// Rows where any of `metrics` holds a number. Arrow orders NaN above +inf, so the upper
+/// bound leaves NaN out: datadec's pandas treats NaN as missing.
+fn has_value(metrics: &[String]) -> Expr {
+    metrics
+        .iter()
+        .map(|m| col(m).is_not_null().and(col(m).lt_eq(f64::INFINITY)))
+        .reduce(Expr::or)
+        .unwrap_or_else(|| col("step").is_not_null())
+}
+
+/// Steps up to each size's `MAX_STEP_TO_USE` (rows of sizes the vocabulary lacks fall out).
+fn within_max_step_to_use() -> Expr {
+    runlake_vocab::Size::all()
+        .iter()
+        .map(|s| {
+            col("size")
+                .eq(s.label)
+                .and(col("step").lt_eq(i64::try_from(s.max_step_to_use).unwrap_or(i64::MAX)))
+        })
+        .reduce(Expr::or)
+        .unwrap_or_else(|| col("step").is_null())
 }
 
 impl DataDecide {
@@ -139,74 +212,166 @@ impl DataDecide {
         &self.reader
     }
 
+    /// Canonical names; `all` anywhere in `names` selects everything (an empty list). With
+    /// `comma_lists`, an unknown name holding commas is read as a comma list.
     fn canon(
         &self,
         kind: &'static str,
         names: &[String],
+        comma_lists: bool,
         f: impl Fn(&dyn Vocabulary, &str) -> Option<String>,
     ) -> Result<Vec<String>> {
+        if names.iter().any(|n| n.trim().eq_ignore_ascii_case("all")) {
+            return Ok(Vec::new());
+        }
         let mut out: Vec<String> = Vec::new();
+        let unknown = |n: &str| ReaderError::UnknownName {
+            kind,
+            value: n.to_owned(),
+        };
         for n in names {
-            let c = f(self.vocab.as_ref(), n).ok_or_else(|| ReaderError::UnknownName {
-                kind,
-                value: n.clone(),
-            })?;
-            if !out.contains(&c) {
-                out.push(c);
+            let found = match f(self.vocab.as_ref(), n) {
+                Some(c) => vec![c],
+                None if comma_lists && n.contains(',') => n
+                    .split(',')
+                    .map(|part| f(self.vocab.as_ref(), part.trim()).ok_or_else(|| unknown(n)))
+                    .collect::<Result<_>>()?,
+                None => return Err(unknown(n)),
+            };
+            for c in found {
+                if !out.contains(&c) {
+                    out.push(c);
+                }
             }
         }
         Ok(out)
     }
 
-    fn metrics(sel: &Selection) -> Result<Vec<String>> {
+    /// Metric columns, and the tasks that datadec wide names among them select.
+    fn metrics_and_tasks(sel: &Selection) -> Result<(Vec<String>, Vec<String>)> {
         if sel.metrics.is_empty() {
-            return Ok(vec!["primary_score".to_owned()]);
+            return Ok((vec!["primary_score".to_owned()], Vec::new()));
         }
-        sel.metrics
-            .iter()
-            .map(|m| {
-                let m = m.trim();
-                if m == "primary_score" || KNOWN_METRICS.contains(&m) {
-                    Ok(m.to_owned())
-                } else {
-                    Err(ReaderError::UnknownName {
-                        kind: "metric",
-                        value: m.to_owned(),
-                    })
-                }
-            })
-            .collect()
+        let mut metrics: Vec<String> = Vec::new();
+        let mut tasks: Vec<String> = Vec::new();
+        for m in &sel.metrics {
+            let m = m.trim();
+            let (metric, task) = if m == "primary_score" || KNOWN_METRICS.contains(&m) {
+                (m, None)
+            } else if let Some((task, metric)) = runlake_vocab::wide_column(m)
+                && KNOWN_METRICS.contains(&metric)
+            {
+                (metric, Some(task))
+            } else {
+                return Err(ReaderError::UnknownName {
+                    kind: "metric",
+                    value: m.to_owned(),
+                });
+            };
+            if !metrics.iter().any(|x| x == metric) {
+                metrics.push(metric.to_owned());
+            }
+            if let Some(t) = task.filter(|t| !tasks.iter().any(|x| x == t)) {
+                tasks.push(t.to_owned());
+            }
+        }
+        Ok((metrics, tasks))
     }
 
-    /// Predicates on recipe, size and seed (shared by `evals` and `pretrain_ckpts`).
-    fn run_filter(&self, sel: &Selection) -> Result<Vec<Expr>> {
+    fn metrics(sel: &Selection) -> Result<Vec<String>> {
+        Ok(Self::metrics_and_tasks(sel)?.0)
+    }
+
+    fn resolve(&self, sel: &Selection) -> Result<Resolved> {
+        let (metrics, wide_tasks) = Self::metrics_and_tasks(sel)?;
+        let mut tasks = self.canon("task", &sel.tasks, false, |v, n| v.task(n))?;
+        // Wide names narrow to their tasks unless `all` tasks were asked for.
+        let all_tasks = sel
+            .tasks
+            .iter()
+            .any(|t| t.trim().eq_ignore_ascii_case("all"));
+        if !all_tasks {
+            for t in wide_tasks {
+                if !tasks.contains(&t) {
+                    tasks.push(t);
+                }
+            }
+        }
+        let mut recipes = self.canon("recipe", &sel.recipes, true, |v, n| v.recipe(n))?;
+        let all_recipes = sel
+            .recipes
+            .iter()
+            .any(|r| r.trim().eq_ignore_ascii_case("all"));
+        for group in sel.recipe_groups.iter().filter(|_| !all_recipes) {
+            let members = runlake_vocab::recipe_group(group.trim()).map_err(|_| {
+                ReaderError::UnknownName {
+                    kind: "recipe group",
+                    value: group.clone(),
+                }
+            })?;
+            for r in members {
+                if !recipes.iter().any(|x| x == r.slug) {
+                    recipes.push(r.slug.to_owned());
+                }
+            }
+        }
+        Ok(Resolved {
+            param_sizes: param_sizes(&sel.params)?,
+            recipes,
+            sizes: self.canon("size", &sel.sizes, false, |v, n| v.size(n))?,
+            seeds: self.canon("seed", &sel.seeds, false, |v, n| v.seed(n))?,
+            tasks,
+            metrics,
+            exclude_recipes: self
+                .canon("recipe", &sel.exclude_recipes, true, |v, n| v.recipe(n))?,
+            exclude_sizes: self.canon("size", &sel.exclude_sizes, false, |v, n| v.size(n))?,
+        })
+    }
+
+    /// Predicates on recipe, size, seed and step (shared by `evals` and `pretrain_ckpts`).
+    fn run_filter(r: &Resolved, sel: &Selection) -> Vec<Expr> {
         let mut parts = Vec::new();
-        let recipes = self.canon("recipe", &sel.recipes, |v, n| v.recipe(n))?;
-        let sizes = self.canon("size", &sel.sizes, |v, n| v.size(n))?;
-        let seeds = self.canon("seed", &sel.seeds, |v, n| v.seed(n))?;
-        for (column, values) in [("recipe", recipes), ("size", sizes), ("seed", seeds)] {
+        for (column, values) in [
+            ("recipe", &r.recipes),
+            ("size", &r.sizes),
+            ("seed", &r.seeds),
+        ] {
             if !values.is_empty() {
-                parts.push(col(column).in_list(values));
+                parts.push(col(column).in_list(values.iter().map(String::as_str)));
+            }
+        }
+        if let Some(sizes) = &r.param_sizes {
+            parts.push(col("size").in_list(sizes.iter().map(String::as_str)));
+        }
+        for (column, values) in [("recipe", &r.exclude_recipes), ("size", &r.exclude_sizes)] {
+            if !values.is_empty() {
+                parts.push(col(column).in_list(values.iter().map(String::as_str)).not());
             }
         }
         if let Some(b) = sel.steps.and_then(|b| bounds("step", b)) {
             parts.push(b);
         }
-        Ok(parts)
+        parts
     }
 
     /// Pretraining evals of the selection, one row per (run, step, task):
-    /// `run_uid, recipe, size, seed, step, tokens, task, <metrics...>`.
+    /// `run_uid, recipe, size, seed, step, tokens, tokens_expected, task, source,
+    /// <metrics...>`, with `tokens` as the export gave them and `tokens_expected` from the
+    /// size's schedule (filled for perplexity-only checkpoints too). Where several
+    /// sources hold a checkpoint's task, the row of the first source in
+    /// [`runlake_vocab::EVAL_SOURCE_PRECEDENCE`] answers (`source` says which).
     pub fn select(&self, sel: &Selection) -> Result<Scan> {
-        let metrics = Self::metrics(sel)?;
-        let evals = self.pretrain_evals(sel, &metrics)?;
+        let r = self.resolve(sel)?;
+        let evals = self.pretrain_evals(&r, sel, true)?;
         // Only steps narrow the checkpoints: their recipe/size/seed copies may be unfilled, and
         // the left join keeps every selected eval anyway.
         let ckpt_filter = sel.steps.and_then(|b| bounds("step", b));
-        let mut ckpts = self
-            .reader
-            .scan(Table::PretrainCkpts)
-            .select(["run_uid", "step", "tokens"]);
+        let mut ckpts = self.reader.scan(Table::PretrainCkpts).select([
+            "run_uid",
+            "step",
+            "tokens",
+            "tokens_expected",
+        ]);
         if let Some(f) = ckpt_filter {
             ckpts = ckpts.filter(f);
         }
@@ -215,33 +380,48 @@ impl DataDecide {
             [("run_uid", "run_uid"), ("step", "step")],
             JoinKind::Left,
         );
-        if let Some(b) = sel.tokens.and_then(|b| bounds("tokens", b)) {
-            joined = joined.filter(b);
+        if let (Some(given), Some(expected)) = (
+            sel.tokens.and_then(|b| bounds("tokens", b)),
+            sel.tokens.and_then(|b| bounds("tokens_expected", b)),
+        ) {
+            // A checkpoint whose export gave no tokens (perplexity-only ones) is placed by its
+            // size's schedule, as datadec derives tokens from the step.
+            joined = joined.filter(
+                col("tokens")
+                    .is_not_null()
+                    .and(given)
+                    .or(col("tokens").is_null().and(expected)),
+            );
         }
         let mut out: Vec<String> = [
-            "run_uid", "recipe", "size", "seed", "step", "tokens", "task",
+            "run_uid",
+            "recipe",
+            "size",
+            "seed",
+            "step",
+            "tokens",
+            "tokens_expected",
+            "task",
+            "source",
         ]
         .iter()
         .map(|s| (*s).to_owned())
         .collect();
-        out.extend(metrics);
+        out.extend(r.metrics);
         Ok(joined.select(out))
     }
 
     /// The selection averaged over seeds, like datadec's `mean_eval`: one row per
     /// (recipe, size, step, task) with `tokens`, `n_seeds` and `<metric>_mean`,
-    /// `<metric>_std` (sample), `<metric>_count` per metric.
+    /// `<metric>_std` (sample), `<metric>_count` per metric. Each seed counts once, from its
+    /// preferred source.
     pub fn mean_over_seeds(&self, sel: &Selection) -> Result<Scan> {
         let metrics = Self::metrics(sel)?;
         let mut aggs = vec![
             Agg::max("tokens").alias("tokens"),
             Agg::count_rows().alias("n_seeds"),
         ];
-        for m in &metrics {
-            aggs.push(Agg::mean(m));
-            aggs.push(Agg::std(m));
-            aggs.push(Agg::count(m));
-        }
+        aggs.extend(metric_aggs(&metrics));
         Ok(self
             .select(sel)?
             .group_by(["recipe", "size", "step", "task"])
@@ -249,47 +429,167 @@ impl DataDecide {
             .sort(["recipe", "size", "task", "step"]))
     }
 
-    /// Pretraining evals of the selection without tokens: `run_uid, recipe, size, seed, step,
-    /// task, <metrics...>`.
-    fn pretrain_evals(&self, sel: &Selection, metrics: &[String]) -> Result<Scan> {
-        let tasks = self.canon("task", &sel.tasks, |v, n| v.task(n))?;
-        let mut filter = self.run_filter(sel)?;
+    /// Pretraining evals of the selection, one per (run, step, task) with `preferred`:
+    /// `run_uid, recipe, size, seed, step, task, source, <metrics...>`.
+    fn pretrain_evals(&self, r: &Resolved, sel: &Selection, preferred: bool) -> Result<Scan> {
+        let mut filter = Self::run_filter(r, sel);
         filter.push(col("phase").eq("pretrain"));
-        if !tasks.is_empty() {
-            filter.push(col("task").in_list(tasks));
+        if !r.tasks.is_empty() {
+            filter.push(col("task").in_list(r.tasks.iter().map(String::as_str)));
         }
-        let mut cols: Vec<String> = ["run_uid", "recipe", "size", "seed", "step", "task"]
-            .iter()
-            .map(|s| (*s).to_owned())
-            .collect();
-        cols.extend(metrics.iter().cloned());
-        Ok(self
+        let mut cols: Vec<String> = EVAL_IDS.iter().map(|s| (*s).to_owned()).collect();
+        cols.push("source".to_owned());
+        cols.extend(r.metrics.iter().cloned());
+        let scan = self
             .reader
             .scan(Table::Evals)
             .filter(Expr::all(filter).unwrap_or_else(|| col("phase").eq("pretrain")))
-            .select(cols))
+            .select(cols);
+        Ok(if preferred {
+            prefer_sources(scan)
+        } else {
+            scan
+        })
     }
 
-    /// Each recipe x size x task at its runs' final checkpoints (the last evaluated step of
-    /// each run), averaged over seeds: `recipe, size, task, step, n_seeds`, then
-    /// `<metric>_mean`, `<metric>_std`, `<metric>_count` per metric.
-    pub fn final_checkpoints(&self, sel: &Selection) -> Result<Scan> {
+    /// Per eval source: the selection's rows and how many of them answer it (the rest are
+    /// shadowed by a preferred source), for `--verbose` and `explain`.
+    pub async fn source_use(&self, sel: &Selection) -> Result<Vec<SourceUse>> {
+        let r = self.resolve(sel)?;
+        let count = |scan: Scan| async move {
+            let scan = scan
+                .group_by(["source"])
+                .agg([Agg::count_rows().alias("rows")])
+                .sort(["source"]);
+            let schema = scan.schema()?;
+            let batch = gather(scan.execute().await?, &schema).await?;
+            let source = batch.column(0).as_string::<i32>();
+            let rows = batch
+                .column(1)
+                .as_primitive::<arrow::datatypes::Int64Type>();
+            Ok::<_, ReaderError>(
+                (0..batch.num_rows())
+                    .map(|i| {
+                        (
+                            source.value(i).to_owned(),
+                            u64::try_from(rows.value(i)).unwrap_or(0),
+                        )
+                    })
+                    .collect::<BTreeMap<String, u64>>(),
+            )
+        };
+        let all = count(self.pretrain_evals(&r, sel, false)?).await?;
+        let used = count(self.pretrain_evals(&r, sel, true)?).await?;
+        let mut out: Vec<SourceUse> = all
+            .into_iter()
+            .map(|(source, rows)| SourceUse {
+                used: used.get(&source).copied().unwrap_or(0),
+                source,
+                rows,
+            })
+            .collect();
+        out.sort_by(|a, b| {
+            runlake_vocab::source_rank(&a.source).cmp(&runlake_vocab::source_rank(&b.source))
+        });
+        Ok(out)
+    }
+
+    /// The selection's rows at each recipe x size x task's final checkpoint under `rule`, one
+    /// per seed: the columns of [`DataDecide::select`].
+    pub fn final_rows(&self, sel: &Selection, rule: FinalRule) -> Result<Scan> {
         let metrics = Self::metrics(sel)?;
-        let evals = self.pretrain_evals(sel, &metrics)?;
+        let with_value = self.select(sel)?.filter(has_value(&metrics));
+        Ok(match rule {
+            FinalRule::MaxStepToUse => with_value
+                .filter(within_max_step_to_use())
+                .keep_max(["recipe", "size", "task"], "step"),
+            FinalRule::PerSeedLast => with_value.keep_max(["run_uid", "task"], "step"),
+        })
+    }
+
+    /// Each recipe x size x task at its final checkpoint by datadec's rule
+    /// ([`FinalRule::MaxStepToUse`]), averaged over seeds; see
+    /// [`DataDecide::final_checkpoints_by`].
+    pub fn final_checkpoints(&self, sel: &Selection) -> Result<Scan> {
+        self.final_checkpoints_by(sel, FinalRule::MaxStepToUse)
+    }
+
+    /// Each recipe x size x task at its final checkpoint under `rule`, averaged over seeds:
+    /// `recipe, size, task, step, min_step, tokens, n_seeds`, then `<metric>_mean`,
+    /// `<metric>_std`, `<metric>_count` per metric. `step` is the step used (`min_step` is
+    /// smaller only when per-seed-last finds seeds at different steps).
+    pub fn final_checkpoints_by(&self, sel: &Selection, rule: FinalRule) -> Result<Scan> {
+        let metrics = Self::metrics(sel)?;
         let mut aggs = vec![
             Agg::max("step").alias("step"),
+            Agg::min("step").alias("min_step"),
+            Agg::max("tokens").alias("tokens"),
             Agg::count_rows().alias("n_seeds"),
         ];
-        for m in &metrics {
-            aggs.push(Agg::mean(m));
-            aggs.push(Agg::std(m));
-            aggs.push(Agg::count(m));
-        }
-        Ok(evals
-            .keep_max(["run_uid", "task"], "step")
+        aggs.extend(metric_aggs(&metrics));
+        Ok(self
+            .final_rows(sel, rule)?
             .group_by(["recipe", "size", "task"])
             .agg(aggs)
             .sort(["recipe", "size", "task"]))
+    }
+
+    /// What the final checkpoints under `rule` leave out or mix, one sentence each: with
+    /// [`FinalRule::MaxStepToUse`], every seed that has no value at its group's final step
+    /// (it is left out of the mean); with [`FinalRule::PerSeedLast`], every group whose seeds
+    /// sit at different steps.
+    pub async fn final_notes(&self, sel: &Selection, rule: FinalRule) -> Result<Vec<String>> {
+        let metrics = Self::metrics(sel)?;
+        let mut candidates = self.select(sel)?.filter(has_value(&metrics));
+        if rule == FinalRule::MaxStepToUse {
+            candidates = candidates.filter(within_max_step_to_use());
+        }
+        let last = candidates
+            .group_by(["recipe", "size", "task", "seed"])
+            .agg([Agg::max("step").alias("last")])
+            .sort(["recipe", "size", "task", "seed"]);
+        let schema = last.schema()?;
+        let batch = gather(last.execute().await?, &schema).await?;
+        let text = |i: usize| batch.column(i).as_string::<i32>();
+        let (recipe, size, task, seed) = (text(0), text(1), text(2), text(3));
+        let step = batch
+            .column(4)
+            .as_primitive::<arrow::datatypes::Int64Type>();
+        let mut groups: BTreeMap<Cell<'_>, Vec<(&str, i64)>> = BTreeMap::new();
+        for i in 0..batch.num_rows() {
+            groups
+                .entry((recipe.value(i), size.value(i), task.value(i)))
+                .or_default()
+                .push((
+                    if seed.is_null(i) { "?" } else { seed.value(i) },
+                    step.value(i),
+                ));
+        }
+        let mut notes = Vec::new();
+        for ((recipe, size, task), seeds) in groups {
+            let final_step = seeds.iter().map(|s| s.1).max().unwrap_or_default();
+            let behind: Vec<String> = seeds
+                .iter()
+                .filter(|s| s.1 < final_step)
+                .map(|(seed, last)| format!("{seed} (last value at step {last})"))
+                .collect();
+            if behind.is_empty() {
+                continue;
+            }
+            notes.push(match rule {
+                FinalRule::MaxStepToUse => format!(
+                    "{recipe} {size} {task}: final step {final_step}; no value there for {}, \
+                     left out of the mean",
+                    behind.join(", ")
+                ),
+                FinalRule::PerSeedLast => format!(
+                    "{recipe} {size} {task}: seeds at different steps, up to {final_step}; \
+                     behind: {}",
+                    behind.join(", ")
+                ),
+            });
+        }
+        Ok(notes)
     }
 
     /// Post-training evals next to the pretraining evals of the checkpoint each run started
@@ -301,7 +601,7 @@ impl DataDecide {
             ..Selection::default()
         })?
         .remove(0);
-        let tasks = self.canon("task", tasks, |v, n| v.task(n))?;
+        let tasks = self.canon("task", tasks, false, |v, n| v.task(n))?;
         let task_filter = |phase: &str| {
             let f = col("phase").eq(phase);
             if tasks.is_empty() {
@@ -319,17 +619,21 @@ impl DataDecide {
                     .and(col("parent_step").is_not_null()),
             )
             .select(["child_run_uid", "parent_run_uid", "parent_step"]);
-        let post = self
-            .reader
-            .scan(Table::Evals)
-            .filter(task_filter("posttrain"))
-            .select(["run_uid", "task", metric.as_str()]);
-        let pre = self
-            .reader
-            .scan(Table::Evals)
-            .filter(task_filter("pretrain"))
-            .select(["run_uid", "step", "task", metric.as_str()])
-            .rename(&metric, &format!("parent_{metric}"));
+        let post = prefer_sources(
+            self.reader
+                .scan(Table::Evals)
+                .filter(task_filter("posttrain"))
+                .select(["run_uid", "step", "task", "source", metric.as_str()]),
+        )
+        .select(["run_uid", "task", metric.as_str()]);
+        let pre = prefer_sources(
+            self.reader
+                .scan(Table::Evals)
+                .filter(task_filter("pretrain"))
+                .select(["run_uid", "step", "task", "source", metric.as_str()]),
+        )
+        .select(["run_uid", "step", "task", metric.as_str()])
+        .rename(&metric, &format!("parent_{metric}"));
         // The pretraining evals stream on the left so that the few (parent run, step, task)
         // keys of the built right side filter and prune their scan.
         let children = post.join(edges, [("run_uid", "child_run_uid")], JoinKind::Inner);
@@ -483,16 +787,15 @@ impl DataDecide {
             .scan(Table::Metadata)
             .filter(col("training_type").eq(training_type))
             .select(&meta_cols);
-        let scores = self
-            .reader
-            .scan(Table::Evals)
-            .filter(
+        let scores = prefer_sources(
+            self.reader.scan(Table::Evals).filter(
                 col("phase")
                     .eq("posttrain")
                     .and(col("task").eq(task.as_str())),
-            )
-            .group_by(["run_uid"])
-            .agg([Agg::last(&metric).alias(&metric)]);
+            ),
+        )
+        .group_by(["run_uid"])
+        .agg([Agg::last(&metric).alias(&metric)]);
         let joined = runs
             .join(scores, [("run_uid", "run_uid")], JoinKind::Left)
             .sort_by(vec![SortKey::desc(&metric), SortKey::asc("run_uid")]);
@@ -530,6 +833,51 @@ impl DataDecide {
         RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)
             .map_err(arrow_err("comparing runs"))
     }
+}
+
+/// The sizes whose nominal parameter count lies within `bounds` (`None` without bounds).
+fn param_sizes(bounds: &(Option<String>, Option<String>)) -> Result<Option<Vec<String>>> {
+    let parse = |b: &Option<String>| {
+        b.as_deref()
+            .map(|v| {
+                runlake_vocab::param_count(v).map_err(|_| ReaderError::UnknownName {
+                    kind: "parameter count",
+                    value: v.to_owned(),
+                })
+            })
+            .transpose()
+    };
+    let (lo, hi) = (parse(&bounds.0)?, parse(&bounds.1)?);
+    if lo.is_none() && hi.is_none() {
+        return Ok(None);
+    }
+    Ok(Some(
+        runlake_vocab::Size::all()
+            .iter()
+            .filter(|s| {
+                let n = s.params_nominal as f64;
+                lo.is_none_or(|lo| n >= lo) && hi.is_none_or(|hi| n <= hi)
+            })
+            .map(|s| s.label.to_owned())
+            .collect(),
+    ))
+}
+
+/// Mean, sample std and count of each metric.
+fn metric_aggs(metrics: &[String]) -> Vec<Agg> {
+    metrics
+        .iter()
+        .flat_map(|m| [Agg::mean(m), Agg::std(m), Agg::count(m)])
+        .collect()
+}
+
+/// One row per (run, step, task): the row of the most preferred eval source.
+pub(crate) fn prefer_sources(evals: Scan) -> Scan {
+    evals.keep_preferred(
+        ["run_uid", "step", "task"],
+        "source",
+        runlake_vocab::EVAL_SOURCE_PRECEDENCE,
+    )
 }
 
 /// The value of `key` in each row of a `map<utf8, utf8>` column.

@@ -148,6 +148,18 @@ pub(crate) fn execute(
                 let kept = crate::keep_max::keep_max(&all, &keys, &column)?;
                 Ok(stream::once(async { Ok(kept) }).boxed())
             }
+            Plan::KeepPreferred {
+                input,
+                keys,
+                column,
+                preference,
+            } => {
+                let input = execute(&reader, *input).await?;
+                let all = gather(input, &schema).await?;
+                let kept =
+                    crate::keep_preferred::keep_preferred(&all, &keys, &column, &preference)?;
+                Ok(stream::once(async { Ok(kept) }).boxed())
+            }
             Plan::Aggregate { input, keys, aggs } => {
                 let input_schema = schema_of(&input)?;
                 let input = execute(&reader, *input).await?;

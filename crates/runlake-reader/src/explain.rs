@@ -187,6 +187,20 @@ pub(crate) fn explain_into<'a>(
                 let _ = writeln!(out, "{pad}KeepMax: largest {column} by [{}]", list(keys));
                 explain_into(reader, input, depth + 1, out).await?;
             }
+            Plan::KeepPreferred {
+                input,
+                keys,
+                column,
+                preference,
+            } => {
+                let _ = writeln!(
+                    out,
+                    "{pad}KeepPreferred: first {column} of [{}, then others by name] by [{}]",
+                    preference.join(" > "),
+                    list(keys)
+                );
+                explain_into(reader, input, depth + 1, out).await?;
+            }
             Plan::Aggregate { input, keys, aggs } => {
                 let aggs: Vec<String> = aggs.iter().map(|a| a.output_name()).collect();
                 let _ = writeln!(

@@ -215,7 +215,9 @@ fn push_in_list(plan: &mut Plan, column: String, values: Vec<Literal>) -> bool {
         Plan::Project { input, .. } | Plan::Filter { input, .. } | Plan::Sort { input, .. } => {
             push_in_list(input, column, values)
         }
-        Plan::Aggregate { input, keys, .. } | Plan::KeepMax { input, keys, .. }
+        Plan::Aggregate { input, keys, .. }
+        | Plan::KeepMax { input, keys, .. }
+        | Plan::KeepPreferred { input, keys, .. }
             if keys.contains(&column) =>
         {
             push_in_list(input, column, values)

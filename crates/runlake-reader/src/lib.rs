@@ -29,6 +29,7 @@ pub mod agg;
 pub mod curve;
 pub mod datadecide;
 mod dict_hint;
+pub mod display;
 mod error;
 mod eval;
 mod exec;
@@ -38,6 +39,7 @@ mod footer_cache;
 mod groups;
 mod join;
 mod keep_max;
+mod keep_preferred;
 mod optimize;
 pub mod output;
 pub mod parse;
@@ -48,7 +50,10 @@ mod scan_exec;
 mod schema_util;
 
 pub use agg::{Agg, AggFunc};
-pub use datadecide::{CanonicalNames, DataDecide, KnownSpellings, Selection, Vocabulary};
+pub use datadecide::{
+    CanonicalNames, DataDecide, FinalRule, KnownSpellings, MetricType, Selection, SourceUse,
+    Vocabulary,
+};
 pub use error::{ReaderError, Result};
 pub use expr::{CmpOp, Expr, Literal, col};
 pub use output::{BatchWriter, OutputError, OutputFormat, write_batches};

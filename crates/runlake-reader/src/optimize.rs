@@ -93,6 +93,22 @@ fn prune(plan: Plan, required: &Names) -> Result<Plan> {
                 column,
             }
         }
+        Plan::KeepPreferred {
+            input,
+            keys,
+            column,
+            preference,
+        } => {
+            let mut req = required.clone();
+            req.extend(keys.iter().cloned());
+            req.insert(column.clone());
+            Plan::KeepPreferred {
+                input: Box::new(prune(*input, &req)?),
+                keys,
+                column,
+                preference,
+            }
+        }
         Plan::Aggregate { input, keys, aggs } => {
             let mut req: Names = keys.iter().cloned().collect();
             req.extend(aggs.iter().filter_map(|a| a.column.clone()));

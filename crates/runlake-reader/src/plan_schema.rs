@@ -151,5 +151,17 @@ pub(crate) fn schema_of(plan: &Plan) -> Result<SchemaRef> {
             }
             Ok(schema)
         }
+        Plan::KeepPreferred {
+            input,
+            keys,
+            column,
+            ..
+        } => {
+            let schema = schema_of(input)?;
+            for k in keys.iter().chain([column]) {
+                field_of(&schema, k, "keep_preferred")?;
+            }
+            Ok(schema)
+        }
     }
 }

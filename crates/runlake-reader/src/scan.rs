@@ -296,6 +296,12 @@ pub(crate) enum Plan {
         keys: Vec<String>,
         column: String,
     },
+    KeepPreferred {
+        input: Box<Plan>,
+        keys: Vec<String>,
+        column: String,
+        preference: Vec<String>,
+    },
 }
 
 /// A lazy, immutable query.
@@ -462,6 +468,29 @@ impl Scan {
             input,
             keys,
             column,
+        })
+    }
+
+    /// Keeps, within each group of `keys`, the rows whose text `column` holds the group's most
+    /// preferred value: the values of `preference` in its order, then any other value after
+    /// them in byte order (all rows of the winning value; a row with a null there never). For
+    /// example one eval per checkpoint and task with
+    /// `keep_preferred(["run_uid", "step", "task"], "source", precedence)`. Reads its input
+    /// whole before the first row comes out.
+    pub fn keep_preferred<S: AsRef<str>, P: AsRef<str>>(
+        self,
+        keys: impl IntoIterator<Item = S>,
+        column: &str,
+        preference: impl IntoIterator<Item = P>,
+    ) -> Self {
+        let keys = names(keys);
+        let column = column.to_owned();
+        let preference = names(preference);
+        self.wrap(|input| Plan::KeepPreferred {
+            input,
+            keys,
+            column,
+            preference,
         })
     }
 

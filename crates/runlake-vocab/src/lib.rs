@@ -20,17 +20,23 @@
 //! # }
 //! ```
 
+mod datadec;
 mod error;
 mod lookup;
 mod recipes;
 mod seeds;
 mod sizes;
+mod sources;
 mod tasks;
 
+pub use datadec::{
+    FinalRule, MetricType, OLMES_TASKS, RECIPE_GROUPS, param_count, recipe_group, wide_column,
+};
 pub use error::UnknownSpelling;
 pub use recipes::{RECIPES, Recipe};
 pub use seeds::{SEEDS, Seed};
 pub use sizes::{SEQUENCE_LENGTH, SIZES, Schedule, Size};
+pub use sources::{EVAL_SOURCE_PRECEDENCE, source_rank};
 pub use tasks::{
     CORE_TASKS, DROP_METRICS, METRIC_NAMES, MMLU_AVERAGE, MMLU_SUBJECTS, PPL_SETS, PplSet,
     PrimaryPolicy, TaskKind, canonical_task, primary_policy, task_kind,

@@ -22,7 +22,8 @@ pub struct Size {
     pub batch_size: u64,
     /// The last training step.
     pub final_step: u64,
-    /// The last step with full eval coverage (datadec `MAX_STEP_TO_USE`).
+    /// The last step with full eval coverage (datadec `constants.py` `MAX_STEP_TO_USE`):
+    /// datadec's final checkpoint of the size.
     pub max_step_to_use: u64,
     /// Steps between regular checkpoints.
     pub checkpoint_interval: u64,
@@ -51,6 +52,15 @@ impl Size {
         SIZES
             .iter()
             .find(|s| s.label == label)
+            .ok_or_else(|| UnknownSpelling::new("size", label))
+    }
+
+    /// Looks a size up by its label in any case (`150m`, `1b`), as people type them; the
+    /// labels differ in more than case, so this is never ambiguous.
+    pub fn parse_any_case(label: &str) -> Result<&'static Size, UnknownSpelling> {
+        SIZES
+            .iter()
+            .find(|s| s.label.eq_ignore_ascii_case(label.trim()))
             .ok_or_else(|| UnknownSpelling::new("size", label))
     }
 

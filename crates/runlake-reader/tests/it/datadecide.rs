@@ -301,7 +301,9 @@ async fn selections_and_means_over_seeds_match_the_source_rows() {
             "seed",
             "step",
             "tokens",
+            "tokens_expected",
             "task",
+            "source",
             "primary_score",
             "acc_raw"
         ]
@@ -316,7 +318,7 @@ async fn selections_and_means_over_seeds_match_the_source_rows() {
             step * TOKENS_PER_STEP
         );
         assert_eq!(
-            rows.column(7).as_primitive::<Float64Type>().value(i),
+            rows.column(9).as_primitive::<Float64Type>().value(i),
             score_of(&evals, run, step, "piqa")
         );
     }
