@@ -232,7 +232,8 @@ async fn hostile_run_ids_stay_inside_their_table_folder() {
     let summary = convert_paths(&lake, &[export], &ConvertOptions::default())
         .await
         .expect("convert");
-    assert_eq!(summary.runs_new, vec![format!("wandb/e/p/{id}")]);
+    let uid = runlake_format::run_uid::wandb("e", "p", id);
+    assert_eq!(summary.runs_new, vec![uid.clone()]);
     let mut top: Vec<String> = std::fs::read_dir(tmp.path())
         .expect("dir")
         .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
@@ -259,7 +260,7 @@ async fn hostile_run_ids_stay_inside_their_table_folder() {
         assert!(!rel.to_string_lossy().contains(".."), "{}", rel.display());
     }
     let meta = table(&lake, Table::Metadata).await;
-    assert_eq!(s(&meta, "run_uid", 0), Some(format!("wandb/e/p/{id}")));
+    assert_eq!(s(&meta, "run_uid", 0), Some(uid));
 }
 
 /// The six real runs and their 2,549 history rows (skipped when `../shared/real` is absent).

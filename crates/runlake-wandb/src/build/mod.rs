@@ -10,10 +10,11 @@ pub mod lineage;
 mod metadata;
 mod steps;
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 
 use arrow::record_batch::RecordBatch;
-use runlake_format::{ContentHash, Table};
+use runlake_format::{ContentHash, RunUid, Table};
 
 pub use evals::canonical_task;
 
@@ -62,9 +63,12 @@ pub struct KnownRun {
 }
 
 impl KnownRun {
-    /// The WandB run id: the last segment of the uid.
-    pub fn run_id(&self) -> &str {
-        self.run_uid.splitn(4, '/').nth(3).unwrap_or(&self.run_uid)
+    /// The WandB run id: the last component of the uid.
+    pub fn run_id(&self) -> Cow<'_, str> {
+        match RunUid::parse(&self.run_uid) {
+            Some(RunUid::Wandb { run_id, .. }) => Cow::Owned(run_id),
+            _ => Cow::Borrowed(&self.run_uid),
+        }
     }
 }
 
@@ -280,12 +284,12 @@ impl Built {
     }
 }
 
-/// `wandb/<entity>/<project>/<run id>`.
+/// `wandb/<entity>/<project>/<run id>`, components escaped as `runlake_format::run_uid` says.
 pub fn run_uid(entity: Option<&str>, project: Option<&str>, run_id: &str) -> String {
-    format!(
-        "wandb/{}/{}/{run_id}",
+    runlake_format::run_uid::wandb(
         entity.unwrap_or("unknown-entity"),
-        project.unwrap_or("unknown-project")
+        project.unwrap_or("unknown-project"),
+        run_id,
     )
 }
 
@@ -372,7 +376,7 @@ pub fn build(inputs: &Inputs, known: &[KnownRun], opts: &BuildOptions) -> Result
     // Run id → uid, from the inputs first, then the lake.
     let mut uid_of_id: HashMap<String, String> = HashMap::new();
     for k in known {
-        uid_of_id.insert(k.run_id().to_owned(), k.run_uid.clone());
+        uid_of_id.insert(k.run_id().into_owned(), k.run_uid.clone());
     }
     for uid in &order {
         uid_of_id.insert(records[uid].run_id.clone(), uid.clone());
@@ -655,7 +659,7 @@ fn match_oe_eval(
         if !candidates.iter().any(|c| c.uid == k.run_uid) {
             candidates.push(Candidate {
                 uid: k.run_uid.clone(),
-                id: k.run_id().to_owned(),
+                id: k.run_id().into_owned(),
                 name: k.name.clone(),
                 output_dir: k.output_dir.clone(),
             });
