@@ -162,6 +162,9 @@ fn render(summary: &Summary) -> String {
         for (table, rows) in &p.rows_written {
             text.push_str(&format!("  {table:<16} {rows:>10} rows written\n"));
         }
+        for warning in p.report.warnings() {
+            text.push_str(&format!("  warning: {warning}\n"));
+        }
         text.push_str(&match p.commit.version {
             Some(v) => format!("  committed version {v}\n"),
             None => "  nothing changed; no new version\n".to_owned(),

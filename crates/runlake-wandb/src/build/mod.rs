@@ -22,7 +22,7 @@ use crate::classify::classify;
 use crate::coerce::{TimePolicy, string_lenient};
 use crate::error::{Result, WandbError};
 use crate::json::{Json, Object};
-use crate::model::{HistoryRow, Inputs, OeEvalDump, RunRecord};
+use crate::model::{HistoryRow, Inputs, OeEvalDump, RunRecord, ShortExport};
 use crate::redact::Redactor;
 use crate::runname::{self, RunName};
 use cells::{Cell, Row};
@@ -122,8 +122,6 @@ pub struct Report {
     pub duplicate_history_rows: usize,
     /// Steps with conflicting rows (all kept).
     pub conflicting_steps: Vec<StepConflict>,
-    /// History rows without a step (not stored): `file:line (run)`.
-    pub history_rows_without_step: Vec<String>,
     /// History rows of runs that neither the inputs nor the lake know (not stored).
     pub history_without_run: BTreeMap<String, usize>,
     /// Timestamps without a zone, read by the time policy.
@@ -140,9 +138,16 @@ pub struct Report {
     pub superseded_records: Vec<String>,
     /// Lineage evidence that disagrees with the resolved parent: `run: source = value`.
     pub lineage_conflicts: Vec<String>,
+    /// Exports holding fewer runs or history rows than their manifest promises.
+    pub short_exports: Vec<ShortExport>,
 }
 
 impl Report {
+    /// What a person running the conversion should be told, one sentence each.
+    pub fn warnings(&self) -> Vec<String> {
+        self.short_exports.iter().map(ToString::to_string).collect()
+    }
+
     fn timestamp(&mut self, v: &Json, time: TimePolicy, run: &str, field: &str) -> Option<i64> {
         match crate::coerce::timestamp(v, time) {
             Ok(Some(ts)) => {
@@ -347,7 +352,10 @@ fn newer(a: &RunRecord, b: &RunRecord) -> bool {
 
 /// Builds the rows of every run in `inputs`.
 pub fn build(inputs: &Inputs, known: &[KnownRun], opts: &BuildOptions) -> Result<Built> {
-    let mut report = Report::default();
+    let mut report = Report {
+        short_exports: inputs.short_exports.clone(),
+        ..Report::default()
+    };
 
     // One record per run uid.
     let mut order: Vec<String> = Vec::new();
@@ -391,7 +399,12 @@ pub fn build(inputs: &Inputs, known: &[KnownRun], opts: &BuildOptions) -> Result
     let mut named = Vec::new();
     for uid in &order {
         let rec = records[uid];
-        let hist = history.remove(rec.run_id.as_str()).unwrap_or_default();
+        let hist = take_history(
+            &mut history,
+            &rec.run_id,
+            rec.entity.as_deref(),
+            rec.project.as_deref(),
+        );
         let raw_name = rec.name.clone().unwrap_or_else(|| rec.run_id.clone());
         let name = runname::parse(&raw_name);
         let mut keys: Vec<&str> = hist
@@ -414,7 +427,7 @@ pub fn build(inputs: &Inputs, known: &[KnownRun], opts: &BuildOptions) -> Result
             &|s| redactor.text(s).into_owned(),
             &|id| uid_of_id.contains_key(id),
         );
-        let steps_known: Vec<i64> = hist.iter().filter_map(|h| h.step).collect();
+        let steps_known: Vec<i64> = hist.iter().map(|h| h.step).collect();
         let ctx = RunContext {
             run_uid: uid.clone(),
             training_type: class.training_type,
@@ -485,23 +498,35 @@ pub fn build(inputs: &Inputs, known: &[KnownRun], opts: &BuildOptions) -> Result
     }
 
     // History of runs without a record in the inputs.
-    for (run_id, rows) in history {
-        match known.iter().find(|k| k.run_id() == run_id) {
-            Some(k) => {
-                let tt = match k.training_type.as_str() {
-                    "dpo" => "dpo",
-                    "sft" => "sft",
-                    _ => "other",
-                };
-                let step_rows =
-                    steps::rows(&k.run_uid, tt, &rows, &redactor, opts.time, &mut report);
-                attach(&mut runs, &k.run_uid, tt).steps.extend(step_rows);
+    let mut unclaimed: Vec<(&str, Vec<&HistoryRow>)> = history.into_iter().collect();
+    unclaimed.sort_by_key(|(id, _)| *id);
+    for (run_id, mut rows) in unclaimed {
+        // Several lake runs may share a run id across entities and projects.
+        for k in known {
+            let (entity, project) = match RunUid::parse(&k.run_uid) {
+                Some(RunUid::Wandb {
+                    entity,
+                    project,
+                    run_id: id,
+                }) if id == run_id => (entity, project),
+                _ => continue,
+            };
+            let mine = take_rows(&mut rows, Some(&entity), Some(&project));
+            if mine.is_empty() {
+                continue;
             }
-            None => {
-                report
-                    .history_without_run
-                    .insert(run_id.to_owned(), rows.len());
-            }
+            let tt = match k.training_type.as_str() {
+                "dpo" => "dpo",
+                "sft" => "sft",
+                _ => "other",
+            };
+            let step_rows = steps::rows(&k.run_uid, tt, &mine, &redactor, opts.time, &mut report);
+            attach(&mut runs, &k.run_uid, tt).steps.extend(step_rows);
+        }
+        if !rows.is_empty() {
+            report
+                .history_without_run
+                .insert(run_id.to_owned(), rows.len());
         }
     }
 
@@ -584,6 +609,39 @@ pub fn build(inputs: &Inputs, known: &[KnownRun], opts: &BuildOptions) -> Result
         same_name,
         report,
     })
+}
+
+/// The history rows of one run: its run id, and the entity and project of its export when
+/// the rows name them.
+fn take_history<'a>(
+    history: &mut HashMap<&str, Vec<&'a HistoryRow>>,
+    run_id: &str,
+    entity: Option<&str>,
+    project: Option<&str>,
+) -> Vec<&'a HistoryRow> {
+    let Some(rows) = history.get_mut(run_id) else {
+        return Vec::new();
+    };
+    let mine = take_rows(rows, entity, project);
+    if rows.is_empty() {
+        history.remove(run_id);
+    }
+    mine
+}
+
+/// Moves the rows that may belong to `entity`/`project` out of `rows`, keeping their order.
+fn take_rows<'a>(
+    rows: &mut Vec<&'a HistoryRow>,
+    entity: Option<&str>,
+    project: Option<&str>,
+) -> Vec<&'a HistoryRow> {
+    let fits =
+        |mine: Option<&str>, row: &Option<String>| row.as_deref().is_none_or(|r| Some(r) == mine);
+    let (mine, rest) = std::mem::take(rows)
+        .into_iter()
+        .partition(|h| fits(entity, &h.entity) && fits(project, &h.project));
+    *rows = rest;
+    mine
 }
 
 fn cell_str(r: &Row, col: &str) -> Option<String> {

@@ -34,14 +34,7 @@ pub(super) fn rows(
 ) -> Vec<Row> {
     let mut by_step: BTreeMap<i64, Vec<(String, &HistoryRow)>> = BTreeMap::new();
     for h in history {
-        let Some(step) = h.step else {
-            report.history_rows_without_step.push(format!(
-                "{}:{} ({run_uid})",
-                h.origin.path.display(),
-                h.origin.line
-            ));
-            continue;
-        };
+        let step = h.step;
         let key = format!(
             "{}\u{0}{}",
             Json::Object(h.metrics.clone()).to_canonical_text(),
