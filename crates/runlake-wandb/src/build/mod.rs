@@ -531,7 +531,7 @@ pub fn build(inputs: &Inputs, known: &[KnownRun], opts: &BuildOptions) -> Result
     }
 
     for dump in &inputs.oe_eval {
-        let (uid, matched_by) = match_oe_eval(dump, &order, &records, known, opts)?;
+        let (uid, matched_by) = match_oe_eval(dump, &order, &records, known, opts, &redactor)?;
         let (recipe, size, seed, tt) = match runs
             .iter()
             .find(|r| r.run_uid == uid)
@@ -694,6 +694,7 @@ fn match_oe_eval(
     records: &HashMap<String, &RunRecord>,
     known: &[KnownRun],
     opts: &BuildOptions,
+    redactor: &Redactor,
 ) -> Result<(String, String)> {
     struct Candidate {
         uid: String,
@@ -739,11 +740,24 @@ fn match_oe_eval(
         });
     }
     let folder = dump.folder.display().to_string();
-    let paths: Vec<&str> = dump
+    let raw: Vec<&str> = dump
         .model_paths
         .iter()
         .map(String::as_str)
         .chain([folder.as_str()])
+        .collect();
+    // The lake stores its runs' output folders redacted; the same path redacted can match.
+    let redacted: Vec<String> = raw
+        .iter()
+        .map(|p| redactor.text(p))
+        .filter_map(|p| match p {
+            Cow::Owned(p) => Some(p),
+            Cow::Borrowed(_) => None,
+        })
+        .collect();
+    let paths: Vec<&str> = raw
+        .into_iter()
+        .chain(redacted.iter().map(String::as_str))
         .collect();
     // Most specific first: a run id in the path, then a run name, then an output folder.
     type Test = fn(&Candidate, &str, &[&str]) -> bool;
@@ -775,4 +789,34 @@ fn match_oe_eval(
         path: dump.folder.clone(),
         model_path: dump.model_paths.first().cloned().unwrap_or_default(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn oe_eval_results_find_a_lake_run_by_its_redacted_output_folder() {
+        let uid = run_uid(Some("e"), Some("p"), "r1");
+        let known = [KnownRun {
+            run_uid: uid.clone(),
+            training_type: "sft".into(),
+            output_dir: Some("/gscratch/<redacted>/<redacted>/out/sft-a".into()),
+            ..KnownRun::default()
+        }];
+        let inputs = Inputs {
+            oe_eval: vec![OeEvalDump {
+                folder: "evals/dump".into(),
+                model_paths: vec!["/gscratch/zlab/someone/out/sft-a/final".into()],
+                ..OeEvalDump::default()
+            }],
+            ..Inputs::default()
+        };
+        let built = build(&inputs, &known, &BuildOptions::default()).expect("build");
+        assert_eq!(built.report.oe_eval[0].run_uid, uid);
+        assert_eq!(
+            built.report.oe_eval[0].matched_by,
+            "output folder in the model path"
+        );
+    }
 }
