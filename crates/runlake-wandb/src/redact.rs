@@ -102,7 +102,12 @@ impl Redactor {
             return Cow::Borrowed(s);
         }
         let mut out = Cow::Borrowed(s);
-        let mut lower = s.to_lowercase();
+        // Every logged key and value passes here; most hold no token and no path.
+        let mut lower = if self.tokens.is_empty() {
+            String::new()
+        } else {
+            s.to_lowercase()
+        };
         for (t, l) in self.tokens.iter().zip(&self.lower) {
             if lower.contains(l.as_str())
                 && let Some(replaced) = replace_word(&out, t)
@@ -243,6 +248,9 @@ fn ends_folder(c: char) -> bool {
 
 /// `s` with the personal folders of home-like paths replaced; `None` when it has none.
 fn redact_homes(s: &str) -> Option<String> {
+    if !s.contains(['/', '~']) {
+        return None;
+    }
     // Lower-casing ASCII keeps byte offsets, so positions found in `lower` index `s`.
     let lower = s.to_ascii_lowercase();
     let mut spans: Vec<(usize, usize)> = Vec::new();
