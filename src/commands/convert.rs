@@ -135,6 +135,9 @@ fn render(shown: &Shown<'_>) -> String {
         for s in &p.shrinks {
             text.push_str(&format!("  shrunk (--replace): {s}\n"));
         }
+        for warning in p.report.warnings() {
+            text.push_str(&format!("  warning: {warning}\n"));
+        }
     }
     for r in summary.rejections.iter().take(10) {
         text.push_str(&format!(

@@ -8,6 +8,7 @@ pub mod hash;
 pub mod layout;
 pub mod manifest;
 pub mod partition;
+pub mod run_uid;
 pub mod tables;
 
 pub use hash::ContentHash;
@@ -15,4 +16,5 @@ pub use manifest::{
     ColumnSpec, ColumnStats, DataFile, FormatVersion, Manifest, ManifestError, Operation,
     ParentRef, StatValue, TableState, Tombstone, VersionFile, parse_manifest, parse_version_file,
 };
+pub use run_uid::RunUid;
 pub use tables::Table;

@@ -44,5 +44,5 @@ pub use tasks::{
 
 /// The `run_uid` of a DataDecide pretraining run: `dd/<recipe slug>/<size>/<seed slug>`.
 pub fn pretrain_run_uid(recipe: &Recipe, size: &Size, seed: &Seed) -> String {
-    format!("dd/{}/{}/{}", recipe.slug, size.label, seed.slug)
+    runlake_format::run_uid::datadecide(recipe.slug, size.label, seed.slug)
 }

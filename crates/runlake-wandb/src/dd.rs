@@ -250,7 +250,7 @@ pub fn seed_value(slug: &str) -> Option<i64> {
 
 /// The pretraining run id of a recipe, size and seed: `dd/<recipe>/<size>/<seed>`.
 pub fn pretrain_run_uid(recipe: &str, size: &str, seed: &str) -> String {
-    format!("dd/{recipe}/{size}/{seed}")
+    runlake_format::run_uid::datadecide(recipe, size, seed)
 }
 
 #[cfg(test)]

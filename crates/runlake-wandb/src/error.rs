@@ -39,6 +39,9 @@ pub enum WandbError {
         /// What is wrong.
         reason: String,
     },
+    /// A record refused as a whole; a permissive caller may record it and read on.
+    #[error(transparent)]
+    Rejected(#[from] RejectedRow),
     /// A Parquet file could not be decoded.
     #[error("{path}: {reason}")]
     Parquet {
@@ -87,6 +90,48 @@ pub enum WandbError {
     /// Storage failed.
     #[error(transparent)]
     Lake(#[from] runlake_lake::LakeError),
+}
+
+impl WandbError {
+    /// The rejected record, when this error concerns one record only.
+    pub fn rejected_row(&self) -> Option<&RejectedRow> {
+        match self {
+            WandbError::Rejected(r) => Some(r),
+            _ => None,
+        }
+    }
+}
+
+/// A record that cannot be stored, named by file, line (or row) and field.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{path}:{line}: field `{field}`: {problem}")]
+pub struct RejectedRow {
+    /// The file.
+    pub path: PathBuf,
+    /// 1-based line (or row, for Parquet).
+    pub line: usize,
+    /// The offending field, as the file spells it.
+    pub field: String,
+    /// What is wrong with it.
+    pub problem: RowProblem,
+}
+
+/// Why a record was rejected.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RowProblem {
+    /// A history row without a step: every stored row is keyed by its step.
+    #[error("missing; a history row needs a step")]
+    MissingStep,
+    /// A history row whose step is null.
+    #[error("null; a history row needs a step")]
+    NullStep,
+    /// A negative step.
+    #[error("negative step {0}")]
+    NegativeStep(i64),
+    /// A step that is not a whole number (`1.5`, `"abc"`, `true`).
+    #[error("not an integer step: {0}")]
+    NonIntegerStep(String),
 }
 
 fn field_suffix(field: &Option<String>) -> String {

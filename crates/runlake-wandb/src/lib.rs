@@ -12,7 +12,7 @@ pub mod json;
 pub mod model;
 pub mod read;
 
-pub use error::{Result, WandbError};
+pub use error::{RejectedRow, Result, RowProblem, WandbError};
 pub mod build;
 pub mod classify;
 pub mod dd;

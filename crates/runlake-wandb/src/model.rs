@@ -76,8 +76,13 @@ pub struct RunRecord {
 pub struct HistoryRow {
     /// The run id.
     pub run_id: String,
-    /// `_step`, when present.
-    pub step: Option<i64>,
+    /// Entity of the export the row came from, when the export names one: a run id is only
+    /// unique within its entity and project.
+    pub entity: Option<String>,
+    /// Project of the export the row came from, when the export names one.
+    pub project: Option<String>,
+    /// `step` (or `_step`): a non-negative integer.
+    pub step: i64,
     /// Raw timestamp (ISO text, epoch number, naive text or null).
     pub timestamp: Json,
     /// Raw runtime in seconds.
@@ -161,4 +166,36 @@ pub struct Inputs {
     pub oe_eval: Vec<OeEvalDump>,
     /// Files read, in order.
     pub files: Vec<PathBuf>,
+    /// Exports holding fewer records than their manifest promises.
+    pub short_exports: Vec<ShortExport>,
+}
+
+/// A dr_wandb v3 export whose file holds fewer records than its `manifest.json` promises
+/// (`run_count`, `history_count`): an interrupted export or a lost file.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ShortExport {
+    /// The manifest.
+    pub manifest: PathBuf,
+    /// The file read (which may not exist).
+    pub file: PathBuf,
+    /// `runs` or `history rows`.
+    pub what: &'static str,
+    /// The manifest's count.
+    pub promised: u64,
+    /// What the file holds.
+    pub found: usize,
+}
+
+impl std::fmt::Display for ShortExport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}: holds {} {}, but {} promises {}",
+            self.file.display(),
+            self.found,
+            self.what,
+            self.manifest.display(),
+            self.promised
+        )
+    }
 }

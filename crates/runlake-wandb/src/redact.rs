@@ -3,10 +3,15 @@
 //!
 //! By default the fields that hold them (`email`, `username`, `host`, `user`, ...) are dropped
 //! from run metadata and attributes, and every value they held is replaced by `<redacted>`
-//! wherever else it appears (paths in the config, argv, tokenizer reprs), as a whole word: a
-//! match must not touch a letter or digit on either side. Segments after `/home/` and
-//! `/Users/` are redacted too. Values are collected over every run of a conversion, so a user
-//! name seen in one run is scrubbed from all of them.
+//! wherever else it appears (paths in the config, argv, tokenizer reprs, metric and config
+//! keys), as a whole word and whatever its letter case: a match must not touch a letter or
+//! digit on either side. Values are collected over every run of a conversion, so a user name
+//! seen in one run is scrubbed from all of them.
+//!
+//! Home-like paths are redacted even when no field named their owner: the folder after
+//! `/home/`, `/Users/` (also `/mmfs1/users/`) and `~`, and the group and user folders after
+//! `/gscratch/` (up to two, stopping at a hidden folder such as `.cache`). These roots match
+//! in any letter case.
 
 use std::borrow::Cow;
 
@@ -27,12 +32,17 @@ const PERSONAL_FIELDS: &[&str] = &[
     "entityName",
 ];
 
+/// Path roots whose next folders name a person, lower case, with how many folders follow.
+const HOME_ROOTS: &[(&str, usize)] = &[("/home/", 1), ("/users/", 1), ("/gscratch/", 2)];
+
 /// Scrubs personal data, or does nothing when personal data is kept.
 #[derive(Debug, Clone, Default)]
 pub struct Redactor {
     enabled: bool,
     // Longest first, so `user1@example.invalid` goes before `user1`.
     tokens: Vec<String>,
+    // The tokens in lower case, for a quick test before the exact search.
+    lower: Vec<String>,
 }
 
 impl Redactor {
@@ -50,14 +60,29 @@ impl Redactor {
                 collect(v, &mut tokens);
             }
         }
+        Redactor::with_tokens(tokens)
+    }
+
+    fn with_tokens(mut tokens: Vec<String>) -> Redactor {
         // One- and two-letter values would destroy unrelated text; they are dropped as fields
         // but not searched for.
         tokens.retain(|t| t.chars().count() >= 3);
         tokens.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
         tokens.dedup();
+        // Spellings differing only in case are one token; the search ignores case anyway.
+        let mut lower: Vec<String> = Vec::with_capacity(tokens.len());
+        tokens.retain(|t| {
+            let l = t.to_lowercase();
+            let new = !lower.contains(&l);
+            if new {
+                lower.push(l);
+            }
+            new
+        });
         Redactor {
             enabled: true,
             tokens,
+            lower,
         }
     }
 
@@ -77,15 +102,22 @@ impl Redactor {
             return Cow::Borrowed(s);
         }
         let mut out = Cow::Borrowed(s);
-        for t in &self.tokens {
-            if out.contains(t.as_str()) {
-                out = Cow::Owned(replace_word(&out, t));
+        // Every logged key and value passes here; most hold no token and no path.
+        let mut lower = if self.tokens.is_empty() {
+            String::new()
+        } else {
+            s.to_lowercase()
+        };
+        for (t, l) in self.tokens.iter().zip(&self.lower) {
+            if lower.contains(l.as_str())
+                && let Some(replaced) = replace_word(&out, t)
+            {
+                lower = replaced.to_lowercase();
+                out = Cow::Owned(replaced);
             }
         }
-        for prefix in ["/home/", "/Users/"] {
-            if out.contains(prefix) {
-                out = Cow::Owned(redact_after(&out, prefix));
-            }
+        if let Some(replaced) = redact_homes(&out) {
+            out = Cow::Owned(replaced);
         }
         out
     }
@@ -159,47 +191,126 @@ fn drop_fields(v: &Json) -> Json {
     }
 }
 
-fn replace_word(s: &str, token: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut rest = s;
-    let mut prev: Option<char> = None;
-    while let Some(pos) = rest.find(token) {
-        let before = rest[..pos]
-            .chars()
-            .next_back()
-            .or(if pos == 0 { prev } else { None });
-        let after = rest[pos + token.len()..].chars().next();
-        let bounded =
-            !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric);
-        out.push_str(&rest[..pos]);
-        if bounded {
-            out.push_str(REDACTED);
-        } else {
-            out.push_str(token);
-        }
-        prev = token.chars().next_back();
-        rest = &rest[pos + token.len()..];
-    }
-    out.push_str(rest);
-    out
+fn same_letter(a: char, b: char) -> bool {
+    a == b || a.to_lowercase().eq(b.to_lowercase())
 }
 
-fn redact_after(s: &str, prefix: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut rest = s;
-    while let Some(pos) = rest.find(prefix) {
-        out.push_str(&rest[..pos + prefix.len()]);
-        let tail = &rest[pos + prefix.len()..];
-        let end = tail
-            .find(|c: char| c == '/' || c == '\'' || c == '"' || c.is_whitespace())
-            .unwrap_or(tail.len());
-        if end > 0 {
-            out.push_str(REDACTED);
+/// Length in bytes of `token` at the start of `s`, ignoring case.
+fn match_len(s: &str, token: &str) -> Option<usize> {
+    let mut chars = s.char_indices();
+    for t in token.chars() {
+        let (_, c) = chars.next()?;
+        if !same_letter(c, t) {
+            return None;
         }
-        rest = &tail[end..];
     }
-    out.push_str(rest);
-    out
+    Some(chars.next().map_or(s.len(), |(i, _)| i))
+}
+
+/// `s` with every whole-word occurrence of `token` (any case) replaced; `None` when there is
+/// none.
+fn replace_word(s: &str, token: &str) -> Option<String> {
+    let mut out = String::with_capacity(s.len());
+    let mut copied = 0;
+    let mut before: Option<char> = None;
+    let mut rest = s.char_indices().peekable();
+    while let Some((i, c)) = rest.next() {
+        if let Some(len) = match_len(&s[i..], token) {
+            let after = s[i + len..].chars().next();
+            if !before.is_some_and(char::is_alphanumeric)
+                && !after.is_some_and(char::is_alphanumeric)
+            {
+                out.push_str(&s[copied..i]);
+                out.push_str(REDACTED);
+                copied = i + len;
+                while rest.peek().is_some_and(|(j, _)| *j < copied) {
+                    rest.next();
+                }
+                before = s[..copied].chars().next_back();
+                continue;
+            }
+        }
+        before = Some(c);
+    }
+    (copied > 0).then(|| {
+        out.push_str(&s[copied..]);
+        out
+    })
+}
+
+/// Whether a path folder name ends at `c`.
+fn ends_folder(c: char) -> bool {
+    matches!(
+        c,
+        '/' | '\\' | '\'' | '"' | ':' | ',' | ';' | ')' | ']' | '}'
+    ) || c.is_whitespace()
+}
+
+/// `s` with the personal folders of home-like paths replaced; `None` when it has none.
+fn redact_homes(s: &str) -> Option<String> {
+    if !s.contains(['/', '~']) {
+        return None;
+    }
+    // Lower-casing ASCII keeps byte offsets, so positions found in `lower` index `s`.
+    let lower = s.to_ascii_lowercase();
+    let mut spans: Vec<(usize, usize)> = Vec::new();
+    for (root, folders) in HOME_ROOTS {
+        let mut from = 0;
+        while let Some(pos) = lower[from..].find(root) {
+            let mut at = from + pos + root.len();
+            for _ in 0..*folders {
+                let tail = &s[at..];
+                if tail.starts_with('.') {
+                    break;
+                }
+                let end = tail.find(ends_folder).unwrap_or(tail.len());
+                if end > 0 {
+                    spans.push((at, at + end));
+                }
+                at += end;
+                if !s[at..].starts_with('/') {
+                    break;
+                }
+                at += 1;
+            }
+            from = at.max(from + pos + 1);
+        }
+    }
+    // `~user`: a tilde starting a word, then a name starting with a letter and ending the
+    // text or a folder (`~5 GB` and `x~y` are not paths).
+    for (i, _) in s.match_indices('~') {
+        let starts_word = s[..i]
+            .chars()
+            .next_back()
+            .is_none_or(|c| !c.is_alphanumeric() && c != '~');
+        let tail = &s[i + 1..];
+        let end = tail.find(ends_folder).unwrap_or(tail.len());
+        let named = tail.starts_with(|c: char| c.is_alphabetic() || c == '_');
+        let ends_path = tail[end..]
+            .chars()
+            .next()
+            .is_none_or(|c| matches!(c, '/' | '\\' | '\'' | '"'));
+        if starts_word && named && ends_path {
+            spans.push((i + 1, i + 1 + end));
+        }
+    }
+    spans.retain(|&(a, b)| &s[a..b] != REDACTED);
+    if spans.is_empty() {
+        return None;
+    }
+    spans.sort_unstable();
+    let mut out = String::with_capacity(s.len());
+    let mut copied = 0;
+    for (a, b) in spans {
+        if a < copied {
+            continue;
+        }
+        out.push_str(&s[copied..a]);
+        out.push_str(REDACTED);
+        copied = b;
+    }
+    out.push_str(&s[copied..]);
+    Some(out)
 }
 
 #[cfg(test)]
@@ -208,20 +319,15 @@ mod tests {
     use crate::json::parse;
 
     fn redactor(tokens: &[&str]) -> Redactor {
-        let mut r = Redactor {
-            enabled: true,
-            tokens: tokens.iter().map(|t| (*t).to_owned()).collect(),
-        };
-        r.tokens.sort_by_key(|t| std::cmp::Reverse(t.len()));
-        r
+        Redactor::with_tokens(tokens.iter().map(|t| (*t).to_owned()).collect())
     }
 
     #[test]
     fn whole_words_only() {
         let r = redactor(&["user1@example.invalid", "user1", "Example User"]);
         assert_eq!(
-            r.text("/gscratch/lab1/user1/.cache and user1@example.invalid by Example User"),
-            "/gscratch/lab1/<redacted>/.cache and <redacted> by <redacted>"
+            r.text("/data/lab1/user1/.cache and user1@example.invalid by Example User"),
+            "/data/lab1/<redacted>/.cache and <redacted> by <redacted>"
         );
         // Letters and digits extend a word; `_` does not, so `user1_x` still names the user.
         assert_eq!(
@@ -233,6 +339,72 @@ mod tests {
             "/home/<redacted>/x '/Users/<redacted>'"
         );
         assert_eq!(Redactor::keep_all().text("/home/alice"), "/home/alice");
+    }
+
+    #[test]
+    fn values_match_in_any_case() {
+        let r = redactor(&["a.person@example.invalid", "aperson", "g3112", "A Person"]);
+        assert_eq!(
+            r.text("A.Person@Example.INVALID ran as APerson on G3112, signed a person"),
+            "<redacted> ran as <redacted> on <redacted>, signed <redacted>"
+        );
+        // Case-insensitive, still whole words.
+        assert_eq!(r.text("APersonal"), "APersonal");
+        // Spellings differing only in case are searched once.
+        assert_eq!(redactor(&["Alice", "alice", "ALICE"]).tokens().len(), 1);
+    }
+
+    #[test]
+    fn any_path_segment_naming_a_user() {
+        let r = redactor(&["aperson"]);
+        assert_eq!(
+            r.text("/data/APerson/runs/out and s3://bucket/aperson/x"),
+            "/data/<redacted>/runs/out and s3://bucket/<redacted>/x"
+        );
+    }
+
+    #[test]
+    fn home_like_paths_of_unknown_users() {
+        let r = redactor(&[]);
+        for (raw, want) in [
+            ("/home/alice/x", "/home/<redacted>/x"),
+            ("/HOME/Alice", "/HOME/<redacted>"),
+            ("/Users/bob/Downloads", "/Users/<redacted>/Downloads"),
+            ("/mmfs1/users/carol/ckpt", "/mmfs1/users/<redacted>/ckpt"),
+            ("/mmfs1/home/dave/ckpt", "/mmfs1/home/<redacted>/ckpt"),
+            (
+                "/gscratch/zlab/erin/out/run",
+                "/gscratch/<redacted>/<redacted>/out/run",
+            ),
+            (
+                "/mmfs1/gscratch/zlab/erin/out",
+                "/mmfs1/gscratch/<redacted>/<redacted>/out",
+            ),
+            (
+                "/gscratch/u/.cache/huggingface/hub/models--allenai--DataDecide-c4-150M",
+                "/gscratch/<redacted>/.cache/huggingface/hub/models--allenai--DataDecide-c4-150M",
+            ),
+            ("~frank/out", "~<redacted>/out"),
+            ("--output_dir=~frank", "--output_dir=~<redacted>"),
+            ("['~frank/x', '~/y']", "['~<redacted>/x', '~/y']"),
+            // Not paths.
+            ("about ~5 GB", "about ~5 GB"),
+            ("a~b and ~/x", "a~b and ~/x"),
+            ("~approximately done", "~approximately done"),
+        ] {
+            assert_eq!(r.text(raw), want, "{raw}");
+        }
+    }
+
+    #[test]
+    fn keys_are_scrubbed_like_values() {
+        let r = redactor(&["aperson"]);
+        let o = parse(r#"{"APerson/loss":1,"eval":{"/home/x/data":"aperson"}}"#).expect("json");
+        let Json::Object(o) = o else { panic!("object") };
+        assert_eq!(
+            Json::Object(r.object(&o)).to_text(),
+            r#"{"<redacted>/loss":1,"eval":{"/home/<redacted>/data":"<redacted>"}}"#
+        );
     }
 
     #[test]

@@ -287,7 +287,7 @@ fn lineage_resolves_and_flags_conflicts() {
     assert_eq!(
         s(&b, "evidence_value", path).as_deref(),
         Some(
-            "/gscratch/lab9/<redacted>/.cache/huggingface/hub/models--allenai--DataDecide-dolma1_7-530M/snapshots/431ab0a5d5f72760b44040f58223d3f90b04d80f"
+            "/gscratch/<redacted>/<redacted>/.cache/huggingface/hub/models--allenai--DataDecide-dolma1_7-530M/snapshots/431ab0a5d5f72760b44040f58223d3f90b04d80f"
         )
     );
     assert!(flag(
@@ -378,6 +378,64 @@ fn personal_data_is_removed_by_default_and_kept_on_request() {
         .batches(|_| true)
         .expect("batches");
     assert!(all_text(&kept.metadata).contains("fixture.person@example.invalid"));
+}
+
+#[test]
+fn personal_data_is_removed_from_keys_in_any_case() {
+    use runlake_wandb::json::Json;
+    let mut inputs = Inputs::default();
+    read::read_path(
+        &testdata().join("wandb/dr_wandb_v3/ft-scaling"),
+        &mut inputs,
+    )
+    .expect("read");
+    let run = inputs
+        .runs
+        .iter_mut()
+        .find(|r| A.ends_with(&r.run_id))
+        .expect("run A");
+    let num = |n: &str| runlake_wandb::json::parse(n).expect("number");
+    run.config.push("NODE042_threads", num("4"));
+    run.config
+        .push("cache:~someone/x", Json::String("y".into()));
+    run.summary.push(
+        "oe_eval_metrics/arc_easy:rc::olmes:full/Fixture.Person@Example.Invalid_acc",
+        num("0.5"),
+    );
+    let mut row = inputs
+        .history
+        .iter()
+        .find(|h| A.ends_with(&h.run_id))
+        .expect("a row of A")
+        .clone();
+    row.step = 99_999;
+    row.metrics.push("FIXTURE_PERSON/loss", num("1.5"));
+    row.metrics
+        .push("probe:/gscratch/zlab/someone/x", Json::String("z".into()));
+    inputs.history.push(row);
+    let batches = build(&inputs, &[], &BuildOptions::default())
+        .expect("build")
+        .batches(|_| true)
+        .expect("batches");
+    for b in [
+        &batches.metadata,
+        &batches.posttrain_steps,
+        &batches.evals,
+        &batches.lineage,
+    ] {
+        let text = all_text(b).to_lowercase();
+        for pii in [
+            "fixture_person",
+            "fixture.person@example.invalid",
+            "node042",
+            "someone",
+        ] {
+            assert!(!text.contains(pii), "{pii} leaked");
+        }
+    }
+    // The keys are kept, with the personal part replaced.
+    assert!(all_text(&batches.posttrain_steps).contains("<redacted>/loss"));
+    assert!(all_text(&batches.metadata).contains("<redacted>_threads"));
 }
 
 #[test]

@@ -232,7 +232,8 @@ async fn hostile_run_ids_stay_inside_their_table_folder() {
     let summary = convert_paths(&lake, &[export], &ConvertOptions::default())
         .await
         .expect("convert");
-    assert_eq!(summary.runs_new, vec![format!("wandb/e/p/{id}")]);
+    let uid = runlake_format::run_uid::wandb("e", "p", id);
+    assert_eq!(summary.runs_new, vec![uid.clone()]);
     let mut top: Vec<String> = std::fs::read_dir(tmp.path())
         .expect("dir")
         .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
@@ -259,7 +260,55 @@ async fn hostile_run_ids_stay_inside_their_table_folder() {
         assert!(!rel.to_string_lossy().contains(".."), "{}", rel.display());
     }
     let meta = table(&lake, Table::Metadata).await;
-    assert_eq!(s(&meta, "run_uid", 0), Some(format!("wandb/e/p/{id}")));
+    assert_eq!(s(&meta, "run_uid", 0), Some(uid));
+}
+
+/// A dr_wandb v3 export of one run `r` with one history row per `(step, loss)`.
+fn one_run_export(dir: &Path, entity: &str, project: &str, steps: &[(i64, f64)]) {
+    std::fs::create_dir_all(dir).expect("mkdir");
+    let manifest = serde_json::json!({"entity": entity, "project": project});
+    std::fs::write(dir.join("manifest.json"), manifest.to_string()).expect("write");
+    std::fs::write(
+        dir.join("runs.jsonl"),
+        "{\"run\":{\"run_id\":\"r\",\"state\":\"finished\",\"config\":{}}}\n",
+    )
+    .expect("write");
+    let history: String = steps
+        .iter()
+        .map(|(step, loss)| {
+            format!("{{\"run_id\":\"r\",\"step\":{step},\"metrics\":{{\"train_loss\":{loss}}}}}\n")
+        })
+        .collect();
+    std::fs::write(dir.join("history.jsonl"), history).expect("write");
+}
+
+#[tokio::test]
+async fn runs_whose_ids_differ_only_in_where_a_slash_falls_stay_distinct() {
+    let (tmp, lake) = local_lake().await;
+    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+    one_run_export(&a, "lab", "x/y", &[(1, 1.0), (2, 0.5)]);
+    one_run_export(&b, "lab/x", "y", &[(1, 9.0)]);
+    let summary = convert_paths(&lake, &[a, b], &ConvertOptions::default())
+        .await
+        .expect("convert");
+    let (ua, ub) = ("wandb/lab/x%2Fy/r", "wandb/lab%2Fx/y/r");
+    assert_eq!(summary.runs_new, [ua, ub]);
+    assert!(summary.report.superseded_records.is_empty());
+    let meta = table(&lake, Table::Metadata).await;
+    assert_eq!(meta.num_rows(), 2);
+    assert_eq!(
+        s(&meta, "project", one(&meta, &[("run_uid", ua)])).as_deref(),
+        Some("x/y")
+    );
+    assert_eq!(
+        s(&meta, "entity", one(&meta, &[("run_uid", ub)])).as_deref(),
+        Some("lab/x")
+    );
+    // Each run keeps its own history, though both exports call the run `r`.
+    let steps = table(&lake, Table::PosttrainSteps).await;
+    assert_eq!(rows_where(&steps, &[("run_uid", ua)]).len(), 2);
+    let only_b = one(&steps, &[("run_uid", ub)]);
+    assert_eq!(f(&steps, "train_loss", only_b), Some(9.0));
 }
 
 /// The six real runs and their 2,549 history rows (skipped when `../shared/real` is absent).

@@ -62,6 +62,16 @@ struct Parsed {
     is_suite: bool,
 }
 
+/// A metric or detail name as stored: names are logged text and may spell a user or a home
+/// path as well as values do. The fixed metric names are left alone.
+fn key_name(k: &str, redactor: &Redactor) -> String {
+    if KNOWN_METRICS.contains(&k) {
+        k.to_owned()
+    } else {
+        redactor.text(k).into_owned()
+    }
+}
+
 fn split_metrics(obj: &Object, into: &mut Parsed, redactor: &Redactor) {
     for (k, v) in obj.iter() {
         match (k, v) {
@@ -85,8 +95,8 @@ fn split_metrics(obj: &Object, into: &mut Parsed, redactor: &Redactor) {
                 let mut rest = Object::default();
                 for (ik, iv) in inner.iter() {
                     match iv {
-                        Json::Number(n) => into.metrics.push((ik.to_owned(), n.as_f64())),
-                        other => rest.push(ik, redactor.json(other)),
+                        Json::Number(n) => into.metrics.push((key_name(ik, redactor), n.as_f64())),
+                        other => rest.push(key_name(ik, redactor), redactor.json(other)),
                     }
                 }
                 if !rest.is_empty() {
@@ -97,15 +107,15 @@ fn split_metrics(obj: &Object, into: &mut Parsed, redactor: &Redactor) {
                 if k.ends_with("_macro") || k.ends_with("_micro") {
                     into.is_suite = true;
                 }
-                into.metrics.push((k.to_owned(), n.as_f64()));
+                into.metrics.push((key_name(k, redactor), n.as_f64()));
             }
             // Lenient: `"NaN"` and other numbers sent as strings.
             (_, Json::String(_)) if f64_lenient(v).is_some() => {
                 into.metrics
-                    .push((k.to_owned(), f64_lenient(v).unwrap_or(f64::NAN)));
+                    .push((key_name(k, redactor), f64_lenient(v).unwrap_or(f64::NAN)));
             }
             (_, Json::Null) => {}
-            _ => into.details.push(k, redactor.json(v)),
+            _ => into.details.push(key_name(k, redactor), redactor.json(v)),
         }
     }
 }

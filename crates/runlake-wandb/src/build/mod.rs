@@ -10,10 +10,11 @@ pub mod lineage;
 mod metadata;
 mod steps;
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 
 use arrow::record_batch::RecordBatch;
-use runlake_format::{ContentHash, Table};
+use runlake_format::{ContentHash, RunUid, Table};
 
 pub use evals::canonical_task;
 
@@ -21,7 +22,7 @@ use crate::classify::classify;
 use crate::coerce::{TimePolicy, string_lenient};
 use crate::error::{Result, WandbError};
 use crate::json::{Json, Object};
-use crate::model::{HistoryRow, Inputs, OeEvalDump, RunRecord};
+use crate::model::{HistoryRow, Inputs, OeEvalDump, RunRecord, ShortExport};
 use crate::redact::Redactor;
 use crate::runname::{self, RunName};
 use cells::{Cell, Row};
@@ -62,9 +63,12 @@ pub struct KnownRun {
 }
 
 impl KnownRun {
-    /// The WandB run id: the last segment of the uid.
-    pub fn run_id(&self) -> &str {
-        self.run_uid.splitn(4, '/').nth(3).unwrap_or(&self.run_uid)
+    /// The WandB run id: the last component of the uid.
+    pub fn run_id(&self) -> Cow<'_, str> {
+        match RunUid::parse(&self.run_uid) {
+            Some(RunUid::Wandb { run_id, .. }) => Cow::Owned(run_id),
+            _ => Cow::Borrowed(&self.run_uid),
+        }
     }
 }
 
@@ -118,8 +122,6 @@ pub struct Report {
     pub duplicate_history_rows: usize,
     /// Steps with conflicting rows (all kept).
     pub conflicting_steps: Vec<StepConflict>,
-    /// History rows without a step (not stored): `file:line (run)`.
-    pub history_rows_without_step: Vec<String>,
     /// History rows of runs that neither the inputs nor the lake know (not stored).
     pub history_without_run: BTreeMap<String, usize>,
     /// Timestamps without a zone, read by the time policy.
@@ -136,9 +138,16 @@ pub struct Report {
     pub superseded_records: Vec<String>,
     /// Lineage evidence that disagrees with the resolved parent: `run: source = value`.
     pub lineage_conflicts: Vec<String>,
+    /// Exports holding fewer runs or history rows than their manifest promises.
+    pub short_exports: Vec<ShortExport>,
 }
 
 impl Report {
+    /// What a person running the conversion should be told, one sentence each.
+    pub fn warnings(&self) -> Vec<String> {
+        self.short_exports.iter().map(ToString::to_string).collect()
+    }
+
     fn timestamp(&mut self, v: &Json, time: TimePolicy, run: &str, field: &str) -> Option<i64> {
         match crate::coerce::timestamp(v, time) {
             Ok(Some(ts)) => {
@@ -280,12 +289,12 @@ impl Built {
     }
 }
 
-/// `wandb/<entity>/<project>/<run id>`.
+/// `wandb/<entity>/<project>/<run id>`, components escaped as `runlake_format::run_uid` says.
 pub fn run_uid(entity: Option<&str>, project: Option<&str>, run_id: &str) -> String {
-    format!(
-        "wandb/{}/{}/{run_id}",
+    runlake_format::run_uid::wandb(
         entity.unwrap_or("unknown-entity"),
-        project.unwrap_or("unknown-project")
+        project.unwrap_or("unknown-project"),
+        run_id,
     )
 }
 
@@ -343,7 +352,10 @@ fn newer(a: &RunRecord, b: &RunRecord) -> bool {
 
 /// Builds the rows of every run in `inputs`.
 pub fn build(inputs: &Inputs, known: &[KnownRun], opts: &BuildOptions) -> Result<Built> {
-    let mut report = Report::default();
+    let mut report = Report {
+        short_exports: inputs.short_exports.clone(),
+        ..Report::default()
+    };
 
     // One record per run uid.
     let mut order: Vec<String> = Vec::new();
@@ -372,7 +384,7 @@ pub fn build(inputs: &Inputs, known: &[KnownRun], opts: &BuildOptions) -> Result
     // Run id → uid, from the inputs first, then the lake.
     let mut uid_of_id: HashMap<String, String> = HashMap::new();
     for k in known {
-        uid_of_id.insert(k.run_id().to_owned(), k.run_uid.clone());
+        uid_of_id.insert(k.run_id().into_owned(), k.run_uid.clone());
     }
     for uid in &order {
         uid_of_id.insert(records[uid].run_id.clone(), uid.clone());
@@ -387,7 +399,12 @@ pub fn build(inputs: &Inputs, known: &[KnownRun], opts: &BuildOptions) -> Result
     let mut named = Vec::new();
     for uid in &order {
         let rec = records[uid];
-        let hist = history.remove(rec.run_id.as_str()).unwrap_or_default();
+        let hist = take_history(
+            &mut history,
+            &rec.run_id,
+            rec.entity.as_deref(),
+            rec.project.as_deref(),
+        );
         let raw_name = rec.name.clone().unwrap_or_else(|| rec.run_id.clone());
         let name = runname::parse(&raw_name);
         let mut keys: Vec<&str> = hist
@@ -410,7 +427,7 @@ pub fn build(inputs: &Inputs, known: &[KnownRun], opts: &BuildOptions) -> Result
             &|s| redactor.text(s).into_owned(),
             &|id| uid_of_id.contains_key(id),
         );
-        let steps_known: Vec<i64> = hist.iter().filter_map(|h| h.step).collect();
+        let steps_known: Vec<i64> = hist.iter().map(|h| h.step).collect();
         let ctx = RunContext {
             run_uid: uid.clone(),
             training_type: class.training_type,
@@ -481,28 +498,40 @@ pub fn build(inputs: &Inputs, known: &[KnownRun], opts: &BuildOptions) -> Result
     }
 
     // History of runs without a record in the inputs.
-    for (run_id, rows) in history {
-        match known.iter().find(|k| k.run_id() == run_id) {
-            Some(k) => {
-                let tt = match k.training_type.as_str() {
-                    "dpo" => "dpo",
-                    "sft" => "sft",
-                    _ => "other",
-                };
-                let step_rows =
-                    steps::rows(&k.run_uid, tt, &rows, &redactor, opts.time, &mut report);
-                attach(&mut runs, &k.run_uid, tt).steps.extend(step_rows);
+    let mut unclaimed: Vec<(&str, Vec<&HistoryRow>)> = history.into_iter().collect();
+    unclaimed.sort_by_key(|(id, _)| *id);
+    for (run_id, mut rows) in unclaimed {
+        // Several lake runs may share a run id across entities and projects.
+        for k in known {
+            let (entity, project) = match RunUid::parse(&k.run_uid) {
+                Some(RunUid::Wandb {
+                    entity,
+                    project,
+                    run_id: id,
+                }) if id == run_id => (entity, project),
+                _ => continue,
+            };
+            let mine = take_rows(&mut rows, Some(&entity), Some(&project));
+            if mine.is_empty() {
+                continue;
             }
-            None => {
-                report
-                    .history_without_run
-                    .insert(run_id.to_owned(), rows.len());
-            }
+            let tt = match k.training_type.as_str() {
+                "dpo" => "dpo",
+                "sft" => "sft",
+                _ => "other",
+            };
+            let step_rows = steps::rows(&k.run_uid, tt, &mine, &redactor, opts.time, &mut report);
+            attach(&mut runs, &k.run_uid, tt).steps.extend(step_rows);
+        }
+        if !rows.is_empty() {
+            report
+                .history_without_run
+                .insert(run_id.to_owned(), rows.len());
         }
     }
 
     for dump in &inputs.oe_eval {
-        let (uid, matched_by) = match_oe_eval(dump, &order, &records, known, opts)?;
+        let (uid, matched_by) = match_oe_eval(dump, &order, &records, known, opts, &redactor)?;
         let (recipe, size, seed, tt) = match runs
             .iter()
             .find(|r| r.run_uid == uid)
@@ -582,6 +611,39 @@ pub fn build(inputs: &Inputs, known: &[KnownRun], opts: &BuildOptions) -> Result
     })
 }
 
+/// The history rows of one run: its run id, and the entity and project of its export when
+/// the rows name them.
+fn take_history<'a>(
+    history: &mut HashMap<&str, Vec<&'a HistoryRow>>,
+    run_id: &str,
+    entity: Option<&str>,
+    project: Option<&str>,
+) -> Vec<&'a HistoryRow> {
+    let Some(rows) = history.get_mut(run_id) else {
+        return Vec::new();
+    };
+    let mine = take_rows(rows, entity, project);
+    if rows.is_empty() {
+        history.remove(run_id);
+    }
+    mine
+}
+
+/// Moves the rows that may belong to `entity`/`project` out of `rows`, keeping their order.
+fn take_rows<'a>(
+    rows: &mut Vec<&'a HistoryRow>,
+    entity: Option<&str>,
+    project: Option<&str>,
+) -> Vec<&'a HistoryRow> {
+    let fits =
+        |mine: Option<&str>, row: &Option<String>| row.as_deref().is_none_or(|r| Some(r) == mine);
+    let (mine, rest) = std::mem::take(rows)
+        .into_iter()
+        .partition(|h| fits(entity, &h.entity) && fits(project, &h.project));
+    *rows = rest;
+    mine
+}
+
 fn cell_str(r: &Row, col: &str) -> Option<String> {
     match r.get(col) {
         Some(Cell::Str(s)) => Some(s.clone()),
@@ -632,6 +694,7 @@ fn match_oe_eval(
     records: &HashMap<String, &RunRecord>,
     known: &[KnownRun],
     opts: &BuildOptions,
+    redactor: &Redactor,
 ) -> Result<(String, String)> {
     struct Candidate {
         uid: String,
@@ -655,7 +718,7 @@ fn match_oe_eval(
         if !candidates.iter().any(|c| c.uid == k.run_uid) {
             candidates.push(Candidate {
                 uid: k.run_uid.clone(),
-                id: k.run_id().to_owned(),
+                id: k.run_id().into_owned(),
                 name: k.name.clone(),
                 output_dir: k.output_dir.clone(),
             });
@@ -677,11 +740,24 @@ fn match_oe_eval(
         });
     }
     let folder = dump.folder.display().to_string();
-    let paths: Vec<&str> = dump
+    let raw: Vec<&str> = dump
         .model_paths
         .iter()
         .map(String::as_str)
         .chain([folder.as_str()])
+        .collect();
+    // The lake stores its runs' output folders redacted; the same path redacted can match.
+    let redacted: Vec<String> = raw
+        .iter()
+        .map(|p| redactor.text(p))
+        .filter_map(|p| match p {
+            Cow::Owned(p) => Some(p),
+            Cow::Borrowed(_) => None,
+        })
+        .collect();
+    let paths: Vec<&str> = raw
+        .into_iter()
+        .chain(redacted.iter().map(String::as_str))
         .collect();
     // Most specific first: a run id in the path, then a run name, then an output folder.
     type Test = fn(&Candidate, &str, &[&str]) -> bool;
@@ -713,4 +789,34 @@ fn match_oe_eval(
         path: dump.folder.clone(),
         model_path: dump.model_paths.first().cloned().unwrap_or_default(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn oe_eval_results_find_a_lake_run_by_its_redacted_output_folder() {
+        let uid = run_uid(Some("e"), Some("p"), "r1");
+        let known = [KnownRun {
+            run_uid: uid.clone(),
+            training_type: "sft".into(),
+            output_dir: Some("/gscratch/<redacted>/<redacted>/out/sft-a".into()),
+            ..KnownRun::default()
+        }];
+        let inputs = Inputs {
+            oe_eval: vec![OeEvalDump {
+                folder: "evals/dump".into(),
+                model_paths: vec!["/gscratch/zlab/someone/out/sft-a/final".into()],
+                ..OeEvalDump::default()
+            }],
+            ..Inputs::default()
+        };
+        let built = build(&inputs, &known, &BuildOptions::default()).expect("build");
+        assert_eq!(built.report.oe_eval[0].run_uid, uid);
+        assert_eq!(
+            built.report.oe_eval[0].matched_by,
+            "output folder in the model path"
+        );
+    }
 }

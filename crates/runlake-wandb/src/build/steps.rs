@@ -34,14 +34,7 @@ pub(super) fn rows(
 ) -> Vec<Row> {
     let mut by_step: BTreeMap<i64, Vec<(String, &HistoryRow)>> = BTreeMap::new();
     for h in history {
-        let Some(step) = h.step else {
-            report.history_rows_without_step.push(format!(
-                "{}:{} ({run_uid})",
-                h.origin.path.display(),
-                h.origin.line
-            ));
-            continue;
-        };
+        let step = h.step;
         let key = format!(
             "{}\u{0}{}",
             Json::Object(h.metrics.clone()).to_canonical_text(),
@@ -99,6 +92,8 @@ fn step_row(
     let mut exact = Object::default();
     for (k, v) in h.metrics.iter() {
         let typed = typed_column(k, training_type);
+        // Keys are logged names and may spell a user or a home path as well as values do.
+        let key = redactor.text(k);
         match (v, typed) {
             (Json::Number(n), Some(col)) => r.set(col, Cell::F64(n.as_f64())),
             (Json::String(_), Some(col)) if f64_lenient(v).is_some() => {
@@ -106,12 +101,12 @@ fn step_row(
                 as_string.push(Json::String(k.to_owned()));
             }
             (Json::Number(n), None) => {
-                extra_metrics.push((k.to_owned(), n.as_f64()));
+                extra_metrics.push((key.clone().into_owned(), n.as_f64()));
                 if n.is_big_integer() {
-                    exact.push(k, v.clone());
+                    exact.push(key.as_ref(), v.clone());
                 }
             }
-            _ => other.push(k, redactor.json(v)),
+            _ => other.push(key.as_ref(), redactor.json(v)),
         }
     }
     if !extra_metrics.is_empty() {

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 pub use detect::{InputKind, detect};
 pub use oe_eval::read_oe_eval_folder;
 
-use crate::error::{Result, WandbError};
+use crate::error::{RejectedRow, Result, RowProblem, WandbError};
 use crate::json::{self, Json, Object};
 use crate::model::{HistoryRow, Inputs, Origin};
 
@@ -191,16 +191,7 @@ pub(crate) fn history_row(obj: &Object, origin: Origin) -> Result<HistoryRow> {
             }
         }
     }
-    let step_value = obj
-        .get("step")
-        .filter(|v| !v.is_null())
-        .or_else(|| obj.get("_step"));
-    let step = match step_value {
-        None | Some(Json::Null) => None,
-        Some(v) => Some(crate::coerce::i64_lenient(v).ok_or_else(|| {
-            field_err(&origin, "step", format!("not an integer: {}", v.to_text()))
-        })?),
-    };
+    let step = history_step(obj, has_metrics, &origin)?;
     let pick = |a: &str, b: &str| {
         obj.get(a)
             .filter(|v| !v.is_null())
@@ -210,6 +201,8 @@ pub(crate) fn history_row(obj: &Object, origin: Origin) -> Result<HistoryRow> {
     };
     Ok(HistoryRow {
         run_id,
+        entity: None,
+        project: None,
         step,
         timestamp: pick("timestamp", "_timestamp"),
         runtime: pick("runtime", "_runtime"),
@@ -220,9 +213,153 @@ pub(crate) fn history_row(obj: &Object, origin: Origin) -> Result<HistoryRow> {
     })
 }
 
+/// The step of a history row: `step` in the dr_wandb shape, `_step` in a flat `scan_history`
+/// row (either is read when the other is absent or null). Rows without a usable step are
+/// rejected rather than dropped; `100.0` and `"100"` are read as 100.
+fn history_step(obj: &Object, dr_wandb_shape: bool, origin: &Origin) -> Result<i64, RejectedRow> {
+    let present = |k: &'static str| obj.get(k).filter(|v| !v.is_null()).map(|v| (k, v));
+    let found = present("step").or_else(|| present("_step"));
+    let reject = |field: &str, problem: RowProblem| RejectedRow {
+        path: origin.path.clone(),
+        line: origin.line,
+        field: field.to_owned(),
+        problem,
+    };
+    let Some((field, value)) = found else {
+        let named = ["step", "_step"].into_iter().find(|k| obj.get(k).is_some());
+        return Err(match named {
+            Some(k) => reject(k, RowProblem::NullStep),
+            None if dr_wandb_shape => reject("step", RowProblem::MissingStep),
+            None => reject("_step", RowProblem::MissingStep),
+        });
+    };
+    match crate::coerce::i64_lenient(value) {
+        Some(step) if step >= 0 => Ok(step),
+        Some(step) => Err(reject(field, RowProblem::NegativeStep(step))),
+        None => Err(reject(field, RowProblem::NonIntegerStep(value.to_text()))),
+    }
+}
+
 pub(crate) fn origin(path: &Path, line: usize) -> Origin {
     Origin {
         path: PathBuf::from(path),
         line,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(text: &str) -> Result<HistoryRow> {
+        let Json::Object(obj) = json::parse(text).expect("json") else {
+            panic!("not an object: {text}")
+        };
+        history_row(&obj, origin(Path::new("export/history.jsonl"), 7))
+    }
+
+    fn rejected(text: &str) -> RejectedRow {
+        match row(text) {
+            Err(WandbError::Rejected(r)) => r,
+            other => panic!("{text}: expected a rejected row, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn integral_steps_are_read() {
+        for (text, step) in [
+            (r#"{"run_id":"r","step":100,"metrics":{}}"#, 100),
+            (r#"{"run_id":"r","step":100.0,"metrics":{}}"#, 100),
+            (r#"{"run_id":"r","step":"12","metrics":{}}"#, 12),
+            (r#"{"run_id":"r","step":0,"metrics":{}}"#, 0),
+            (r#"{"run_id":"r","_step":5,"loss":1}"#, 5),
+            // A null `step` beside a usable `_step` is no loss.
+            (r#"{"run_id":"r","step":null,"_step":3,"loss":1}"#, 3),
+        ] {
+            assert_eq!(row(text).expect(text).step, step, "{text}");
+        }
+    }
+
+    #[test]
+    fn unusable_steps_reject_the_row_naming_file_line_and_field() {
+        for (text, field, problem) in [
+            (
+                r#"{"run_id":"r","step":null,"metrics":{}}"#,
+                "step",
+                RowProblem::NullStep,
+            ),
+            (
+                r#"{"run_id":"r","step":-1,"metrics":{}}"#,
+                "step",
+                RowProblem::NegativeStep(-1),
+            ),
+            (
+                r#"{"run_id":"r","step":1.5,"metrics":{}}"#,
+                "step",
+                RowProblem::NonIntegerStep("1.5".into()),
+            ),
+            (
+                r#"{"run_id":"r","step":"abc","metrics":{}}"#,
+                "step",
+                RowProblem::NonIntegerStep("\"abc\"".into()),
+            ),
+            (
+                r#"{"run_id":"r","step":true,"metrics":{}}"#,
+                "step",
+                RowProblem::NonIntegerStep("true".into()),
+            ),
+            (
+                r#"{"run_id":"r","metrics":{}}"#,
+                "step",
+                RowProblem::MissingStep,
+            ),
+            (
+                r#"{"run_id":"r","_step":null,"loss":1}"#,
+                "_step",
+                RowProblem::NullStep,
+            ),
+            (
+                r#"{"run_id":"r","_step":-3,"loss":1}"#,
+                "_step",
+                RowProblem::NegativeStep(-3),
+            ),
+            (
+                r#"{"run_id":"r","loss":1}"#,
+                "_step",
+                RowProblem::MissingStep,
+            ),
+        ] {
+            let r = rejected(text);
+            assert_eq!(r.path, Path::new("export/history.jsonl"), "{text}");
+            assert_eq!(r.line, 7, "{text}");
+            assert_eq!(r.field, field, "{text}");
+            assert_eq!(r.problem, problem, "{text}");
+            let message = WandbError::from(r).to_string();
+            assert!(
+                message.starts_with(&format!("export/history.jsonl:7: field `{field}`: ")),
+                "{message}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_bad_step_in_a_file_stops_the_read_with_its_line() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("history.jsonl");
+        std::fs::write(
+            &path,
+            concat!(
+                r#"{"run_id":"r","step":1,"metrics":{"loss":1}}"#,
+                "\n\n",
+                r#"{"run_id":"r","step":null,"metrics":{"loss":2}}"#,
+                "\n"
+            ),
+        )
+        .expect("write");
+        let mut inputs = Inputs::default();
+        let err = read_input(&path, &InputKind::V3HistoryJsonl, &mut inputs).expect_err("null");
+        let r = err.rejected_row().expect("a rejected row");
+        assert_eq!((r.path.as_path(), r.line), (path.as_path(), 3));
+        assert_eq!(r.problem, RowProblem::NullStep);
     }
 }
