@@ -203,3 +203,53 @@ fn a_shrinking_reimport_needs_replace() {
     );
     assert_eq!(versions(lake), 3);
 }
+
+#[test]
+fn stray_version_files_are_named_never_listed_and_stop_gc() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let lake = dir.path().join("lake");
+    let lake_s = lake.to_str().expect("utf8");
+    let out = runlake(&[
+        "convert",
+        &testdata("wandb/dr_wandb_v3/ft-scaling"),
+        "--lake",
+        lake_s,
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let versions_dir = lake.join("_runlake/versions");
+    let v0 = std::fs::read(versions_dir.join("18446744073709551615.json")).expect("version 0");
+    // A copy of version 0 under the name of version u64::MAX.
+    std::fs::write(versions_dir.join("00000000000000000000.json"), v0).expect("stray");
+
+    let log = runlake(&["log", lake_s, "--json"]);
+    assert!(log.status.success(), "{}", text(&log.stderr));
+    let entries: serde_json::Value = serde_json::from_slice(&log.stdout).expect("json");
+    let listed: Vec<u64> = entries
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|e| e["version"].as_u64().expect("version"))
+        .collect();
+    assert_eq!(listed, vec![1, 0]);
+    assert!(text(&log.stderr).contains("00000000000000000000.json"));
+
+    let verify = runlake(&["verify", lake_s]);
+    assert_eq!(verify.status.code(), Some(1));
+    let report = text(&verify.stdout);
+    assert!(
+        report.contains("00000000000000000000.json") && report.contains("stray"),
+        "{report}"
+    );
+
+    let gc = runlake(&["gc", lake_s, "--older-than", "0s"]);
+    assert_eq!(gc.status.code(), Some(2), "{}", text(&gc.stdout));
+    assert!(
+        text(&gc.stderr).contains("00000000000000000000.json"),
+        "{}",
+        text(&gc.stderr)
+    );
+    let query = runlake(&[
+        "query", lake_s, "--table", "metadata", "--select", "run_uid", "--format", "csv",
+    ]);
+    assert!(query.status.success(), "{}", text(&query.stderr));
+}
