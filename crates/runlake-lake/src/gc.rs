@@ -62,8 +62,9 @@ pub struct GcReport {
 struct Candidate {
     /// Lake-relative path.
     rel: String,
-    /// The content hash of the data file it is (or stages).
-    hash: ContentHash,
+    /// The content hash of the data file it is; `None` for staged uploads, which no version
+    /// ever references.
+    hash: Option<ContentHash>,
     size: u64,
     modified_ms: i64,
     staged: bool,
@@ -140,13 +141,13 @@ pub async fn gc(lake: &Lake, grace: Duration, dry_run: bool) -> Result<GcReport>
         if let Some(lease) = &mut lease {
             lease.beat().await?;
         }
-        if referenced.contains(&c.hash) && !c.staged {
+        if c.hash.is_some_and(|h| referenced.contains(&h)) {
             continue;
         }
         if c.modified_ms >= cutoff {
             report.kept_young_files += 1;
             report.kept_young_bytes += c.size;
-            let due = c.modified_ms.saturating_add(cutoff_span(now, cutoff));
+            let due = c.modified_ms.saturating_add(now.saturating_sub(cutoff));
             report.next_collectable_at_ms = Some(
                 report
                     .next_collectable_at_ms
@@ -158,7 +159,7 @@ pub async fn gc(lake: &Lake, grace: Duration, dry_run: bool) -> Result<GcReport>
             // A writer may have committed a version referencing this file since the chain
             // was read; it could not be seen then.
             top = newer_versions(&log, top, &mut referenced).await?;
-            if referenced.contains(&c.hash) {
+            if c.hash.is_some_and(|h| referenced.contains(&h)) {
                 report.spared_for_new_versions += 1;
                 continue;
             }
@@ -178,10 +179,6 @@ pub async fn gc(lake: &Lake, grace: Duration, dry_run: bool) -> Result<GcReport>
     report.deleted_files.sort();
     report.deleted_staged.sort();
     Ok(report)
-}
-
-fn cutoff_span(now: i64, cutoff: i64) -> i64 {
-    now.saturating_sub(cutoff)
 }
 
 /// Follows the chain past `top`, adding the files of every new version to `referenced`.
@@ -292,7 +289,7 @@ fn staging_leftovers(root: &FsPath) -> Result<Vec<Candidate>> {
         }
         out.push(Candidate {
             rel: format!("{}/{name}", crate::writer::STAGING_DIR),
-            hash: ContentHash::of(name.as_bytes()),
+            hash: None,
             size: meta.len(),
             modified_ms: modified_ms(&meta),
             staged: true,
@@ -321,7 +318,7 @@ fn candidate(rel: &str, size: u64, modified_ms: i64) -> Option<Candidate> {
     let parsed = parse_data_file_path(path).ok()?;
     Some(Candidate {
         rel: rel.to_owned(),
-        hash: parsed.hash,
+        hash: (!staged).then_some(parsed.hash),
         size,
         modified_ms,
         staged,
