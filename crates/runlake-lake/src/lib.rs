@@ -27,6 +27,6 @@ pub use lake::{Lake, LakeConfig, Snapshot};
 pub use location::StoreOptions;
 pub use read::with_partition_columns;
 pub use versions::{Chain, Created, LogProblem, LogProblemKind, StoredVersion, VersionLog};
-pub use writer::{CommitOutcome, Transaction, conform};
+pub use writer::{CommitOutcome, Transaction, conform, put_data_file};
 
 pub use runlake_format::{Manifest, Table};

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use futures::{StreamExt, TryStreamExt};
-use object_store::{ObjectStoreExt, PutMode, PutOptions, PutPayload, WriteMultipart};
+use object_store::{ObjectStoreExt, WriteMultipart};
 use runlake_format::{ContentHash, DataFile};
 use runlake_lake::Lake;
 
@@ -160,22 +160,12 @@ async fn copy_one(
         }
         Err(e) => return Err(store_err(src_name)(e)),
     };
-    if file.bytes <= opts.multipart_threshold {
+    if file.bytes <= opts.multipart_threshold || dst.is_local() {
+        // Local folders take whole files through the lake's own writer, which stages them
+        // outside the table folders; remote stores get large files in parts below.
         let bytes = get.bytes().await.map_err(store_err(src_name.clone()))?;
         check(file, &src_name, ContentHash::of(&bytes), bytes.len() as u64)?;
-        // The name is the content's hash: an object already there holds these bytes.
-        let create = PutOptions {
-            mode: PutMode::Create,
-            ..PutOptions::default()
-        };
-        match dst
-            .objects()
-            .put_opts(&to, PutPayload::from(bytes), create)
-            .await
-        {
-            Ok(_) | Err(object_store::Error::AlreadyExists { .. }) => {}
-            Err(e) => return Err(store_err(dst.display_path(&file.path))(e)),
-        }
+        runlake_lake::put_data_file(dst, &file.path, bytes).await?;
         tracker.add(1, file.bytes);
         return Ok(());
     }

@@ -12,5 +12,6 @@ mod validate;
 
 pub(crate) use encode::{EncodedFile, encode_partition, partition_of};
 pub use transaction::{CommitOutcome, Transaction};
+pub use upload::put_data_file;
 pub(crate) use upload::{STAGING_DIR, upload_file};
 pub use validate::conform;

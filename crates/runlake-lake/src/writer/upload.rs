@@ -68,6 +68,30 @@ pub(crate) async fn upload_from_file(
     upload(lake, file, Source::File(source), PARTS).await
 }
 
+/// Puts a checked data file's bytes under its lake-relative path, unless a file is already there
+/// (the name is the content's hash, so it holds the same bytes). Local lakes stage it under
+/// `_runlake/staging` first, so an interrupted write never leaves a partial file in a table
+/// folder. The path must be a data file path the format defines.
+pub async fn put_data_file(lake: &Lake, rel: &str, bytes: Bytes) -> Result<()> {
+    let parsed = runlake_format::layout::parse_data_file_path(rel)
+        .map_err(|reason| LakeError::Task(format!("{}: {reason}", lake.display_path(rel))))?;
+    let size = bytes.len() as u64;
+    let file = EncodedFile {
+        table: parsed.table,
+        partition: parsed.partition.into_iter().collect(),
+        path: rel.to_owned(),
+        bytes,
+        size,
+        uploaded: false,
+        page_crc32: None,
+        spilled: None,
+        hash: parsed.hash,
+        rows: 0,
+        stats: Default::default(),
+    };
+    upload_file(lake, &file).await
+}
+
 /// Puts a committed file back when it is no longer in the store, from the bytes the writer
 /// still holds. Returns whether it was missing.
 pub(crate) async fn restore_if_missing(lake: &Lake, file: &EncodedFile) -> Result<bool> {
