@@ -253,3 +253,38 @@ fn stray_version_files_are_named_never_listed_and_stop_gc() {
     ]);
     assert!(query.status.success(), "{}", text(&query.stderr));
 }
+
+#[test]
+fn inspect_and_gc_dry_run_count_superseded_files_on_disk() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let lake = dir.path().join("lake");
+    let lake = lake.to_str().expect("utf8");
+    for input in ["datadecide/eval-results", "datadecide/ppl-results"] {
+        let out = runlake(&["convert", &testdata(input), "--lake", lake]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    }
+    let out = runlake(&["compact", lake]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let inspect = runlake(&["inspect", lake, "--json"]);
+    let json: serde_json::Value = serde_json::from_slice(&inspect.stdout).expect("json");
+    let kept = json["files_not_live"]["kept"].as_u64().expect("kept");
+    assert!(kept > 0, "{json}");
+    assert_eq!(json["files_not_live"]["collectable"], 0);
+    let inspect = runlake(&["inspect", lake]);
+    assert!(
+        text(&inspect.stdout).contains(&format!("{kept} data files on disk are not part")),
+        "{}",
+        text(&inspect.stdout)
+    );
+    let dry = runlake(&["gc", lake, "--dry-run"]);
+    assert!(
+        text(&dry.stdout).contains(&format!("kept {kept} superseded or uncommitted files")),
+        "{}",
+        text(&dry.stdout)
+    );
+    let gc = runlake(&["gc", lake, "--older-than", "0s"]);
+    assert!(gc.status.success(), "{}", text(&gc.stderr));
+    let inspect = runlake(&["inspect", lake, "--json"]);
+    let json: serde_json::Value = serde_json::from_slice(&inspect.stdout).expect("json");
+    assert_eq!(json["files_not_live"]["kept"], 0);
+}

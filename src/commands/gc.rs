@@ -52,17 +52,17 @@ pub async fn run(args: GcArgs) -> CmdResult {
         },
         report.expired_versions.len(),
     ));
-    if report.kept_young_files > 0 {
+    let kept = report.kept_superseded_files + report.kept_young_files;
+    if kept > 0 {
         let when = report
             .next_collectable_at_ms
             .map(|ms| format!("; the first becomes collectable at {}", human_time(ms)))
             .unwrap_or_default();
         text.push_str(&format!(
-            "kept {} superseded or uncommitted files ({}) younger than the grace period{when}; \
-             plain Parquet readers of the table folders still see them until then (`runlake \
-             files` lists the live ones)\n",
-            report.kept_young_files,
-            human_bytes(report.kept_young_bytes),
+            "kept {kept} superseded or uncommitted files ({}) for the grace period{when}; plain \
+             Parquet readers of the table folders still see them until then (`runlake files` \
+             lists the live ones)\n",
+            human_bytes(report.kept_superseded_bytes + report.kept_young_bytes),
         ));
     }
     if report.spared_for_new_versions > 0 {

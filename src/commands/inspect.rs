@@ -13,6 +13,20 @@ struct Summary<'a> {
     version: u64,
     created_at_ms: i64,
     tables: Vec<TableSummary<'a>>,
+    /// Data files on disk that the latest version does not list (latest version only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    files_not_live: Option<NotLive>,
+}
+
+/// Files beside the live ones, which plain Parquet readers of the table folders also see.
+#[derive(Serialize)]
+struct NotLive {
+    /// `gc` would delete these now.
+    collectable: usize,
+    /// Kept for the grace period.
+    kept: u64,
+    /// When the first kept one becomes collectable (ms since the epoch).
+    next_collectable_at_ms: Option<i64>,
 }
 
 #[derive(Serialize)]
@@ -48,11 +62,25 @@ pub async fn run(args: InspectArgs) -> CmdResult {
             detail: only.map(|_| state),
         })
         .collect();
+    // What `gc` would do with the default grace period, without doing it; a lake whose
+    // versions folder holds strays is reported by `verify`, so the count is just left out.
+    let files_not_live = match args.version {
+        Some(_) => None,
+        None => runlake_lake::gc::gc(&lake, runlake_lake::gc::DEFAULT_GRACE, true)
+            .await
+            .ok()
+            .map(|r| NotLive {
+                collectable: r.deleted_files.len(),
+                kept: r.kept_superseded_files + r.kept_young_files,
+                next_collectable_at_ms: r.next_collectable_at_ms,
+            }),
+    };
     let summary = Summary {
         location: lake.location(),
         version: manifest.version,
         created_at_ms: manifest.created_at_ms,
         tables,
+        files_not_live,
     };
     if args.json {
         print_json(&summary)?;
@@ -99,6 +127,23 @@ pub async fn run(args: InspectArgs) -> CmdResult {
                 ));
             }
         }
+    }
+    if let Some(n) = &summary.files_not_live
+        && n.collectable as u64 + n.kept > 0
+    {
+        let when = n
+            .next_collectable_at_ms
+            .map(|ms| format!(", the first of the kept ones from {}", human_time(ms)))
+            .unwrap_or_default();
+        text.push_str(&format!(
+            "\n{} data files on disk are not part of this version (superseded or not yet \
+             committed): {} collectable by `runlake gc` now, {} kept for the grace period{when}. \
+             Plain Parquet readers of the table folders count them too; read the live files \
+             (`runlake files LAKE --table T`) instead.\n",
+            n.collectable as u64 + n.kept,
+            n.collectable,
+            n.kept,
+        ));
     }
     print(&text)?;
     Ok(ExitCode::SUCCESS)

@@ -17,7 +17,7 @@
 //! any that are not); before each deletion gc also looks for versions committed since it read
 //! the chain and spares the files they reference, so such repairs are rare.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::Path as FsPath;
 use std::time::Duration;
 
@@ -46,11 +46,16 @@ pub struct GcReport {
     pub deleted_files: Vec<(String, u64)>,
     /// Staged uploads left by interrupted writers, deleted, with their sizes.
     pub deleted_staged: Vec<(String, u64)>,
+    /// Files the latest version no longer lists, kept because a version committed within the
+    /// grace period still does.
+    pub kept_superseded_files: u64,
+    /// Bytes of those files.
+    pub kept_superseded_bytes: u64,
     /// Unreferenced files kept because they are younger than the grace period.
     pub kept_young_files: u64,
     /// Bytes of those files.
     pub kept_young_bytes: u64,
-    /// When the oldest of the kept files becomes collectable (ms since the epoch).
+    /// When the first of the kept files becomes collectable (ms since the epoch).
     pub next_collectable_at_ms: Option<i64>,
     /// Files spared because a version committed while gc ran references them.
     pub spared_for_new_versions: u64,
@@ -94,6 +99,9 @@ pub async fn gc(lake: &Lake, grace: Duration, dry_run: bool) -> Result<GcReport>
     };
     let mut top = top.clone();
     let mut referenced: HashSet<ContentHash> = HashSet::new();
+    // Files only older retained versions still list: when each stops being retained.
+    let mut held_until: HashMap<ContentHash, i64> = HashMap::new();
+    let grace_ms = now.saturating_sub(cutoff);
     let mut tombstones = Vec::new();
     for stored in &chain.versions {
         let VersionFile::Live(m) = &stored.file else {
@@ -101,6 +109,13 @@ pub async fn gc(lake: &Lake, grace: Duration, dry_run: bool) -> Result<GcReport>
         };
         if stored.version == latest || m.created_at_ms >= cutoff {
             referenced.extend(m.all_files().map(|(_, f)| f.blake3));
+            if stored.version != latest {
+                let until = m.created_at_ms.saturating_add(grace_ms);
+                for (_, f) in m.all_files() {
+                    let at = held_until.entry(f.blake3).or_insert(until);
+                    *at = (*at).max(until);
+                }
+            }
             continue;
         }
         report.expired_versions.push(stored.version);
@@ -137,9 +152,24 @@ pub async fn gc(lake: &Lake, grace: Duration, dry_run: bool) -> Result<GcReport>
     if lease.is_some() {
         top = newer_versions(&log, top, &mut referenced).await?;
     }
+    if let Some(VersionFile::Live(m)) = chain.versions.last().map(|v| &v.file) {
+        for (_, f) in m.all_files() {
+            held_until.remove(&f.blake3);
+        }
+    }
     for c in candidates {
         if let Some(lease) = &mut lease {
             lease.beat().await?;
+        }
+        if let Some(until) = c.hash.and_then(|h| held_until.get(&h)) {
+            report.kept_superseded_files += 1;
+            report.kept_superseded_bytes += c.size;
+            report.next_collectable_at_ms = Some(
+                report
+                    .next_collectable_at_ms
+                    .map_or(*until, |at: i64| at.min(*until)),
+            );
+            continue;
         }
         if c.hash.is_some_and(|h| referenced.contains(&h)) {
             continue;
