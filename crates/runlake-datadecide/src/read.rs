@@ -76,7 +76,7 @@ pub fn peek(path: &Path) -> Result<(Vec<String>, Option<u64>), ConvertError> {
             .collect();
         return Ok((cols, None));
     }
-    let pq = |source| ConvertError::Parquet {
+    let pq = |source| ConvertError::Unreadable {
         path: path.to_owned(),
         source,
     };
@@ -111,7 +111,7 @@ pub fn stream(path: PathBuf) -> (Receiver<Result<Chunk, ConvertError>>, JoinHand
 type Tx = std::sync::mpsc::SyncSender<Result<Chunk, ConvertError>>;
 
 fn read_parquet(path: &Path, tx: &Tx) -> Result<(), ConvertError> {
-    let pq = |source| ConvertError::Parquet {
+    let pq = |source| ConvertError::Unreadable {
         path: path.to_owned(),
         source,
     };

@@ -2,6 +2,7 @@
 
 use arrow::error::ArrowError;
 use parquet::errors::ParquetError;
+use runlake_format::message::decoder_detail;
 
 use crate::parse::ExprError;
 
@@ -74,7 +75,10 @@ pub enum ReaderError {
         source: object_store::path::Error,
     },
     /// Reading or decoding a data file failed.
-    #[error("reading {path}: {source}")]
+    #[error(
+        "{path}: cannot decode this data file, which may be damaged: {}",
+        decoder_detail(&source.to_string())
+    )]
     Parquet {
         /// The data file.
         path: String,

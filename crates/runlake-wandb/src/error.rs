@@ -53,7 +53,7 @@ pub enum WandbError {
     #[error(transparent)]
     Rejected(#[from] RejectedRow),
     /// A Parquet file could not be decoded.
-    #[error("{path}: {reason}")]
+    #[error("{path}: not a readable Parquet file: {reason}")]
     Parquet {
         /// The file.
         path: PathBuf,
