@@ -94,21 +94,46 @@ pub fn peek(path: &Path) -> Result<(Vec<String>, Option<u64>), ConvertError> {
 /// Starts a reader thread; batches arrive on the receiver, at most two ahead of the consumer.
 pub fn stream(path: PathBuf) -> (Receiver<Result<Chunk, ConvertError>>, JoinHandle<()>) {
     let (tx, rx) = sync_channel(2);
-    let handle = std::thread::spawn(move || {
-        let result = if is_jsonl(&path) {
-            read_jsonl(&path, &tx)
-        } else {
-            read_parquet(&path, &tx)
+    // Named after the file, so a panic message says which file was being read.
+    let name = format!("read {}", path.display());
+    let handle = std::thread::Builder::new().name(name).spawn(move || {
+        let read = || {
+            if is_jsonl(&path) {
+                read_jsonl(&path, &tx)
+            } else {
+                read_parquet(&path, &tx)
+            }
         };
+        // A panic in the decoder would end this thread and close the channel, which the
+        // consumer cannot tell from the end of the file: the rest of the file would be lost
+        // without a word. It becomes an error naming the file instead.
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(read))
+            .unwrap_or_else(|panic| Err(decoder_panicked(&path, panic.as_ref())));
         if let Err(e) = result {
             // The consumer may be gone already; then nobody needs the error.
             let _ = tx.send(Err(e));
         }
     });
+    // `std::thread::spawn` panics the same way when the OS cannot start a thread.
+    let handle = handle.expect("the OS starts a reader thread");
     (rx, handle)
 }
 
 type Tx = std::sync::mpsc::SyncSender<Result<Chunk, ConvertError>>;
+
+fn decoder_panicked(path: &Path, panic: &(dyn std::any::Any + Send)) -> ConvertError {
+    let detail = panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_default();
+    ConvertError::Unreadable {
+        path: path.to_owned(),
+        source: parquet::errors::ParquetError::General(format!(
+            "the decoder failed on its contents ({detail})"
+        )),
+    }
+}
 
 fn read_parquet(path: &Path, tx: &Tx) -> Result<(), ConvertError> {
     let pq = |source| ConvertError::Unreadable {

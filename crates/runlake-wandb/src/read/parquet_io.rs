@@ -36,6 +36,22 @@ fn open(path: &Path) -> Result<ParquetRecordBatchReaderBuilder<File>> {
 }
 
 fn rows(path: &Path) -> Result<Vec<Object>> {
+    // Damaged pages can make the decoder panic deep inside instead of returning an error; that
+    // is a damaged input, reported as such, not a crash.
+    std::panic::catch_unwind(|| decode_rows(path)).unwrap_or_else(|panic| {
+        let detail = panic
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        Err(WandbError::Parquet {
+            path: path.to_owned(),
+            reason: format!("the decoder failed on its contents ({detail})"),
+        })
+    })
+}
+
+fn decode_rows(path: &Path) -> Result<Vec<Object>> {
     let reader = open(path)?.build().map_err(|e| unreadable(path, &e))?;
     let mut out = Vec::new();
     for batch in reader {
