@@ -77,7 +77,7 @@ pub enum ReaderError {
     /// Reading or decoding a data file failed.
     #[error(
         "{path}: cannot decode this data file, which may be damaged: {}",
-        decoder_detail(&source.to_string())
+        parquet_detail(path, source)
     )]
     Parquet {
         /// The data file.
@@ -130,6 +130,16 @@ pub enum ReaderError {
         /// The run.
         run: String,
     },
+}
+
+/// The decoder's reason as one clause, without the file's path when it repeats it.
+fn parquet_detail(path: &str, source: &ParquetError) -> String {
+    let text = source.to_string();
+    let detail = decoder_detail(&text);
+    match detail.strip_prefix(path).and_then(|d| d.strip_prefix(": ")) {
+        Some(rest) => rest.to_owned(),
+        None => detail,
+    }
 }
 
 /// The reader's result type.
