@@ -149,3 +149,37 @@ pub(crate) fn arrow_err(context: impl Into<String>) -> impl FnOnce(ArrowError) -
     let context = context.into();
     move |source| ReaderError::Arrow { context, source }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_data_file_error_is_one_sentence_naming_the_file_once() {
+        let checksum = ReaderError::Parquet {
+            path: "evals/a.parquet".into(),
+            source: ParquetError::General(
+                "evals/a.parquet: page at byte 4 fails its checksum; the data file is corrupt"
+                    .into(),
+            ),
+        };
+        assert_eq!(
+            checksum.to_string(),
+            "evals/a.parquet: cannot decode this data file, which may be damaged: page at byte 4 \
+             fails its checksum; the data file is corrupt"
+        );
+        let dump = ReaderError::Parquet {
+            path: "evals/a.parquet".into(),
+            source: ParquetError::ArrowError(
+                "Unable to get root as message stored in ARROW:schema: Utf8Error { error: \
+                 Utf8Error { valid_up_to: 2 } }"
+                    .into(),
+            ),
+        };
+        assert_eq!(
+            dump.to_string(),
+            "evals/a.parquet: cannot decode this data file, which may be damaged: Unable to get \
+             root as message stored in ARROW:schema"
+        );
+    }
+}
