@@ -158,6 +158,7 @@ fn cases(n: usize, known: &[usize]) -> impl Iterator<Item = usize> + use<'_> {
 
 const DATADECIDE_PANICS: &[usize] = &[469, 773, 1037];
 const LAKE_PANICS: &[usize] = &[628, 3038];
+const WANDB_PANICS: &[usize] = &[1074, 1244, 3850];
 /// Lake cases whose footers the decoder would panic on (a page before its column chunk, a
 /// negative column offset) without the reader's footer check.
 const LAKE_BAD_FOOTERS: &[usize] = &[50, 304, 884, 2200];
@@ -320,6 +321,69 @@ fn datadecide_inputs_in_jsonl_and_parquet_are_read_or_rejected() {
         }
     }
     assert_no_panics();
+}
+
+/// A WandB history export in Parquet: one row per step, metrics as columns, some nulls.
+fn wandb_history_parquet() -> Vec<u8> {
+    use arrow::array::{Float64Array, Int64Array, StringArray};
+    let rows = 64;
+    let batch = RecordBatch::try_from_iter([
+        (
+            "run_id",
+            std::sync::Arc::new(StringArray::from_iter_values(
+                (0..rows).map(|i| format!("run-{}", i / 16)),
+            )) as arrow::array::ArrayRef,
+        ),
+        (
+            "step",
+            std::sync::Arc::new(Int64Array::from_iter_values((0..rows).map(|i| i * 10))),
+        ),
+        (
+            "train_loss",
+            std::sync::Arc::new(Float64Array::from_iter(
+                (0..rows).map(|i| (i % 5 != 0).then(|| 1.0 / (i + 1) as f64)),
+            )),
+        ),
+    ])
+    .expect("batch");
+    let props = parquet::file::properties::WriterProperties::builder()
+        .set_max_row_group_row_count(Some(16))
+        .build();
+    let mut out = Vec::new();
+    let mut writer = parquet::arrow::ArrowWriter::try_new(&mut out, batch.schema(), Some(props))
+        .expect("writer");
+    writer.write(&batch).expect("write");
+    writer.close().expect("close");
+    out
+}
+
+#[test]
+fn wandb_parquet_inputs_are_read_or_rejected() {
+    record_panics();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let seed = wandb_history_parquet();
+    let me = this_thread();
+    for i in cases(300, WANDB_PANICS) {
+        let mut rng = Rng::new(7_000_000 + i as u64);
+        let bytes = if i % 2 == 0 {
+            overwrite(&seed, &mut rng)
+        } else {
+            mutate(&seed, &mut rng)
+        };
+        let path = dir.path().join(format!("history{i}.parquet"));
+        std::fs::write(&path, bytes).expect("write");
+        let since = panics().len();
+        let mut inputs = runlake_wandb::model::Inputs::default();
+        let result = runlake_wandb::read::read_path(&path, &mut inputs);
+        let caught = decoder_panics(since, |t| t == me);
+        match result {
+            Err(e) => {
+                let text = e.to_string();
+                assert!(text.contains(&*path.to_string_lossy()), "{text}");
+            }
+            Ok(()) => assert!(caught.is_empty(), "case {i}: {caught:#?}"),
+        }
+    }
 }
 
 /// A lake holding one small `evals` file of several row groups, and that file's store path.
