@@ -288,3 +288,51 @@ fn inspect_and_gc_dry_run_count_superseded_files_on_disk() {
     let json: serde_json::Value = serde_json::from_slice(&inspect.stdout).expect("json");
     assert_eq!(json["files_not_live"]["kept"], 0);
 }
+
+#[cfg(unix)]
+#[test]
+fn convert_ends_link_loops_and_reads_each_file_once() {
+    use std::os::unix::fs::symlink;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let lake = dir.path().join("lake");
+    let lake = lake.to_str().expect("utf8");
+    let inputs = dir.path().join("inputs");
+    std::fs::create_dir(&inputs).expect("mkdir");
+    let train = testdata("datadecide/eval-results/data/train.rows.jsonl");
+    std::fs::copy(&train, inputs.join("train.jsonl")).expect("copy");
+    symlink("train.jsonl", inputs.join("train-again.jsonl")).expect("link");
+    symlink(".", inputs.join("x")).expect("link");
+    symlink(".", inputs.join("y")).expect("link");
+    let out = runlake(&[
+        "convert",
+        inputs.to_str().expect("utf8"),
+        "--lake",
+        lake,
+        "--json",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json summary");
+    let files = &summary["pretraining"]["files"];
+    assert_eq!(files.as_array().expect("files").len(), 1, "{files}");
+    assert_eq!(summary["pretraining"]["rows_read"], 8);
+}
+
+#[test]
+fn a_where_nested_ten_thousand_deep_is_a_usage_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let lake = dir.path().join("lake");
+    let lake = lake.to_str().expect("utf8");
+    assert!(runlake(&["init", lake]).status.success());
+    for predicate in [
+        format!("{}step = 1{}", "(".repeat(10_000), ")".repeat(10_000)),
+        format!("{}step = 1", "NOT ".repeat(10_000)),
+    ] {
+        let out = runlake(&["query", lake, "--table", "evals", "--where", &predicate]);
+        assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+        assert!(
+            text(&out.stderr).contains("nests more than 128 levels"),
+            "{}",
+            text(&out.stderr)
+        );
+    }
+}

@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+use runlake_format::message::decoder_detail;
+
 use crate::columns::ColumnError;
 use crate::rows::RowError;
 
@@ -13,8 +15,18 @@ pub enum ConvertError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("{}: {source}", path.display())]
+    #[error("{}: {}", path.display(), decoder_detail(&source.to_string()))]
     Parquet {
+        path: PathBuf,
+        source: parquet::errors::ParquetError,
+    },
+    /// An input that cannot be decoded as Parquet (damaged, truncated, or another format).
+    #[error(
+        "{}: not a readable Parquet file: {}",
+        path.display(),
+        decoder_detail(&source.to_string())
+    )]
+    Unreadable {
         path: PathBuf,
         source: parquet::errors::ParquetError,
     },

@@ -57,40 +57,19 @@ impl Default for ConvertOptions {
 /// Where converted batches go (a lake transaction, or a test's vector).
 pub type Sink<'a> = dyn FnMut(Table, RecordBatch) -> Result<(), ConvertError> + 'a;
 
-/// Expands folders (recursively, sorted) into the Parquet and JSONL files inside them.
+/// Expands folders (recursively, sorted) into the Parquet and JSONL files inside them, each
+/// file once however many links lead to it.
 pub fn expand_inputs(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, ConvertError> {
-    fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), ConvertError> {
-        let io = |source| ConvertError::Io {
-            path: dir.to_owned(),
-            source,
-        };
-        let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
-            .map_err(io)?
-            .map(|e| e.map(|e| e.path()))
-            .collect::<Result<_, _>>()
-            .map_err(io)?;
-        entries.sort();
-        for p in entries {
-            if p.is_dir() {
-                walk(&p, out)?;
-            } else if matches!(
-                p.extension().and_then(|e| e.to_str()),
-                Some("parquet" | "jsonl" | "ndjson")
-            ) {
-                out.push(p);
-            }
-        }
-        Ok(())
-    }
-    let mut out = Vec::new();
-    for p in inputs {
-        if p.is_dir() {
-            walk(p, &mut out)?;
-        } else {
-            out.push(p.clone());
-        }
-    }
-    Ok(out)
+    let wanted = |p: &Path| {
+        matches!(
+            p.extension().and_then(|e| e.to_str()),
+            Some("parquet" | "jsonl" | "ndjson")
+        )
+    };
+    runlake_walk::files(inputs, wanted).map_err(|e| ConvertError::Io {
+        path: e.path,
+        source: e.source,
+    })
 }
 
 /// An input file with its kind, decided once before converting.

@@ -5,7 +5,8 @@
 //! `Infinity` tokens. One small parser accepts all of them: keys in single or double quotes;
 //! values that are numbers, `nan`/`NaN`/`inf`/`Infinity` (any sign), `None`/`null` (a missing
 //! value), `True`/`False`/`true`/`false` (1 and 0). Nested dicts are flattened with `.`
-//! (`extra_metrics.no_answer`). Anything else is an error naming the offset, never a guess.
+//! (`extra_metrics.no_answer`), at most [`MAX_DEPTH`] levels deep. Anything else is an error
+//! naming the offset, never a guess.
 
 /// One parsed `key: value` pair; `None` is an explicit `None`/`null`.
 pub type MetricPair = (String, Option<f64>);
@@ -26,7 +27,7 @@ pub fn parse_metrics_into(text: &str, out: &mut Vec<MetricPair>) -> Result<(), R
         i: 0,
     };
     p.ws();
-    p.dict("", out)?;
+    p.dict("", 1, out)?;
     p.ws();
     if p.i != p.s.len() {
         return Err(p.err("trailing characters after the dict"));
@@ -40,6 +41,10 @@ pub fn parse_metrics(text: &str) -> Result<Vec<MetricPair>, ReprError> {
     parse_metrics_into(text, &mut out)?;
     Ok(out)
 }
+
+/// How deeply dicts may nest. Real exports nest two levels; the bound keeps hostile input
+/// from exhausting the stack.
+pub const MAX_DEPTH: usize = 32;
 
 struct Parser<'a> {
     s: &'a [u8],
@@ -70,7 +75,15 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn dict(&mut self, prefix: &str, out: &mut Vec<MetricPair>) -> Result<(), ReprError> {
+    fn dict(
+        &mut self,
+        prefix: &str,
+        depth: usize,
+        out: &mut Vec<MetricPair>,
+    ) -> Result<(), ReprError> {
+        if depth > MAX_DEPTH {
+            return Err(self.err("dicts nested more than 32 levels deep"));
+        }
         if !self.eat(b'{') {
             return Err(self.err("expected `{`"));
         }
@@ -88,7 +101,7 @@ impl<'a> Parser<'a> {
             self.ws();
             if self.s.get(self.i) == Some(&b'{') {
                 let nested = format!("{prefix}{key}.");
-                self.dict(&nested, out)?;
+                self.dict(&nested, depth + 1, out)?;
             } else {
                 let value = self.value()?;
                 let name = if prefix.is_empty() {
@@ -198,5 +211,16 @@ mod tests {
         assert!(parse_metrics("{'a': 1} x").is_err());
         assert!(parse_metrics("['a']").is_err());
         assert!(parse_metrics("{a: 1}").is_err());
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_naming_the_offset() {
+        let text = "{'a': ".repeat(10_000) + "1" + &"}".repeat(10_000);
+        let err = parse_metrics(&text).expect_err("too deep");
+        assert_eq!(err.reason, "dicts nested more than 32 levels deep");
+        assert_eq!(err.offset, 6 * MAX_DEPTH);
+        let ok = "{'a': ".repeat(MAX_DEPTH) + "1" + &"}".repeat(MAX_DEPTH);
+        let got = parse_metrics(&ok).expect("at the limit");
+        assert_eq!(got, vec![(vec!["a"; MAX_DEPTH].join("."), Some(1.0))]);
     }
 }

@@ -55,13 +55,16 @@ pub fn peek(path: &Path) -> Result<(Vec<String>, Option<u64>), ConvertError> {
     };
     let file = File::open(path).map_err(io)?;
     if is_jsonl(path) {
-        let mut first = String::new();
         let mut reader = BufReader::new(file);
+        let mut first = String::new();
+        let mut raw = Vec::new();
         while first.trim().is_empty() {
-            first.clear();
-            if reader.read_line(&mut first).map_err(io)? == 0 {
+            raw.clear();
+            if reader.read_until(b'\n', &mut raw).map_err(io)? == 0 {
                 break;
             }
+            // Only the column names matter here; reading the file reports a bad line by number.
+            first = String::from_utf8_lossy(&raw).into_owned();
         }
         let chunk = jsonl::lines_to_batch(&[(1, first)])?;
         let cols = chunk
@@ -73,7 +76,7 @@ pub fn peek(path: &Path) -> Result<(Vec<String>, Option<u64>), ConvertError> {
             .collect();
         return Ok((cols, None));
     }
-    let pq = |source| ConvertError::Parquet {
+    let pq = |source| ConvertError::Unreadable {
         path: path.to_owned(),
         source,
     };
@@ -91,24 +94,49 @@ pub fn peek(path: &Path) -> Result<(Vec<String>, Option<u64>), ConvertError> {
 /// Starts a reader thread; batches arrive on the receiver, at most two ahead of the consumer.
 pub fn stream(path: PathBuf) -> (Receiver<Result<Chunk, ConvertError>>, JoinHandle<()>) {
     let (tx, rx) = sync_channel(2);
-    let handle = std::thread::spawn(move || {
-        let result = if is_jsonl(&path) {
-            read_jsonl(&path, &tx)
-        } else {
-            read_parquet(&path, &tx)
+    // Named after the file, so a panic message says which file was being read.
+    let name = format!("read {}", path.display());
+    let handle = std::thread::Builder::new().name(name).spawn(move || {
+        let read = || {
+            if is_jsonl(&path) {
+                read_jsonl(&path, &tx)
+            } else {
+                read_parquet(&path, &tx)
+            }
         };
+        // A panic in the decoder would end this thread and close the channel, which the
+        // consumer cannot tell from the end of the file: the rest of the file would be lost
+        // without a word. It becomes an error naming the file instead.
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(read))
+            .unwrap_or_else(|panic| Err(decoder_panicked(&path, panic.as_ref())));
         if let Err(e) = result {
             // The consumer may be gone already; then nobody needs the error.
             let _ = tx.send(Err(e));
         }
     });
+    // `std::thread::spawn` panics the same way when the OS cannot start a thread.
+    let handle = handle.expect("the OS starts a reader thread");
     (rx, handle)
 }
 
 type Tx = std::sync::mpsc::SyncSender<Result<Chunk, ConvertError>>;
 
+fn decoder_panicked(path: &Path, panic: &(dyn std::any::Any + Send)) -> ConvertError {
+    let detail = panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_default();
+    ConvertError::Unreadable {
+        path: path.to_owned(),
+        source: parquet::errors::ParquetError::General(format!(
+            "the decoder failed on its contents ({detail})"
+        )),
+    }
+}
+
 fn read_parquet(path: &Path, tx: &Tx) -> Result<(), ConvertError> {
-    let pq = |source| ConvertError::Parquet {
+    let pq = |source| ConvertError::Unreadable {
         path: path.to_owned(),
         source,
     };
@@ -144,27 +172,76 @@ fn read_jsonl(path: &Path, tx: &Tx) -> Result<(), ConvertError> {
         path: path.to_owned(),
         source,
     };
-    let reader = BufReader::new(File::open(path).map_err(io)?);
+    let mut reader = BufReader::new(File::open(path).map_err(io)?);
     let mut lines = Vec::with_capacity(CHUNK_ROWS);
-    let send = |lines: &mut Vec<(u64, String)>| -> Result<bool, ConvertError> {
+    let mut not_text = Vec::new();
+    let send = |lines: &mut Vec<(u64, String)>,
+                not_text: &mut Vec<(u64, String)>|
+     -> Result<bool, ConvertError> {
         let chunk = jsonl::lines_to_batch(lines)?;
         lines.clear();
+        let mut bad_lines = chunk.bad_lines;
+        if !not_text.is_empty() {
+            bad_lines.append(not_text);
+            bad_lines.sort_by_key(|(line, _)| *line);
+        }
         Ok(tx
             .send(Ok(Chunk {
                 batch: chunk.batch,
                 row_numbers: RowNumbers::Lines(chunk.line_numbers),
-                bad_lines: chunk.bad_lines,
+                bad_lines,
             }))
             .is_ok())
     };
-    for (i, line) in reader.lines().enumerate() {
-        lines.push((i as u64 + 1, line.map_err(io)?));
-        if lines.len() == CHUNK_ROWS && !send(&mut lines)? {
+    let mut raw = Vec::new();
+    let mut number = 0u64;
+    loop {
+        raw.clear();
+        if reader.read_until(b'\n', &mut raw).map_err(io)? == 0 {
+            break;
+        }
+        number += 1;
+        match line_text(std::mem::take(&mut raw)) {
+            Ok(text) => lines.push((number, text)),
+            Err(reason) => not_text.push((number, reason)),
+        }
+        if lines.len() + not_text.len() == CHUNK_ROWS && !send(&mut lines, &mut not_text)? {
             return Ok(());
         }
     }
-    if !lines.is_empty() {
-        send(&mut lines)?;
+    if !lines.is_empty() || !not_text.is_empty() {
+        send(&mut lines, &mut not_text)?;
     }
     Ok(())
+}
+
+/// One line without its line ending, or why it is not text.
+fn line_text(mut raw: Vec<u8>) -> Result<String, String> {
+    if raw.last() == Some(&b'\n') {
+        raw.pop();
+        if raw.last() == Some(&b'\r') {
+            raw.pop();
+        }
+    }
+    String::from_utf8(raw).map_err(|e| {
+        format!(
+            "not valid UTF-8 (from byte {} of the line)",
+            e.utf8_error().valid_up_to() + 1
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_text_strips_endings_and_names_the_first_bad_byte() {
+        assert_eq!(line_text(b"{}\r\n".to_vec()), Ok("{}".to_owned()));
+        assert_eq!(line_text(b"{}".to_vec()), Ok("{}".to_owned()));
+        assert_eq!(
+            line_text(b"{\"a\": \"\xff\"}\n".to_vec()),
+            Err("not valid UTF-8 (from byte 8 of the line)".to_owned())
+        );
+    }
 }

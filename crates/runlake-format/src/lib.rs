@@ -7,6 +7,7 @@ pub mod checksums;
 pub mod hash;
 pub mod layout;
 pub mod manifest;
+pub mod message;
 pub mod partition;
 pub mod run_uid;
 pub mod tables;

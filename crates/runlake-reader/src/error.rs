@@ -2,6 +2,7 @@
 
 use arrow::error::ArrowError;
 use parquet::errors::ParquetError;
+use runlake_format::message::decoder_detail;
 
 use crate::parse::ExprError;
 
@@ -74,7 +75,10 @@ pub enum ReaderError {
         source: object_store::path::Error,
     },
     /// Reading or decoding a data file failed.
-    #[error("reading {path}: {source}")]
+    #[error(
+        "{path}: cannot decode this data file, which may be damaged: {}",
+        parquet_detail(path, source)
+    )]
     Parquet {
         /// The data file.
         path: String,
@@ -128,10 +132,54 @@ pub enum ReaderError {
     },
 }
 
+/// The decoder's reason as one clause, without the file's path when it repeats it.
+fn parquet_detail(path: &str, source: &ParquetError) -> String {
+    let text = source.to_string();
+    let detail = decoder_detail(&text);
+    match detail.strip_prefix(path).and_then(|d| d.strip_prefix(": ")) {
+        Some(rest) => rest.to_owned(),
+        None => detail,
+    }
+}
+
 /// The reader's result type.
 pub type Result<T, E = ReaderError> = std::result::Result<T, E>;
 
 pub(crate) fn arrow_err(context: impl Into<String>) -> impl FnOnce(ArrowError) -> ReaderError {
     let context = context.into();
     move |source| ReaderError::Arrow { context, source }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_data_file_error_is_one_sentence_naming_the_file_once() {
+        let checksum = ReaderError::Parquet {
+            path: "evals/a.parquet".into(),
+            source: ParquetError::General(
+                "evals/a.parquet: page at byte 4 fails its checksum; the data file is corrupt"
+                    .into(),
+            ),
+        };
+        assert_eq!(
+            checksum.to_string(),
+            "evals/a.parquet: cannot decode this data file, which may be damaged: page at byte 4 \
+             fails its checksum; the data file is corrupt"
+        );
+        let dump = ReaderError::Parquet {
+            path: "evals/a.parquet".into(),
+            source: ParquetError::ArrowError(
+                "Unable to get root as message stored in ARROW:schema: Utf8Error { error: \
+                 Utf8Error { valid_up_to: 2 } }"
+                    .into(),
+            ),
+        };
+        assert_eq!(
+            dump.to_string(),
+            "evals/a.parquet: cannot decode this data file, which may be damaged: Unable to get \
+             root as message stored in ARROW:schema"
+        );
+    }
 }

@@ -27,6 +27,7 @@
 
 pub mod agg;
 pub mod curve;
+mod damage;
 pub mod datadecide;
 mod dict_hint;
 pub mod display;

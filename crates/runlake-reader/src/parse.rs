@@ -15,6 +15,10 @@
 //!
 //! Strings take single or double quotes (a doubled quote escapes it); column names are bare
 //! words (`[A-Za-z_][A-Za-z0-9_.]*`) or backquoted (`` `odd name` ``).
+//!
+//! A predicate nests at most [`MAX_DEPTH`] levels: parentheses, `NOT`s and the operands of an
+//! `AND`/`OR` chain each count one. Every later pass over the expression recurses, so deeper
+//! input is refused here with an error instead of overflowing the stack there.
 
 use std::fmt;
 use std::ops::Range;
@@ -267,11 +271,19 @@ fn lex(text: &str) -> Result<Vec<(Tok, Range<usize>)>, ExprError> {
     Ok(out)
 }
 
+/// How deeply a parsed predicate may nest; far beyond what anyone writes by hand.
+pub const MAX_DEPTH: usize = 128;
+
 struct Parser<'a> {
     text: &'a str,
     toks: Vec<(Tok, Range<usize>)>,
     pos: usize,
+    /// Parentheses and `NOT`s open around the current token.
+    open: usize,
 }
+
+/// A parsed sub-expression and the depth of its tree.
+type Parsed = (Expr, usize);
 
 impl Parser<'_> {
     fn peek(&self) -> &(Tok, Range<usize>) {
@@ -299,49 +311,86 @@ impl Parser<'_> {
         )
     }
 
-    fn or(&mut self) -> Result<Expr, ExprError> {
-        let mut left = self.and()?;
+    fn too_deep(&self, span: Range<usize>) -> ExprError {
+        self.err(
+            format!(
+                "the predicate nests more than {MAX_DEPTH} levels deep (parentheses, NOT, \
+                 and operands of AND/OR count one each; a long OR of one column is an IN list)"
+            ),
+            span,
+        )
+    }
+
+    /// The depth of a node over children of depth `below`, refused beyond the limit.
+    fn node(&self, below: usize, span: &Range<usize>) -> Result<usize, ExprError> {
+        if below >= MAX_DEPTH {
+            return Err(self.too_deep(span.clone()));
+        }
+        Ok(below + 1)
+    }
+
+    fn or(&mut self) -> Result<Parsed, ExprError> {
+        let (mut left, mut depth) = self.and()?;
         while self.peek().0 == Tok::Or {
-            self.bump();
-            left = left.or(self.and()?);
+            let (_, span) = self.bump();
+            let (right, right_depth) = self.and()?;
+            depth = self.node(depth.max(right_depth), &span)?;
+            left = left.or(right);
         }
-        Ok(left)
+        Ok((left, depth))
     }
 
-    fn and(&mut self) -> Result<Expr, ExprError> {
-        let mut left = self.unary()?;
+    fn and(&mut self) -> Result<Parsed, ExprError> {
+        let (mut left, mut depth) = self.unary()?;
         while self.peek().0 == Tok::And {
-            self.bump();
-            left = left.and(self.unary()?);
+            let (_, span) = self.bump();
+            let (right, right_depth) = self.unary()?;
+            depth = self.node(depth.max(right_depth), &span)?;
+            left = left.and(right);
         }
-        Ok(left)
+        Ok((left, depth))
     }
 
-    fn unary(&mut self) -> Result<Expr, ExprError> {
-        match self.peek().0 {
-            Tok::Not => {
-                self.bump();
-                Ok(self.unary()?.not())
+    fn unary(&mut self) -> Result<Parsed, ExprError> {
+        let (tok, span) = self.peek().clone();
+        if matches!(tok, Tok::Not | Tok::LParen) {
+            // Checked before recursing: the parser's own stack is what deep input threatens.
+            if self.open >= MAX_DEPTH {
+                return Err(self.too_deep(span));
             }
-            Tok::LParen => {
-                let (_, open) = self.bump();
-                let inner = self.or()?;
-                if self.peek().0 != Tok::RParen {
-                    let (tok, span) = self.peek();
-                    return Err(self.err(
-                        format!(
-                            "expected `)` to close the `(` at byte {}, found {}",
-                            open.start,
-                            describe(tok)
-                        ),
-                        span.clone(),
-                    ));
-                }
-                self.bump();
-                Ok(inner)
-            }
-            _ => self.predicate(),
+            self.open += 1;
+            let parsed = match tok {
+                Tok::Not => self.not(),
+                _ => self.parenthesised(),
+            };
+            self.open -= 1;
+            return parsed;
         }
+        Ok((self.predicate()?, 1))
+    }
+
+    fn not(&mut self) -> Result<Parsed, ExprError> {
+        let (_, span) = self.bump();
+        let (inner, depth) = self.unary()?;
+        Ok((inner.not(), self.node(depth, &span)?))
+    }
+
+    fn parenthesised(&mut self) -> Result<Parsed, ExprError> {
+        let (_, open) = self.bump();
+        let inner = self.or()?;
+        if self.peek().0 != Tok::RParen {
+            let (tok, span) = self.peek();
+            return Err(self.err(
+                format!(
+                    "expected `)` to close the `(` at byte {}, found {}",
+                    open.start,
+                    describe(tok)
+                ),
+                span.clone(),
+            ));
+        }
+        self.bump();
+        Ok(inner)
     }
 
     fn literal(&mut self) -> Result<Literal, ExprError> {
@@ -480,11 +529,16 @@ impl Parser<'_> {
 /// against the table (see also [`parse_for_schema`]).
 pub fn parse_predicate(text: &str) -> Result<Expr, ExprError> {
     let toks = lex(text)?;
-    let mut p = Parser { text, toks, pos: 0 };
+    let mut p = Parser {
+        text,
+        toks,
+        pos: 0,
+        open: 0,
+    };
     if p.peek().0 == Tok::End {
         return Err(p.expected("a predicate"));
     }
-    let expr = p.or()?;
+    let (expr, _) = p.or()?;
     if p.peek().0 != Tok::End {
         return Err(p.expected("AND, OR or the end of the predicate"));
     }
@@ -591,5 +645,40 @@ mod tests {
         );
         let err = parse_predicate("task = 'é' AND é").expect_err("bad char");
         assert_eq!(err.caret(), "  task = 'é' AND é\n                 ^");
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_stack_overflow() {
+        let deep = 10_000;
+        let parens = format!("{}a = 1{}", "(".repeat(deep), ")".repeat(deep));
+        let nots = format!("{}a = 1", "NOT ".repeat(deep));
+        let ands = vec!["a = 1"; deep].join(" AND ");
+        let ors = vec!["(a = 1"; deep].join(" OR ") + &")".repeat(deep);
+        for (name, text) in [
+            ("parens", parens),
+            ("nots", nots),
+            ("ands", ands),
+            ("ors", ors),
+        ] {
+            let err = parse_predicate(&text).expect_err(name);
+            assert!(
+                err.message.contains("nests more than 128 levels"),
+                "{name}: {}",
+                err.message
+            );
+            assert!(err.span.start > 0 && err.span.end < text.len(), "{name}");
+        }
+    }
+
+    #[test]
+    fn nesting_up_to_the_limit_parses() {
+        let parens = format!("{}a = 1{}", "(".repeat(MAX_DEPTH), ")".repeat(MAX_DEPTH));
+        assert_eq!(strip(parse_predicate(&parens).expect("parens")), "a = 1");
+        let nots = format!("{}a = 1", "NOT ".repeat(MAX_DEPTH - 1));
+        assert!(parse_predicate(&nots).is_ok());
+        let ands = vec!["a = 1"; MAX_DEPTH].join(" AND ");
+        assert!(parse_predicate(&ands).is_ok());
+        let too_many = vec!["a = 1"; MAX_DEPTH + 1].join(" AND ");
+        assert!(parse_predicate(&too_many).is_err());
     }
 }

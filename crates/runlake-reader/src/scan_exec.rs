@@ -18,6 +18,7 @@ use parquet::arrow::arrow_reader::{
 use parquet::arrow::async_reader::ParquetRecordBatchStreamBuilder;
 use runlake_format::{DataFile, Table};
 
+use crate::damage::{check_footer, guarded};
 use crate::error::{ReaderError, Result, arrow_err};
 use crate::eval::{evaluate, filter_batch};
 use crate::expr::Expr;
@@ -180,9 +181,13 @@ pub(crate) async fn open_file(
         path: file.path.clone(),
         source,
     };
-    let mut meta = ArrowReaderMetadata::load_async(&mut r, options)
-        .await
-        .map_err(pq_err)?;
+    let mut meta = guarded(&file.path, async {
+        ArrowReaderMetadata::load_async(&mut r, options)
+            .await
+            .map_err(pq_err)
+    })
+    .await?;
+    check_footer(meta.metadata(), file.bytes).map_err(pq_err)?;
     if inner.options.dictionary_strings
         && let Some(schema) = crate::dict_hint::dictionary_schema(meta.schema(), meta.metadata())
     {
@@ -263,7 +268,8 @@ fn spawn_row_group(ctx: Arc<ScanCtx>, file: Arc<OpenFile>, group: usize) -> Batc
     // Two batches in flight per row group bound memory by `concurrency * 2 * batch_size`.
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<RecordBatch>>(2);
     tokio::spawn(async move {
-        if let Err(e) = read_row_group(&ctx, &file, group, &tx).await {
+        let read = read_row_group(&ctx, &file, group, &tx);
+        if let Err(e) = guarded(&file.file.path, read).await {
             // The receiver may be gone (a limit was reached); nothing is waiting then.
             let _ = tx.send(Err(e)).await;
         }

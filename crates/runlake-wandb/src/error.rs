@@ -15,6 +15,16 @@ pub enum WandbError {
         /// The underlying error.
         source: std::io::Error,
     },
+    /// A text file holds bytes that are not UTF-8.
+    #[error("{path}:{line}: not valid UTF-8 (from byte {column} of the line)")]
+    Utf8 {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line of the first invalid byte.
+        line: usize,
+        /// 1-based byte of that line where the invalid bytes start.
+        column: usize,
+    },
     /// A line or value is not JSON, even leniently.
     #[error("{path}:{line}: invalid JSON{}: {source}", field_suffix(.field))]
     Json {
@@ -43,7 +53,7 @@ pub enum WandbError {
     #[error(transparent)]
     Rejected(#[from] RejectedRow),
     /// A Parquet file could not be decoded.
-    #[error("{path}: {reason}")]
+    #[error("{path}: not a readable Parquet file: {reason}")]
     Parquet {
         /// The file.
         path: PathBuf,

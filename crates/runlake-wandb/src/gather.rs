@@ -64,6 +64,11 @@ impl Rejection {
                 field,
                 reason,
             } => (at(path, *line), field.clone(), reason.clone()),
+            WandbError::Utf8 { path, line, column } => (
+                at(path, *line),
+                "<line>".to_owned(),
+                format!("not valid UTF-8 (from byte {column} of the line)"),
+            ),
             WandbError::Io { path, .. }
             | WandbError::Parquet { path, .. }
             | WandbError::UnknownInput { path }
@@ -138,4 +143,22 @@ pub fn gather(inputs: &[PathBuf], on_error: OnError) -> Result<Gathered> {
         }
     }
     Ok(gathered)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_line_that_is_not_utf8_is_rejected_by_file_and_line() {
+        let err = WandbError::Utf8 {
+            path: "export/history.jsonl".into(),
+            line: 2,
+            column: 13,
+        };
+        let r = Rejection::of(&err, Path::new("export"));
+        assert_eq!(r.at, "export/history.jsonl:2");
+        assert_eq!(r.field, "<line>");
+        assert_eq!(r.message, "not valid UTF-8 (from byte 13 of the line)");
+    }
 }

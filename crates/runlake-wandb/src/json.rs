@@ -603,6 +603,18 @@ mod tests {
     }
 
     #[test]
+    fn nesting_ten_thousand_deep_is_an_error_at_the_limit() {
+        for open in ["[", "{\"a\":"] {
+            let text = open.repeat(10_000);
+            let err = parse(&text).expect_err("too deep");
+            assert_eq!(err.reason, "nesting deeper than 256 levels");
+            assert_eq!(err.offset, open.len() * MAX_DEPTH);
+        }
+        let ok = "[".repeat(MAX_DEPTH) + &"]".repeat(MAX_DEPTH);
+        assert!(parse(&ok).is_ok());
+    }
+
+    #[test]
     fn duplicate_keys_last_wins_but_are_kept() {
         let v = parse(r#"{"k":1,"k":2}"#).expect("parse");
         assert_eq!(

@@ -6,5 +6,6 @@ mod datadecide;
 mod equivalence;
 mod interop;
 mod io_budget;
+mod limits;
 mod relational;
 mod scans;

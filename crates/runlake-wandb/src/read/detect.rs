@@ -2,6 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
+use runlake_walk::Walker;
+
 use super::parquet_io::column_names;
 use crate::error::{Result, WandbError};
 use crate::json::{self, Json};
@@ -29,16 +31,19 @@ pub enum InputKind {
     Folder(Vec<(PathBuf, InputKind)>),
 }
 
-/// Detects the kind of `path`.
+/// Detects the kind of `path`. Folders reached twice (through links, or a link to a folder
+/// above) are looked at once, so link loops end.
 pub fn detect(path: &Path) -> Result<InputKind> {
-    detect_at(path, 0)
+    let mut walker = Walker::new();
+    walker.first_visit(path);
+    detect_at(path, 0, &mut walker)
 }
 
 // Export trees are shallow (`dump/_eval_results/<model>/`); the bound keeps a mistaken
 // argument such as `/` from walking a whole disk.
 const MAX_DEPTH: usize = 4;
 
-fn detect_at(path: &Path, depth: usize) -> Result<InputKind> {
+fn detect_at(path: &Path, depth: usize, walker: &mut Walker) -> Result<InputKind> {
     let unknown = || WandbError::UnknownInput {
         path: path.to_owned(),
     };
@@ -54,14 +59,10 @@ fn detect_at(path: &Path, depth: usize) -> Result<InputKind> {
         if depth >= MAX_DEPTH {
             return Err(unknown());
         }
-        let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
-            .map_err(|source| WandbError::Io {
-                path: path.to_owned(),
-                source,
-            })?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .collect();
-        entries.sort();
+        let entries = walker.entries(path).map_err(|e| WandbError::Io {
+            path: e.path,
+            source: e.source,
+        })?;
         let mut children = Vec::new();
         for child in entries {
             let hidden = child
@@ -71,7 +72,7 @@ fn detect_at(path: &Path, depth: usize) -> Result<InputKind> {
             if hidden {
                 continue;
             }
-            match detect_at(&child, depth + 1) {
+            match detect_at(&child, depth + 1, walker) {
                 Ok(kind) => children.push((child, kind)),
                 Err(WandbError::UnknownInput { .. }) => {}
                 Err(e) => return Err(e),
@@ -145,4 +146,45 @@ fn detect_jsonl(path: &Path) -> Result<Option<InputKind>> {
         }
         _ => None,
     })
+}
+
+#[cfg(test)]
+#[cfg(unix)]
+mod tests {
+    use std::os::unix::fs::symlink;
+
+    use super::*;
+
+    fn fixture() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/wandb/dr_wandb_v3/ft-scaling")
+    }
+
+    #[test]
+    fn link_loops_end_and_a_folder_reachable_twice_is_one_input() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path();
+        symlink(fixture(), root.join("export")).expect("link");
+        symlink("export", root.join("export-again")).expect("link");
+        symlink(".", root.join("x")).expect("link");
+        symlink(".", root.join("y")).expect("link");
+        let kind = detect(root).expect("detect");
+        assert_eq!(
+            kind,
+            InputKind::Folder(vec![(root.join("export"), InputKind::WandbV3)])
+        );
+    }
+
+    #[test]
+    fn a_file_reachable_twice_is_one_input() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path();
+        std::fs::copy(fixture().join("runs.jsonl"), root.join("runs.jsonl")).expect("copy");
+        std::fs::create_dir(root.join("more")).expect("mkdir");
+        symlink("../runs.jsonl", root.join("more/same-runs.jsonl")).expect("link");
+        let kind = detect(root).expect("detect");
+        assert_eq!(
+            kind,
+            InputKind::Folder(vec![(root.join("runs.jsonl"), InputKind::V3RunsJsonl)])
+        );
+    }
 }

@@ -51,10 +51,28 @@ pub fn read_path(path: &Path, inputs: &mut Inputs) -> Result<()> {
 }
 
 pub(crate) fn read_text(path: &Path) -> Result<String> {
-    std::fs::read_to_string(path).map_err(|source| WandbError::Io {
+    let bytes = std::fs::read(path).map_err(|source| WandbError::Io {
         path: path.to_owned(),
         source,
+    })?;
+    String::from_utf8(bytes).map_err(|e| {
+        let (line, column) = text_position(&e.as_bytes()[..e.utf8_error().valid_up_to()]);
+        WandbError::Utf8 {
+            path: path.to_owned(),
+            line,
+            column,
+        }
     })
+}
+
+/// The 1-based line and byte column just after `before`.
+fn text_position(before: &[u8]) -> (usize, usize) {
+    let line_start = before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+    (line, before.len() - line_start + 1)
 }
 
 /// Non-blank lines of a JSONL text, parsed leniently, with 1-based line numbers.
@@ -361,5 +379,28 @@ mod tests {
         let r = err.rejected_row().expect("a rejected row");
         assert_eq!((r.path.as_path(), r.line), (path.as_path(), 3));
         assert_eq!(r.problem, RowProblem::NullStep);
+    }
+
+    #[test]
+    fn text_position_counts_lines_and_bytes() {
+        assert_eq!(text_position(b""), (1, 1));
+        assert_eq!(text_position(b"ab"), (1, 3));
+        assert_eq!(text_position(b"ab\n"), (2, 1));
+        assert_eq!(text_position(b"{}\n{}\n{\"a\": \""), (3, 8));
+    }
+
+    #[test]
+    fn invalid_utf8_names_the_file_and_line() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("history.jsonl");
+        std::fs::write(&path, b"{\"run_id\": \"a\"}\n{\"run_id\": \"\xff\"}\n").expect("write");
+        let err = read_path(&path, &mut Inputs::default()).expect_err("not UTF-8");
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "{}:2: not valid UTF-8 (from byte 13 of the line)",
+                path.display()
+            )
+        );
     }
 }

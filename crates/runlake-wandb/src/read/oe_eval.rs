@@ -29,16 +29,15 @@ pub(crate) fn results_dir(dir: &Path) -> Option<PathBuf> {
     has_results(&nested).then_some(nested)
 }
 
-fn task_metric_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
-    let mut out: Vec<PathBuf> = std::fs::read_dir(dir)?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with("task-") && n.ends_with("-metrics.json"))
-        })
-        .collect();
-    out.sort();
+/// The `task-*-metrics.json` files of `dir` in name order, each file once (a task file linked
+/// under a second name is not a second task).
+fn task_metric_files(dir: &Path) -> Result<Vec<PathBuf>, runlake_walk::WalkError> {
+    let mut out = runlake_walk::Walker::new().entries(dir)?;
+    out.retain(|p| {
+        p.file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with("task-") && n.ends_with("-metrics.json"))
+    });
     Ok(out)
 }
 
@@ -71,9 +70,9 @@ pub fn read_oe_eval_folder(dir: &Path) -> Result<OeEvalDump> {
         }
     }
 
-    for file in task_metric_files(&results).map_err(|source| WandbError::Io {
-        path: results.clone(),
-        source,
+    for file in task_metric_files(&results).map_err(|e| WandbError::Io {
+        path: e.path,
+        source: e.source,
     })? {
         let o = origin(&file, 0);
         let obj = match parse_file(&file)? {

@@ -9,6 +9,7 @@ use arrow::array::{Array, AsArray};
 use arrow::datatypes::{DataType, Float32Type, Float64Type, Int32Type, Int64Type, UInt64Type};
 use arrow::record_batch::RecordBatch;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use runlake_format::message::decoder_detail;
 
 use super::{history_row, legacy::legacy_run, origin};
 use crate::error::{Result, WandbError};
@@ -31,26 +32,40 @@ fn open(path: &Path) -> Result<ParquetRecordBatchReaderBuilder<File>> {
         path: path.to_owned(),
         source,
     })?;
-    ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| WandbError::Parquet {
-        path: path.to_owned(),
-        reason: e.to_string(),
-    })
+    ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| unreadable(path, &e))
 }
 
 fn rows(path: &Path) -> Result<Vec<Object>> {
-    let reader = open(path)?.build().map_err(|e| WandbError::Parquet {
-        path: path.to_owned(),
-        reason: e.to_string(),
-    })?;
+    // Damaged pages can make the decoder panic deep inside instead of returning an error; that
+    // is a damaged input, reported as such, not a crash.
+    std::panic::catch_unwind(|| decode_rows(path)).unwrap_or_else(|panic| {
+        let detail = panic
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        Err(WandbError::Parquet {
+            path: path.to_owned(),
+            reason: format!("the decoder failed on its contents ({detail})"),
+        })
+    })
+}
+
+fn decode_rows(path: &Path) -> Result<Vec<Object>> {
+    let reader = open(path)?.build().map_err(|e| unreadable(path, &e))?;
     let mut out = Vec::new();
     for batch in reader {
-        let batch = batch.map_err(|e| WandbError::Parquet {
-            path: path.to_owned(),
-            reason: e.to_string(),
-        })?;
+        let batch = batch.map_err(|e| unreadable(path, &e))?;
         batch_rows(path, &batch, &mut out)?;
     }
     Ok(out)
+}
+
+fn unreadable(path: &Path, e: &dyn std::error::Error) -> WandbError {
+    WandbError::Parquet {
+        path: path.to_owned(),
+        reason: decoder_detail(&e.to_string()),
+    }
 }
 
 fn batch_rows(path: &Path, batch: &RecordBatch, out: &mut Vec<Object>) -> Result<()> {
