@@ -788,3 +788,46 @@ fn verify_names_a_broken_link_in_the_version_chain() {
     let human = text(&runlake(&["verify", &lake]).stdout);
     assert!(human.contains("broken_link"), "{human}");
 }
+
+#[test]
+fn on_error_skip_commits_the_good_rows_and_names_each_bad_one() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let lake = dir.path().join("lake");
+    let lake = utf8(&lake);
+    let input = testdata("datadecide/bad/train-unknown.jsonl");
+    let input = utf8(&input);
+
+    let strict = runlake(&["convert", input, "--lake", lake, "--quiet"]);
+    assert_eq!(strict.status.code(), Some(2));
+    let message = text(&strict.stderr);
+    assert!(
+        message.contains("line 1") && message.contains("unknown recipe"),
+        "{message}"
+    );
+
+    let summary: Value = serde_json::from_str(&ok(&[
+        "convert",
+        input,
+        "--lake",
+        lake,
+        "--quiet",
+        "--on-error",
+        "skip",
+        "--json",
+    ]))
+    .expect("json summary");
+    assert_eq!(summary["rejected_total"], 2, "{summary}");
+    let at: Vec<&str> = summary["rejections"]
+        .as_array()
+        .expect("rejections")
+        .iter()
+        .map(|r| r["at"].as_str().expect("where"))
+        .collect();
+    assert!(
+        at.len() == 2 && at[0].ends_with("line 1") && at[1].ends_with("line 2"),
+        "{at:?}"
+    );
+    // The one good line of three is in the lake.
+    let evals = ok(&["query", lake, "--table", "evals", "--format", "json"]);
+    assert_eq!(json_lines(&evals).len(), 1, "{evals}");
+}
