@@ -1,4 +1,4 @@
-//! Plain-Parquet readers (pyarrow.dataset and DuckDB, hive partitioning on) read each table
+//! Plain-Parquet readers (pyarrow.dataset, DuckDB and Polars, hive partitioning on) read each table
 //! folder of a lake runlake wrote and get exactly the rows runlake reads.
 
 use std::path::{Path, PathBuf};
@@ -64,7 +64,7 @@ fn read_with(engine: &str, table: Table, folder: &Path, scratch: &Path) -> Vec<R
 }
 
 #[tokio::test]
-async fn pyarrow_and_duckdb_see_exactly_the_live_rows() {
+async fn pyarrow_duckdb_and_polars_see_exactly_the_live_rows() {
     let dir = tempfile::tempdir().expect("tempdir");
     let location = dir.path().join("lake");
     let lake = Lake::create(location.to_str().expect("utf8"))
@@ -98,7 +98,7 @@ async fn pyarrow_and_duckdb_see_exactly_the_live_rows() {
     for table in Table::ALL {
         let ours = canonical_rows(&lake.read_table(&manifest, table).await.expect("read"));
         assert!(!ours.is_empty());
-        for engine in ["pyarrow", "duckdb"] {
+        for engine in ["pyarrow", "duckdb", "polars"] {
             let theirs = read_with(engine, table, &location.join(table.name()), &scratch);
             assert_eq!(canonical_rows(&theirs), ours, "{engine} on {table}");
         }

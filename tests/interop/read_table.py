@@ -1,7 +1,7 @@
 """Reads one table folder of a runlake lake the way a plain-Parquet user would, and writes
 what it saw to a single Parquet file for the Rust test to compare.
 
-usage: read_table.py pyarrow|duckdb TABLE_FOLDER OUT.parquet
+usage: read_table.py pyarrow|duckdb|polars TABLE_FOLDER OUT.parquet
 """
 
 import sys
@@ -24,6 +24,11 @@ def main() -> None:
             "TO '" + out.replace("'", "''") + "' (FORMAT parquet, COMPRESSION zstd)",
             [folder + "/**/*.parquet"],
         )
+    elif engine == "polars":
+        import polars as pl
+
+        frame = pl.scan_parquet(folder + "/**/*.parquet", hive_partitioning=True).collect()
+        frame.write_parquet(out, compression="zstd")
     else:
         raise SystemExit(f"unknown engine {engine}")
 

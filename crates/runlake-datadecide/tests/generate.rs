@@ -2,9 +2,30 @@
 
 mod common;
 
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
 use runlake_datadecide::ConvertOptions;
 use runlake_datadecide::generate::{generate, py_float};
 use runlake_format::Table;
+
+/// Every file under `root`, by path relative to it, with its bytes.
+fn files(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut todo = vec![root.to_owned()];
+    while let Some(dir) = todo.pop() {
+        for entry in std::fs::read_dir(&dir).expect("read dir") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                todo.push(path);
+            } else {
+                let rel = path.strip_prefix(root).expect("under root").to_owned();
+                out.insert(rel, std::fs::read(&path).expect("read"));
+            }
+        }
+    }
+    out
+}
 
 #[test]
 fn python_float_repr() {
@@ -28,9 +49,25 @@ fn small_generation_is_deterministic_and_converts() {
     assert_eq!(sa.train_rows, 43 * 66);
     assert_eq!(sa.ppl_rows, 45);
     assert_eq!(sa.macro_avg_rows, 43 * 11);
-    for (x, y) in sa.train_files.iter().zip(&sb.train_files) {
-        assert_eq!(std::fs::read(x).expect("a"), std::fs::read(y).expect("b"));
+    let (fa, fb) = (files(a.path()), files(b.path()));
+    assert_eq!(
+        fa.keys().collect::<Vec<_>>(),
+        fb.keys().collect::<Vec<_>>(),
+        "both runs write the same files"
+    );
+    for (name, bytes) in &fa {
+        assert!(*bytes == fb[name], "{name:?} differs between runs");
     }
+    assert_eq!(sa.train_files.len(), sb.train_files.len());
+    for x in &sa.train_files {
+        let name = x.strip_prefix(a.path()).expect("under the output folder");
+        assert!(fa.contains_key(name), "{} not written", name.display());
+    }
+    assert!(
+        fa.len() > sa.train_files.len(),
+        "ppl and macro files too: {:?}",
+        fa.keys()
+    );
     let (t, s) =
         common::convert(&[a.path().to_owned()], ConvertOptions::default()).expect("convert");
     assert_eq!(s.rejected_total, 0);

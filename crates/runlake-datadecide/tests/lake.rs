@@ -50,18 +50,12 @@ async fn converting_again_commits_nothing() {
 }
 
 fn real_slice() -> Option<PathBuf> {
-    // `../shared/real` beside the repository; RUNLAKE_REAL_DATA overrides it (worktrees).
-    let root = std::env::var_os("RUNLAKE_REAL_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/real"));
-    let p = root.join("dr_ingest-fixtures/pretrain_metrics_sample.parquet");
-    p.exists().then_some(p)
+    common::real_data("dr_ingest-fixtures/pretrain_metrics_sample.parquet")
 }
 
 #[tokio::test]
 async fn real_god_table_slice_round_trips_exactly() {
     let Some(path) = real_slice() else {
-        eprintln!("skipped: ../shared/real is absent");
         return;
     };
     let lake = Lake::in_memory();

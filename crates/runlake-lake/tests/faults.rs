@@ -66,11 +66,20 @@ async fn a_fault_at_every_request_of_a_commit_is_survived() {
         batch(Table::Evals, &["new"], 6, 2),
     ]);
     for mode in [FaultMode::Before, FaultMode::After] {
-        for k in 1..=requests + 1 {
+        let mut surfaced = 0;
+        let mut k = 1;
+        loop {
             let (store, clean) = seeded().await;
             let faulty = Arc::new(FaultyStore::new(Arc::clone(&store), k, mode));
-            let lake = quick(Lake::from_store(faulty, Path::from("lake"), "mem", true));
+            let lake = quick(Lake::from_store(
+                faulty.clone(),
+                Path::from("lake"),
+                "mem",
+                true,
+            ));
             let first = the_change(&lake).await;
+            // Past the last request of the commit nothing fails: that ends the sweep.
+            let hit = faulty.requests() >= k;
 
             let report = verify(&clean, true).await.expect("verify runs");
             assert!(report.is_sound(), "{mode:?} k={k}: {:?}", report.problems);
@@ -90,9 +99,24 @@ async fn a_fault_at_every_request_of_a_commit_is_survived() {
                 latest == 1 || latest == 2,
                 "{mode:?} k={k}: latest {latest}"
             );
-            if let Ok(outcome) = &first {
+            if !hit {
+                let outcome = first.expect("no fault, no error");
                 assert_eq!(outcome.version, Some(2), "{mode:?} k={k}");
-                assert_eq!(latest, 2);
+                assert_eq!(latest, 2, "{mode:?} k={k}");
+                break;
+            }
+            match &first {
+                Ok(outcome) => {
+                    assert_eq!(outcome.version, Some(2), "{mode:?} k={k}");
+                    assert_eq!(latest, 2, "{mode:?} k={k}");
+                }
+                Err(e) => {
+                    surfaced += 1;
+                    assert!(
+                        e.to_string().contains("injected fault"),
+                        "{mode:?} k={k}: {e}"
+                    );
+                }
             }
 
             // The user re-runs the command: it applies once, whatever happened before.
@@ -106,6 +130,17 @@ async fn a_fault_at_every_request_of_a_commit_is_survived() {
             let evals = clean.read_table(&m, Table::Evals).await.expect("read");
             assert_eq!(canonical_rows(&evals), expected_evals, "{mode:?} k={k}");
             assert!(verify(&clean, true).await.expect("verify").is_sound());
+            k += 1;
         }
+        // Every request of the clean commit was failed once, and some of those faults reached
+        // the caller rather than all being absorbed by retries.
+        assert!(
+            k > requests,
+            "{mode:?}: the sweep stopped at {k} of {requests}"
+        );
+        assert!(
+            surfaced > 0,
+            "{mode:?}: no injected fault reached the caller"
+        );
     }
 }

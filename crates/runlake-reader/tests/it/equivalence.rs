@@ -1,14 +1,15 @@
-//! For random projections, filters and limits: the optimised reader, the reader with every
-//! optimisation off, and a row-by-row reference over the engine's own full-table read all
-//! agree.
+//! For random projections, filters and limits: the optimised reader, the reader with each
+//! optimisation off on its own, the reader with every optimisation off, and a row-by-row
+//! reference over the rows the test wrote all agree; so do joins and aggregates over the same
+//! filters. Cases come from a fixed seed (override it with `RUNLAKE_PROPTEST_SEED`), printed
+//! with any failure, and failures are shrunk.
 
 use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::datatypes::{DataType, Float64Type, Int64Type};
 use proptest::prelude::*;
-use proptest::strategy::ValueTree;
-use proptest::test_runner::{Config, TestCaseError, TestRunner};
+use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestRng, TestRunner};
 use runlake_format::Table;
-use runlake_reader::{CmpOp, Expr, Literal, ScanOptions, col};
+use runlake_reader::{Agg, CmpOp, Expr, JoinKind, Literal, ScanOptions, col};
 
 use crate::common::*;
 
@@ -122,16 +123,18 @@ fn leaf() -> impl Strategy<Value = Expr> {
         (
             prop::sample::select(pool.clone()),
             prop::collection::vec(prop::sample::select(pool), 1..4),
-            0..8usize,
+            0..10usize,
         )
             .prop_map(move |(v, list, op)| match op {
                 0 => col(name).eq(v.as_str()),
                 1 => col(name).not_eq(v.as_str()),
                 2 => col(name).lt(v.as_str()),
-                3 => col(name).gt_eq(v.as_str()),
-                4 => col(name).in_list(list.iter().map(String::as_str)),
-                5 => col(name).in_list(list.iter().map(String::as_str)).not(),
-                6 => col(name).is_null(),
+                3 => col(name).lt_eq(v.as_str()),
+                4 => col(name).gt(v.as_str()),
+                5 => col(name).gt_eq(v.as_str()),
+                6 => col(name).in_list(list.iter().map(String::as_str)),
+                7 => col(name).in_list(list.iter().map(String::as_str)).not(),
+                8 => col(name).is_null(),
                 _ => col(name).is_not_null(),
             })
     };
@@ -194,21 +197,178 @@ fn projection() -> impl Strategy<Value = Vec<String>> {
         .prop_map(|v| v.into_iter().map(str::to_owned).collect())
 }
 
-#[test]
-fn pushdown_and_pruning_never_change_results() {
+/// The seed of every random case: fixed, so a failure reproduces, unless overridden.
+fn seed() -> u64 {
+    std::env::var("RUNLAKE_PROPTEST_SEED")
+        .ok()
+        .map(|s| s.parse().expect("RUNLAKE_PROPTEST_SEED is a number"))
+        .unwrap_or(0x5eed_2026)
+}
+
+fn runner(seed: u64, cases: u32) -> TestRunner {
+    let mut bytes = [0u8; 32];
+    bytes[..8].copy_from_slice(&seed.to_le_bytes());
+    TestRunner::new_with_rng(
+        Config {
+            cases,
+            ..Config::default()
+        },
+        TestRng::from_seed(RngAlgorithm::ChaCha, &bytes),
+    )
+}
+
+/// Options with exactly one optimisation turned off, named.
+fn one_switch_off() -> Vec<(&'static str, ScanOptions)> {
+    let on = ScanOptions::default();
+    vec![
+        (
+            "prune_partitions",
+            ScanOptions {
+                prune_partitions: false,
+                ..on.clone()
+            },
+        ),
+        (
+            "prune_files",
+            ScanOptions {
+                prune_files: false,
+                ..on.clone()
+            },
+        ),
+        (
+            "prune_row_groups",
+            ScanOptions {
+                prune_row_groups: false,
+                ..on.clone()
+            },
+        ),
+        (
+            "prune_pages",
+            ScanOptions {
+                prune_pages: false,
+                ..on.clone()
+            },
+        ),
+        (
+            "row_filter",
+            ScanOptions {
+                row_filter: false,
+                ..on.clone()
+            },
+        ),
+        (
+            "projection_pushdown",
+            ScanOptions {
+                projection_pushdown: false,
+                ..on.clone()
+            },
+        ),
+        (
+            "dictionary_strings",
+            ScanOptions {
+                dictionary_strings: false,
+                ..on.clone()
+            },
+        ),
+        (
+            "join_filter_pushdown",
+            ScanOptions {
+                join_filter_pushdown: false,
+                ..on.clone()
+            },
+        ),
+        (
+            "footer_cache",
+            ScanOptions {
+                footer_cache_bytes: 0,
+                ..on.clone()
+            },
+        ),
+        // A check rather than an optimisation, but it too must never change an answer.
+        (
+            "verify_pages",
+            ScanOptions {
+                verify_pages: false,
+                ..on
+            },
+        ),
+    ]
+}
+
+/// Metadata for half of the pretraining runs (recipes `c4` and `dolma1_7`) and one
+/// post-training run, so an inner join drops rows on both sides.
+fn metadata_batch() -> RecordBatch {
+    let mut runs: Vec<Option<String>> = Vec::new();
+    for r in ["c4", "dolma1_7"] {
+        for s in SIZES {
+            for sd in SEEDS {
+                runs.push(Some(pretrain_run(r, s, sd)));
+            }
+        }
+    }
+    runs.push(Some("wandb/team/ft/run3".into()));
+    runs.push(Some("wandb/team/ft/not-evaluated".into()));
+    let n = runs.len();
+    batch(
+        Table::Metadata,
+        n,
+        vec![
+            ("run_uid", strs(&runs)),
+            ("phase", strs(&vec![Some("pretrain"); n])),
+        ],
+    )
+}
+
+/// Readers over one lake holding `written` evals and the metadata of [`metadata_batch`].
+/// `large` writes row groups far above the Parquet writer's 20,000-row page limit, so every
+/// column chunk has several pages and the page index has something to prune; otherwise files
+/// and row groups are small, so partition, file and row-group pruning do.
+fn fixture(written: RecordBatch, large: bool) -> Fixture {
     let rt = tokio::runtime::Runtime::new().expect("runtime");
-    let (lake, reader) = rt.block_on(small_file_lake(vec![(Table::Evals, evals_batch(&STEPS))]));
-    let manifest = reader.manifest().clone();
-    assert!(
-        manifest.table(Table::Evals).expect("evals").files.len() > 5,
-        "the lake must have several files for pruning to matter: {:?}",
-        manifest
-            .table(Table::Evals)
-            .map(|t| t.files.iter().map(|f| f.rows).collect::<Vec<_>>())
-    );
-    let full = rt
-        .block_on(lake.read_table(&manifest, Table::Evals))
-        .expect("engine read");
+    let meta = metadata_batch();
+    let joined_runs: std::collections::BTreeSet<String> = (0..meta.num_rows())
+        .map(|r| {
+            meta.column_by_name("run_uid")
+                .expect("run_uid")
+                .as_string::<i32>()
+                .value(r)
+                .to_owned()
+        })
+        .collect();
+    let tables = vec![(Table::Evals, written.clone()), (Table::Metadata, meta)];
+    let reader = if large {
+        let lake = runlake_lake::Lake::in_memory().with_config(runlake_lake::LakeConfig {
+            spill_rows: 1 << 20,
+            row_group_rows: 1 << 17,
+            ..runlake_lake::LakeConfig::default()
+        });
+        rt.block_on(async {
+            let mut tx = lake.transaction("test", "large row groups");
+            for (table, b) in tables {
+                tx.upsert(table, b).expect("upsert");
+            }
+            tx.commit().await.expect("commit");
+            runlake_reader::LakeReader::open(&lake, None)
+                .await
+                .expect("open")
+        })
+    } else {
+        rt.block_on(small_file_lake(tables)).1
+    };
+    let files = &reader.manifest().table(Table::Evals).expect("evals").files;
+    if large {
+        assert!(
+            files.iter().any(|f| f.rows > 40_000),
+            "a file with several pages per column: {:?}",
+            files.iter().map(|f| f.rows).collect::<Vec<_>>()
+        );
+    } else {
+        assert!(
+            files.len() > 5,
+            "the lake must have several files for pruning to matter: {:?}",
+            files.iter().map(|f| f.rows).collect::<Vec<_>>()
+        );
+    }
     let naive = reader.with_options(ScanOptions::naive());
     // One row group at a time, odd batches, and every file opened: filters on partition
     // columns are then decided inside each file rather than by pruning.
@@ -219,60 +379,90 @@ fn pushdown_and_pruning_never_change_results() {
         prune_files: false,
         ..ScanOptions::default()
     });
-    let fx = Fixture {
+    let single_off = one_switch_off()
+        .into_iter()
+        .map(|(name, o)| (name, reader.with_options(o)))
+        .collect();
+    Fixture {
         rt,
-        full,
+        written: vec![written],
+        joined_runs,
         reader,
         naive,
         serial,
-    };
-    // Every single comparison first, so each pruning rule is exercised deterministically.
-    let all_columns: Vec<String> = COLUMNS.iter().map(|c| (*c).to_owned()).collect();
-    let mut singles = 0;
-    let mut runner = TestRunner::new(Config {
-        cases: 1,
-        ..Config::default()
-    });
-    let tree_leaf = leaf();
-    for _ in 0..400 {
-        let e = tree_leaf.new_tree(&mut runner).expect("leaf").current();
-        check_case(&fx, (all_columns.clone(), e, None)).expect("single comparison");
-        singles += 1;
+        single_off,
     }
-    assert_eq!(singles, 400);
-    let mut runner = TestRunner::new(Config {
-        cases: 128,
-        ..Config::default()
-    });
-    runner
+}
+
+/// Runs `singles` single comparisons, then `combined` random queries, against `fx`.
+fn check_random_cases(fx: &Fixture, seed: u64, singles: u32, combined: u32) {
+    let failed = |e: &dyn std::fmt::Display| -> ! {
+        panic!("{e}\nseed {seed}: rerun with RUNLAKE_PROPTEST_SEED={seed}")
+    };
+    // Every single comparison first, so each pruning rule is exercised on its own.
+    let all_columns: Vec<String> = COLUMNS.iter().map(|c| (*c).to_owned()).collect();
+    runner(seed, singles)
+        .run(&leaf(), |e| check_case(fx, (all_columns.clone(), e, None)))
+        .unwrap_or_else(|e| failed(&e));
+    runner(seed.wrapping_add(1), combined)
         .run(
             &(projection(), predicate(), prop::option::of(0..60usize)),
-            |case| check_case(&fx, case),
+            |case| check_case(fx, case),
         )
-        .expect("equivalence");
+        .unwrap_or_else(|e| failed(&e));
+}
+
+#[test]
+fn pushdown_and_pruning_never_change_results() {
+    let fx = fixture(evals_batch(&STEPS), false);
+    check_random_cases(&fx, seed(), 200, 64);
+}
+
+#[test]
+fn page_pruning_never_changes_results() {
+    // 320 steps: 46,000 rows in one row group per partition.
+    let steps: Vec<i64> = (0..320).map(|i| i * 10).collect();
+    let fx = fixture(evals_batch(&steps), true);
+    check_random_cases(&fx, seed().wrapping_add(2), 16, 6);
 }
 
 type Case = (Vec<String>, Expr, Option<usize>);
 
 struct Fixture {
     rt: tokio::runtime::Runtime,
-    full: Vec<RecordBatch>,
+    /// The rows the test wrote: the reference reads these, never the lake.
+    written: Vec<RecordBatch>,
+    /// Runs the metadata table holds.
+    joined_runs: std::collections::BTreeSet<String>,
     reader: runlake_reader::LakeReader,
     naive: runlake_reader::LakeReader,
     serial: runlake_reader::LakeReader,
+    single_off: Vec<(&'static str, runlake_reader::LakeReader)>,
+}
+
+/// `(run_uid, task)` and row count per group, sorted: the aggregate compared across readers.
+fn counts(batches: &[RecordBatch]) -> Vec<(Option<V>, Option<V>, Option<V>)> {
+    let mut out: Vec<_> = rows_of(batches, &["run_uid".into(), "task".into(), "rows".into()])
+        .into_iter()
+        .map(|r| (r[0].clone(), r[1].clone(), r[2].clone()))
+        .collect();
+    out.sort_by(|a, b| a.partial_cmp(b).expect("comparable"));
+    out
 }
 
 fn check_case(fx: &Fixture, (columns, filter, limit): Case) -> Result<(), TestCaseError> {
     let Fixture {
         rt,
-        full,
+        written,
+        joined_runs,
         reader,
         naive,
         serial,
+        single_off,
     } = fx;
 
     let mut expected = Vec::new();
-    for b in full {
+    for b in written {
         let keep: Vec<usize> = (0..b.num_rows())
             .filter(|&r| eval(&filter, b, r) == Some(true))
             .collect();
@@ -309,6 +499,17 @@ fn check_case(fx: &Fixture, (columns, filter, limit): Case) -> Result<(), TestCa
         "serial small batches for {}",
         filter
     );
+    if limit.is_none() {
+        for (name, r) in single_off {
+            prop_assert_eq!(
+                &fast,
+                &rows_of(&run(r), &columns),
+                "{} off for {}",
+                name,
+                filter
+            );
+        }
+    }
     let mut fast_sorted = fast.clone();
     fast_sorted.sort_by(|a, b| a.partial_cmp(b).expect("comparable"));
     expected.sort_by(|a, b| a.partial_cmp(b).expect("comparable"));
@@ -320,6 +521,56 @@ fn check_case(fx: &Fixture, (columns, filter, limit): Case) -> Result<(), TestCa
                 prop_assert!(expected.contains(row), "limited row not in reference");
             }
         }
+    }
+    if limit.is_some() {
+        return Ok(());
+    }
+
+    // The same filter under an inner join with metadata, then counted per run and task.
+    let mut reference: std::collections::BTreeMap<(String, String), i64> = Default::default();
+    for b in written {
+        for r in 0..b.num_rows() {
+            if eval(&filter, b, r) != Some(true) {
+                continue;
+            }
+            let (Some(V::Str(run)), Some(V::Str(task))) =
+                (value(b, "run_uid", r), value(b, "task", r))
+            else {
+                continue;
+            };
+            if joined_runs.contains(&run) {
+                *reference.entry((run, task)).or_default() += 1;
+            }
+        }
+    }
+    let reference: Vec<_> = reference
+        .into_iter()
+        .map(|((run, task), n)| (Some(V::Str(run)), Some(V::Str(task)), Some(V::Int(n))))
+        .collect();
+    let aggregate = |r: &runlake_reader::LakeReader| {
+        let joined = r
+            .scan(Table::Evals)
+            .filter(filter.clone())
+            .join(
+                r.scan(Table::Metadata),
+                [("run_uid", "run_uid")],
+                JoinKind::Inner,
+            )
+            .group_by(["run_uid", "task"])
+            .agg([Agg::count_rows().alias("rows")]);
+        counts(&rt.block_on(joined.collect()).expect("join and aggregate"))
+    };
+    let fast = aggregate(reader);
+    prop_assert_eq!(&fast, &reference, "join and count for {}", filter);
+    prop_assert_eq!(&fast, &aggregate(naive), "naive join for {}", filter);
+    for (name, r) in single_off {
+        prop_assert_eq!(
+            &fast,
+            &aggregate(r),
+            "join with {} off for {}",
+            name,
+            filter
+        );
     }
     Ok(())
 }

@@ -33,6 +33,35 @@ fn table_rows(batches: &[RecordBatch]) -> Vec<Vec<Option<String>>> {
     out
 }
 
+/// The rows of `written` that `keep` accepts, as cells of `columns`.
+fn written_rows(
+    written: &RecordBatch,
+    columns: &[&str],
+    keep: impl Fn(usize) -> bool,
+) -> Vec<Vec<Option<String>>> {
+    (0..written.num_rows())
+        .filter(|&r| keep(r))
+        .map(|r| columns.iter().map(|c| cell(written, c, r)).collect())
+        .collect()
+}
+
+/// A scan returned exactly the written rows `keep` accepts (in any order), so references
+/// computed from its output rest on the written rows, not on the reader.
+fn assert_scan_returns_written(
+    scan: &[RecordBatch],
+    written: &RecordBatch,
+    keep: impl Fn(usize) -> bool,
+) {
+    let schema = scan.first().expect("the scan returned rows").schema();
+    let columns: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+    let mut got = table_rows(scan);
+    let mut expected = written_rows(written, &columns, keep);
+    assert!(!expected.is_empty());
+    got.sort();
+    expected.sort();
+    assert_eq!(got, expected);
+}
+
 const STEPS: [i64; 4] = [0, 1250, 2500, 3750];
 
 fn ckpts_batch() -> RecordBatch {
@@ -78,8 +107,21 @@ async fn joins_match_a_nested_loop_reference() {
     let right_q = reader
         .scan(Table::PretrainCkpts)
         .select(["run_uid", "step", "tokens", "source"]);
-    let left = left_q.clone().collect().await.expect("left");
-    let right = right_q.clone().collect().await.expect("right");
+    // The reference joins the written rows, not what the reader scanned.
+    let evals = evals_batch(&STEPS);
+    let piqa: Vec<u32> = (0..evals.num_rows() as u32)
+        .filter(|&r| cell(&evals, "task", r as usize).as_deref() == Some("piqa"))
+        .collect();
+    let left = vec![
+        arrow::compute::take_record_batch(&evals, &arrow::array::UInt32Array::from(piqa))
+            .expect("take"),
+    ];
+    let right = vec![ckpts_batch()];
+    let left_scan = left_q.clone().collect().await.expect("left");
+    assert_scan_returns_written(&left_scan, &evals, |r| {
+        cell(&evals, "task", r).as_deref() == Some("piqa")
+    });
+    let left_order = table_rows(&left_scan);
 
     for (kind, on) in [
         (
@@ -153,9 +195,23 @@ async fn joins_match_a_nested_loop_reference() {
                 }
             }
         }
-        let got = table_rows(&joined);
+        let mut got = table_rows(&joined);
         assert!(!expected.is_empty());
-        // The join streams the left side in order, so rows come out in the reference order.
+        // The join streams the left side in order: its left columns follow the left scan.
+        let mut left_rows = left_order.iter();
+        let mut current: Option<&[Option<String>]> = None;
+        for row in &got {
+            let left = &row[..3];
+            if current != Some(left) {
+                assert!(
+                    left_rows.any(|l| l == left),
+                    "{kind:?} {on:?}: {left:?} out of the left side's order"
+                );
+                current = Some(left);
+            }
+        }
+        got.sort();
+        expected.sort();
         assert_eq!(got, expected, "{kind:?} {on:?}");
     }
     // Left join on (run, step): the last step has no checkpoint, and post-training evals have
@@ -191,6 +247,14 @@ async fn aggregates_match_a_grouping_reference() {
             .and(col("task").in_list(["piqa", "hellaswag"])),
     );
     let input = base.clone().collect().await.expect("input");
+    let written = evals_batch(&STEPS);
+    assert_scan_returns_written(&input, &written, |r| {
+        cell(&written, "phase", r).as_deref() == Some("pretrain")
+            && matches!(
+                cell(&written, "task", r).as_deref(),
+                Some("piqa" | "hellaswag")
+            )
+    });
     let out = base
         .group_by(["recipe", "size", "step"])
         .agg([
@@ -330,6 +394,13 @@ async fn keep_max_matches_a_reference() {
         )
         .select(["run_uid", "task", "step", "recipe", "size", "acc_raw"]);
     let input = base.clone().collect().await.expect("input");
+    let written = evals_batch(&STEPS);
+    assert_scan_returns_written(&input, &written, |r| {
+        let step: Option<i64> = cell(&written, "step", r).map(|s| s.parse().expect("int"));
+        cell(&written, "phase", r).as_deref() == Some("pretrain")
+            && (cell(&written, "task", r).as_deref() != Some("piqa")
+                || step.is_some_and(|s| s < 3750))
+    });
     let all = table_rows(&input);
     // Reference: per group, the largest non-null value (compared as numbers), then the rows
     // holding it.
@@ -391,7 +462,12 @@ async fn no_keys_make_one_group_of_every_row() {
         .scan(Table::Evals)
         .filter(col("phase").eq("pretrain"))
         .select(["run_uid", "step"]);
-    let input = concat(&base.clone().collect().await.expect("input")).expect("rows");
+    let scanned = base.clone().collect().await.expect("input");
+    let written = evals_batch(&STEPS);
+    assert_scan_returns_written(&scanned, &written, |r| {
+        cell(&written, "phase", r).as_deref() == Some("pretrain")
+    });
+    let input = concat(&scanned).expect("rows");
     let steps: Vec<String> = (0..input.num_rows())
         .map(|i| array_value_to_string(input.column(1), i).expect("step"))
         .collect();

@@ -192,17 +192,13 @@ async fn whole_tables_with_nested_columns_read_back_exactly() {
             ("created_at", created),
         ],
     );
-    let (lake, reader) = small_file_lake(vec![(Table::Metadata, b)]).await;
-    let expected = lake
-        .read_table(reader.manifest(), Table::Metadata)
-        .await
-        .expect("engine read");
+    let (_lake, reader) = small_file_lake(vec![(Table::Metadata, b.clone())]).await;
+    // The batch written is the reference (its runs are already in key order).
     let got = reader.scan(Table::Metadata).collect().await.expect("scan");
-    assert_eq!(concat(&got), concat(&expected));
-    assert_eq!(concat(&got).expect("rows").num_rows(), rows);
+    assert_eq!(concat(&got), Some(b.clone()));
     let naive = reader.with_options(ScanOptions::naive());
     let got2 = naive.scan(Table::Metadata).collect().await.expect("scan");
-    assert_eq!(concat(&got2), concat(&expected));
+    assert_eq!(concat(&got2), Some(b));
 }
 
 #[tokio::test]

@@ -1,0 +1,833 @@
+//! Every reading and maintenance command through the built program: exit codes and output
+//! content. Expected values come from the fixture rows themselves (`testdata/plot/*.jsonl`),
+//! never from the reader under test.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use runlake_lake::{Lake, Table};
+use serde_json::Value;
+
+fn runlake(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_runlake"))
+        .args(args)
+        .output()
+        .expect("runlake runs")
+}
+
+fn text(out: &[u8]) -> String {
+    String::from_utf8_lossy(out).into_owned()
+}
+
+/// Runs a command that must succeed; returns its standard output.
+fn ok(args: &[&str]) -> String {
+    let out = runlake(args);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{args:?}: {}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    text(&out.stdout)
+}
+
+fn testdata(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("testdata")
+        .join(rel)
+}
+
+fn utf8(p: &Path) -> &str {
+    p.to_str().expect("utf8 path")
+}
+
+/// The rows of one fixture table, as JSON objects.
+fn fixture(table: &str) -> Vec<Value> {
+    std::fs::read_to_string(testdata(&format!("plot/{table}.jsonl")))
+        .expect("fixture")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json line"))
+        .collect()
+}
+
+/// JSON-lines output, parsed.
+fn json_lines(out: &str) -> Vec<Value> {
+    out.lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect()
+}
+
+fn num(v: &Value) -> f64 {
+    v.as_f64().unwrap_or_else(|| panic!("not a number: {v}"))
+}
+
+/// A local lake holding the plot example data set (pretraining runs of two recipes, two sizes
+/// and two seeds; post-training runs with lineage), committed as one version.
+fn example_lake(dir: &Path) -> String {
+    let location = dir.join("lake");
+    let location = utf8(&location).to_owned();
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    runtime.block_on(async {
+        let lake = Lake::create(&location).await.expect("create");
+        let mut tx = lake.transaction("fixture", "plot example data set");
+        for table in Table::ALL {
+            let path = testdata(&format!("plot/{}.jsonl", table.name()));
+            let rows = std::fs::read_to_string(&path).expect("fixture file");
+            let batch = runlake_plot::rows::batch_from_json_lines(
+                table,
+                &rows,
+                &path.display().to_string(),
+            )
+            .expect("fixture rows match the schema");
+            tx.upsert(table, batch).expect("upsert");
+        }
+        tx.commit().await.expect("commit");
+    });
+    location
+}
+
+/// `(step, primary_score)` of one run's arc_challenge evals in the fixture, by step.
+fn scores(run: &str) -> Vec<(i64, f64)> {
+    let mut out: Vec<(i64, f64)> = fixture("evals")
+        .iter()
+        .filter(|r| r["run_uid"] == run && r["task"] == "arc_challenge")
+        .map(|r| (r["step"].as_i64().expect("step"), num(&r["primary_score"])))
+        .collect();
+    out.sort_by_key(|(s, _)| *s);
+    out
+}
+
+#[test]
+fn query_prints_every_format_and_explains() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let lake = example_lake(dir.path());
+    let run = "dd/c4/150M/default";
+    let filter = format!("run_uid = '{run}' AND step >= 5000");
+    let base = [
+        "query",
+        lake.as_str(),
+        "--table",
+        "evals",
+        "--where",
+        filter.as_str(),
+        "--select",
+        "step,primary_score",
+    ];
+    let expected: Vec<(i64, f64)> = scores(run)
+        .into_iter()
+        .filter(|(s, _)| *s >= 5000)
+        .collect();
+    assert_eq!(expected.len(), 5, "the fixture changed");
+
+    let parse = |rows: Vec<(i64, f64)>| {
+        let mut rows = rows;
+        rows.sort_by_key(|(s, _)| *s);
+        rows
+    };
+
+    let json = ok(&[&base[..], &["--format", "json"]].concat());
+    let rows = json_lines(&json)
+        .iter()
+        .map(|r| {
+            assert_eq!(r.as_object().expect("object").len(), 2, "{r}");
+            (r["step"].as_i64().expect("step"), num(&r["primary_score"]))
+        })
+        .collect();
+    assert_eq!(parse(rows), expected);
+
+    let csv = ok(&[&base[..], &["--format", "csv"]].concat());
+    let mut lines = csv.lines();
+    assert_eq!(lines.next(), Some("step,primary_score"));
+    let rows = lines
+        .map(|l| {
+            let (s, v) = l.split_once(',').expect("two columns");
+            (s.parse().expect("step"), v.parse().expect("score"))
+        })
+        .collect();
+    assert_eq!(parse(rows), expected);
+
+    let table = ok(&base);
+    for (step, score) in &expected {
+        let line = table
+            .lines()
+            .find(|l| {
+                l.split_whitespace()
+                    .any(|w| w.trim_matches('|') == step.to_string())
+            })
+            .unwrap_or_else(|| panic!("step {step} missing from\n{table}"));
+        assert!(line.contains(&score.to_string()), "{score} not in {line}");
+    }
+    assert!(table.contains("primary_score"), "{table}");
+
+    let out = dir.path().join("rows.parquet");
+    let printed = ok(&[&base[..], &["--format", "parquet", "--output", utf8(&out)]].concat());
+    assert!(printed.is_empty(), "rows went to the file: {printed}");
+    let file = std::fs::File::open(&out).expect("parquet written");
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+        .expect("a Parquet file")
+        .build()
+        .expect("reader");
+    let mut rows = Vec::new();
+    for batch in reader {
+        let batch = batch.expect("batch");
+        let steps = arrow::array::AsArray::as_primitive::<arrow::datatypes::Int64Type>(
+            batch.column_by_name("step").expect("step"),
+        )
+        .clone();
+        let values = arrow::array::AsArray::as_primitive::<arrow::datatypes::Float64Type>(
+            batch.column_by_name("primary_score").expect("score"),
+        )
+        .clone();
+        rows.extend(
+            steps
+                .iter()
+                .zip(values.iter())
+                .map(|(s, v)| (s.expect("step"), v.expect("score"))),
+        );
+    }
+    assert_eq!(parse(rows), expected);
+
+    let limited = ok(&[&base[..], &["--format", "json", "--limit", "2"]].concat());
+    assert_eq!(json_lines(&limited).len(), 2);
+
+    let explain = ok(&[&base[..], &["--explain"]].concat());
+    assert!(explain.contains("evals"), "{explain}");
+
+    let bad = runlake(&["query", &lake, "--table", "evals", "--where", "step >>= 1"]);
+    assert_eq!(bad.status.code(), Some(2), "{}", text(&bad.stderr));
+    let bad = runlake(&["query", &lake, "--table", "evals", "--format", "xml"]);
+    assert_eq!(bad.status.code(), Some(2));
+}
+
+#[test]
+fn select_filters_seeds_and_steps_and_averages_over_seeds() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let lake = example_lake(dir.path());
+    let out = ok(&[
+        "select",
+        &lake,
+        "--recipe",
+        "c4",
+        "--size",
+        "150M",
+        "--seed",
+        "default",
+        "--task",
+        "arc_challenge",
+        "--min-step",
+        "5000",
+        "--max-step",
+        "30000",
+        "--format",
+        "json",
+    ]);
+    let rows = json_lines(&out);
+    let expected: Vec<(i64, f64)> = scores("dd/c4/150M/default")
+        .into_iter()
+        .filter(|(s, _)| (5000..=30000).contains(s))
+        .collect();
+    assert_eq!(expected.len(), 4, "the fixture changed");
+    let mut got: Vec<(i64, f64)> = rows
+        .iter()
+        .map(|r| {
+            assert_eq!(r["recipe"], "c4", "{r}");
+            assert_eq!(r["size"], "150M", "{r}");
+            assert_eq!(r["seed"], "default", "{r}");
+            (r["step"].as_i64().expect("step"), num(&r["primary_score"]))
+        })
+        .collect();
+    got.sort_by_key(|(s, _)| *s);
+    assert_eq!(got, expected);
+
+    let out = ok(&[
+        "select",
+        &lake,
+        "--recipe",
+        "c4",
+        "--size",
+        "150M",
+        "--task",
+        "arc_challenge",
+        "--mean-over-seeds",
+        "--format",
+        "json",
+    ]);
+    let rows = json_lines(&out);
+    let (a, b) = (
+        scores("dd/c4/150M/default"),
+        scores("dd/c4/150M/small-aux-2"),
+    );
+    assert_eq!(rows.len(), a.len(), "one row per step: {out}");
+    let by_step: BTreeMap<i64, &Value> = rows
+        .iter()
+        .map(|r| (r["step"].as_i64().expect("step"), r))
+        .collect();
+    for ((step, x), (step_b, y)) in a.iter().zip(&b) {
+        assert_eq!(step, step_b);
+        let row = by_step[step];
+        let mean = row
+            .as_object()
+            .expect("object")
+            .iter()
+            .find(|(k, _)| k.contains("mean"))
+            .map(|(_, v)| num(v))
+            .unwrap_or_else(|| panic!("no mean column in {row}"));
+        assert!((mean - (x + y) / 2.0).abs() < 1e-9, "{step}: {mean}");
+        let count = row
+            .as_object()
+            .expect("object")
+            .iter()
+            .find(|(k, _)| k.contains("count"))
+            .map(|(_, v)| num(v))
+            .unwrap_or_else(|| panic!("no count column in {row}"));
+        assert_eq!(count, 2.0, "{row}");
+    }
+}
+
+#[test]
+fn curve_joins_pretraining_up_to_the_parent_step_then_post_training() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let lake = example_lake(dir.path());
+    let out = ok(&[
+        "curve",
+        &lake,
+        "wandb/ml-moe/ft-scaling/sft-a",
+        "--task",
+        "arc_challenge",
+        "--format",
+        "json",
+    ]);
+    let rows = json_lines(&out);
+    // sft-a continues dd/dolma17/150M/default from step 20000.
+    let parent = "dd/dolma17/150M/default";
+    let child = "wandb/ml-moe/ft-scaling/sft-a";
+    let valued = |run: &str| -> Vec<(i64, f64)> {
+        rows.iter()
+            .filter(|r| r["run_uid"] == run && r.get("value").is_some_and(|v| !v.is_null()))
+            .map(|r| (r["step"].as_i64().expect("step"), num(&r["value"])))
+            .collect()
+    };
+    let pre: Vec<(i64, f64)> = scores(parent)
+        .into_iter()
+        .filter(|(s, _)| *s <= 20000)
+        .collect();
+    assert_eq!(pre.len(), 4, "the fixture changed");
+    assert_eq!(valued(parent), pre, "{out}");
+    assert_eq!(valued(child), scores(child), "{out}");
+    assert_eq!(
+        rows.len(),
+        rows.iter()
+            .filter(|r| r["run_uid"] == parent || r["run_uid"] == child)
+            .count()
+    );
+
+    // Pretraining comes first, on its own tokens; post-training continues from there.
+    let segments: Vec<i64> = rows
+        .iter()
+        .map(|r| r["segment"].as_i64().expect("segment"))
+        .collect();
+    assert!(segments.windows(2).all(|w| w[0] <= w[1]), "{segments:?}");
+    for r in &rows {
+        let pretrain = r["run_uid"] == parent;
+        assert_eq!(r["phase"] == "pretrain", pretrain, "{r}");
+        assert_eq!(r["segment"] == 0, pretrain, "{r}");
+    }
+    let tokens_of = |step: i64| {
+        fixture("pretrain_ckpts")
+            .iter()
+            .find(|c| c["run_uid"] == parent && c["step"] == step)
+            .map(|c| num(&c["tokens"]))
+            .expect("a checkpoint")
+    };
+    for r in rows.iter().filter(|r| r["run_uid"] == parent) {
+        let step = r["step"].as_i64().expect("step");
+        assert_eq!(num(&r["cumulative_tokens"]), tokens_of(step), "{r}");
+    }
+    let tokens: Vec<f64> = rows.iter().map(|r| num(&r["cumulative_tokens"])).collect();
+    assert!(
+        tokens.windows(2).all(|w| w[0] <= w[1]),
+        "one increasing tokens axis: {tokens:?}"
+    );
+    assert!(
+        rows.iter()
+            .filter(|r| r["run_uid"] == child)
+            .all(|r| num(&r["cumulative_tokens"]) > tokens_of(20000)),
+        "post-training continues after the parent checkpoint"
+    );
+
+    let missing = runlake(&["curve", &lake, "nope", "--task", "arc_challenge"]);
+    assert_eq!(missing.status.code(), Some(2));
+}
+
+#[test]
+fn lineage_walks_back_to_pretraining() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let lake = example_lake(dir.path());
+    let human = ok(&["lineage", &lake, "dpo-a"]);
+    let positions: Vec<usize> = [
+        "wandb/ml-moe/ft-scaling/dpo-a",
+        "wandb/ml-moe/ft-scaling/sft-a",
+        "dd/dolma17/150M/default",
+    ]
+    .iter()
+    .map(|r| {
+        human
+            .find(r)
+            .unwrap_or_else(|| panic!("{r} missing from\n{human}"))
+    })
+    .collect();
+    assert!(
+        positions.windows(2).all(|w| w[0] < w[1]),
+        "child to root:\n{human}"
+    );
+    assert!(human.contains("20000"), "the parent step:\n{human}");
+
+    let json: Value =
+        serde_json::from_str(&ok(&["lineage", &lake, "dpo-a", "--json"])).expect("json");
+    let text = json.to_string();
+    assert!(text.contains("dd/dolma17/150M/default"), "{text}");
+
+    let none = runlake(&["lineage", &lake, "dd/c4/60M/default"]);
+    assert_eq!(none.status.code(), Some(2));
+    assert!(text_of(&none).contains("no lineage"), "{}", text_of(&none));
+}
+
+fn text_of(out: &Output) -> String {
+    text(&out.stderr)
+}
+
+/// The width and height a PNG's header states.
+fn png_size(bytes: &[u8]) -> (u32, u32) {
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "not a PNG");
+    assert_eq!(&bytes[12..16], b"IHDR");
+    let word = |at: usize| u32::from_be_bytes(bytes[at..at + 4].try_into().expect("4 bytes"));
+    (word(16), word(20))
+}
+
+#[test]
+fn plot_draws_each_kind_in_each_format() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let lake = example_lake(dir.path());
+    // Series are labelled with run names from the fixture's metadata.
+    let kinds: [(&str, Vec<&str>, &[&str]); 3] = [
+        (
+            "curve",
+            vec![
+                "--run",
+                "sft-a",
+                "--run",
+                "sft-b",
+                "--task",
+                "arc_challenge",
+            ],
+            &["sft-d17-150M-step20000-lr5e-6", "sft-d17-150M-main-lr2e-5"],
+        ),
+        (
+            "scaling",
+            vec!["--task", "arc_challenge", "--recipe", "c4"],
+            &["c4 60M", "c4 150M"],
+        ),
+        (
+            "compare",
+            vec![
+                "--type",
+                "sft",
+                "--color-by",
+                "learning_rate",
+                "--train",
+                "train_loss",
+            ],
+            &[
+                "sft-d17-150M-step20000-lr5e-6",
+                "sft-c4-150M-main-lr5e-6",
+                "sft-d17-150M-main-lr2e-5",
+            ],
+        ),
+    ];
+    for (kind, args, labels) in &kinds {
+        let svg = dir.path().join(format!("{kind}.svg"));
+        ok(&[&["plot", &lake, kind], &args[..], &["--output", utf8(&svg)]].concat());
+        let drawn = std::fs::read_to_string(&svg).expect("svg written");
+        assert!(drawn.trim_start().starts_with("<svg") || drawn.starts_with("<?xml"));
+        assert!(drawn.trim_end().ends_with("</svg>"), "{kind}: truncated");
+        for label in *labels {
+            assert!(drawn.contains(label), "{kind}: no {label}");
+        }
+
+        let png = dir.path().join(format!("{kind}.png"));
+        ok(&[
+            &["plot", &lake, kind],
+            &args[..],
+            &["--output", utf8(&png), "--width", "640", "--height", "400"],
+        ]
+        .concat());
+        let bytes = std::fs::read(&png).expect("png written");
+        let (w, h) = png_size(&bytes);
+        assert_eq!((w % 640, h % 400), (0, 0), "{kind}: {w}x{h}");
+        assert!(w >= 640 && h >= 400, "{kind}: {w}x{h}");
+
+        // An explicit format wins over the extension.
+        let vega = dir.path().join(format!("{kind}.out"));
+        ok(&[
+            &["plot", &lake, kind],
+            &args[..],
+            &["--output", utf8(&vega), "--format", "vega-lite"],
+        ]
+        .concat());
+        let spec: Value = serde_json::from_str(&std::fs::read_to_string(&vega).expect("written"))
+            .expect("vega-lite is JSON");
+        assert!(
+            spec["$schema"]
+                .as_str()
+                .is_some_and(|s| s.contains("vega-lite")),
+            "{kind}: {spec}"
+        );
+        let dumped = spec.to_string();
+        for label in *labels {
+            assert!(dumped.contains(label), "{kind}: no {label} in the spec");
+        }
+    }
+    let none = runlake(&[
+        "plot",
+        &lake,
+        "curve",
+        "--run",
+        "nope",
+        "--task",
+        "arc_challenge",
+        "--output",
+        utf8(&dir.path().join("x.svg")),
+    ]);
+    assert_eq!(none.status.code(), Some(2));
+    let format = runlake(&[
+        "plot",
+        &lake,
+        "scaling",
+        "--task",
+        "arc_challenge",
+        "--output",
+        utf8(&dir.path().join("x.gif")),
+        "--format",
+        "gif",
+    ]);
+    assert_eq!(format.status.code(), Some(2));
+    assert!(
+        text(&format.stderr).contains("gif"),
+        "{}",
+        text(&format.stderr)
+    );
+    // Without --format, a .json output is Vega-Lite.
+    let json = dir.path().join("scaling.json");
+    ok(&[
+        "plot",
+        &lake,
+        "scaling",
+        "--task",
+        "arc_challenge",
+        "--output",
+        utf8(&json),
+    ]);
+    let spec: Value = serde_json::from_str(&std::fs::read_to_string(&json).expect("written"))
+        .expect("vega-lite is JSON");
+    assert!(spec["$schema"].is_string(), "{spec}");
+}
+
+/// Every row of a table at the latest version, as sorted JSON lines.
+fn all_rows(lake: &str, table: &str) -> Vec<String> {
+    let mut rows: Vec<String> = ok(&["query", lake, "--table", table, "--format", "json"])
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    rows.sort();
+    rows
+}
+
+#[test]
+fn sync_copies_a_folder_lake_to_another_folder() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let source = example_lake(dir.path());
+    let input = testdata("wandb/dr_wandb_v3/ft-scaling");
+    ok(&["convert", utf8(&input), "--lake", &source, "--quiet"]);
+    let dest = dir.path().join("copy");
+    let dest = utf8(&dest);
+
+    let first: Value =
+        serde_json::from_str(&ok(&["sync", &source, dest, "--json"])).expect("json summary");
+    assert_eq!(first["destination_after"], 2, "{first}");
+    assert!(
+        first["files"].as_array().is_some_and(|f| !f.is_empty()),
+        "{first}"
+    );
+    for table in Table::ALL {
+        assert_eq!(
+            all_rows(&source, table.name()),
+            all_rows(dest, table.name()),
+            "{table}"
+        );
+    }
+    let log = |lake: &str| -> Vec<Value> {
+        let log: Value = serde_json::from_str(&ok(&["log", lake, "--json"])).expect("json");
+        log.as_array()
+            .expect("array")
+            .iter()
+            .map(|v| v["version"].clone())
+            .collect()
+    };
+    assert_eq!(log(&source), log(dest));
+    ok(&["verify", dest, "--deep"]);
+
+    let again: Value = serde_json::from_str(&ok(&["sync", &source, dest, "--json"])).expect("json");
+    assert!(
+        again["files"].as_array().is_none_or(|f| f.is_empty()),
+        "nothing left to send: {again}"
+    );
+}
+
+#[test]
+fn compact_rewrites_tables_without_changing_rows() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let lake = dir.path().join("lake");
+    let lake = utf8(&lake);
+    // Three converts into the same tables leave several files per partition.
+    for input in [
+        "datadecide/eval-results/data/train-00000-of-00001.parquet",
+        "datadecide/eval-results/data/macro_avg-00000-of-00001.parquet",
+        "datadecide/ppl-results/data/train-00000-of-00001.parquet",
+    ] {
+        ok(&["convert", utf8(&testdata(input)), "--lake", lake, "--quiet"]);
+    }
+    let before: Vec<Vec<String>> = Table::ALL
+        .iter()
+        .map(|t| all_rows(lake, t.name()))
+        .collect();
+    let files_before = ok(&["files", lake, "--table", "evals"]).lines().count();
+
+    let report = ok(&["compact", lake]);
+    let evals = report
+        .lines()
+        .find(|l| l.starts_with("evals:"))
+        .unwrap_or_else(|| panic!("no evals line in\n{report}"));
+    assert!(evals.contains("replaced by"), "{report}");
+    assert_eq!(report.lines().count(), Table::ALL.len(), "{report}");
+    let files_after = ok(&["files", lake, "--table", "evals"]).lines().count();
+    assert!(
+        files_after < files_before,
+        "{files_before} files became {files_after}"
+    );
+    let after: Vec<Vec<String>> = Table::ALL
+        .iter()
+        .map(|t| all_rows(lake, t.name()))
+        .collect();
+    assert_eq!(before, after);
+    ok(&["verify", lake, "--deep"]);
+
+    let again = ok(&["compact", lake, "--table", "evals"]);
+    assert_eq!(again.trim(), "evals: already compact");
+}
+
+/// Every file under `root` with its bytes, by relative path.
+fn tree(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut todo = vec![root.to_owned()];
+    while let Some(dir) = todo.pop() {
+        for entry in std::fs::read_dir(&dir).expect("read dir") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                todo.push(path);
+            } else {
+                let rel = path.strip_prefix(root).expect("under root").to_owned();
+                out.insert(rel, std::fs::read(&path).expect("read"));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn generate_is_deterministic_and_converts() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    let summary: Value = serde_json::from_str(&ok(&[
+        "generate",
+        utf8(&a),
+        "--seed",
+        "7",
+        "--scale",
+        "0.001",
+    ]))
+    .expect("json summary");
+    ok(&["generate", utf8(&b), "--seed", "7", "--scale", "0.001"]);
+    let (ta, tb) = (tree(&a), tree(&b));
+    assert!(ta.len() >= 3, "{:?}", ta.keys());
+    assert_eq!(ta, tb, "the same seed writes the same bytes");
+    for key in ["macro_avg_file", "ppl_file"] {
+        let path = summary[key].as_str().expect("a path");
+        assert!(Path::new(path).is_file(), "{key}: {path}");
+    }
+    let train_rows = summary["train_rows"].as_u64().expect("rows");
+    assert!(train_rows > 0);
+
+    let lake = dir.path().join("lake");
+    let converted: Value = serde_json::from_str(&ok(&[
+        "convert",
+        utf8(&a),
+        "--lake",
+        utf8(&lake),
+        "--json",
+        "--quiet",
+    ]))
+    .expect("json");
+    assert!(converted.is_object(), "{converted}");
+    ok(&["verify", utf8(&lake)]);
+
+    let bad = runlake(&["generate", utf8(&dir.path().join("c")), "--scale", "2"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        text(&bad.stderr).contains("--scale"),
+        "{}",
+        text(&bad.stderr)
+    );
+}
+
+/// A lake of three versions on disk, and the path of one of its data files.
+fn damaged_lake(dir: &Path) -> (String, PathBuf) {
+    let lake = example_lake(dir);
+    ok(&[
+        "convert",
+        utf8(&testdata("wandb/dr_wandb_v3/ft-scaling")),
+        "--lake",
+        &lake,
+        "--quiet",
+    ]);
+    ok(&[
+        "convert",
+        utf8(&testdata(
+            "datadecide/eval-results/data/train-00000-of-00001.parquet",
+        )),
+        "--lake",
+        &lake,
+        "--quiet",
+    ]);
+    ok(&["verify", &lake, "--deep"]);
+    let file = ok(&["files", &lake, "--table", "evals"])
+        .lines()
+        .next()
+        .expect("a data file")
+        .to_owned();
+    (lake, PathBuf::from(file))
+}
+
+fn file_name(p: &Path) -> &str {
+    p.file_name().and_then(|n| n.to_str()).expect("name")
+}
+
+#[test]
+fn verify_names_a_resized_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (lake, file) = damaged_lake(dir.path());
+    let mut bytes = std::fs::read(&file).expect("read");
+    bytes.push(0);
+    std::fs::write(&file, bytes).expect("grow");
+    let out = runlake(&["verify", &lake]);
+    assert_eq!(out.status.code(), Some(1));
+    let report = text(&out.stdout);
+    let line = report
+        .lines()
+        .find(|l| l.contains(file_name(&file)))
+        .unwrap_or_else(|| panic!("no line names the file:\n{report}"));
+    assert!(line.contains("resized"), "{line}");
+    assert!(report.contains("1 problems"), "{report}");
+}
+
+#[test]
+fn verify_finds_a_corrupt_file_only_when_deep() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (lake, file) = damaged_lake(dir.path());
+    let mut bytes = std::fs::read(&file).expect("read");
+    // The middle of the file: data pages, not the footer, so only a re-hash notices.
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0xff;
+    std::fs::write(&file, bytes).expect("corrupt");
+    let shallow = runlake(&["verify", &lake]);
+    assert_eq!(
+        shallow.status.code(),
+        Some(0),
+        "sizes still match: {}",
+        text(&shallow.stdout)
+    );
+    let deep = runlake(&["verify", &lake, "--deep", "--json"]);
+    assert_eq!(deep.status.code(), Some(1));
+    let report: Value = serde_json::from_slice(&deep.stdout).expect("json");
+    let problems = report["problems"].as_array().expect("problems");
+    assert_eq!(problems.len(), 1, "{report}");
+    assert!(
+        problems[0]["path"]
+            .as_str()
+            .is_some_and(|p| p.ends_with(file_name(&file))),
+        "{report}"
+    );
+    assert_eq!(problems[0]["kind"], "hash_mismatch", "{report}");
+}
+
+#[test]
+fn verify_names_a_broken_link_in_the_version_chain() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (lake, _) = damaged_lake(dir.path());
+    let manifest = Path::new(&lake).join(runlake_format::layout::version_path(1));
+    std::fs::remove_file(&manifest).expect("remove version 1");
+    let out = runlake(&["verify", &lake, "--json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let report: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let problems = report["problems"].as_array().expect("problems");
+    assert!(
+        problems.iter().any(|p| p["kind"] == "broken_link"),
+        "{report}"
+    );
+    let human = text(&runlake(&["verify", &lake]).stdout);
+    assert!(human.contains("broken_link"), "{human}");
+}
+
+#[test]
+fn on_error_skip_commits_the_good_rows_and_names_each_bad_one() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let lake = dir.path().join("lake");
+    let lake = utf8(&lake);
+    let input = testdata("datadecide/bad/train-unknown.jsonl");
+    let input = utf8(&input);
+
+    let strict = runlake(&["convert", input, "--lake", lake, "--quiet"]);
+    assert_eq!(strict.status.code(), Some(2));
+    let message = text(&strict.stderr);
+    assert!(
+        message.contains("line 1") && message.contains("unknown recipe"),
+        "{message}"
+    );
+
+    let summary: Value = serde_json::from_str(&ok(&[
+        "convert",
+        input,
+        "--lake",
+        lake,
+        "--quiet",
+        "--on-error",
+        "skip",
+        "--json",
+    ]))
+    .expect("json summary");
+    assert_eq!(summary["rejected_total"], 2, "{summary}");
+    let at: Vec<&str> = summary["rejections"]
+        .as_array()
+        .expect("rejections")
+        .iter()
+        .map(|r| r["at"].as_str().expect("where"))
+        .collect();
+    assert!(
+        at.len() == 2 && at[0].ends_with("line 1") && at[1].ends_with("line 2"),
+        "{at:?}"
+    );
+    // The one good line of three is in the lake.
+    let evals = ok(&["query", lake, "--table", "evals", "--format", "json"]);
+    assert_eq!(json_lines(&evals).len(), 1, "{evals}");
+}
