@@ -242,3 +242,96 @@ async fn committed_example_matches_the_documented_command() {
         "regenerate with the command in README.md"
     );
 }
+
+/// The committed example is made by the code it checks, so it is also checked against the
+/// fixture rows themselves: one series per segment with the fixture's point counts, one
+/// marker per point, a legend entry per series, and heights ordered as the scores are.
+#[test]
+fn committed_example_shows_the_fixture_chain() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let svg = std::fs::read_to_string(dir.join("example.svg")).expect("example.svg");
+    let fixture = dir.join("../../testdata/plot");
+    let rows = |file: &str| -> Vec<serde_json::Value> {
+        std::fs::read_to_string(fixture.join(file))
+            .expect("fixture")
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("json line"))
+            .collect()
+    };
+    let lineage = rows("lineage.jsonl");
+    let resolved = |child: &str| {
+        lineage
+            .iter()
+            .find(|r| r["child_run_uid"] == child && r["resolved"] == true)
+            .cloned()
+            .expect("resolved parent")
+    };
+    let dpo = "wandb/ml-moe/ft-scaling/dpo-a";
+    let sft = resolved(dpo)["parent_run_uid"]
+        .as_str()
+        .expect("sft")
+        .to_owned();
+    let pre = resolved(&sft);
+    let (base, base_step) = (
+        pre["parent_run_uid"].as_str().expect("base").to_owned(),
+        pre["parent_step"].as_i64().expect("step"),
+    );
+    let evals = rows("evals.jsonl");
+    let arc = |run: &str, upto: Option<i64>| -> Vec<f64> {
+        evals
+            .iter()
+            .filter(|r| r["run_uid"] == run && r["task"] == "arc_challenge")
+            .filter(|r| upto.is_none_or(|s| r["step"].as_i64().is_some_and(|x| x <= s)))
+            .map(|r| r["primary_score"].as_f64().expect("score"))
+            .collect()
+    };
+    let pretraining = arc(&base, Some(base_step));
+    let post: Vec<f64> = arc(&sft, None).into_iter().chain(arc(dpo, None)).collect();
+    assert!(!pretraining.is_empty() && !post.is_empty());
+
+    let attr = |tag: &str, name: &str| -> Option<String> {
+        let at = tag.find(&format!(" {name}=\""))? + name.len() + 3;
+        Some(tag[at..].split('"').next()?.to_owned())
+    };
+    let series: Vec<&str> = svg
+        .lines()
+        .filter(|l| l.starts_with("<path class=\"series\""))
+        .collect();
+    assert_eq!(series.len(), 2, "one series per segment");
+    let counts: Vec<usize> = series
+        .iter()
+        .map(|s| attr(s, "data-points").expect("points").parse().expect("n"))
+        .collect();
+    // The post-training segment starts at the checkpoint it was trained from.
+    assert_eq!(counts, vec![pretraining.len(), post.len() + 1]);
+    let labels: Vec<String> = series
+        .iter()
+        .map(|s| attr(s, "data-label").expect("label"))
+        .collect();
+    assert!(labels[0].contains(&base) && labels[0].contains(&base_step.to_string()));
+    for label in &labels {
+        assert!(
+            svg.contains(&format!(">{label}</text>")),
+            "legend entry for {label}"
+        );
+    }
+    let mut points: Vec<(f64, f64)> = svg
+        .lines()
+        .filter(|l| l.starts_with("<circle class=\"point\""))
+        .map(|l| {
+            let f = |n| attr(l, n).expect("coord").parse::<f64>().expect("number");
+            (f("cx"), f("cy"))
+        })
+        .collect();
+    assert_eq!(points.len(), counts.iter().sum::<usize>());
+    points.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let scores: Vec<f64> = pretraining.iter().chain(&post).copied().collect();
+    assert!(
+        scores.windows(2).all(|w| w[0] < w[1]),
+        "fixture scores rise"
+    );
+    // Rising scores, drawn left to right, climb the plot (SVG y grows downwards); the shared
+    // junction point is drawn by both segments.
+    assert!(points.windows(2).all(|w| w[1].1 <= w[0].1), "{points:?}");
+    assert!(svg.contains("arc_challenge") && svg.contains("acc_per_char"));
+}
