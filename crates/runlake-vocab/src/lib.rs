@@ -24,6 +24,7 @@ mod datadec;
 mod error;
 mod lookup;
 mod recipes;
+mod schedule;
 mod seeds;
 mod sizes;
 mod sources;
@@ -34,6 +35,10 @@ pub use datadec::{
 };
 pub use error::UnknownSpelling;
 pub use recipes::{RECIPES, Recipe};
+pub use schedule::{
+    BATCH_ROUNDING, BS_COEFFICIENT, BS_EXPONENT, LR_EXPONENT, LR_FINAL_RATIO, LR_MAX_BASE,
+    LR_WARMUP_START, MODEL_SIZE_NORM_VALUE, ModelConfig, TOKENS_PER_PARAM,
+};
 pub use seeds::{SEEDS, Seed};
 pub use sizes::{SEQUENCE_LENGTH, SIZES, Schedule, Size};
 pub use sources::{EVAL_SOURCE_PRECEDENCE, source_rank};
