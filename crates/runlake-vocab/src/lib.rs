@@ -22,6 +22,7 @@
 
 mod datadec;
 mod error;
+mod features;
 mod lookup;
 mod recipes;
 mod schedule;
@@ -34,6 +35,7 @@ pub use datadec::{
     FinalRule, MetricType, OLMES_TASKS, RECIPE_GROUPS, param_count, recipe_group, wide_column,
 };
 pub use error::UnknownSpelling;
+pub use features::{DATASET_FEATURES, DatasetFeatures};
 pub use recipes::{RECIPES, Recipe};
 pub use schedule::{
     BATCH_ROUNDING, BS_COEFFICIENT, BS_EXPONENT, LR_EXPONENT, LR_FINAL_RATIO, LR_MAX_BASE,
