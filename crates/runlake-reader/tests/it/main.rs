@@ -6,5 +6,6 @@ mod datadecide;
 mod equivalence;
 mod interop;
 mod io_budget;
+mod old_schema;
 mod relational;
 mod scans;
