@@ -141,7 +141,8 @@ fn final_checkpoints_follow_max_step_to_use_and_name_the_seed_left_out() {
     let seeds = rows(&select(&lake, &c4));
     assert_eq!(strs(&seeds, "seed"), ["small-aux-2", "small-aux-3"]);
     assert!(seeds.iter().all(|r| r["step"] == 5725));
-    // The perplexity-only checkpoint: no tokens in its export, the schedule's count shown.
+    // The perplexity-only checkpoint: no tokens in its export, the schedule's count and
+    // compute shown, flagged as derived.
     let ppl_only = rows(&select(
         &lake,
         &[
@@ -156,7 +157,11 @@ fn final_checkpoints_follow_max_step_to_use_and_name_the_seed_left_out() {
         ],
     ));
     assert_eq!(ppl_only.len(), 1);
-    assert!(ppl_only[0].get("tokens").is_none_or(Value::is_null));
+    assert_eq!(ppl_only[0]["tokens"], 5735 * 32 * 2048);
+    assert_eq!(ppl_only[0]["tokens_derived"], true);
+    let compute = ppl_only[0]["compute"].as_f64().expect("compute");
+    assert_eq!(compute, 6.0 * 3_744_832.0 * (5735.0 * 32.0 * 2048.0));
+    assert_eq!(ppl_only[0]["compute_derived"], true);
     assert_eq!(ppl_only[0]["tokens_expected"], 5735 * 32 * 2048);
     // It lies past MAX_STEP_TO_USE, so it is never a final checkpoint.
     let ppl = rows(&select(
