@@ -280,3 +280,68 @@ fn names_a_datadec_user_types() {
         String::from_utf8_lossy(&bad.stderr).contains("unknown recipe `Dolma1.7 (no math code`")
     );
 }
+
+#[test]
+fn wide_gives_one_row_per_checkpoint_with_datadec_columns() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let lake = lake(dir.path());
+    let pick = [
+        "--recipe",
+        "C4",
+        "--size",
+        "4M",
+        "--task",
+        "arc_challenge",
+        "--task",
+        "ppl_pile",
+        "--metric",
+        "acc_raw",
+        "--metric",
+        "perplexity",
+    ];
+    let long = rows(&select(&lake, &pick));
+    let mut wide_args = pick.to_vec();
+    wide_args.push("--wide");
+    let wide = rows(&select(&lake, &wide_args));
+    // One row per (run, step), every long row's value in its datadec-named cell.
+    let mut checkpoints: Vec<(String, i64)> = long
+        .iter()
+        .map(|r| {
+            (
+                r["run_uid"].as_str().expect("run").to_owned(),
+                r["step"].as_i64().expect("step"),
+            )
+        })
+        .collect();
+    checkpoints.sort();
+    checkpoints.dedup();
+    assert_eq!(wide.len(), checkpoints.len());
+    assert!(
+        wide.iter()
+            .all(|r| r.get("task").is_none() && r.get("source").is_none())
+    );
+    for r in &long {
+        let w = wide
+            .iter()
+            .find(|w| w["run_uid"] == r["run_uid"] && w["step"] == r["step"])
+            .expect("its wide row");
+        let (column, value) = match r["task"].as_str().expect("task") {
+            "arc_challenge" => ("arc_challenge_acc_raw", &r["acc_raw"]),
+            "ppl_pile" => ("pile-valppl", &r["perplexity"]),
+            other => panic!("unexpected task {other}"),
+        };
+        assert_eq!(w.get(column).unwrap_or(&Value::Null), value, "{column}");
+        assert_eq!(w["tokens"], r["tokens"]);
+    }
+    // A task x metric without any value has no column, as pandas' pivot_table.
+    assert!(
+        wide.iter()
+            .all(|w| w.get("arc_challenge_perplexity").is_none())
+    );
+    // Means are one row per recipe x size x step x task, not per checkpoint: refused.
+    assert!(
+        !runlake(&["select", &lake, "--wide", "--mean-over-seeds"])
+            .status
+            .success()
+    );
+}

@@ -33,6 +33,7 @@ mod tasks;
 
 pub use datadec::{
     FinalRule, MetricType, OLMES_TASKS, RECIPE_GROUPS, param_count, recipe_group, wide_column,
+    wide_column_name,
 };
 pub use error::UnknownSpelling;
 pub use features::{DATASET_FEATURES, DatasetFeatures};
