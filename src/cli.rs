@@ -498,6 +498,10 @@ pub struct SelectArgs {
     /// Names in the output: slug (as stored) or display (datadec's recipe and seed names).
     #[arg(long, value_parser = ["slug", "display"], default_value = "slug")]
     pub names: String,
+    /// One row per checkpoint with one column per task x metric, named as datadec's full_eval
+    /// (arc_challenge_acc_raw, pile-valppl); not with --mean-over-seeds.
+    #[arg(long, conflicts_with = "mean_over_seeds")]
+    pub wide: bool,
     /// Say on standard error which eval sources answered and what --final left out.
     #[arg(long, short)]
     pub verbose: bool,

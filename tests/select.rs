@@ -141,7 +141,8 @@ fn final_checkpoints_follow_max_step_to_use_and_name_the_seed_left_out() {
     let seeds = rows(&select(&lake, &c4));
     assert_eq!(strs(&seeds, "seed"), ["small-aux-2", "small-aux-3"]);
     assert!(seeds.iter().all(|r| r["step"] == 5725));
-    // The perplexity-only checkpoint: no tokens in its export, the schedule's count shown.
+    // The perplexity-only checkpoint: no tokens in its export, the schedule's count and
+    // compute shown, flagged as derived.
     let ppl_only = rows(&select(
         &lake,
         &[
@@ -156,7 +157,11 @@ fn final_checkpoints_follow_max_step_to_use_and_name_the_seed_left_out() {
         ],
     ));
     assert_eq!(ppl_only.len(), 1);
-    assert!(ppl_only[0].get("tokens").is_none_or(Value::is_null));
+    assert_eq!(ppl_only[0]["tokens"], 5735 * 32 * 2048);
+    assert_eq!(ppl_only[0]["tokens_derived"], true);
+    let compute = ppl_only[0]["compute"].as_f64().expect("compute");
+    assert_eq!(compute, 6.0 * 3_744_832.0 * (5735.0 * 32.0 * 2048.0));
+    assert_eq!(ppl_only[0]["compute_derived"], true);
     assert_eq!(ppl_only[0]["tokens_expected"], 5735 * 32 * 2048);
     // It lies past MAX_STEP_TO_USE, so it is never a final checkpoint.
     let ppl = rows(&select(
@@ -273,5 +278,70 @@ fn names_a_datadec_user_types() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(
         String::from_utf8_lossy(&bad.stderr).contains("unknown recipe `Dolma1.7 (no math code`")
+    );
+}
+
+#[test]
+fn wide_gives_one_row_per_checkpoint_with_datadec_columns() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let lake = lake(dir.path());
+    let pick = [
+        "--recipe",
+        "C4",
+        "--size",
+        "4M",
+        "--task",
+        "arc_challenge",
+        "--task",
+        "ppl_pile",
+        "--metric",
+        "acc_raw",
+        "--metric",
+        "perplexity",
+    ];
+    let long = rows(&select(&lake, &pick));
+    let mut wide_args = pick.to_vec();
+    wide_args.push("--wide");
+    let wide = rows(&select(&lake, &wide_args));
+    // One row per (run, step), every long row's value in its datadec-named cell.
+    let mut checkpoints: Vec<(String, i64)> = long
+        .iter()
+        .map(|r| {
+            (
+                r["run_uid"].as_str().expect("run").to_owned(),
+                r["step"].as_i64().expect("step"),
+            )
+        })
+        .collect();
+    checkpoints.sort();
+    checkpoints.dedup();
+    assert_eq!(wide.len(), checkpoints.len());
+    assert!(
+        wide.iter()
+            .all(|r| r.get("task").is_none() && r.get("source").is_none())
+    );
+    for r in &long {
+        let w = wide
+            .iter()
+            .find(|w| w["run_uid"] == r["run_uid"] && w["step"] == r["step"])
+            .expect("its wide row");
+        let (column, value) = match r["task"].as_str().expect("task") {
+            "arc_challenge" => ("arc_challenge_acc_raw", &r["acc_raw"]),
+            "ppl_pile" => ("pile-valppl", &r["perplexity"]),
+            other => panic!("unexpected task {other}"),
+        };
+        assert_eq!(w.get(column).unwrap_or(&Value::Null), value, "{column}");
+        assert_eq!(w["tokens"], r["tokens"]);
+    }
+    // A task x metric without any value has no column, as pandas' pivot_table.
+    assert!(
+        wide.iter()
+            .all(|w| w.get("arc_challenge_perplexity").is_none())
+    );
+    // Means are one row per recipe x size x step x task, not per checkpoint: refused.
+    assert!(
+        !runlake(&["select", &lake, "--wide", "--mean-over-seeds"])
+            .status
+            .success()
     );
 }

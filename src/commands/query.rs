@@ -127,7 +127,17 @@ pub async fn select(args: SelectArgs) -> CmdResult {
             }
         }
     }
-    if args.names == "display" {
+    if args.wide {
+        let schema = scan.schema()?;
+        let batches = scan.collect().await?;
+        let wide = runlake_reader::widen(&schema, &batches)?;
+        let wide = if args.names == "display" {
+            with_display_names(&wide)?
+        } else {
+            wide
+        };
+        write_batch(&wide, &args.out)
+    } else if args.names == "display" {
         write_display_names(scan, &args.out).await
     } else {
         write_scan(scan, &args.out).await

@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use arrow::array::{
-    ArrayRef, BooleanBuilder, Float64Builder, Int64Builder, MapBuilder, MapFieldNames, RecordBatch,
-    StringBuilder,
+    ArrayRef, BooleanArray, BooleanBuilder, Float64Array, Float64Builder, Int64Builder, MapBuilder,
+    MapFieldNames, RecordBatch, StringBuilder,
 };
 use arrow::error::ArrowError;
 use runlake_format::Table;
@@ -176,7 +176,10 @@ pub struct CkptRow {
 }
 
 /// Builds the `pretrain_ckpts` batch. `tokens` is kept as the source gave it (checked
-/// integral by the caller), `tokens_expected` comes from the size's schedule.
+/// integral by the caller), `tokens_expected` comes from the size's schedule. Facts the export
+/// did not give are derived as datadec derives them and flagged: tokens from the schedule,
+/// compute as the export states it per token, `learning_rate` (datadec's `lr_at_step`) and
+/// `cumulative_lr` from datadec's schedule.
 pub fn ckpts_batch(rows: &[CkptRow]) -> Result<RecordBatch, ArrowError> {
     let mut uid = StringBuilder::new();
     let mut step = Int64Builder::new();
@@ -190,6 +193,9 @@ pub fn ckpts_batch(rows: &[CkptRow]) -> Result<RecordBatch, ArrowError> {
     let mut cum = Float64Builder::new();
     let mut loss = Float64Builder::new();
     let mut source = StringBuilder::new();
+    let mut tokens_derived = BooleanBuilder::new();
+    let mut compute_derived = BooleanBuilder::new();
+    let mut lr_derived = BooleanBuilder::new();
     for r in rows {
         uid.append_value(r.run.uid());
         step.append_value(r.step);
@@ -200,12 +206,35 @@ pub fn ckpts_batch(rows: &[CkptRow]) -> Result<RecordBatch, ArrowError> {
             clippy::cast_possible_truncation,
             reason = "token counts are checked whole before this point"
         )]
-        tokens.append_option(r.facts.tokens.map(|t| t as i64));
-        compute.append_option(r.facts.compute);
-        let tps = i64::try_from(r.run.size().schedule().tokens_per_step).unwrap_or(i64::MAX);
-        expected.append_value(r.step.saturating_mul(tps));
-        lr.append_option(r.facts.learning_rate);
-        cum.append_option(r.facts.cumulative_lr);
+        let given_tokens = r.facts.tokens.map(|t| t as i64);
+        let size = r.run.size();
+        let tps = i64::try_from(size.schedule().tokens_per_step).unwrap_or(i64::MAX);
+        let schedule_tokens = r.step.saturating_mul(tps);
+        expected.append_value(schedule_tokens);
+        // A negative step has no place on the schedule: nothing is derived for it.
+        let ustep = u64::try_from(r.step).ok();
+        let placed = ustep.map(|_| schedule_tokens);
+        tokens.append_option(given_tokens.or(placed));
+        tokens_derived.append_option(ustep.map(|_| given_tokens.is_none()));
+        let derived_compute = placed
+            .and_then(|t| u64::try_from(t).ok())
+            .map(|t| size.compute_at(t));
+        compute.append_option(r.facts.compute.or(derived_compute));
+        compute_derived.append_option(ustep.map(|_| r.facts.compute.is_none()));
+        let config = size.model_config();
+        lr.append_option(
+            r.facts
+                .learning_rate
+                .or(ustep.map(|s| config.lr_at_step(s))),
+        );
+        cum.append_option(
+            r.facts
+                .cumulative_lr
+                .or(ustep.map(|s| config.cumulative_lr(s))),
+        );
+        lr_derived.append_option(
+            ustep.map(|_| r.facts.learning_rate.is_none() || r.facts.cumulative_lr.is_none()),
+        );
         loss.append_null();
         source.append_value(r.source);
     }
@@ -222,6 +251,9 @@ pub fn ckpts_batch(rows: &[CkptRow]) -> Result<RecordBatch, ArrowError> {
         Arc::new(cum.finish()),
         Arc::new(loss.finish()),
         Arc::new(source.finish()),
+        Arc::new(tokens_derived.finish()),
+        Arc::new(compute_derived.finish()),
+        Arc::new(lr_derived.finish()),
     ];
     RecordBatch::try_new(Table::PretrainCkpts.schema(), cols)
 }
@@ -253,6 +285,10 @@ pub fn metadata_batch(rows: &[RunRow]) -> Result<RecordBatch, ArrowError> {
         }
         Arc::new(b.finish())
     };
+    let float = |f: &dyn Fn(&RunRow) -> Option<f64>| -> ArrayRef {
+        Arc::new(rows.iter().map(f).collect::<Float64Array>())
+    };
+    let features = |r: &RunRow| r.run.recipe().dataset_features();
     let i = |v: u64| i64::try_from(v).ok();
     let mut cols = Vec::with_capacity(schema.fields().len());
     for field in schema.fields() {
@@ -279,6 +315,31 @@ pub fn metadata_batch(rows: &[RunRow]) -> Result<RecordBatch, ArrowError> {
             "batch_size" => int(&|r| i(r.run.size().batch_size)),
             "final_step" => int(&|r| i(r.run.size().final_step)),
             "tokens_per_step" => int(&|r| i(r.run.size().schedule().tokens_per_step)),
+            "d_model" => int(&|r| Some(i64::from(r.run.size().model_config().d_model))),
+            "n_heads" => int(&|r| Some(i64::from(r.run.size().model_config().n_heads))),
+            "n_layers" => int(&|r| Some(i64::from(r.run.size().model_config().n_layers))),
+            "mlp_ratio" => int(&|r| Some(i64::from(r.run.size().model_config().mlp_ratio))),
+            "total_steps" => int(&|r| i(r.run.size().model_config().total_steps)),
+            "warmup_steps" => int(&|r| i(r.run.size().model_config().warmup_steps)),
+            "lr_decay_steps" => int(&|r| i(r.run.size().model_config().lr_decay_steps)),
+            "lr_max" => float(&|r| Some(r.run.size().model_config().lr_max)),
+            "lr_final" => float(&|r| Some(r.run.size().model_config().lr_final)),
+            "total_tokens_billions" => float(&|r| features(r).map(|f| f.total_tokens_billions)),
+            "pct_code" => float(&|r| features(r).map(|f| f.pct_code)),
+            "pct_common_crawl" => float(&|r| features(r).map(|f| f.pct_common_crawl)),
+            "pct_social_media" => float(&|r| features(r).map(|f| f.pct_social_media)),
+            "mean_doc_length_tokens" => int(&|r| features(r).map(|f| f.mean_doc_length_tokens)),
+            "duplicate_rate_pct" => float(&|r| features(r).map(|f| f.duplicate_rate_pct)),
+            "quality_filter_strength" => int(&|r| features(r).map(|f| f.quality_filter_strength)),
+            "is_mixed_dataset" => Arc::new(
+                rows.iter()
+                    .map(|r| features(r).map(|f| f.is_mixed_dataset))
+                    .collect::<BooleanArray>(),
+            ),
+            "num_sources_mixed" => int(&|r| features(r).map(|f| f.num_sources_mixed)),
+            "educational_content_score" => {
+                int(&|r| features(r).map(|f| f.educational_content_score))
+            }
             "extra_json" => text(&|r| r.extra_json.clone()),
             "tags" => {
                 let mut b = ListBuilder::new(StringBuilder::new());

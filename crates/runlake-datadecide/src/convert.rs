@@ -97,6 +97,18 @@ pub async fn known_checkpoints_at(
         ) else {
             continue;
         };
+        // Values an earlier conversion computed from the schedule are not facts of the export:
+        // they are left out so a later export's own values win and the flags stay true.
+        // Version 1 files have no flags; their values all came from exports.
+        let flag = |name: &str| batch.column_by_name(name).map(|c| c.as_boolean().clone());
+        let (tokens_derived, compute_derived, lr_derived) = (
+            flag("tokens_derived"),
+            flag("compute_derived"),
+            flag("lr_derived"),
+        );
+        let derived = |f: &Option<arrow::array::BooleanArray>, i: usize| {
+            f.as_ref().is_some_and(|a| a.is_valid(i) && a.value(i))
+        };
         let opt = |a: &arrow::array::Float64Array, i: usize| (!a.is_null(i)).then(|| a.value(i));
         for i in 0..batch.num_rows() {
             if recipe.is_null(i) || size.is_null(i) || seed.is_null(i) {
@@ -109,10 +121,11 @@ pub async fn known_checkpoints_at(
             known.insert(
                 (run, step.value(i)),
                 CkptFacts {
-                    tokens: (!tokens.is_null(i)).then(|| tokens.value(i) as f64),
-                    compute: opt(&compute, i),
-                    learning_rate: opt(&lr, i),
-                    cumulative_lr: opt(&cum_lr, i),
+                    tokens: (!tokens.is_null(i) && !derived(&tokens_derived, i))
+                        .then(|| tokens.value(i) as f64),
+                    compute: opt(&compute, i).filter(|_| !derived(&compute_derived, i)),
+                    learning_rate: opt(&lr, i).filter(|_| !derived(&lr_derived, i)),
+                    cumulative_lr: opt(&cum_lr, i).filter(|_| !derived(&lr_derived, i)),
                 },
             );
         }

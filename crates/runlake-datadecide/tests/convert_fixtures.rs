@@ -86,6 +86,10 @@ fn train_split_converts_exactly() {
     assert_eq!(ck.i64(r, "tokens"), Some(375_849_000));
     assert_eq!(ck.i64(r, "tokens_expected"), Some(375_848_960));
     assert_eq!(ck.f64(r, "compute"), Some(8.444947e15));
+    // Given by the export, so not derived; the learning rate never is.
+    assert!(!ck.bool(r, "tokens_derived"));
+    assert!(!ck.bool(r, "compute_derived"));
+    assert!(ck.bool(r, "lr_derived"));
     let r = ck.find(
         "dd/dclm-baseline-25p-dolma1.7-75p/1B/large-aux-2",
         2500,
@@ -119,6 +123,20 @@ fn train_split_converts_exactly() {
     assert_eq!(md.i64(r, "batch_size"), Some(704));
     assert_eq!(md.i64(r, "final_step"), Some(69369));
     assert_eq!(md.i64(r, "tokens_per_step"), Some(704 * 2048));
+    // datadec's model config (steps as its create_model_config gives them) and dataset
+    // features, typed, from the HF export alone.
+    assert_eq!(md.i64(r, "d_model"), Some(2048));
+    assert_eq!(md.i64(r, "n_layers"), Some(16));
+    assert_eq!(md.i64(r, "n_heads"), Some(16));
+    assert_eq!(md.i64(r, "mlp_ratio"), Some(8));
+    assert_eq!(md.i64(r, "total_steps"), Some(69_359));
+    assert_eq!(md.i64(r, "warmup_steps"), Some(2018));
+    let lr_max = md.f64(r, "lr_max").expect("lr_max");
+    assert!((lr_max - 0.0047 * (1e9_f64 / 108e6).powf(-1.0 / 3.0)).abs() < 1e-15);
+    assert_eq!(md.f64(r, "pct_code"), Some(8.9));
+    assert_eq!(md.f64(r, "total_tokens_billions"), Some(2375.0));
+    assert_eq!(md.i64(r, "num_sources_mixed"), Some(2));
+    assert!(md.bool(r, "is_mixed_dataset"));
     assert_eq!(
         md.str(r, "extra_json").as_deref(),
         Some(r#"{"chinchilla":"5xC"}"#)
@@ -216,8 +234,25 @@ fn ppl_results_become_perplexity_tasks() {
         // The all-empty step-0 row still records its checkpoint.
         let ck = Rows(&t[&Table::PretrainCkpts]);
         let r = ck.find("dd/c4/150M/default", 0, None);
-        assert_eq!(ck.i64(r, "tokens"), None);
+        assert_eq!(ck.i64(r, "tokens"), Some(0));
         assert_eq!(ck.i64(r, "tokens_expected"), Some(0));
+        assert_eq!(ck.f64(r, "cumulative_lr"), Some(0.0));
+        // The export gives perplexities only: tokens, compute and the learning rate come from
+        // the size's schedule as datadec derives them, and say so.
+        let r = ck.find("dd/c4/150M/default", 2500, None);
+        assert_eq!(ck.i64(r, "tokens"), Some(2500 * 192 * 2048));
+        assert_eq!(
+            ck.f64(r, "compute"),
+            Some(6.0 * 151_898_880.0 * 983_040_000.0)
+        );
+        for flag in ["tokens_derived", "compute_derived", "lr_derived"] {
+            assert!(ck.bool(r, flag), "{flag}");
+        }
+        // datadec's full_eval: lr_at_step 0.002588, cumulative_lr 3.234429 (150M, step 2500).
+        let lr = ck.f64(r, "learning_rate").expect("lr");
+        assert!((lr - 0.002588).abs() < 5e-7, "{lr}");
+        let cum = ck.f64(r, "cumulative_lr").expect("cumulative_lr");
+        assert!((cum - 3.234429).abs() < 5e-7, "{cum}");
     }
 }
 

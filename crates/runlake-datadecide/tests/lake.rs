@@ -184,4 +184,97 @@ async fn a_later_ppl_export_keeps_the_tokens_eval_results_gave() {
     assert_eq!(tokens.value(row), 983_040_000);
     assert_eq!(compute.value(row), 8.95936e17);
     assert!(!tokens.is_null(row));
+    let flags = ckpts
+        .column_by_name("compute_derived")
+        .expect("flag")
+        .as_boolean();
+    assert!(!flags.value(row));
+}
+
+/// Converts the train row for 150M C4 step 2500 (its own compute, unlike the schedule's by a
+/// few parts in 1e8) after the ppl export placed that checkpoint by the schedule.
+#[tokio::test]
+async fn an_export_replaces_what_an_earlier_conversion_derived() {
+    let (dir, lake) = local_lake().await;
+    convert_files(
+        &lake,
+        &[testdata("ppl-results")],
+        ConvertOptions::default(),
+        &|_| {},
+    )
+    .await
+    .expect("ppl");
+    let row_of = |ckpts: &RecordBatch| {
+        let runs = ckpts
+            .column_by_name("run_uid")
+            .expect("run")
+            .as_string::<i32>();
+        let steps = ckpts
+            .column_by_name("step")
+            .expect("step")
+            .as_primitive::<Int64Type>();
+        (0..ckpts.num_rows())
+            .find(|&i| runs.value(i) == "dd/c4/150M/default" && steps.value(i) == 2500)
+            .expect("the checkpoint")
+    };
+    let flag = |ckpts: &RecordBatch, name: &str, row: usize| {
+        ckpts
+            .column_by_name(name)
+            .expect(name)
+            .as_boolean()
+            .value(row)
+    };
+    let compute = |ckpts: &RecordBatch, row: usize| {
+        ckpts
+            .column_by_name("compute")
+            .expect("compute")
+            .as_primitive::<Float64Type>()
+            .value(row)
+    };
+    let before = read(&lake, Table::PretrainCkpts).await;
+    let row = row_of(&before);
+    assert!(flag(&before, "compute_derived", row));
+    assert_eq!(compute(&before, row), 6.0 * 151_898_880.0 * 983_040_000.0);
+    // Read back, a derived value is still not a fact of the export.
+    convert_files(
+        &lake,
+        &[testdata("ppl-results")],
+        ConvertOptions::default(),
+        &|_| {},
+    )
+    .await
+    .expect("ppl twice");
+    let twice = read(&lake, Table::PretrainCkpts).await;
+    assert!(flag(&twice, "compute_derived", row_of(&twice)));
+
+    let train = dir.path().join("train-00000.jsonl");
+    std::fs::write(
+        &train,
+        r#"{"params":"150M","data":"C4","seed":"default","step":2500.0,"task":"arc_challenge","chinchilla":"5xC","tokens":983040000.0,"compute":8.95936e17,"metrics":"{'primary_metric': 0.2, 'acc_raw': 0.2, 'acc_uncond': 0.2}"}
+"#,
+    )
+    .expect("write");
+    convert_files(&lake, &[train], ConvertOptions::default(), &|_| {})
+        .await
+        .expect("eval-results");
+    let after = read(&lake, Table::PretrainCkpts).await;
+    let row = row_of(&after);
+    assert_eq!(compute(&after, row), 8.95936e17);
+    assert!(!flag(&after, "compute_derived", row));
+    assert!(!flag(&after, "tokens_derived", row));
+    assert!(flag(&after, "lr_derived", row));
+
+    // Converting the ppl export again keeps the export's values and flags.
+    convert_files(
+        &lake,
+        &[testdata("ppl-results")],
+        ConvertOptions::default(),
+        &|_| {},
+    )
+    .await
+    .expect("ppl again");
+    let again = read(&lake, Table::PretrainCkpts).await;
+    let row = row_of(&again);
+    assert_eq!(compute(&again, row), 8.95936e17);
+    assert!(!flag(&again, "compute_derived", row));
 }

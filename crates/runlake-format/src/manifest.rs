@@ -13,8 +13,9 @@ pub const FORMAT_NAME: &str = "runlake";
 /// The format major version this code reads and writes. A reader refuses a larger major.
 pub const FORMAT_MAJOR: u32 = 1;
 /// The format minor version this code writes. Minor versions only add optional fields.
-/// 1.1 added `self_blake3`, the hash of a manifest's own bytes.
-pub const FORMAT_MINOR: u32 = 1;
+/// 1.1 added `self_blake3`, the hash of a manifest's own bytes; 1.2 appended columns to
+/// `metadata` and `pretrain_ckpts` (their schema version 2), which older files lack.
+pub const FORMAT_MINOR: u32 = 2;
 
 /// `major.minor` of the on-disk format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -355,9 +355,11 @@ impl DataDecide {
     }
 
     /// Pretraining evals of the selection, one row per (run, step, task):
-    /// `run_uid, recipe, size, seed, step, tokens, tokens_expected, task, source,
-    /// <metrics...>`, with `tokens` as the export gave them and `tokens_expected` from the
-    /// size's schedule (filled for perplexity-only checkpoints too). Where several
+    /// `run_uid, recipe, size, seed, step, tokens, tokens_derived, compute, compute_derived,
+    /// tokens_expected, task, source, <metrics...>`, with `tokens` and `compute` as the export
+    /// gave them or, flagged `*_derived`, as datadec derives them (perplexity-only checkpoints;
+    /// null in lakes written before schema version 2, which show `tokens_expected` from the
+    /// size's schedule). Where several
     /// sources hold a checkpoint's task, the row of the first source in
     /// [`runlake_vocab::EVAL_SOURCE_PRECEDENCE`] answers (`source` says which).
     pub fn select(&self, sel: &Selection) -> Result<Scan> {
@@ -370,6 +372,9 @@ impl DataDecide {
             "run_uid",
             "step",
             "tokens",
+            "tokens_derived",
+            "compute",
+            "compute_derived",
             "tokens_expected",
         ]);
         if let Some(f) = ckpt_filter {
@@ -385,7 +390,8 @@ impl DataDecide {
             sel.tokens.and_then(|b| bounds("tokens_expected", b)),
         ) {
             // A checkpoint whose export gave no tokens (perplexity-only ones) is placed by its
-            // size's schedule, as datadec derives tokens from the step.
+            // size's schedule, as datadec derives tokens from the step. Lakes since schema
+            // version 2 store that count in `tokens`; older ones leave it null.
             joined = joined.filter(
                 col("tokens")
                     .is_not_null()
@@ -400,6 +406,9 @@ impl DataDecide {
             "seed",
             "step",
             "tokens",
+            "tokens_derived",
+            "compute",
+            "compute_derived",
             "tokens_expected",
             "task",
             "source",

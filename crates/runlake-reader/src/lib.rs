@@ -49,6 +49,7 @@ mod prune;
 mod scan;
 mod scan_exec;
 mod schema_util;
+mod wide;
 
 pub use agg::{Agg, AggFunc};
 pub use datadecide::{
@@ -61,6 +62,7 @@ pub use output::{BatchWriter, OutputError, OutputFormat, write_batches};
 pub use parse::{ExprError, parse_for_schema, parse_predicate};
 pub use runlake_lake::object_reader::{self, IoCounters, StoreFileReader};
 pub use scan::{BatchStream, GroupBy, JoinKind, LakeReader, Scan, ScanOptions, SortKey};
+pub use wide::widen;
 
 /// The Arrow and Parquet crates this reader was built with, so callers use the same versions.
 pub use arrow;

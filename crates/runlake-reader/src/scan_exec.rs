@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use arrow::array::{Array, ArrayRef, BooleanArray, RecordBatch, StringArray, new_null_array};
 use arrow::compute::cast;
-use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use arrow::datatypes::{DataType, Field, FieldRef, Schema, SchemaRef};
 use arrow::error::ArrowError;
 use futures::{StreamExt, TryStreamExt, stream};
 use parquet::arrow::ProjectionMask;
@@ -331,6 +331,30 @@ fn with_partitions(
     )
 }
 
+/// `batch` with an all-null column appended for each of `missing` it does not hold.
+fn with_nulls(missing: &[FieldRef], batch: RecordBatch) -> Result<RecordBatch, ArrowError> {
+    let schema = batch.schema();
+    let absent: Vec<&FieldRef> = missing
+        .iter()
+        .filter(|f| schema.index_of(f.name()).is_err())
+        .collect();
+    if absent.is_empty() {
+        return Ok(batch);
+    }
+    let rows = batch.num_rows();
+    let mut fields: Vec<FieldRef> = schema.fields().iter().cloned().collect();
+    let mut columns = batch.columns().to_vec();
+    for f in absent {
+        fields.push(Arc::clone(f));
+        columns.push(new_null_array(f.data_type(), rows));
+    }
+    RecordBatch::try_new_with_options(
+        Arc::new(Schema::new(fields)),
+        columns,
+        &arrow::record_batch::RecordBatchOptions::new().with_row_count(Some(rows)),
+    )
+}
+
 async fn read_row_group(
     ctx: &ScanCtx,
     file: &OpenFile,
@@ -363,8 +387,26 @@ async fn read_row_group(
     };
     roots.sort_unstable();
     roots.dedup();
+    // Columns a later schema version appended (spec section 2) are absent from older files:
+    // they read as null, for output and filters alike.
+    let table_schema = ctx.table.file_schema();
+    let missing: Arc<Vec<FieldRef>> = Arc::new(
+        table_schema
+            .fields()
+            .iter()
+            .filter(|f| f.is_nullable() && root_index(f.name()).is_none())
+            .filter(|f| {
+                ctx.out_schema.field_with_name(f.name()).is_ok()
+                    || filter_cols.iter().any(|c| c == f.name())
+            })
+            .cloned()
+            .collect(),
+    );
     for f in ctx.out_schema.fields() {
-        if root_index(f.name()).is_none() && !file.file.partition.contains_key(f.name()) {
+        if root_index(f.name()).is_none()
+            && !file.file.partition.contains_key(f.name())
+            && !missing.iter().any(|m| m.name() == f.name())
+        {
             return Err(ReaderError::UnknownColumn {
                 column: f.name().clone(),
                 context: format!("data file {}", file.file.path),
@@ -429,10 +471,12 @@ async fn read_row_group(
             let partition = file.file.partition.clone();
             let wanted = partition_columns_of(&partition, part.columns().iter().map(|c| &c.name));
             let table = ctx.table;
+            let missing = Arc::clone(&missing);
             predicates.push(Box::new(ArrowPredicateFn::new(
                 ProjectionMask::roots(parquet_schema, roots),
                 move |batch: RecordBatch| {
                     let batch = with_partitions(table, &partition, &wanted, batch)?;
+                    let batch = with_nulls(&missing, batch)?;
                     Ok(null_as_false(evaluate(&part, &batch)?))
                 },
             )));
@@ -447,7 +491,7 @@ async fn read_row_group(
     if let Some(expr) = &post_filter
         && expr.columns().iter().all(|c| root_index(&c.name).is_none())
     {
-        if !partition_constant_holds(ctx.table, &file.file.partition, expr)
+        if !partition_constant_holds(ctx.table, &file.file.partition, &missing, expr)
             .map_err(arrow_err(format!("filtering {}", file.file.path)))?
         {
             return Ok(());
@@ -471,6 +515,7 @@ async fn read_row_group(
     let mut stream = builder.build().map_err(pq_err)?;
     while let Some(batch) = stream.try_next().await.map_err(pq_err)? {
         let batch = with_partitions(ctx.table, &file.file.partition, &wanted, batch)
+            .and_then(|b| with_nulls(&missing, b))
             .map_err(arrow_err(format!("reading {}", file.file.path)))?;
         let batch = match &post_filter {
             Some(expr) => filter_batch(expr, &batch)
@@ -489,10 +534,12 @@ async fn read_row_group(
     Ok(())
 }
 
-/// Whether a predicate over partition columns alone holds for a file's partition values.
+/// Whether a predicate over columns constant in a file (its partition values, and the columns
+/// it lacks, null) holds for the file.
 fn partition_constant_holds(
     table: Table,
     partition: &BTreeMap<String, Option<String>>,
+    missing: &[FieldRef],
     expr: &Expr,
 ) -> Result<bool, ArrowError> {
     let names = expr.columns().into_iter().map(|c| &c.name);
@@ -503,6 +550,7 @@ fn partition_constant_holds(
         &arrow::record_batch::RecordBatchOptions::new().with_row_count(Some(1)),
     )?;
     let row = with_partitions(table, partition, &wanted, one_row)?;
+    let row = with_nulls(missing, row)?;
     let mask = evaluate(expr, &row)?;
     Ok(mask.is_valid(0) && mask.value(0))
 }

@@ -94,6 +94,18 @@ pub fn wide_column(name: &str) -> Option<(&'static str, &'static str)> {
     })
 }
 
+/// The datadec wide column of a canonical task's metric, the inverse of [`wide_column`]:
+/// (`arc_challenge`, `acc_raw`) is `arc_challenge_acc_raw`, (`ppl_pile`, `perplexity`) is
+/// `pile-valppl`.
+pub fn wide_column_name(task: &str, metric: &str) -> String {
+    if metric == "perplexity"
+        && let Some(set) = PPL_SETS.iter().find(|p| p.task == task)
+    {
+        return set.full_eval_column.to_owned();
+    }
+    format!("{task}_{metric}")
+}
+
 /// The 4 Dolma1.7 ablations, which datadec's broader groups leave out.
 const DOLMA_ABLATIONS: [&str; 4] = [
     "Dolma1.7 (no code)",
@@ -333,6 +345,25 @@ mod tests {
         assert_eq!(wide_column("acc_raw"), None);
         assert_eq!(wide_column("arc_challenge"), None);
         assert_eq!(wide_column("arc_challeng_acc_raw"), None);
+    }
+
+    #[test]
+    fn wide_names_invert_the_split() {
+        for name in [
+            "arc_challenge_acc_raw",
+            "arc_challenge_uncond_correct_prob",
+            "mmlu_average_primary_metric",
+            "pile-valppl",
+            "dolma_common-crawl-valppl",
+        ] {
+            let (task, metric) = wide_column(name).expect(name);
+            assert_eq!(wide_column_name(task, metric), name);
+        }
+        // Not a perplexity metric: the plain `<task>_<metric>` spelling.
+        assert_eq!(
+            wide_column_name("ppl_pile", "primary_score"),
+            "ppl_pile_primary_score"
+        );
     }
 
     #[test]

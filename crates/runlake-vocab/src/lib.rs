@@ -22,8 +22,10 @@
 
 mod datadec;
 mod error;
+mod features;
 mod lookup;
 mod recipes;
+mod schedule;
 mod seeds;
 mod sizes;
 mod sources;
@@ -31,9 +33,15 @@ mod tasks;
 
 pub use datadec::{
     FinalRule, MetricType, OLMES_TASKS, RECIPE_GROUPS, param_count, recipe_group, wide_column,
+    wide_column_name,
 };
 pub use error::UnknownSpelling;
+pub use features::{DATASET_FEATURES, DatasetFeatures};
 pub use recipes::{RECIPES, Recipe};
+pub use schedule::{
+    BATCH_ROUNDING, BS_COEFFICIENT, BS_EXPONENT, LR_EXPONENT, LR_FINAL_RATIO, LR_MAX_BASE,
+    LR_WARMUP_START, MODEL_SIZE_NORM_VALUE, ModelConfig, TOKENS_PER_PARAM,
+};
 pub use seeds::{SEEDS, Seed};
 pub use sizes::{SEQUENCE_LENGTH, SIZES, Schedule, Size};
 pub use sources::{EVAL_SOURCE_PRECEDENCE, source_rank};

@@ -24,6 +24,10 @@ pub(crate) fn float64(name: &str) -> Field {
     Field::new(name, DataType::Float64, true)
 }
 
+pub(crate) fn boolean(name: &str) -> Field {
+    Field::new(name, DataType::Boolean, true)
+}
+
 pub(crate) fn boolean_required(name: &str) -> Field {
     Field::new(name, DataType::Boolean, false)
 }

@@ -57,5 +57,27 @@ pub(super) fn fields() -> Vec<Field> {
         utf8("summary_json"),
         // Anything else about the run worth keeping (attributes, system info), as JSON text.
         utf8("extra_json"),
+        // Since schema version 2 (appended, so version 1 files read with these null).
+        // A DataDecide size's model config as datadec derives it (`create_model_config`).
+        int64("d_model"),
+        int64("n_heads"),
+        int64("n_layers"),
+        int64("mlp_ratio"),
+        int64("total_steps"),
+        int64("warmup_steps"),
+        int64("lr_decay_steps"),
+        float64("lr_max"),
+        float64("lr_final"),
+        // A DataDecide recipe's features as datadec attaches them (`dataset_features.csv`).
+        float64("total_tokens_billions"),
+        float64("pct_code"),
+        float64("pct_common_crawl"),
+        float64("pct_social_media"),
+        int64("mean_doc_length_tokens"),
+        float64("duplicate_rate_pct"),
+        int64("quality_filter_strength"),
+        boolean("is_mixed_dataset"),
+        int64("num_sources_mixed"),
+        int64("educational_content_score"),
     ]
 }

@@ -55,9 +55,29 @@ impl Table {
         }
     }
 
-    /// The version of this table's schema; bumped whenever its columns change.
+    /// The version of this table's schema; bumped whenever its columns change. Columns are
+    /// only ever appended, nullable, so a file of an older version reads as the current schema
+    /// with the newer columns null (`spec/FORMAT.md` section 2).
     pub fn schema_version(self) -> u32 {
-        1
+        match self {
+            // 2: datadec's model config and dataset features.
+            Table::Metadata => 2,
+            // 2: `tokens_derived`, `compute_derived`, `lr_derived`.
+            Table::PretrainCkpts => 2,
+            Table::PosttrainSteps | Table::Evals | Table::Lineage => 1,
+        }
+    }
+
+    /// The columns a table had at an earlier schema version: the first `n` of the current
+    /// schema, since versions only append. `None` for a version this code does not know.
+    pub fn columns_at_version(self, version: u32) -> Option<usize> {
+        let all = self.schema().fields().len();
+        match (self, version) {
+            (_, v) if v == self.schema_version() => Some(all),
+            (Table::Metadata, 1) => Some(all - 19),
+            (Table::PretrainCkpts, 1) => Some(all - 3),
+            _ => None,
+        }
     }
 
     /// The full logical schema, partition columns included.
@@ -151,6 +171,28 @@ impl FromStr for Table {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn versions_only_append_nullable_columns() {
+        for t in Table::ALL {
+            let schema = t.schema();
+            for v in 1..=t.schema_version() {
+                let n = t.columns_at_version(v).expect("known version");
+                assert!(n <= schema.fields().len(), "{t} v{v}");
+                if v < t.schema_version() {
+                    for f in &schema.fields()[n..] {
+                        assert!(f.is_nullable(), "{t}: {} added after v{v}", f.name());
+                    }
+                }
+            }
+            assert!(t.columns_at_version(t.schema_version() + 1).is_none());
+        }
+        // Version 1 of pretrain_ckpts ended with `source`, of metadata with `extra_json`.
+        let n = Table::PretrainCkpts.columns_at_version(1).expect("v1");
+        assert_eq!(Table::PretrainCkpts.schema().field(n - 1).name(), "source");
+        let n = Table::Metadata.columns_at_version(1).expect("v1");
+        assert_eq!(Table::Metadata.schema().field(n - 1).name(), "extra_json");
+    }
 
     #[test]
     fn names_round_trip() {

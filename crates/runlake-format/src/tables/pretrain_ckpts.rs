@@ -22,5 +22,11 @@ pub(super) fn fields() -> Vec<Field> {
         float64("cumulative_lr"),
         float64("train_loss"),
         utf8_required("source"),
+        // Since schema version 2 (appended, so version 1 files read with these null).
+        // Whether `tokens` / `compute` / `learning_rate` and `cumulative_lr` were computed from
+        // the size's schedule (datadec's formulas) because the export did not give them.
+        boolean("tokens_derived"),
+        boolean("compute_derived"),
+        boolean("lr_derived"),
     ]
 }

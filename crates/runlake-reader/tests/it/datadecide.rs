@@ -301,6 +301,9 @@ async fn selections_and_means_over_seeds_match_the_source_rows() {
             "seed",
             "step",
             "tokens",
+            "tokens_derived",
+            "compute",
+            "compute_derived",
             "tokens_expected",
             "task",
             "source",
@@ -318,7 +321,10 @@ async fn selections_and_means_over_seeds_match_the_source_rows() {
             step * TOKENS_PER_STEP
         );
         assert_eq!(
-            rows.column(9).as_primitive::<Float64Type>().value(i),
+            rows.column_by_name("primary_score")
+                .expect("primary_score")
+                .as_primitive::<Float64Type>()
+                .value(i),
             score_of(&evals, run, step, "piqa")
         );
     }

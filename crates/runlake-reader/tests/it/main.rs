@@ -7,5 +7,6 @@ mod equivalence;
 mod interop;
 mod io_budget;
 mod limits;
+mod old_schema;
 mod relational;
 mod scans;
