@@ -659,7 +659,9 @@ impl DataDecide {
             .sort(["run_uid", "task"]))
     }
 
-    /// Resolved lineage edges: child -> (parent run, parent step, relation).
+    /// Resolved lineage edges: child -> (parent run, parent step, relation). A run resumed
+    /// from another continues it, so `resumed_from` is its edge; `duplicate_of` is a separate
+    /// attempt from the same start and never an edge.
     pub(crate) async fn parents(&self) -> Result<HashMap<String, (String, Option<i64>, String)>> {
         let scan = self
             .reader
@@ -676,7 +678,14 @@ impl DataDecide {
         let relation = batch.column(3).as_string::<i32>();
         let mut out = HashMap::new();
         for i in 0..batch.num_rows() {
-            if parent.is_null(i) {
+            let rel = relation.value(i);
+            if parent.is_null(i) || rel == "duplicate_of" {
+                continue;
+            }
+            if out
+                .get(child.value(i))
+                .is_some_and(|(_, _, r): &(String, Option<i64>, String)| r == "resumed_from")
+            {
                 continue;
             }
             out.insert(

@@ -99,7 +99,9 @@ fn resolve_uid(rows: &[LineageRow], run: &str) -> Option<String> {
     }
 }
 
-/// Builds the chain of `run` from lineage rows. Cycles (which conversion never writes) stop
+/// Builds the chain of `run` from lineage rows. A run `resumed_from` another continues it, so
+/// the walk goes on through the resumed run; `duplicate_of` names a separate attempt from the
+/// same start and is shown but never followed. Cycles (which conversion never writes) stop
 /// the walk rather than loop.
 pub fn chain_from_rows(rows: &[LineageRow], run: &str) -> Option<LineageChain> {
     let start = resolve_uid(rows, run)?;
@@ -125,10 +127,16 @@ pub fn chain_from_rows(rows: &[LineageRow], run: &str) -> Option<LineageChain> {
             .filter(|r| r.evidence_source == "same_name")
             .map(|r| (*r).clone())
             .collect();
-        current = resolved
-            .as_ref()
-            .and_then(|r| r.parent_run_uid.clone())
-            .filter(|p| p.starts_with("wandb/"));
+        let resumed = mine
+            .iter()
+            .find(|r| r.evidence_source == "same_name" && r.relation == "resumed_from")
+            .and_then(|r| r.parent_run_uid.clone());
+        current = resumed.or_else(|| {
+            resolved
+                .as_ref()
+                .and_then(|r| r.parent_run_uid.clone())
+                .filter(|p| p.starts_with("wandb/"))
+        });
         links.push(ChainLink {
             child,
             resolved,
@@ -189,9 +197,14 @@ impl fmt::Display for LineageChain {
                 }
             }
             for s in &link.same_name {
+                let which = if s.relation == "resumed_from" {
+                    "continued by this run"
+                } else {
+                    "a separate attempt, not a continuation: curves follow this run only"
+                };
                 writeln!(
                     f,
-                    "{pad}  ~ {} {} ({})",
+                    "{pad}  ~ {} {} ({}; {which})",
                     s.relation,
                     s.parent_run_uid.as_deref().unwrap_or("?"),
                     s.rule.as_deref().unwrap_or("-")
