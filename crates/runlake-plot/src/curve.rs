@@ -221,7 +221,12 @@ pub fn build_curve(
                     .ckpts
                     .iter()
                     .filter(|c| &c.run_uid == parent)
-                    .filter_map(|c| c.tokens.or(c.tokens_expected).map(|t| (c.step, t as f64)))
+                    .filter_map(|c| {
+                        c.tokens
+                            .or(c.tokens_expected)
+                            .or_else(|| runlake_vocab::scheduled_tokens(parent, c.step))
+                            .map(|t| (c.step, t as f64))
+                    })
                     .collect();
                 let step = match step {
                     Some(s) => *s,
@@ -235,11 +240,18 @@ pub fn build_curve(
                         last
                     }
                 };
-                offset = *tokens_at.get(&step).ok_or_else(|| {
-                    PlotError::Empty(format!(
-                        "{parent} has no tokens for step {step}, where {uid} starts"
-                    ))
-                })?;
+                // The child starts at its checkpoint's tokens; when the lake holds no tokens
+                // for that exact step (only neighbouring checkpoints), the size's schedule
+                // says where it is.
+                offset = tokens_at
+                    .get(&step)
+                    .copied()
+                    .or_else(|| runlake_vocab::scheduled_tokens(parent, step).map(|t| t as f64))
+                    .ok_or_else(|| {
+                        PlotError::Empty(format!(
+                            "{parent} has no tokens for step {step}, where {uid} starts"
+                        ))
+                    })?;
                 let mut points: Vec<(i64, f64, f64)> = match y {
                     YSpec::Train(c) if c == "train_loss" => input
                         .ckpts
