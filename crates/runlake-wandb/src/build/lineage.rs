@@ -618,3 +618,36 @@ pub(crate) fn same_name_rows(runs: &[NamedRun]) -> Vec<Row> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{OutputDirs, normalise_path};
+
+    #[test]
+    fn paths_normalise_without_touching_names() {
+        assert_eq!(
+            normalise_path("/weka//models/./a b/../run 100%..v2/"),
+            "/weka/models/run 100%..v2"
+        );
+        assert_eq!(normalise_path("models/x"), "models/x");
+    }
+
+    #[test]
+    fn output_folders_match_as_whole_paths() {
+        let mut dirs = OutputDirs::default();
+        dirs.add("/m/sft dolma/4M", "wandb/e/p/b", Some(2));
+        dirs.add("/m/sft dolma/4M/", "wandb/e/p/a", Some(1));
+        dirs.add("/m/other", "wandb/e/p/c", None);
+        let (uid, note) = dirs.find("/m//sft dolma/4M/").expect("match");
+        assert_eq!(uid, "wandb/e/p/b", "the later attempt wrote the model");
+        assert!(note.is_some_and(|n| n.contains("wandb/e/p/a")));
+        // A folder inside a run's output folder is that run's.
+        assert_eq!(
+            dirs.find("/m/other/final").map(|m| m.0).as_deref(),
+            Some("wandb/e/p/c")
+        );
+        // The last segment alone is not a match.
+        assert_eq!(dirs.find("/elsewhere/4M"), None);
+        assert_eq!(dirs.find("/m/sft dolma/4M2"), None);
+    }
+}
