@@ -3,6 +3,8 @@
 
 use std::collections::{BTreeMap, HashSet};
 
+use runlake_format::tables::Relation;
+
 use crate::data::{CkptRow, Edge, EvalRow, LakeData, RunRow, StepRow};
 use crate::error::{PlotError, Result};
 use crate::palette;
@@ -147,7 +149,11 @@ fn chain_of(run: &str, input: &CurveInput) -> Chain {
     let root = loop {
         // Same-name links (resumed_from, duplicate_of) do not change what the run started from.
         let Some(edge) = input.edges.iter().find(|e| {
-            e.child == current && matches!(e.relation.as_str(), "finetune_of" | "dpo_of")
+            e.child == current
+                && matches!(
+                    Relation::parse(&e.relation),
+                    Some(Relation::FinetuneOf | Relation::DpoOf)
+                )
         }) else {
             break None;
         };

@@ -10,7 +10,7 @@ use arrow::array::{
 };
 use arrow::datatypes::{DataType, Field, Schema};
 use runlake_format::Table;
-use runlake_format::tables::KNOWN_METRICS;
+use runlake_format::tables::{KNOWN_METRICS, Relation};
 
 pub use runlake_vocab::{FinalRule, MetricType};
 
@@ -679,12 +679,14 @@ impl DataDecide {
         let mut out = HashMap::new();
         for i in 0..batch.num_rows() {
             let rel = relation.value(i);
-            if parent.is_null(i) || rel == "duplicate_of" {
+            let walked = Relation::parse(rel).is_some_and(Relation::is_walked);
+            if parent.is_null(i) || !walked {
                 continue;
             }
+            let resumed = Relation::ResumedFrom.as_str();
             if out
                 .get(child.value(i))
-                .is_some_and(|(_, _, r): &(String, Option<i64>, String)| r == "resumed_from")
+                .is_some_and(|(_, _, r): &(String, Option<i64>, String)| r == resumed)
             {
                 continue;
             }

@@ -5,6 +5,7 @@ use std::fmt;
 
 use arrow::array::RecordBatch;
 use runlake_format::Table;
+use runlake_format::tables::{EVIDENCE_RESOLVED, EVIDENCE_SAME_NAME, Relation};
 use runlake_lake::Lake;
 
 use crate::error::Result;
@@ -115,7 +116,7 @@ pub fn chain_from_rows(rows: &[LineageRow], run: &str) -> Option<LineageChain> {
         let mine: Vec<&LineageRow> = rows.iter().filter(|r| r.child_run_uid == child).collect();
         let resolved = mine
             .iter()
-            .find(|r| r.resolved && r.evidence_source == "resolved")
+            .find(|r| r.resolved && r.evidence_source == EVIDENCE_RESOLVED)
             .map(|r| (*r).clone());
         let evidence = mine
             .iter()
@@ -124,12 +125,15 @@ pub fn chain_from_rows(rows: &[LineageRow], run: &str) -> Option<LineageChain> {
             .collect();
         let same_name = mine
             .iter()
-            .filter(|r| r.evidence_source == "same_name")
+            .filter(|r| r.evidence_source == EVIDENCE_SAME_NAME)
             .map(|r| (*r).clone())
             .collect();
         let resumed = mine
             .iter()
-            .find(|r| r.evidence_source == "same_name" && r.relation == "resumed_from")
+            .find(|r| {
+                r.evidence_source == EVIDENCE_SAME_NAME
+                    && Relation::parse(&r.relation) == Some(Relation::ResumedFrom)
+            })
             .and_then(|r| r.parent_run_uid.clone());
         current = resumed.or_else(|| {
             resolved
@@ -197,7 +201,7 @@ impl fmt::Display for LineageChain {
                 }
             }
             for s in &link.same_name {
-                let which = if s.relation == "resumed_from" {
+                let which = if Relation::parse(&s.relation) == Some(Relation::ResumedFrom) {
                     "continued by this run"
                 } else {
                     "a separate attempt, not a continuation: curves follow this run only"

@@ -34,6 +34,7 @@
 use std::sync::LazyLock;
 
 use regex::Regex;
+use runlake_format::tables::{EVIDENCE_RESOLVED, EVIDENCE_SAME_NAME, Relation};
 
 use super::cells::{Cell, Row};
 use crate::coerce::{i64_lenient, string_lenient};
@@ -479,10 +480,11 @@ pub(crate) fn rows(child_uid: &str, lineage: &RunLineage, child_is_dpo: bool) ->
     let post = lineage.post_parent.clone();
     let post_like = post.is_some() || lineage.unmatched_post_parent;
     let relation = if post_like && child_is_dpo {
-        "dpo_of"
+        Relation::DpoOf
     } else {
-        "finetune_of"
-    };
+        Relation::FinetuneOf
+    }
+    .as_str();
     let final_of = |size: &Option<String>| size.as_deref().and_then(dd::final_step);
     for e in &lineage.evidence {
         let mut r = Row::default();
@@ -516,7 +518,7 @@ pub(crate) fn rows(child_uid: &str, lineage: &RunLineage, child_is_dpo: bool) ->
     let mut r = Row::default();
     r.str("child_run_uid", child_uid);
     r.str("relation", relation);
-    r.str("evidence_source", "resolved");
+    r.str("evidence_source", EVIDENCE_RESOLVED);
     r.set("resolved", Cell::Bool(true));
     let any_conflict = lineage.evidence.iter().any(is_conflict);
     r.set("conflict", Cell::Bool(any_conflict));
@@ -592,15 +594,13 @@ pub(crate) fn same_name_rows(runs: &[NamedRun]) -> Vec<Row> {
             r.str("child_run_uid", later.run_uid.clone());
             r.str("parent_run_uid", earlier.run_uid.clone());
             r.opt_i64("parent_step", earlier.last_step);
-            r.str(
-                "relation",
-                if resumed {
-                    "resumed_from"
-                } else {
-                    "duplicate_of"
-                },
-            );
-            r.str("evidence_source", "same_name");
+            let relation = if resumed {
+                Relation::ResumedFrom
+            } else {
+                Relation::DuplicateOf
+            };
+            r.str("relation", relation.as_str());
+            r.str("evidence_source", EVIDENCE_SAME_NAME);
             r.str("evidence_value", earlier.run_uid.clone());
             r.set("conflict", Cell::Bool(false));
             r.set("resolved", Cell::Bool(true));
