@@ -3,6 +3,8 @@
 
 use std::collections::{BTreeMap, HashSet};
 
+use runlake_format::tables::Relation;
+
 use crate::data::{CkptRow, Edge, EvalRow, LakeData, RunRow, StepRow};
 use crate::error::{PlotError, Result};
 use crate::palette;
@@ -147,7 +149,11 @@ fn chain_of(run: &str, input: &CurveInput) -> Chain {
     let root = loop {
         // Same-name links (resumed_from, duplicate_of) do not change what the run started from.
         let Some(edge) = input.edges.iter().find(|e| {
-            e.child == current && matches!(e.relation.as_str(), "finetune_of" | "dpo_of")
+            e.child == current
+                && matches!(
+                    Relation::parse(&e.relation),
+                    Some(Relation::FinetuneOf | Relation::DpoOf)
+                )
         }) else {
             break None;
         };
@@ -221,7 +227,12 @@ pub fn build_curve(
                     .ckpts
                     .iter()
                     .filter(|c| &c.run_uid == parent)
-                    .filter_map(|c| c.tokens.or(c.tokens_expected).map(|t| (c.step, t as f64)))
+                    .filter_map(|c| {
+                        c.tokens
+                            .or(c.tokens_expected)
+                            .or_else(|| runlake_vocab::scheduled_tokens(parent, c.step))
+                            .map(|t| (c.step, t as f64))
+                    })
                     .collect();
                 let step = match step {
                     Some(s) => *s,
@@ -235,11 +246,18 @@ pub fn build_curve(
                         last
                     }
                 };
-                offset = *tokens_at.get(&step).ok_or_else(|| {
-                    PlotError::Empty(format!(
-                        "{parent} has no tokens for step {step}, where {uid} starts"
-                    ))
-                })?;
+                // The child starts at its checkpoint's tokens; when the lake holds no tokens
+                // for that exact step (only neighbouring checkpoints), the size's schedule
+                // says where it is.
+                offset = tokens_at
+                    .get(&step)
+                    .copied()
+                    .or_else(|| runlake_vocab::scheduled_tokens(parent, step).map(|t| t as f64))
+                    .ok_or_else(|| {
+                        PlotError::Empty(format!(
+                            "{parent} has no tokens for step {step}, where {uid} starts"
+                        ))
+                    })?;
                 let mut points: Vec<(i64, f64, f64)> = match y {
                     YSpec::Train(c) if c == "train_loss" => input
                         .ckpts

@@ -2,8 +2,12 @@
 //! up to the parent step, then each post-training run's steps and evals, on one
 //! cumulative-tokens axis.
 //!
-//! Each post-training segment starts where its parent stopped (the tokens at the parent
-//! step, or the parent's last tokens when no step is recorded). Inside a run the axis uses
+//! A pretraining checkpoint sits at its exported `tokens`, else its `tokens_expected`, else the
+//! size's schedule at that step. Each post-training segment starts where its parent stopped:
+//! the tokens at the parent step (by the schedule when the lake holds no checkpoint at exactly
+//! that step), or the parent's last tokens when no step is recorded. A `resumed_from` run
+//! continues the run it resumed; a `duplicate_of` run is a separate attempt and never drawn in
+//! front of its namesake. Inside a run the axis uses
 //! the logged `total_tokens`, else `step * tokens_per_step` from the run's metadata, else
 //! stays flat; a counter that goes backwards (after a resume) never moves the axis back.
 //! Evals without a step sit at the end of their run.
@@ -67,7 +71,7 @@ fn logged_steps(dd: &DataDecide, run: &str, is_root: bool) -> Scan {
         dd.reader
             .scan(Table::PretrainCkpts)
             .filter(col("run_uid").eq(run))
-            .select(["step", "tokens", "train_loss"])
+            .select(["step", "tokens", "tokens_expected", "train_loss"])
     } else {
         dd.reader
             .scan(Table::PosttrainSteps)
@@ -200,11 +204,10 @@ impl DataDecide {
             if is_root {
                 for i in 0..batch.num_rows() {
                     if let Some(s) = i64_at(batch, "step", i) {
-                        steps.push((
-                            s,
-                            i64_at(batch, "tokens", i).map(|t| t as f64),
-                            f64_at(batch, "train_loss", i),
-                        ));
+                        let t = i64_at(batch, "tokens", i)
+                            .or_else(|| i64_at(batch, "tokens_expected", i))
+                            .or_else(|| runlake_vocab::scheduled_tokens(run, s));
+                        steps.push((s, t.map(|t| t as f64), f64_at(batch, "train_loss", i)));
                     }
                 }
             } else {
@@ -248,7 +251,16 @@ impl DataDecide {
                     value,
                 });
             }
-            let end = offset + within;
+            let mut end = offset + within;
+            // The child starts at the checkpoint it was trained from, even when the lake holds
+            // only neighbouring checkpoints of the pretraining run.
+            if is_root
+                && let Some(stop) = stop_step
+                && !steps.iter().any(|s| s.0 == *stop)
+                && let Some(t) = runlake_vocab::scheduled_tokens(run, *stop)
+            {
+                end = t as f64;
+            }
             if !is_root {
                 for (s, v) in &run_evals {
                     // Evals at a logged step sit at that step; others at the run's end.

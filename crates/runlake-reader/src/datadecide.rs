@@ -10,7 +10,7 @@ use arrow::array::{
 };
 use arrow::datatypes::{DataType, Field, Schema};
 use runlake_format::Table;
-use runlake_format::tables::KNOWN_METRICS;
+use runlake_format::tables::{KNOWN_METRICS, Relation};
 
 pub use runlake_vocab::{FinalRule, MetricType};
 
@@ -668,7 +668,9 @@ impl DataDecide {
             .sort(["run_uid", "task"]))
     }
 
-    /// Resolved lineage edges: child -> (parent run, parent step, relation).
+    /// Resolved lineage edges: child -> (parent run, parent step, relation). A run resumed
+    /// from another continues it, so `resumed_from` is its edge; `duplicate_of` is a separate
+    /// attempt from the same start and never an edge.
     pub(crate) async fn parents(&self) -> Result<HashMap<String, (String, Option<i64>, String)>> {
         let scan = self
             .reader
@@ -685,7 +687,16 @@ impl DataDecide {
         let relation = batch.column(3).as_string::<i32>();
         let mut out = HashMap::new();
         for i in 0..batch.num_rows() {
-            if parent.is_null(i) {
+            let rel = relation.value(i);
+            let walked = Relation::parse(rel).is_some_and(Relation::is_walked);
+            if parent.is_null(i) || !walked {
+                continue;
+            }
+            let resumed = Relation::ResumedFrom.as_str();
+            if out
+                .get(child.value(i))
+                .is_some_and(|(_, _, r): &(String, Option<i64>, String)| r == resumed)
+            {
                 continue;
             }
             out.insert(

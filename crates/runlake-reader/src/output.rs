@@ -8,8 +8,8 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use arrow::array::RecordBatch;
-use arrow::datatypes::SchemaRef;
+use arrow::array::{Array, ArrayRef, RecordBatch, StringArray};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use arrow::error::ArrowError;
 use parquet::errors::ParquetError;
 
@@ -211,7 +211,7 @@ impl<W: Write + Send> BatchWriter<W> {
                 }
                 Ok(())
             }
-            Inner::Csv(w) => w.write(batch).map_err(from_arrow),
+            Inner::Csv(w) => w.write(&nested_as_json(batch)?).map_err(from_arrow),
             Inner::Json(w) => w.write(batch).map_err(from_arrow),
             Inner::Parquet(w) => w.write(batch).map_err(from_parquet),
         }
@@ -236,7 +236,12 @@ impl<W: Write + Send> BatchWriter<W> {
                 flush_table(&mut out, &mut pending)?;
                 out.flush().map_err(from_io)
             }
-            Inner::Csv(w) => {
+            Inner::Csv(mut w) => {
+                // A result with no rows still says which columns it has.
+                if !self.wrote_any {
+                    let empty = RecordBatch::new_empty(self.schema.clone());
+                    w.write(&nested_as_json(&empty)?).map_err(from_arrow)?;
+                }
                 let mut out = w.into_inner();
                 out.flush().map_err(from_io)
             }
@@ -251,6 +256,68 @@ impl<W: Write + Send> BatchWriter<W> {
             }
         }
     }
+}
+
+fn is_nested(t: &DataType) -> bool {
+    matches!(
+        t,
+        DataType::List(_)
+            | DataType::LargeList(_)
+            | DataType::FixedSizeList(..)
+            | DataType::ListView(_)
+            | DataType::LargeListView(_)
+            | DataType::Map(..)
+            | DataType::Struct(_)
+    )
+}
+
+/// CSV has no nested values: list, map and struct columns become their JSON text (a map as an
+/// object), null rows stay empty, other columns are left as they are.
+fn nested_as_json(batch: &RecordBatch) -> Result<RecordBatch, OutputError> {
+    let schema = batch.schema();
+    if !schema.fields().iter().any(|f| is_nested(f.data_type())) {
+        return Ok(batch.clone());
+    }
+    let mut fields = Vec::with_capacity(schema.fields().len());
+    let mut columns = Vec::with_capacity(schema.fields().len());
+    for (f, c) in schema.fields().iter().zip(batch.columns()) {
+        if !is_nested(f.data_type()) {
+            fields.push(f.clone());
+            columns.push(c.clone());
+            continue;
+        }
+        // Each row as a one-field object `{"v":...}` (`{}` when null), then unwrapped.
+        let one = RecordBatch::try_new(
+            Arc::new(Schema::new(vec![Field::new(
+                "v",
+                f.data_type().clone(),
+                true,
+            )])),
+            vec![c.clone()],
+        )
+        .map_err(from_arrow)?;
+        let mut text = Vec::new();
+        {
+            let mut w = arrow::json::LineDelimitedWriter::new(&mut text);
+            w.write(&one).map_err(from_arrow)?;
+            w.finish().map_err(from_arrow)?;
+        }
+        let text = String::from_utf8(text)
+            .map_err(|e| from_io(io::Error::new(io::ErrorKind::InvalidData, e.to_string())))?;
+        let values: StringArray = text
+            .lines()
+            .map(|l| l.strip_prefix("{\"v\":").and_then(|v| v.strip_suffix('}')))
+            .collect();
+        if values.len() != batch.num_rows() {
+            return Err(from_io(io::Error::other(format!(
+                "column {} did not convert to one JSON value per row",
+                f.name()
+            ))));
+        }
+        fields.push(Arc::new(Field::new(f.name(), DataType::Utf8, true)));
+        columns.push(Arc::new(values) as ArrayRef);
+    }
+    RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).map_err(from_arrow)
 }
 
 fn closed_or(closed: &AtomicBool, e: OutputError) -> OutputError {
@@ -325,6 +392,67 @@ mod tests {
         .expect("reader");
         let back: Vec<RecordBatch> = reader.collect::<Result<_, _>>().expect("read");
         assert_eq!(back, vec![b]);
+    }
+
+    fn csv_of(b: &RecordBatch, batches: Vec<RecordBatch>) -> String {
+        let mut out = Vec::new();
+        write_batches(OutputFormat::Csv, &b.schema(), batches, &mut out).expect("write");
+        String::from_utf8(out).expect("utf8")
+    }
+
+    /// A list, a map and a struct column, each with a null row.
+    fn nested() -> RecordBatch {
+        use arrow::array::builder::{Float64Builder, ListBuilder, MapBuilder, StringBuilder};
+        use arrow::array::{Float64Array, StructArray};
+        let mut list = ListBuilder::new(StringBuilder::new());
+        list.values().append_value("a,b");
+        list.values().append_value("c");
+        list.append(true);
+        list.append(false);
+        let mut map = MapBuilder::new(None, StringBuilder::new(), Float64Builder::new());
+        map.keys().append_value("acc_flat");
+        map.values().append_value(0.5);
+        map.append(true).expect("map row");
+        map.append(false).expect("map row");
+        let inner = StructArray::from(vec![(
+            Arc::new(Field::new("x", DataType::Float64, true)),
+            Arc::new(Float64Array::from(vec![Some(1.5), None])) as ArrayRef,
+        )]);
+        let inner = StructArray::try_new(
+            inner.fields().clone(),
+            inner.columns().to_vec(),
+            Some(vec![true, false].into()),
+        )
+        .expect("struct");
+        let columns: Vec<ArrayRef> = vec![
+            Arc::new(StringArray::from(vec!["r1", "r2"])),
+            Arc::new(list.finish()),
+            Arc::new(map.finish()),
+            Arc::new(inner),
+        ];
+        let fields: Vec<Field> = ["run", "tags", "extra", "s"]
+            .iter()
+            .zip(&columns)
+            .map(|(n, c)| Field::new(*n, c.data_type().clone(), true))
+            .collect();
+        RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).expect("batch")
+    }
+
+    #[test]
+    fn csv_writes_nested_columns_as_json_text() {
+        let b = nested();
+        assert_eq!(
+            csv_of(&b, vec![b.clone()]),
+            "run,tags,extra,s\nr1,\"[\"\"a,b\"\",\"\"c\"\"]\",\"{\"\"acc_flat\"\":0.5}\",\"{\"\"x\"\":1.5}\"\nr2,,,\n"
+        );
+    }
+
+    #[test]
+    fn csv_without_rows_prints_its_header() {
+        let b = nested();
+        assert_eq!(csv_of(&b, Vec::new()), "run,tags,extra,s\n");
+        let none = RecordBatch::new_empty(b.schema());
+        assert_eq!(csv_of(&b, vec![none]), "run,tags,extra,s\n");
     }
 
     struct Closed;

@@ -54,3 +54,17 @@ pub use tasks::{
 pub fn pretrain_run_uid(recipe: &Recipe, size: &Size, seed: &Seed) -> String {
     runlake_format::run_uid::datadecide(recipe.slug, size.label, seed.slug)
 }
+
+/// Tokens a DataDecide pretraining run (`dd/<recipe>/<size>/<seed>`) had seen at `step`, by its
+/// size's schedule; `None` for another uid, an unknown size or a negative step. Curves place a
+/// checkpoint the export gave no tokens for here, so a post-training run starts where its
+/// checkpoint is.
+pub fn scheduled_tokens(run_uid: &str, step: i64) -> Option<i64> {
+    let mut parts = run_uid.split('/');
+    let (Some("dd"), Some(_recipe), Some(size)) = (parts.next(), parts.next(), parts.next()) else {
+        return None;
+    };
+    let step = u64::try_from(step).ok()?;
+    let tokens = Size::parse(size).ok()?.schedule().tokens_at(step);
+    i64::try_from(tokens).ok()
+}

@@ -398,3 +398,15 @@ fn tasks_metrics_and_policy() {
     assert_eq!(PplSet::parse("c4_en-valppl").expect("ppl").name, "c4_en");
     assert!(PplSet::parse("eval/c4-validation/Perplexity").is_err());
 }
+
+#[test]
+fn scheduled_tokens_of_a_pretraining_run() {
+    use runlake_vocab::scheduled_tokens;
+    assert_eq!(
+        scheduled_tokens("dd/dolma1_7/4M/default", 5725),
+        Some(5725 * 32 * 2048)
+    );
+    assert_eq!(scheduled_tokens("dd/dolma1_7/5M/default", 10), None);
+    assert_eq!(scheduled_tokens("wandb/e/p/4M", 10), None);
+    assert_eq!(scheduled_tokens("dd/dolma1_7/4M/default", -1), None);
+}

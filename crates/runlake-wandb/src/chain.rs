@@ -5,6 +5,7 @@ use std::fmt;
 
 use arrow::array::RecordBatch;
 use runlake_format::Table;
+use runlake_format::tables::{EVIDENCE_RESOLVED, EVIDENCE_SAME_NAME, Relation};
 use runlake_lake::Lake;
 
 use crate::error::Result;
@@ -99,7 +100,9 @@ fn resolve_uid(rows: &[LineageRow], run: &str) -> Option<String> {
     }
 }
 
-/// Builds the chain of `run` from lineage rows. Cycles (which conversion never writes) stop
+/// Builds the chain of `run` from lineage rows. A run `resumed_from` another continues it, so
+/// the walk goes on through the resumed run; `duplicate_of` names a separate attempt from the
+/// same start and is shown but never followed. Cycles (which conversion never writes) stop
 /// the walk rather than loop.
 pub fn chain_from_rows(rows: &[LineageRow], run: &str) -> Option<LineageChain> {
     let start = resolve_uid(rows, run)?;
@@ -113,7 +116,7 @@ pub fn chain_from_rows(rows: &[LineageRow], run: &str) -> Option<LineageChain> {
         let mine: Vec<&LineageRow> = rows.iter().filter(|r| r.child_run_uid == child).collect();
         let resolved = mine
             .iter()
-            .find(|r| r.resolved && r.evidence_source == "resolved")
+            .find(|r| r.resolved && r.evidence_source == EVIDENCE_RESOLVED)
             .map(|r| (*r).clone());
         let evidence = mine
             .iter()
@@ -122,13 +125,22 @@ pub fn chain_from_rows(rows: &[LineageRow], run: &str) -> Option<LineageChain> {
             .collect();
         let same_name = mine
             .iter()
-            .filter(|r| r.evidence_source == "same_name")
+            .filter(|r| r.evidence_source == EVIDENCE_SAME_NAME)
             .map(|r| (*r).clone())
             .collect();
-        current = resolved
-            .as_ref()
-            .and_then(|r| r.parent_run_uid.clone())
-            .filter(|p| p.starts_with("wandb/"));
+        let resumed = mine
+            .iter()
+            .find(|r| {
+                r.evidence_source == EVIDENCE_SAME_NAME
+                    && Relation::parse(&r.relation) == Some(Relation::ResumedFrom)
+            })
+            .and_then(|r| r.parent_run_uid.clone());
+        current = resumed.or_else(|| {
+            resolved
+                .as_ref()
+                .and_then(|r| r.parent_run_uid.clone())
+                .filter(|p| p.starts_with("wandb/"))
+        });
         links.push(ChainLink {
             child,
             resolved,
@@ -189,9 +201,14 @@ impl fmt::Display for LineageChain {
                 }
             }
             for s in &link.same_name {
+                let which = if Relation::parse(&s.relation) == Some(Relation::ResumedFrom) {
+                    "continued by this run"
+                } else {
+                    "a separate attempt, not a continuation: curves follow this run only"
+                };
                 writeln!(
                     f,
-                    "{pad}  ~ {} {} ({})",
+                    "{pad}  ~ {} {} ({}; {which})",
                     s.relation,
                     s.parent_run_uid.as_deref().unwrap_or("?"),
                     s.rule.as_deref().unwrap_or("-")

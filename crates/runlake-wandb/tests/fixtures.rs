@@ -182,7 +182,7 @@ fn steps_dedup_flag_conflicts_and_keep_nan() {
 }
 
 #[test]
-fn evals_keep_both_summary_shapes() {
+fn evals_merge_both_summary_shapes() {
     let b = v3().evals;
     let nested = one(
         &b,
@@ -207,25 +207,14 @@ fn evals_keep_both_summary_shapes() {
     assert_eq!(f(&b, "no_answer", nested), Some(0.0));
     assert_eq!(i(&b, "num_instances", nested), Some(1172));
     assert_eq!(s(&b, "recipe", nested).as_deref(), Some("dolma1_7"));
-    let flat = one(
-        &b,
-        &[
-            ("run_uid", A),
-            ("task", "arc_challenge"),
-            ("source", "wandb_summary_flat"),
-        ],
-    );
-    assert_eq!(f(&b, "acc_uncond", flat), Some(0.28));
-    assert_eq!(f(&b, "correct_choice", flat), Some(1.523890785));
-    // The flat shape carries no primary score: the task's policy (acc_uncond) fills it.
+    // The flat keys of the same task fill the nested row's gaps; the nested value wins where
+    // they disagree, and the flat one is kept as a conflict.
+    assert!(rows_where(&b, &[("run_uid", A), ("source", "wandb_summary_flat")]).is_empty());
+    assert_eq!(f(&b, "correct_choice", nested), Some(1.523890785));
     assert_eq!(
-        s(&b, "primary_metric_name", flat).as_deref(),
-        Some("acc_uncond")
-    );
-    assert_eq!(f(&b, "primary_score", flat), Some(0.28));
-    assert_eq!(
-        s(&b, "details_json", flat).as_deref(),
-        Some(r#"{"differs_from_nested":["acc_uncond"]}"#)
+        s(&b, "details_json", nested)
+            .map(|d| d.ends_with(r#""flat_conflicts":{"acc_uncond":0.28}}"#)),
+        Some(true)
     );
     let suite = one(
         &b,
@@ -243,12 +232,13 @@ fn evals_keep_both_summary_shapes() {
             ("acc_raw_micro".to_owned(), "0.3907360406".to_owned())
         ]
     );
+    // A flat `"NaN"` string fills the nested dict's gap.
     let d_flat = one(
         &b,
         &[
             ("run_uid", D),
             ("task", "boolq"),
-            ("source", "wandb_summary_flat"),
+            ("source", "wandb_summary_nested"),
         ],
     );
     assert!(
@@ -256,7 +246,8 @@ fn evals_keep_both_summary_shapes() {
             .expect("\"NaN\" string")
             .is_nan()
     );
-    assert_eq!(b.num_rows(), 6);
+    // One row per (run, task): arc_challenge and core_9mcqa of A, boolq of D.
+    assert_eq!(b.num_rows(), 3);
 }
 
 #[test]

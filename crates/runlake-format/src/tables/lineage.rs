@@ -24,3 +24,66 @@ pub(super) fn fields() -> Vec<Field> {
         utf8("note"),
     ]
 }
+
+/// How a child run relates to its parent (`relation`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Relation {
+    /// Fine-tuned (SFT or other) from the parent's checkpoint.
+    FinetuneOf,
+    /// DPO-trained from the parent.
+    DpoOf,
+    /// Continues the parent, a run of the same name that stopped earlier.
+    ResumedFrom,
+    /// A separate attempt of the same name from the same start; not a continuation.
+    DuplicateOf,
+}
+
+impl Relation {
+    /// Every relation.
+    pub const ALL: [Relation; 4] = [
+        Relation::FinetuneOf,
+        Relation::DpoOf,
+        Relation::ResumedFrom,
+        Relation::DuplicateOf,
+    ];
+
+    /// The stored spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Relation::FinetuneOf => "finetune_of",
+            Relation::DpoOf => "dpo_of",
+            Relation::ResumedFrom => "resumed_from",
+            Relation::DuplicateOf => "duplicate_of",
+        }
+    }
+
+    /// The relation a stored spelling names.
+    pub fn parse(text: &str) -> Option<Relation> {
+        Relation::ALL.into_iter().find(|r| r.as_str() == text)
+    }
+
+    /// Whether a chain walks through this link: training from the parent, or resuming it.
+    /// A duplicate is a rival attempt, never a step toward pretraining.
+    pub fn is_walked(self) -> bool {
+        self != Relation::DuplicateOf
+    }
+}
+
+/// `evidence_source` of the one resolved row per child and relation.
+pub const EVIDENCE_RESOLVED: &str = "resolved";
+/// `evidence_source` of a link between runs sharing a name.
+pub const EVIDENCE_SAME_NAME: &str = "same_name";
+
+#[cfg(test)]
+mod tests {
+    use super::Relation;
+
+    #[test]
+    fn relations_round_trip_and_only_duplicates_are_not_walked() {
+        for r in Relation::ALL {
+            assert_eq!(Relation::parse(r.as_str()), Some(r));
+            assert_eq!(r.is_walked(), r != Relation::DuplicateOf);
+        }
+        assert_eq!(Relation::parse("parent_of"), None);
+    }
+}

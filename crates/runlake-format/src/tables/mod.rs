@@ -17,6 +17,7 @@ use std::sync::Arc;
 use arrow_schema::{Schema, SchemaRef};
 
 pub use evals::KNOWN_METRICS;
+pub use lineage::{EVIDENCE_RESOLVED, EVIDENCE_SAME_NAME, Relation};
 pub use posttrain_steps::TYPED_STEP_COLUMNS;
 
 /// One of the lake's tables.

@@ -600,3 +600,99 @@ async fn descendants_and_comparisons() {
     assert_eq!(cmp.column(3).as_string::<i32>().value(1), "tulu");
     assert_eq!(cmp.column(5).as_primitive::<Float64Type>().value(1), 0.61);
 }
+
+/// Checkpoints without exported tokens sit at the size's schedule, and a child whose parent step
+/// the lake does not hold starts at that step's scheduled tokens; a `duplicate_of` namesake is
+/// not drawn in front of it.
+#[tokio::test]
+async fn curve_places_checkpoints_by_the_schedule() {
+    // 150M: 192 sequences of 2048 tokens a step.
+    let per_step = 192 * 2048;
+    let ckpts = batch(
+        Table::PretrainCkpts,
+        2,
+        vec![
+            ("run_uid", strs(&[Some(X); 2])),
+            ("step", ints(&[Some(1250), Some(2500)])),
+            ("tokens", ints(&[None, Some(2500 * per_step)])),
+            ("source", strs(&[Some("synthetic"); 2])),
+        ],
+    );
+    // SFT2 restarted SFT from the same checkpoint (step 3000, not in the lake).
+    let lineage = batch(
+        Table::Lineage,
+        3,
+        vec![
+            ("child_run_uid", strs(&[Some(SFT), Some(SFT2), Some(SFT2)])),
+            ("parent_run_uid", strs(&[Some(X), Some(X), Some(SFT)])),
+            ("parent_step", ints(&[Some(3000), Some(3000), Some(50)])),
+            (
+                "relation",
+                strs(&[
+                    Some("finetune_of"),
+                    Some("finetune_of"),
+                    Some("duplicate_of"),
+                ]),
+            ),
+            (
+                "evidence_source",
+                strs(&[Some("resolved"), Some("resolved"), Some("same_name")]),
+            ),
+            ("evidence_value", strs(&[Some("x"); 3])),
+            ("conflict", bools(&[false; 3])),
+            ("resolved", bools(&[true; 3])),
+        ],
+    );
+    let steps = batch(
+        Table::PosttrainSteps,
+        4,
+        vec![
+            (
+                "run_uid",
+                strs(&[Some(SFT), Some(SFT), Some(SFT2), Some(SFT2)]),
+            ),
+            ("training_type", strs(&[Some("sft"); 4])),
+            ("step", ints(&[Some(1), Some(50), Some(1), Some(2)])),
+            ("variant", Arc::new(Int32Array::from(vec![0; 4]))),
+            (
+                "total_tokens",
+                floats(&[Some(10.0), Some(500.0), Some(10.0), Some(20.0)]),
+            ),
+        ],
+    );
+    let (_lake, reader) = small_file_lake(vec![
+        (Table::PretrainCkpts, ckpts),
+        (Table::Lineage, lineage),
+        (Table::PosttrainSteps, steps),
+        (Table::Metadata, metadata()),
+    ])
+    .await;
+    for _ in 0..3 {
+        // The lineage map is built afresh each time: the duplicate must never win.
+        let curve = DataDecide::new(reader.clone())
+            .curve(SFT2, "piqa", None)
+            .await
+            .expect("curve");
+        let run = curve
+            .column_by_name("run_uid")
+            .expect("run")
+            .as_string::<i32>();
+        let tokens = curve
+            .column_by_name("cumulative_tokens")
+            .expect("tokens")
+            .as_primitive::<Float64Type>();
+        let got: Vec<(&str, f64)> = (0..curve.num_rows())
+            .map(|i| (run.value(i), tokens.value(i)))
+            .collect();
+        let start = (3000 * per_step) as f64;
+        assert_eq!(
+            got,
+            vec![
+                (X, (1250 * per_step) as f64),
+                (X, (2500 * per_step) as f64),
+                (SFT2, start + 10.0),
+                (SFT2, start + 20.0),
+            ]
+        );
+    }
+}

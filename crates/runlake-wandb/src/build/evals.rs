@@ -9,19 +9,20 @@
 //!
 //! # The two summary shapes
 //!
-//! `oe_eval_metrics/<task>` dicts (written by oe-eval) become `wandb_summary_nested` rows;
-//! flat `oe_eval_metrics/<task>/<metric>` scalars (written afterwards by a script, only where
-//! a key was absent) become `wandb_summary_flat` rows. Both are kept, since `source` is part of
-//! the key. When both give a metric for a task and the values differ, the nested value is the
-//! authoritative one: the flat row lists the metric under `differs_from_nested` in
-//! `details_json`, and the conversion report lists the pair.
+//! `oe_eval_metrics/<task>` dicts (written by oe-eval) and flat
+//! `oe_eval_metrics/<task>/<metric>` scalars (written afterwards by a script, only where a key
+//! was absent) describe one evaluation, so a task present in both shapes gives one row, source
+//! `wandb_summary_nested`: nested values win, flat ones fill what the nested dict lacks. A flat
+//! value that disagrees with the nested one is kept under `flat_conflicts` (metric → flat
+//! value) in `details_json`, and the conversion report lists the pair. A task with flat keys
+//! only gives a `wandb_summary_flat` row.
 
 use runlake_format::tables::KNOWN_METRICS;
 
 use super::cells::{Cell, Row};
 use super::{EvalConflict, Report};
 use crate::coerce::{f64_lenient, i64_lenient};
-use crate::json::{Json, Object};
+use crate::json::{Json, Number, Object};
 use crate::model::{OeEvalTask, RunRecord};
 use crate::redact::Redactor;
 
@@ -225,34 +226,56 @@ pub(super) fn summary_rows(
             p.is_suite = true;
         }
     }
-    for f in &mut flat {
-        let Some(n) = nested.iter().find(|n| n.raw_task == f.raw_task) else {
-            continue;
-        };
-        let mut differing = Vec::new();
-        for (k, fv) in &f.metrics {
-            if let Some((_, nv)) = n.metrics.iter().find(|(nk, _)| nk == k)
-                && !same(*nv, *fv)
-            {
-                differing.push(Json::String(k.clone()));
-                report.eval_shape_conflicts.push(EvalConflict {
-                    run_uid: run.run_uid.to_owned(),
-                    task: f.raw_task.clone(),
-                    metric: k.clone(),
-                    nested: *nv,
-                    flat: *fv,
-                });
-            }
-        }
-        if !differing.is_empty() {
-            f.details
-                .push("differs_from_nested", Json::Array(differing));
-        }
-        if f.alias.is_none() {
-            f.alias = n.alias.clone();
+    let mut flat_only = Vec::new();
+    for f in flat {
+        match nested.iter_mut().find(|n| n.raw_task == f.raw_task) {
+            Some(n) => merge_flat(n, f, run.run_uid, report),
+            None => flat_only.push(f),
         }
     }
-    finish(run, nested.into_iter().chain(flat), report)
+    finish(run, nested.into_iter().chain(flat_only), report)
+}
+
+/// Folds a task's flat keys into its nested row: nested values win, flat ones fill gaps, and
+/// disagreements are kept in `details_json` under `flat_conflicts` and in the report.
+fn merge_flat(n: &mut Parsed, f: Parsed, run_uid: &str, report: &mut Report) {
+    let mut conflicts = Object::default();
+    let mut conflict = |metric: &str, nv: f64, fv: f64, conflicts: &mut Object| {
+        conflicts.push(metric, Json::Number(Number::from_f64(fv)));
+        report.eval_shape_conflicts.push(EvalConflict {
+            run_uid: run_uid.to_owned(),
+            task: n.raw_task.clone(),
+            metric: metric.to_owned(),
+            nested: nv,
+            flat: fv,
+        });
+    };
+    for (k, fv) in f.metrics {
+        match n.metrics.iter().find(|(nk, _)| *nk == k) {
+            Some((_, nv)) if !same(*nv, fv) => conflict(&k, *nv, fv, &mut conflicts),
+            Some(_) => {}
+            None => n.metrics.push((k, fv)),
+        }
+    }
+    match (n.primary_score, f.primary_score) {
+        (None, fv) => n.primary_score = fv,
+        (Some(nv), Some(fv)) if !same(nv, fv) => {
+            conflict("primary_score", nv, fv, &mut conflicts);
+        }
+        _ => {}
+    }
+    n.num_instances = n.num_instances.or(f.num_instances);
+    n.primary_metric_name = n.primary_metric_name.take().or(f.primary_metric_name);
+    n.alias = n.alias.take().or(f.alias);
+    n.is_suite |= f.is_suite;
+    for (k, v) in f.details.iter() {
+        if n.details.get(k).is_none() {
+            n.details.push(k, v.clone());
+        }
+    }
+    if !conflicts.is_empty() {
+        n.details.push("flat_conflicts", Json::Object(conflicts));
+    }
 }
 
 fn same(a: f64, b: f64) -> bool {

@@ -5,8 +5,14 @@
 //!
 //! # Resolution rule
 //!
-//! 1. `model_name_or_path` naming another post-training run's output folder makes that run
-//!    the parent (`dpo_of` for a DPO child, else `finetune_of`); rule `post_training_output`.
+//! 1. `model_name_or_path` naming another converted run's output folder makes that run the
+//!    parent (`dpo_of` for a DPO child, else `finetune_of`); rule `post_training_output`. The
+//!    whole path is matched (after normalising `//`, `.` and `..` segments and a trailing `/`)
+//!    against the converted runs' `output_dir`, or as a folder inside one; a path segment equal
+//!    to a converted run's id also matches. Run names may hold `/` or spaces, so no single path
+//!    segment is taken for a run. A path that looks like a run's output folder but matches no
+//!    converted run leaves the resolved parent null (rule `unmatched_post_training_output`):
+//!    a uid is never made up from the path.
 //! 2. Otherwise the parent is a pretraining checkpoint `dd/<recipe>/<size>/<seed>` at
 //!    `parent_step`. Recipe and size come from the HF repo in `model_name_or_path`, else from
 //!    the run name. Step and seed come from the first of: an explicit `model_revision` branch
@@ -18,15 +24,17 @@
 //!    (rule `size_only`).
 //! 3. Without a recipe and size the resolved row has no parent (rule `unresolved`).
 //!
-//! Every evidence row whose implication differs from the resolved parent is flagged
-//! `conflict`, with the differing fields in `note`; the resolved row is flagged when any is.
+//! Every evidence row whose implication differs from the resolved checkpoint is flagged
+//! `conflict`, with the differing fields in `note` (so a note saying it differs always comes
+//! with the flag); the resolved row is flagged when any is.
 //! Runs sharing a name are linked: the later run (by `created_at`) points at the previous one,
-//! `resumed_from` when its first logged step follows the previous run's last step, else
-//! `duplicate_of`.
+//! `resumed_from` when its first logged step follows the previous run's last step (it continues
+//! that run), else `duplicate_of` (a separate attempt from the same start, not a continuation).
 
 use std::sync::LazyLock;
 
 use regex::Regex;
+use runlake_format::tables::{EVIDENCE_RESOLVED, EVIDENCE_SAME_NAME, Relation};
 
 use super::cells::{Cell, Row};
 use crate::coerce::{i64_lenient, string_lenient};
@@ -60,8 +68,10 @@ pub struct Claim {
     pub final_step: bool,
     /// Seed slug.
     pub seed: Option<String>,
-    /// A post-training parent run id (not uid).
+    /// A post-training parent run uid, found among the converted runs.
     pub post_run: Option<String>,
+    /// Names a run's output folder that matches none of the converted runs.
+    pub unmatched_run_dir: bool,
 }
 
 /// One piece of evidence.
@@ -106,22 +116,101 @@ pub struct RunLineage {
     pub checkpoint: Option<Checkpoint>,
     /// Rule that chose `checkpoint`.
     pub checkpoint_rule: &'static str,
-    /// A post-training parent run id, when `model_name_or_path` names one.
+    /// A post-training parent run uid, when `model_name_or_path` names a converted run.
     pub post_parent: Option<String>,
+    /// `model_name_or_path` names a run's output folder that no converted run has.
+    pub unmatched_post_parent: bool,
 }
 
-/// Gathers the evidence of a run; `known_run_ids` are run ids known to exist (this conversion
-/// and the lake), used to recognise a post-training output folder.
+/// Where converted runs wrote their models: normalised `output_dir` and the run's uid and
+/// creation time, to recognise a parent in a child's `model_name_or_path`.
+#[derive(Debug, Default)]
+pub struct OutputDirs {
+    dirs: Vec<(String, String, Option<i64>)>,
+}
+
+/// A path with `//`, `.` and a trailing `/` removed and `..` applied, so spellings of one
+/// folder compare equal. Nothing else changes: `%`, spaces and `..` inside a name are kept.
+pub fn normalise_path(path: &str) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    for seg in path.split('/') {
+        match seg {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            s => parts.push(s),
+        }
+    }
+    let joined = parts.join("/");
+    if path.starts_with('/') {
+        format!("/{joined}")
+    } else {
+        joined
+    }
+}
+
+impl OutputDirs {
+    /// Records that run `uid` (created at `created_at`) wrote to `output_dir`.
+    pub fn add(&mut self, output_dir: &str, uid: &str, created_at: Option<i64>) {
+        let dir = normalise_path(output_dir);
+        if dir.is_empty() || dir == "/" {
+            return;
+        }
+        if !self.dirs.iter().any(|(d, u, _)| *d == dir && u == uid) {
+            self.dirs.push((dir, uid.to_owned(), created_at));
+        }
+    }
+
+    /// The run whose output folder `path` is (or lies inside, the deepest folder winning),
+    /// with a note when several runs wrote there (a failed run and its restart share a
+    /// folder): the one created last wrote the model that remains.
+    pub fn find(&self, path: &str) -> Option<(String, Option<String>)> {
+        let want = normalise_path(path);
+        let inside = |d: &str| {
+            want == d
+                || want
+                    .strip_prefix(d)
+                    .is_some_and(|rest| rest.starts_with('/'))
+        };
+        let depth = self
+            .dirs
+            .iter()
+            .filter(|(d, _, _)| inside(d))
+            .map(|(d, _, _)| d.len())
+            .max()?;
+        let mut hits: Vec<&(String, String, Option<i64>)> = self
+            .dirs
+            .iter()
+            .filter(|(d, _, _)| d.len() == depth && inside(d))
+            .collect();
+        hits.sort_by(|a, b| (a.2, &a.1).cmp(&(b.2, &b.1)));
+        let (_, uid, _) = hits.pop()?;
+        let note = (!hits.is_empty()).then(|| {
+            let others: Vec<&str> = hits.iter().map(|h| h.1.as_str()).collect();
+            format!(
+                "also the output folder of {} (created earlier); the latest run is taken",
+                others.join(", ")
+            )
+        });
+        Some((uid.clone(), note))
+    }
+}
+
+/// Gathers the evidence of a run. `outputs` are the converted runs' output folders (this
+/// conversion and the lake) and `uid_of_id` maps a converted run's id to its uid; both are
+/// used to recognise a post-training parent in `model_name_or_path`.
 pub fn gather(
     config: &Object,
     name: &RunName,
     raw_name: &str,
     redact: &dyn Fn(&str) -> String,
-    known_run_ids: &dyn Fn(&str) -> bool,
+    outputs: &OutputDirs,
+    uid_of_id: &dyn Fn(&str) -> Option<String>,
 ) -> RunLineage {
     let mut evidence = Vec::new();
     if let Some(path) = config.get("model_name_or_path").and_then(string_lenient) {
-        evidence.push(path_evidence(&path, redact(&path), known_run_ids));
+        evidence.push(path_evidence(&path, redact(&path), outputs, uid_of_id));
     }
     if let Some(rev) = config.get("model_revision").and_then(string_lenient) {
         let mut claim = Claim::default();
@@ -214,7 +303,12 @@ pub fn gather(
     resolve(evidence, config)
 }
 
-fn path_evidence(path: &str, shown: String, known_run_ids: &dyn Fn(&str) -> bool) -> Evidence {
+fn path_evidence(
+    path: &str,
+    shown: String,
+    outputs: &OutputDirs,
+    uid_of_id: &dyn Fn(&str) -> Option<String>,
+) -> Evidence {
     let mut claim = Claim::default();
     let mut note = None;
     let repo = HF_CACHE
@@ -236,23 +330,23 @@ fn path_evidence(path: &str, shown: String, known_run_ids: &dyn Fn(&str) -> bool
         } else {
             note = Some(format!("HF repo {repo} is not a DataDecide checkpoint"));
         }
+    } else if let Some((uid, also)) = outputs.find(path).or_else(|| outputs.find(&shown)) {
+        // Another converted run's output folder, matched as a whole path (runs read back from
+        // the lake have their output folder stored with personal data removed).
+        claim.post_run = Some(uid);
+        note = also;
     } else {
-        // Another run's output folder: the nearest segment that is a known run id or looks
-        // like a timestamped run name (`.../<run>/final`, `.../<run>/`).
+        // A segment equal to a converted run's id (WandB ids hold no `/`).
         let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
-        let found = segments
-            .iter()
-            .rev()
-            .find(|s| known_run_ids(s))
-            .or_else(|| segments.iter().rev().find(|s| RUN_DIR.is_match(s)));
-        match found {
-            Some(run) => {
-                claim.post_run = Some((*run).to_owned());
-                if !known_run_ids(run) {
-                    note = Some("the parent run is not among the converted runs".into());
-                }
-            }
-            None => note = Some("names neither a DataDecide checkpoint nor a run".into()),
+        if let Some(uid) = segments.iter().rev().find_map(|s| uid_of_id(s)) {
+            claim.post_run = Some(uid);
+        } else if segments.iter().any(|s| RUN_DIR.is_match(s)) {
+            claim.unmatched_run_dir = true;
+            note = Some(
+                "names a run's output folder, but no converted run has that output_dir".into(),
+            );
+        } else {
+            note = Some("names neither a DataDecide checkpoint nor a run".into());
         }
     }
     Evidence {
@@ -269,6 +363,7 @@ fn resolve(mut evidence: Vec<Evidence>, config: &Object) -> RunLineage {
     let rev = find("model_revision").cloned();
     let name = find("run_name").cloned().unwrap_or_default();
     let post_parent = path.post_run.clone();
+    let unmatched_post_parent = path.unmatched_run_dir;
     let recipe = path.recipe.clone().or(name.recipe.clone());
     let size = path.size.clone().or(name.size.clone());
 
@@ -357,6 +452,7 @@ fn resolve(mut evidence: Vec<Evidence>, config: &Object) -> RunLineage {
         checkpoint,
         checkpoint_rule: rule,
         post_parent,
+        unmatched_post_parent,
     }
 }
 
@@ -370,27 +466,25 @@ fn nominal_params(size: &str) -> Option<f64> {
     })
 }
 
-fn is_conflict(e: &Evidence) -> bool {
+/// Whether the evidence disagrees with the resolved checkpoint (its note says so).
+pub(crate) fn is_conflict(e: &Evidence) -> bool {
     e.note
         .as_deref()
         .is_some_and(|n| n.contains("differs from the resolved checkpoint"))
 }
 
 /// The lineage rows of one run. `child_is_dpo` picks the relation toward a post-training
-/// parent; `parent_uid` maps a run id to its run uid.
-pub(crate) fn rows(
-    child_uid: &str,
-    lineage: &RunLineage,
-    child_is_dpo: bool,
-    parent_uid: &dyn Fn(&str) -> String,
-) -> Vec<Row> {
+/// parent.
+pub(crate) fn rows(child_uid: &str, lineage: &RunLineage, child_is_dpo: bool) -> Vec<Row> {
     let mut out = Vec::new();
-    let post = lineage.post_parent.as_deref().map(parent_uid);
-    let relation = if post.is_some() && child_is_dpo {
-        "dpo_of"
+    let post = lineage.post_parent.clone();
+    let post_like = post.is_some() || lineage.unmatched_post_parent;
+    let relation = if post_like && child_is_dpo {
+        Relation::DpoOf
     } else {
-        "finetune_of"
-    };
+        Relation::FinetuneOf
+    }
+    .as_str();
     let final_of = |size: &Option<String>| size.as_deref().and_then(dd::final_step);
     for e in &lineage.evidence {
         let mut r = Row::default();
@@ -399,7 +493,7 @@ pub(crate) fn rows(
         r.str("evidence_source", e.source.clone());
         r.str("evidence_value", e.value.clone());
         if let Some(run) = &e.claim.post_run {
-            r.str("parent_run_uid", parent_uid(run));
+            r.str("parent_run_uid", run.clone());
         } else if let (Some(recipe), Some(size)) = (&e.claim.recipe, &e.claim.size) {
             let seed = e.claim.seed.clone().unwrap_or_else(|| "default".into());
             r.str("parent_run_uid", dd::pretrain_run_uid(recipe, size, &seed));
@@ -415,9 +509,8 @@ pub(crate) fn rows(
             e.claim.step
         };
         r.opt_i64("parent_step", step);
-        // Pretraining claims of a run whose parent is another post-training run describe the
-        // chain's root, not a rival parent.
-        r.set("conflict", Cell::Bool(post.is_none() && is_conflict(e)));
+        // The flag follows the note: evidence is a conflict exactly when it says it differs.
+        r.set("conflict", Cell::Bool(is_conflict(e)));
         r.set("resolved", Cell::Bool(false));
         r.opt_str("note", e.note.clone());
         out.push(r);
@@ -425,15 +518,24 @@ pub(crate) fn rows(
     let mut r = Row::default();
     r.str("child_run_uid", child_uid);
     r.str("relation", relation);
-    r.str("evidence_source", "resolved");
+    r.str("evidence_source", EVIDENCE_RESOLVED);
     r.set("resolved", Cell::Bool(true));
-    let any_conflict = post.is_none() && lineage.evidence.iter().any(is_conflict);
+    let any_conflict = lineage.evidence.iter().any(is_conflict);
     r.set("conflict", Cell::Bool(any_conflict));
     match (&post, &lineage.checkpoint) {
         (Some(p), _) => {
             r.str("parent_run_uid", p.clone());
             r.str("evidence_value", p.clone());
             r.str("rule", "post_training_output");
+        }
+        (None, _) if lineage.unmatched_post_parent => {
+            // Never a uid made from the path: the parent is unknown until its run is converted.
+            r.str("evidence_value", "");
+            r.str("rule", "unmatched_post_training_output");
+            r.str(
+                "note",
+                "model_name_or_path names a run's output folder that no converted run has",
+            );
         }
         (None, Some(cp)) => {
             let uid = cp.run_uid();
@@ -492,15 +594,13 @@ pub(crate) fn same_name_rows(runs: &[NamedRun]) -> Vec<Row> {
             r.str("child_run_uid", later.run_uid.clone());
             r.str("parent_run_uid", earlier.run_uid.clone());
             r.opt_i64("parent_step", earlier.last_step);
-            r.str(
-                "relation",
-                if resumed {
-                    "resumed_from"
-                } else {
-                    "duplicate_of"
-                },
-            );
-            r.str("evidence_source", "same_name");
+            let relation = if resumed {
+                Relation::ResumedFrom
+            } else {
+                Relation::DuplicateOf
+            };
+            r.str("relation", relation.as_str());
+            r.str("evidence_source", EVIDENCE_SAME_NAME);
             r.str("evidence_value", earlier.run_uid.clone());
             r.set("conflict", Cell::Bool(false));
             r.set("resolved", Cell::Bool(true));
@@ -517,4 +617,37 @@ pub(crate) fn same_name_rows(runs: &[NamedRun]) -> Vec<Row> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{OutputDirs, normalise_path};
+
+    #[test]
+    fn paths_normalise_without_touching_names() {
+        assert_eq!(
+            normalise_path("/weka//models/./a b/../run 100%..v2/"),
+            "/weka/models/run 100%..v2"
+        );
+        assert_eq!(normalise_path("models/x"), "models/x");
+    }
+
+    #[test]
+    fn output_folders_match_as_whole_paths() {
+        let mut dirs = OutputDirs::default();
+        dirs.add("/m/sft dolma/4M", "wandb/e/p/b", Some(2));
+        dirs.add("/m/sft dolma/4M/", "wandb/e/p/a", Some(1));
+        dirs.add("/m/other", "wandb/e/p/c", None);
+        let (uid, note) = dirs.find("/m//sft dolma/4M/").expect("match");
+        assert_eq!(uid, "wandb/e/p/b", "the later attempt wrote the model");
+        assert!(note.is_some_and(|n| n.contains("wandb/e/p/a")));
+        // A folder inside a run's output folder is that run's.
+        assert_eq!(
+            dirs.find("/m/other/final").map(|m| m.0).as_deref(),
+            Some("wandb/e/p/c")
+        );
+        // The last segment alone is not a match.
+        assert_eq!(dirs.find("/elsewhere/4M"), None);
+        assert_eq!(dirs.find("/m/sft dolma/4M2"), None);
+    }
 }

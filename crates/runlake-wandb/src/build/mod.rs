@@ -389,6 +389,23 @@ pub fn build(inputs: &Inputs, known: &[KnownRun], opts: &BuildOptions) -> Result
     for uid in &order {
         uid_of_id.insert(records[uid].run_id.clone(), uid.clone());
     }
+    // Where every converted run wrote its model, to find parents by their whole path.
+    let mut outputs = lineage::OutputDirs::default();
+    for k in known {
+        if let Some(dir) = &k.output_dir {
+            outputs.add(dir, &k.run_uid, k.created_at);
+        }
+    }
+    for uid in &order {
+        let r = records[uid];
+        if let Some(dir) = r.config.get("output_dir").and_then(string_lenient) {
+            let created = crate::coerce::timestamp(&r.created_at, opts.time)
+                .ok()
+                .flatten()
+                .map(|t| t.micros);
+            outputs.add(&dir, uid, created);
+        }
+    }
 
     let mut history: HashMap<&str, Vec<&HistoryRow>> = HashMap::new();
     for h in &inputs.history {
@@ -425,7 +442,8 @@ pub fn build(inputs: &Inputs, known: &[KnownRun], opts: &BuildOptions) -> Result
             &name,
             &raw_name,
             &|s| redactor.text(s).into_owned(),
-            &|id| uid_of_id.contains_key(id),
+            &outputs,
+            &|id| uid_of_id.get(id).cloned(),
         );
         let steps_known: Vec<i64> = hist.iter().map(|h| h.step).collect();
         let ctx = RunContext {
@@ -467,18 +485,9 @@ pub fn build(inputs: &Inputs, known: &[KnownRun], opts: &BuildOptions) -> Result
             seed: cp.map(|c| c.seed.as_str()),
         };
         let eval_rows = evals::summary_rows(&eval_run, rec, &redactor, &mut report);
-        let lineage_rows = lineage::rows(uid, &ctx.lineage, ctx.training_type == "dpo", &|id| {
-            uid_of_id
-                .get(id)
-                .cloned()
-                .unwrap_or_else(|| run_uid(rec.entity.as_deref(), rec.project.as_deref(), id))
-        });
+        let lineage_rows = lineage::rows(uid, &ctx.lineage, ctx.training_type == "dpo");
         for e in &ctx.lineage.evidence {
-            if e.note
-                .as_deref()
-                .is_some_and(|n| n.contains("differs from the resolved"))
-                && ctx.lineage.post_parent.is_none()
-            {
+            if lineage::is_conflict(e) {
                 report
                     .lineage_conflicts
                     .push(format!("{uid}: {} = {}", e.source, e.value));
