@@ -336,3 +336,55 @@ fn a_where_nested_ten_thousand_deep_is_a_usage_error() {
         );
     }
 }
+
+#[test]
+fn a_table_written_by_an_older_schema_takes_the_new_one_when_written_to() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let lake = dir.path().join("lake");
+    let copy = Command::new("cp")
+        .args(["-r", &testdata("lake-v1"), lake.to_str().expect("utf8")])
+        .status()
+        .expect("cp");
+    assert!(copy.success());
+    let lake = lake.to_str().expect("utf8");
+    let version_of = |table: &str| {
+        let out = runlake(&["inspect", lake, "--json"]);
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        json["tables"]
+            .as_array()
+            .expect("tables")
+            .iter()
+            .find(|t| t["name"] == table)
+            .expect("table")["schema_version"]
+            .as_u64()
+            .expect("version")
+    };
+    assert_eq!(version_of("metadata"), 1);
+    let out = runlake(&[
+        "convert",
+        &testdata("wandb/dr_wandb_v3/ft-scaling"),
+        "--lake",
+        lake,
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(version_of("metadata"), 2);
+    assert_eq!(
+        version_of("pretrain_ckpts"),
+        1,
+        "an untouched table keeps its schema"
+    );
+    let query = runlake(&[
+        "query",
+        lake,
+        "--table",
+        "metadata",
+        "--select",
+        "run_uid,d_model",
+        "--format",
+        "csv",
+    ]);
+    assert!(query.status.success(), "{}", text(&query.stderr));
+    assert!(text(&query.stdout).starts_with("run_uid,d_model"));
+    let verify = runlake(&["verify", lake, "--deep"]);
+    assert!(verify.status.success(), "{}", text(&verify.stdout));
+}

@@ -255,6 +255,13 @@ impl Transaction {
                     continue;
                 };
                 let tx = self.tables.get(&table);
+                // New files carry this code's schema; a table written by an older version
+                // takes it on (columns are only ever appended, so its older files read the new
+                // columns as null).
+                if tx.is_some() && state.schema_version < table.schema_version() {
+                    state.schema_version = table.schema_version();
+                    state.schema = runlake_format::manifest::columns_of(&table.schema());
+                }
                 let removal = match tx {
                     Some(tx) if tx.replace_all => {
                         let removed: Vec<DataFile> = state
