@@ -422,9 +422,14 @@ fn q1(reader: &LakeReader) -> runlake_reader::Scan {
 
 const CHAIN_RUN: &str = "wandb/ml-moe/ft-scaling/dpo200";
 
-async fn run(dir: &str, python: &str) {
+async fn run(dir: &str, python: &str, page_checks: bool) {
     let lake = Lake::open(dir).await.expect("open lake");
     let reader = LakeReader::open(&lake, None).await.expect("reader");
+    // `--no-page-checks` measures what checking each fetched page against its checksum costs.
+    let reader = reader.with_options(runlake_reader::ScanOptions {
+        verify_pages: page_checks,
+        ..reader.options().clone()
+    });
     let evals_bytes = reader
         .manifest()
         .table(Table::Evals)
@@ -508,8 +513,15 @@ async fn main() {
         }
         (Some("run"), Some(dir)) => {
             let python = args.get(3).map_or(".venv/bin/python", String::as_str);
-            run(dir, python).await;
+            run(
+                dir,
+                python,
+                args.get(4).map(String::as_str) != Some("--no-page-checks"),
+            )
+            .await;
         }
-        _ => eprintln!("usage: bench generate DIR [--no-compact] | bench run DIR [PYTHON]"),
+        _ => eprintln!(
+            "usage: bench generate DIR [--no-compact] | bench run DIR [PYTHON [--no-page-checks]]"
+        ),
     }
 }

@@ -363,8 +363,15 @@ impl DataDecide {
     /// sources hold a checkpoint's task, the row of the first source in
     /// [`runlake_vocab::EVAL_SOURCE_PRECEDENCE`] answers (`source` says which).
     pub fn select(&self, sel: &Selection) -> Result<Scan> {
+        self.select_where(sel, None)
+    }
+
+    /// [`DataDecide::select`] with `evals_filter` applied to the evals before the source
+    /// precedence and the checkpoint join. Only for filters every row of a checkpoint shares
+    /// (run, size, step), so the precedence picks the same rows.
+    fn select_where(&self, sel: &Selection, evals_filter: Option<Expr>) -> Result<Scan> {
         let r = self.resolve(sel)?;
-        let evals = self.pretrain_evals(&r, sel, true)?;
+        let evals = self.pretrain_evals(&r, sel, true, evals_filter)?;
         // Only steps narrow the checkpoints: their recipe/size/seed copies may be unfilled, and
         // the left join keeps every selected eval anyway.
         let ckpt_filter = sel.steps.and_then(|b| bounds("step", b));
@@ -440,9 +447,16 @@ impl DataDecide {
 
     /// Pretraining evals of the selection, one per (run, step, task) with `preferred`:
     /// `run_uid, recipe, size, seed, step, task, source, <metrics...>`.
-    fn pretrain_evals(&self, r: &Resolved, sel: &Selection, preferred: bool) -> Result<Scan> {
+    fn pretrain_evals(
+        &self,
+        r: &Resolved,
+        sel: &Selection,
+        preferred: bool,
+        extra: Option<Expr>,
+    ) -> Result<Scan> {
         let mut filter = Self::run_filter(r, sel);
         filter.push(col("phase").eq("pretrain"));
+        filter.extend(extra);
         if !r.tasks.is_empty() {
             filter.push(col("task").in_list(r.tasks.iter().map(String::as_str)));
         }
@@ -454,11 +468,13 @@ impl DataDecide {
             .scan(Table::Evals)
             .filter(Expr::all(filter).unwrap_or_else(|| col("phase").eq("pretrain")))
             .select(cols);
-        Ok(if preferred {
-            prefer_sources(scan)
-        } else {
-            scan
-        })
+        Ok(
+            if preferred && !one_pretrain_source(self.reader.manifest()) {
+                prefer_sources(scan)
+            } else {
+                scan
+            },
+        )
     }
 
     /// Per eval source: the selection's rows and how many of them answer it (the rest are
@@ -487,8 +503,8 @@ impl DataDecide {
                     .collect::<BTreeMap<String, u64>>(),
             )
         };
-        let all = count(self.pretrain_evals(&r, sel, false)?).await?;
-        let used = count(self.pretrain_evals(&r, sel, true)?).await?;
+        let all = count(self.pretrain_evals(&r, sel, false, None)?).await?;
+        let used = count(self.pretrain_evals(&r, sel, true, None)?).await?;
         let mut out: Vec<SourceUse> = all
             .into_iter()
             .map(|(source, rows)| SourceUse {
@@ -507,12 +523,17 @@ impl DataDecide {
     /// per seed: the columns of [`DataDecide::select`].
     pub fn final_rows(&self, sel: &Selection, rule: FinalRule) -> Result<Scan> {
         let metrics = Self::metrics(sel)?;
-        let with_value = self.select(sel)?.filter(has_value(&metrics));
+        // The step bound is the same for every row of a checkpoint, so it is applied before
+        // the join and the source precedence rather than after them.
         Ok(match rule {
-            FinalRule::MaxStepToUse => with_value
-                .filter(within_max_step_to_use())
+            FinalRule::MaxStepToUse => self
+                .select_where(sel, Some(within_max_step_to_use()))?
+                .filter(has_value(&metrics))
                 .keep_max(["recipe", "size", "task"], "step"),
-            FinalRule::PerSeedLast => with_value.keep_max(["run_uid", "task"], "step"),
+            FinalRule::PerSeedLast => self
+                .select(sel)?
+                .filter(has_value(&metrics))
+                .keep_max(["run_uid", "task"], "step"),
         })
     }
 
@@ -549,10 +570,8 @@ impl DataDecide {
     /// sit at different steps.
     pub async fn final_notes(&self, sel: &Selection, rule: FinalRule) -> Result<Vec<String>> {
         let metrics = Self::metrics(sel)?;
-        let mut candidates = self.select(sel)?.filter(has_value(&metrics));
-        if rule == FinalRule::MaxStepToUse {
-            candidates = candidates.filter(within_max_step_to_use());
-        }
+        let bound = (rule == FinalRule::MaxStepToUse).then(within_max_step_to_use);
+        let candidates = self.select_where(sel, bound)?.filter(has_value(&metrics));
         let last = candidates
             .group_by(["recipe", "size", "task", "seed"])
             .agg([Agg::max("step").alias("last")])
@@ -892,6 +911,33 @@ fn metric_aggs(metrics: &[String]) -> Vec<Agg> {
 }
 
 /// One row per (run, step, task): the row of the most preferred eval source.
+/// Whether every pretraining eval comes from one source, by the manifest's statistics of the
+/// `source` key column: then each checkpoint has one answer per task already, and the source
+/// precedence has nothing to choose between.
+fn one_pretrain_source(manifest: &runlake_format::Manifest) -> bool {
+    let Some(evals) = manifest.table(Table::Evals) else {
+        return true;
+    };
+    let mut only: Option<&runlake_format::manifest::StatValue> = None;
+    for file in evals
+        .files
+        .iter()
+        .filter(|f| f.partition.get("phase").and_then(Option::as_deref) == Some("pretrain"))
+    {
+        let Some(stats) = file.stats.get("source") else {
+            return false;
+        };
+        let (Some(min), Some(max)) = (&stats.min, &stats.max) else {
+            return false;
+        };
+        if min != max || only.is_some_and(|o| o != min) || stats.null_count > 0 {
+            return false;
+        }
+        only = Some(min);
+    }
+    true
+}
+
 pub(crate) fn prefer_sources(evals: Scan) -> Scan {
     evals.keep_preferred(
         ["run_uid", "step", "task"],
