@@ -1,7 +1,7 @@
 //! Plain-Parquet readers (pyarrow.dataset, DuckDB and Polars, hive partitioning on) read each table
 //! folder of a lake runlake wrote and get exactly the rows runlake reads.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
 
@@ -11,23 +11,11 @@ use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use runlake_lake::testkit::{batch, canonical_rows};
 use runlake_lake::{Lake, Table};
 
-fn python() -> PathBuf {
-    let path = std::env::var_os("RUNLAKE_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python"));
-    assert!(
-        path.exists(),
-        "{} not found: run `bash .ci/test` once to install the Python tools into .venv",
-        path.display()
-    );
-    path
-}
-
 /// Reads `folder` with `engine` and returns its rows cast to the table's logical schema.
 fn read_with(engine: &str, table: Table, folder: &Path, scratch: &Path) -> Vec<RecordBatch> {
     let out = scratch.join(format!("{engine}-{table}.parquet"));
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop/read_table.py");
-    let status = Command::new(python())
+    let status = Command::new(runlake_lake::testkit::env::python())
         .arg(script)
         .arg(engine)
         .arg(folder)

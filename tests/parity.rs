@@ -10,18 +10,6 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
-fn python() -> PathBuf {
-    let path = std::env::var_os("RUNLAKE_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python"));
-    assert!(
-        path.exists(),
-        "{} not found: run `bash .ci/test` once to install the Python tools into .venv",
-        path.display()
-    );
-    path
-}
-
 fn fixture() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/parity")
 }
@@ -123,7 +111,7 @@ fn means_finals_and_token_filters_equal_datadecs() {
 
     let reference = dir.path().join("datadec.json");
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/parity/datadec_reference.py");
-    let status = Command::new(python())
+    let status = Command::new(runlake_lake::testkit::env::python())
         .arg(script)
         .arg(fixture())
         .arg(&reference)

@@ -50,7 +50,7 @@ async fn converting_again_commits_nothing() {
 }
 
 fn real_slice() -> Option<PathBuf> {
-    common::real_data("dr_ingest-fixtures/pretrain_metrics_sample.parquet")
+    runlake_lake::testkit::env::real_data("dr_ingest-fixtures/pretrain_metrics_sample.parquet")
 }
 
 #[tokio::test]

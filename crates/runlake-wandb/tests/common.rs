@@ -10,29 +10,6 @@ pub fn testdata() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata")
 }
 
-/// The real sample exports under `../shared/real` (or `RUNLAKE_REAL_DATA`), joined with `sub`.
-/// Absent, the calling test is skipped with a visible note, except under `CI=true`, where a
-/// missing sample must fail rather than let the suite pass without ever reading real data.
-pub fn real_data(sub: &str) -> Option<PathBuf> {
-    let root = std::env::var_os("RUNLAKE_REAL_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/real"));
-    let p = root.join(sub);
-    if p.exists() {
-        return Some(p);
-    }
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "{} is missing and CI=true: the real-data tests must run in CI",
-        p.display()
-    );
-    eprintln!(
-        "SKIPPED: {} is absent, so this test checked nothing",
-        p.display()
-    );
-    None
-}
-
 /// Index of the rows where every `(column, value)` string matches.
 pub fn rows_where(b: &RecordBatch, conds: &[(&str, &str)]) -> Vec<usize> {
     (0..b.num_rows())

@@ -10,6 +10,7 @@ use arrow::array::RecordBatch;
 use common::*;
 use runlake_format::Table;
 use runlake_lake::Lake;
+use runlake_lake::testkit::env::real_data;
 use runlake_lake::testkit::local_lake;
 use runlake_wandb::{ConvertOptions, convert_paths, lineage_chain};
 

@@ -16,29 +16,6 @@ pub fn testdata(rel: &str) -> PathBuf {
         .join(rel)
 }
 
-/// The real sample exports under `../shared/real` (or `RUNLAKE_REAL_DATA`), joined with `sub`.
-/// Absent, the calling test is skipped with a visible note, except under `CI=true`, where a
-/// missing sample must fail rather than let the suite pass without ever reading real data.
-pub fn real_data(sub: &str) -> Option<PathBuf> {
-    let root = std::env::var_os("RUNLAKE_REAL_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/real"));
-    let p = root.join(sub);
-    if p.exists() {
-        return Some(p);
-    }
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "{} is missing and CI=true: the real-data tests must run in CI",
-        p.display()
-    );
-    eprintln!(
-        "SKIPPED: {} is absent, so this test checked nothing",
-        p.display()
-    );
-    None
-}
-
 /// Converts into memory: one concatenated batch per table.
 pub fn convert(
     inputs: &[PathBuf],

@@ -1,7 +1,6 @@
 //! DuckDB, reading the same Parquet files, gives the same answers as the reader for a fixed
 //! set of queries.
 
-use std::path::PathBuf;
 use std::process::Command;
 
 use arrow::array::RecordBatch;
@@ -12,20 +11,6 @@ use runlake_lake::Lake;
 use runlake_reader::{DataDecide, Selection};
 
 use crate::common::*;
-
-fn python() -> PathBuf {
-    let path = std::env::var_os("RUNLAKE_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/python")
-        });
-    assert!(
-        path.exists(),
-        "{} not found: run `bash .ci/test` once (or set RUNLAKE_PYTHON) to install DuckDB",
-        path.display()
-    );
-    path
-}
 
 /// Rows as text, floats to 10 significant digits, sorted: engines may order and round
 /// differently, never disagree on values.
@@ -92,7 +77,7 @@ async fn duckdb_agrees_on_the_fixed_queries() {
         .await
         .expect("create");
     let (_lake, reader) = fill_lake(lake, crate::datadecide::all_tables()).await;
-    let status = Command::new(python())
+    let status = Command::new(runlake_lake::testkit::env::python())
         .arg(concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/tests/interop/duckdb_queries.py"
