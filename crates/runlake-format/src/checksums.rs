@@ -37,10 +37,7 @@ impl UnitChecksums {
     /// outside the file are ignored).
     pub fn compute(bytes: &[u8], bounds: impl IntoIterator<Item = u64>) -> Self {
         let end = bytes.len() as u64;
-        let mut starts: Vec<u64> = bounds.into_iter().filter(|b| *b < end).collect();
-        starts.push(0);
-        starts.sort_unstable();
-        starts.dedup();
+        let starts = Self::starts(bounds, end);
         let crcs = starts
             .iter()
             .enumerate()
@@ -50,6 +47,16 @@ impl UnitChecksums {
             })
             .collect();
         Self { starts, crcs, end }
+    }
+
+    /// The start offsets of the units a file of `end` bytes cut at `bounds` has: 0 and every
+    /// bound inside the file, sorted and distinct.
+    pub fn starts(bounds: impl IntoIterator<Item = u64>, end: u64) -> Vec<u64> {
+        let mut starts: Vec<u64> = bounds.into_iter().filter(|b| *b < end).collect();
+        starts.push(0);
+        starts.sort_unstable();
+        starts.dedup();
+        starts
     }
 
     /// Units from their sorted, distinct start offsets (the first 0) and CRCs, for a file of

@@ -301,6 +301,11 @@ fn local_candidates(root: &FsPath, links: &mut Vec<String>) -> Result<Vec<Candid
 /// Files a local writer killed mid-write left in the staging folder.
 fn staging_leftovers(root: &FsPath) -> Result<Vec<Candidate>> {
     let dir = root.join(crate::writer::STAGING_DIR);
+    // A link standing for the staging folder (or `_runlake`) would lead gc out of the lake.
+    let real_dir = |p: &FsPath| std::fs::symlink_metadata(p).is_ok_and(|m| m.file_type().is_dir());
+    if !real_dir(&root.join(runlake_format::layout::META_DIR)) || !real_dir(&dir) {
+        return Ok(Vec::new());
+    }
     let entries = match std::fs::read_dir(&dir) {
         Ok(e) => e,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),

@@ -92,8 +92,10 @@ async fn gc_running(lake: &Lake) -> Result<bool> {
         let Ok(bytes) = got.bytes().await else {
             continue;
         };
+        // A heartbeat far in the future (a skewed clock, a stray file) must not hold writers
+        // forever: only one within the staleness window either way counts.
         if let Ok(body) = serde_json::from_slice::<Body>(&bytes)
-            && now_ms().saturating_sub(body.heartbeat_ms) < STALE_AFTER_MS
+            && now_ms().saturating_sub(body.heartbeat_ms).abs() < STALE_AFTER_MS
         {
             return Ok(true);
         }
@@ -107,4 +109,32 @@ pub(crate) async fn wait_for_gc(lake: &Lake) -> Result<()> {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn lease_at(lake: &Lake, heartbeat_ms: i64) {
+        let body = serde_json::to_vec(&Body { heartbeat_ms }).expect("json");
+        lake.objects()
+            .put(
+                &Lake::object_path(&format!("{GC_DIR}/x.json")),
+                PutPayload::from(body),
+            )
+            .await
+            .expect("put");
+    }
+
+    #[tokio::test]
+    async fn only_a_heartbeat_near_now_holds_writers() {
+        let lake = Lake::in_memory();
+        assert!(!gc_running(&lake).await.expect("list"));
+        lease_at(&lake, now_ms()).await;
+        assert!(gc_running(&lake).await.expect("list"));
+        for skewed in [now_ms() - 2 * STALE_AFTER_MS, now_ms() + 3_600_000] {
+            lease_at(&lake, skewed).await;
+            assert!(!gc_running(&lake).await.expect("list"), "{skewed}");
+        }
+    }
 }

@@ -261,20 +261,11 @@ impl Lake {
 
     /// The store path of a lake-relative path such as `evals/phase=pretrain/<hash>.parquet`.
     pub(crate) fn path(&self, relative: &str) -> Path {
-        // `parse` keeps partition folders' `%XX` escapes as they are; `child` would escape them
-        // a second time.
-        let joined = if self.inner.root.as_ref().is_empty() {
-            relative.to_owned()
-        } else {
-            format!("{}/{relative}", self.inner.root)
-        };
-        Path::parse(&joined).unwrap_or_else(|_| {
-            let mut path = self.inner.root.clone();
-            for part in relative.split('/').filter(|p| !p.is_empty()) {
-                path = path.clone().join(part);
-            }
-            path
-        })
+        self.inner
+            .root
+            .parts()
+            .chain(Self::object_path(relative).parts())
+            .collect()
     }
 
     /// The lake-relative form of a store path under the root.

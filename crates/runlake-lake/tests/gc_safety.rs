@@ -160,6 +160,13 @@ async fn gc_never_deletes_through_a_link() {
     let name = victim.file_name().expect("name").to_owned();
     std::os::unix::fs::symlink(&victim, root.join("evals/phase=pretrain").join(&name))
         .expect("link file");
+    // A staging folder that is a link to a folder of old temporary files.
+    let elsewhere = other_root.join("scratch");
+    std::fs::create_dir_all(&elsewhere).expect("dir");
+    std::fs::write(elsewhere.join("keep.tmp"), b"not ours").expect("tmp");
+    std::fs::create_dir_all(root.join("_runlake")).expect("dir");
+    let _ = std::fs::remove_dir_all(root.join("_runlake/staging"));
+    std::os::unix::fs::symlink(&elsewhere, root.join("_runlake/staging")).expect("link");
     // And a whole table folder that is a link.
     std::os::unix::fs::symlink(other_root.join("evals"), root.join("lineage")).expect("link");
 
@@ -168,6 +175,7 @@ async fn gc_never_deletes_through_a_link() {
     assert_eq!(walk_parquet(&other_root.join("evals")), other_before);
     assert!(verify(&other, true).await.expect("verify").is_sound());
     assert!(victim.exists());
+    assert!(elsewhere.join("keep.tmp").exists());
     assert!(verify(&lake, true).await.expect("verify").is_sound());
 }
 

@@ -16,6 +16,7 @@ use parquet::arrow::arrow_reader::{
     ArrowPredicateFn, ArrowReaderMetadata, ArrowReaderOptions, RowFilter,
 };
 use parquet::arrow::async_reader::ParquetRecordBatchStreamBuilder;
+use runlake_format::checksums::UnitChecksums;
 use runlake_format::{DataFile, Table};
 
 use crate::damage::{check_footer, guarded};
@@ -132,31 +133,34 @@ struct OpenFile {
     file: DataFile,
     location: object_store::path::Path,
     meta: ArrowReaderMetadata,
+    /// The file's page checksums, decoded once for all its row groups.
+    checksums: Option<Arc<UnitChecksums>>,
+}
+
+/// The page checksums a read of `file` checks, unless the options turn checking off.
+fn checksums_of(inner: &ReaderInner, file: &DataFile) -> Result<Option<Arc<UnitChecksums>>> {
+    match (&file.page_crc32, inner.options.verify_pages) {
+        (Some(text), true) => UnitChecksums::decode(text, file.bytes)
+            .map(|sums| Some(Arc::new(sums)))
+            .map_err(|reason| ReaderError::Parquet {
+                path: file.path.clone(),
+                source: parquet::errors::ParquetError::General(reason),
+            }),
+        _ => Ok(None),
+    }
 }
 
 fn file_reader(
     inner: &ReaderInner,
     location: &object_store::path::Path,
     file: &DataFile,
-) -> Result<StoreFileReader> {
-    let checksums = match (&file.page_crc32, inner.options.verify_pages) {
-        (Some(text), true) => Some(Arc::new(
-            runlake_format::checksums::UnitChecksums::decode(text, file.bytes).map_err(
-                |reason| ReaderError::Parquet {
-                    path: file.path.clone(),
-                    source: parquet::errors::ParquetError::General(reason),
-                },
-            )?,
-        )),
-        _ => None,
-    };
-    Ok(
-        StoreFileReader::new(Arc::clone(&inner.store), location.clone(), file.bytes)
-            .with_footer_hint(inner.options.footer_hint)
-            .with_counters(Arc::clone(&inner.io))
-            .with_ranges_in_one_call(inner.local)
-            .with_checksums(checksums),
-    )
+    checksums: Option<Arc<UnitChecksums>>,
+) -> StoreFileReader {
+    StoreFileReader::new(Arc::clone(&inner.store), location.clone(), file.bytes)
+        .with_footer_hint(inner.options.footer_hint)
+        .with_counters(Arc::clone(&inner.io))
+        .with_ranges_in_one_call(inner.local)
+        .with_checksums(checksums)
 }
 
 pub(crate) async fn open_file(
@@ -171,7 +175,7 @@ pub(crate) async fn open_file(
     if let Some(meta) = inner.footers.get(&file.path) {
         return Ok((loc, meta, file));
     }
-    let mut r = file_reader(inner, &loc, &file)?;
+    let mut r = file_reader(inner, &loc, &file, checksums_of(inner, &file)?);
     let mut options = ArrowReaderOptions::new();
     if inner.options.prune_pages {
         options =
@@ -232,10 +236,12 @@ pub(crate) async fn execute_scan(reader: &LakeReader, node: ScanNode) -> Result<
                 ctx.counts
                     .kept
                     .fetch_add(groups.len() as u64, Ordering::Relaxed);
+                let checksums = checksums_of(&ctx.reader.inner, &file)?;
                 let open = Arc::new(OpenFile {
                     file,
                     location,
                     meta,
+                    checksums,
                 });
                 Ok::<_, ReaderError>(stream::iter(
                     groups.into_iter().map(move |g| Ok((Arc::clone(&open), g))),
@@ -421,7 +427,12 @@ async fn read_row_group(
     }
     let parquet_schema = file.meta.parquet_schema();
     let mut builder = ParquetRecordBatchStreamBuilder::new_with_metadata(
-        file_reader(&ctx.reader.inner, &file.location, &file.file)?,
+        file_reader(
+            &ctx.reader.inner,
+            &file.location,
+            &file.file,
+            file.checksums.clone(),
+        ),
         file.meta.clone(),
     )
     .with_batch_size(opts.batch_size)

@@ -76,11 +76,7 @@ pub(crate) fn of_bytes(bytes: &Bytes) -> Result<String> {
 pub(crate) fn of_file(file: &std::fs::File, len: u64) -> Result<String> {
     let io = |e: std::io::Error| LakeError::Task(format!("temporary data file: {e}"));
     let meta = metadata(file)?;
-    let mut cuts = bounds(&meta, len, footer_len(file, len)?);
-    cuts.push(0);
-    cuts.retain(|c| *c < len);
-    cuts.sort_unstable();
-    cuts.dedup();
+    let cuts = UnitChecksums::starts(bounds(&meta, len, footer_len(file, len)?), len);
     let mut handle = file;
     handle.seek(SeekFrom::Start(0)).map_err(io)?;
     let mut reader = BufReader::with_capacity(1 << 20, handle);
