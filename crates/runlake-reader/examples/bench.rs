@@ -422,6 +422,46 @@ fn q1(reader: &LakeReader) -> runlake_reader::Scan {
 
 const CHAIN_RUN: &str = "wandb/ml-moe/ft-scaling/dpo200";
 
+/// Runs one query `times` times on one warm reader, for a profiler to watch.
+async fn repeat(dir: &str, query: &str, times: usize) {
+    let lake = Lake::open(dir).await.expect("open lake");
+    let reader = LakeReader::open(&lake, None).await.expect("reader");
+    let task_sel = Selection {
+        tasks: vec![TASK.into()],
+        ..Selection::default()
+    };
+    let start = Instant::now();
+    let mut rows = 0;
+    for _ in 0..times {
+        let dd = DataDecide::new(reader.clone());
+        rows = match query {
+            "q1" => count(q1(&reader).collect().await.expect("q1")),
+            "q2" => count(
+                dd.final_checkpoints(&task_sel)
+                    .expect("q2")
+                    .collect()
+                    .await
+                    .expect("q2"),
+            ),
+            "q4" => count(
+                dd.with_parent_evals(&[], "primary_score")
+                    .expect("q4")
+                    .collect()
+                    .await
+                    .expect("q4"),
+            ),
+            "q5" => dd
+                .curve(CHAIN_RUN, TASK, None)
+                .await
+                .expect("q5")
+                .num_rows(),
+            other => panic!("no query {other}: q1, q2, q4 or q5"),
+        };
+    }
+    let each = start.elapsed() / u32::try_from(times.max(1)).unwrap_or(u32::MAX);
+    println!("{query}: {rows} rows, {each:?} per execution over {times}");
+}
+
 async fn run(dir: &str, python: &str, page_checks: bool) {
     let lake = Lake::open(dir).await.expect("open lake");
     let reader = LakeReader::open(&lake, None).await.expect("reader");
@@ -520,8 +560,14 @@ async fn main() {
             )
             .await;
         }
+        (Some("repeat"), Some(dir)) => {
+            let query = args.get(3).map_or("q2", String::as_str);
+            let times = args.get(4).and_then(|n| n.parse().ok()).unwrap_or(200);
+            repeat(dir, query, times).await;
+        }
         _ => eprintln!(
-            "usage: bench generate DIR [--no-compact] | bench run DIR [PYTHON [--no-page-checks]]"
+            "usage: bench generate DIR [--no-compact] | bench run DIR [PYTHON [--no-page-checks]] \
+             | bench repeat DIR QUERY [TIMES]"
         ),
     }
 }

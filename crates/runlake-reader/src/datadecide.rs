@@ -180,6 +180,9 @@ fn has_value(metrics: &[String]) -> Expr {
 }
 
 /// Steps up to each size's `MAX_STEP_TO_USE` (rows of sizes the vocabulary lacks fall out).
+/// A step of a plan applied to the preferred pretraining evals before the checkpoint join.
+type EvalStep = Box<dyn FnOnce(Scan) -> Scan>;
+
 fn within_max_step_to_use() -> Expr {
     runlake_vocab::Size::all()
         .iter()
@@ -363,15 +366,25 @@ impl DataDecide {
     /// sources hold a checkpoint's task, the row of the first source in
     /// [`runlake_vocab::EVAL_SOURCE_PRECEDENCE`] answers (`source` says which).
     pub fn select(&self, sel: &Selection) -> Result<Scan> {
-        self.select_where(sel, None)
+        self.select_where(sel, None, None)
     }
 
     /// [`DataDecide::select`] with `evals_filter` applied to the evals before the source
     /// precedence and the checkpoint join. Only for filters every row of a checkpoint shares
     /// (run, size, step), so the precedence picks the same rows.
-    fn select_where(&self, sel: &Selection, evals_filter: Option<Expr>) -> Result<Scan> {
+    /// `evals_then` narrows the preferred evals further before the join: only for steps that
+    /// need no checkpoint column, so never together with token bounds.
+    fn select_where(
+        &self,
+        sel: &Selection,
+        evals_filter: Option<Expr>,
+        evals_then: Option<EvalStep>,
+    ) -> Result<Scan> {
         let r = self.resolve(sel)?;
-        let evals = self.pretrain_evals(&r, sel, true, evals_filter)?;
+        let mut evals = self.pretrain_evals(&r, sel, true, evals_filter)?;
+        if let Some(then) = evals_then {
+            evals = then(evals);
+        }
         // Only steps narrow the checkpoints: their recipe/size/seed copies may be unfilled, and
         // the left join keeps every selected eval anyway.
         let ckpt_filter = sel.steps.and_then(|b| bounds("step", b));
@@ -525,15 +538,18 @@ impl DataDecide {
         let metrics = Self::metrics(sel)?;
         // The step bound is the same for every row of a checkpoint, so it is applied before
         // the join and the source precedence rather than after them.
-        Ok(match rule {
-            FinalRule::MaxStepToUse => self
-                .select_where(sel, Some(within_max_step_to_use()))?
-                .filter(has_value(&metrics))
-                .keep_max(["recipe", "size", "task"], "step"),
-            FinalRule::PerSeedLast => self
-                .select(sel)?
-                .filter(has_value(&metrics))
-                .keep_max(["run_uid", "task"], "step"),
+        let bound = (rule == FinalRule::MaxStepToUse).then(within_max_step_to_use);
+        let keys: &[&str] = match rule {
+            FinalRule::MaxStepToUse => &["recipe", "size", "task"],
+            FinalRule::PerSeedLast => &["run_uid", "task"],
+        };
+        let last = move |scan: Scan| scan.filter(has_value(&metrics)).keep_max(keys, "step");
+        Ok(if sel.tokens.is_none() {
+            // Picking the final rows needs eval columns only: joining the checkpoint table
+            // after it joins a few rows per group instead of every step's.
+            self.select_where(sel, bound, Some(Box::new(last)))?
+        } else {
+            last(self.select_where(sel, bound, None)?)
         })
     }
 
@@ -571,7 +587,9 @@ impl DataDecide {
     pub async fn final_notes(&self, sel: &Selection, rule: FinalRule) -> Result<Vec<String>> {
         let metrics = Self::metrics(sel)?;
         let bound = (rule == FinalRule::MaxStepToUse).then(within_max_step_to_use);
-        let candidates = self.select_where(sel, bound)?.filter(has_value(&metrics));
+        let candidates = self
+            .select_where(sel, bound, None)?
+            .filter(has_value(&metrics));
         let last = candidates
             .group_by(["recipe", "size", "task", "seed"])
             .agg([Agg::max("step").alias("last")])

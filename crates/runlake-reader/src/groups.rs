@@ -25,12 +25,17 @@ pub(crate) struct Groups {
 impl Groups {
     /// Groups by columns of these types.
     pub(crate) fn new(fields: Vec<SortField>) -> Result<Self> {
+        Self::with_capacity(fields, 0)
+    }
+
+    /// Groups by columns of these types, with room for `groups` groups before growing.
+    pub(crate) fn with_capacity(fields: Vec<SortField>, groups: usize) -> Result<Self> {
         let converter = RowConverter::new(fields).map_err(arrow_err("grouping"))?;
-        let keys = converter.empty_rows(0, 0);
+        let keys = converter.empty_rows(groups, groups.saturating_mul(32));
         Ok(Self {
             converter,
             keys,
-            table: HashTable::new(),
+            table: HashTable::with_capacity(groups),
             hasher: RandomState::default(),
             keyless: 0,
         })
@@ -74,6 +79,25 @@ impl Groups {
                 }
             };
             ids.push(g);
+        }
+        Ok(())
+    }
+
+    /// Sets `ids` to the existing group of each row of `columns`, or `None`; adds no group.
+    pub(crate) fn find(&self, columns: &[ArrayRef], ids: &mut Vec<Option<usize>>) -> Result<()> {
+        ids.clear();
+        let converted = self
+            .converter
+            .convert_columns(columns)
+            .map_err(arrow_err("grouping"))?;
+        for row in converted.iter() {
+            let key = row.as_ref();
+            let hash = self.hasher.hash_one(key);
+            ids.push(
+                self.table
+                    .find(hash, |&g| self.keys.row(g).as_ref() == key)
+                    .copied(),
+            );
         }
         Ok(())
     }

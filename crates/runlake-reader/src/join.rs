@@ -1,17 +1,17 @@
 //! Hash join: the right side is gathered and hashed by its keys, the left side streams
 //! through. Null keys never match (SQL semantics).
 
-use foldhash::{HashMap, HashMapExt};
 use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef, RecordBatch, UInt32Array};
 use arrow::compute::{cast, take};
 use arrow::datatypes::{DataType, Schema};
-use arrow::row::{RowConverter, SortField};
+use arrow::row::SortField;
 use futures::StreamExt;
 
 use crate::error::{ReaderError, Result, arrow_err};
 use crate::expr::Literal;
+use crate::groups::Groups;
 use crate::plan_schema::join_layout;
 use crate::scan::Plan;
 use crate::scan::{BatchStream, JoinKind};
@@ -45,11 +45,18 @@ fn any_null(columns: &[ArrayRef], row: usize) -> bool {
     columns.iter().any(|c| c.is_null(row))
 }
 
+/// The right side, its rows chained by key: `heads[g]` is the first row of key group `g`,
+/// `next[row]` the following row with the same key. Keys live in one buffer (`Groups`), so
+/// building and dropping the side costs no allocation per key.
 struct BuildSide {
     batch: RecordBatch,
-    table: HashMap<Box<[u8]>, Vec<u32>>,
-    converter: RowConverter,
+    groups: Groups,
+    heads: Vec<u32>,
+    next: Vec<u32>,
 }
+
+/// The end of a chain.
+const NONE: u32 = u32::MAX;
 
 pub(crate) fn hash_join(
     left: BatchStream,
@@ -61,36 +68,41 @@ pub(crate) fn hash_join(
     let layout = join_layout(left_schema, &build.schema(), on, kind)?;
     let right_names: Vec<&str> = on.iter().map(|(_, r)| r.as_str()).collect();
     let right_keys = key_columns(&build, &right_names)?;
-    let converter = RowConverter::new(
+    if build.num_rows() >= NONE as usize {
+        return Err(ReaderError::Arrow {
+            context: "join".into(),
+            source: arrow::error::ArrowError::ComputeError(
+                "the right side of a join exceeds 2^32 - 1 rows".into(),
+            ),
+        });
+    }
+    // Build keys are mostly distinct (checkpoints, runs): room for one group per row.
+    let mut groups = Groups::with_capacity(
         right_keys
             .iter()
             .map(|c| SortField::new(c.data_type().clone()))
             .collect(),
-    )
-    .map_err(arrow_err("preparing join keys"))?;
-    let rows = converter
-        .convert_columns(&right_keys)
-        .map_err(arrow_err("hashing join keys"))?;
-    let mut table: HashMap<Box<[u8]>, Vec<u32>> = HashMap::new();
-    for i in 0..build.num_rows() {
+        build.num_rows(),
+    )?;
+    let mut ids = Vec::with_capacity(build.num_rows());
+    groups.assign(&right_keys, build.num_rows(), &mut ids)?;
+    let mut heads = vec![NONE; groups.count()];
+    let mut next = vec![NONE; build.num_rows()];
+    // Linking from the last row keeps each chain in row order, as the output promises.
+    for (i, &g) in ids.iter().enumerate().rev() {
         if any_null(&right_keys, i) {
             continue;
         }
-        let idx = u32::try_from(i).map_err(|_| ReaderError::Arrow {
-            context: "join".into(),
-            source: arrow::error::ArrowError::ComputeError(
-                "the right side of a join exceeds 2^32 rows".into(),
-            ),
-        })?;
-        table
-            .entry(rows.row(i).as_ref().into())
-            .or_default()
-            .push(idx);
+        // Checked above: every row index fits below `NONE`.
+        let row = i as u32;
+        next[i] = heads[g];
+        heads[g] = row;
     }
     let side = Arc::new(BuildSide {
         batch: build,
-        table,
-        converter,
+        groups,
+        heads,
+        next,
     });
     let left_names: Vec<String> = on.iter().map(|(l, _)| l.clone()).collect();
     let schema = layout.schema;
@@ -113,32 +125,28 @@ fn probe(
 ) -> Result<RecordBatch> {
     let names: Vec<&str> = left_names.iter().map(String::as_str).collect();
     let keys = key_columns(left, &names)?;
-    let rows = side
-        .converter
-        .convert_columns(&keys)
-        .map_err(arrow_err("hashing join keys"))?;
-    let mut li: Vec<u32> = Vec::new();
-    let mut ri: Vec<Option<u32>> = Vec::new();
-    for i in 0..left.num_rows() {
-        let hits = if any_null(&keys, i) {
-            None
-        } else {
-            side.table.get(rows.row(i).as_ref())
+    let mut found = Vec::with_capacity(left.num_rows());
+    side.groups.find(&keys, &mut found)?;
+    let mut li: Vec<u32> = Vec::with_capacity(left.num_rows());
+    let mut ri: Vec<Option<u32>> = Vec::with_capacity(left.num_rows());
+    for (i, g) in found.into_iter().enumerate() {
+        let mut j = match g {
+            Some(g) if !any_null(&keys, i) => side.heads[g],
+            _ => NONE,
         };
         // Batches hold far fewer than 2^32 rows.
         let i = i as u32;
-        match hits {
-            Some(js) => {
-                for &j in js {
-                    li.push(i);
-                    ri.push(Some(j));
-                }
-            }
-            None if kind == JoinKind::Left => {
+        if j == NONE {
+            if kind == JoinKind::Left {
                 li.push(i);
                 ri.push(None);
             }
-            None => {}
+            continue;
+        }
+        while j != NONE {
+            li.push(i);
+            ri.push(Some(j));
+            j = side.next[j as usize];
         }
     }
     let li = UInt32Array::from(li);
