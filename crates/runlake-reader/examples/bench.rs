@@ -21,6 +21,7 @@ use arrow::array::{
 use arrow::datatypes::DataType;
 use runlake_format::Table;
 use runlake_lake::Lake;
+use runlake_lake::testkit::recording::RecordingStore;
 use runlake_reader::{Agg, DataDecide, LakeReader, Selection, col};
 
 const TASK: &str = "arc_challenge";
@@ -422,44 +423,90 @@ fn q1(reader: &LakeReader) -> runlake_reader::Scan {
 
 const CHAIN_RUN: &str = "wandb/ml-moe/ft-scaling/dpo200";
 
-/// Runs one query `times` times on one warm reader, for a profiler to watch.
-async fn repeat(dir: &str, query: &str, times: usize) {
-    let lake = Lake::open(dir).await.expect("open lake");
-    let reader = LakeReader::open(&lake, None).await.expect("reader");
+/// Runs query `query` (`q1`..`q5`) once on `reader`; the number of rows it gave.
+async fn execute_one(reader: &LakeReader, query: &str) -> usize {
     let task_sel = Selection {
         tasks: vec![TASK.into()],
         ..Selection::default()
     };
+    let dd = DataDecide::new(reader.clone());
+    match query {
+        "q1" => count(q1(reader).collect().await.expect("q1")),
+        "q2" => count(
+            dd.final_checkpoints(&task_sel)
+                .expect("q2")
+                .collect()
+                .await
+                .expect("q2"),
+        ),
+        "q3" => count(
+            reader
+                .scan(Table::Evals)
+                .filter(col("phase").eq("pretrain").and(col("task").eq(TASK)))
+                .group_by(["recipe", "size", "step"])
+                .agg([
+                    Agg::mean("primary_score"),
+                    Agg::std("primary_score"),
+                    Agg::count("primary_score"),
+                ])
+                .collect()
+                .await
+                .expect("q3"),
+        ),
+        "q4" => count(
+            dd.with_parent_evals(&[], "primary_score")
+                .expect("q4")
+                .collect()
+                .await
+                .expect("q4"),
+        ),
+        "q5" => dd
+            .curve(CHAIN_RUN, TASK, None)
+            .await
+            .expect("q5")
+            .num_rows(),
+        other => panic!("no query {other}: q1 to q5"),
+    }
+}
+
+/// Runs one query `times` times on one warm reader, for a profiler to watch.
+async fn repeat(dir: &str, query: &str, times: usize) {
+    let lake = Lake::open(dir).await.expect("open lake");
+    let reader = LakeReader::open(&lake, None).await.expect("reader");
     let start = Instant::now();
     let mut rows = 0;
     for _ in 0..times {
-        let dd = DataDecide::new(reader.clone());
-        rows = match query {
-            "q1" => count(q1(&reader).collect().await.expect("q1")),
-            "q2" => count(
-                dd.final_checkpoints(&task_sel)
-                    .expect("q2")
-                    .collect()
-                    .await
-                    .expect("q2"),
-            ),
-            "q4" => count(
-                dd.with_parent_evals(&[], "primary_score")
-                    .expect("q4")
-                    .collect()
-                    .await
-                    .expect("q4"),
-            ),
-            "q5" => dd
-                .curve(CHAIN_RUN, TASK, None)
-                .await
-                .expect("q5")
-                .num_rows(),
-            other => panic!("no query {other}: q1, q2, q4 or q5"),
-        };
+        rows = execute_one(&reader, query).await;
     }
     let each = start.elapsed() / u32::try_from(times.max(1)).unwrap_or(u32::MAX);
     println!("{query}: {rows} rows, {each:?} per execution over {times}");
+}
+
+/// Requests and bytes each query makes on a reader that has read the manifest and nothing
+/// else, as an object store sees them (every ranged read is one request on S3 or GCS).
+async fn requests(dir: &str) {
+    let root = std::fs::canonicalize(dir).expect("lake folder");
+    let local = object_store::local::LocalFileSystem::new_with_prefix(&root).expect("lake folder");
+    let store = RecordingStore::new(Arc::new(local));
+    let lake = Lake::from_store(store.clone(), Default::default(), dir, true);
+    println!("| query | rows | requests | bytes |\n|---|---:|---:|---:|");
+    for query in ["q1", "q2", "q3", "q4", "q5"] {
+        let reader = LakeReader::open(&lake, None).await.expect("reader");
+        store.take();
+        let rows = execute_one(&reader, query).await;
+        let reads: Vec<_> = store
+            .take()
+            .into_iter()
+            .filter(|r| r.kind == "get" || r.kind == "head")
+            .collect();
+        if std::env::var_os("BENCH_SHOW_REQUESTS").is_some() {
+            for r in &reads {
+                eprintln!("{query} {} {} {:?} {}", r.kind, r.path, r.range, r.bytes);
+            }
+        }
+        let bytes: u64 = reads.iter().map(|r| r.bytes).sum();
+        println!("| {query} | {rows} | {} | {bytes} |", reads.len());
+    }
 }
 
 async fn run(dir: &str, python: &str, page_checks: bool) {
@@ -560,6 +607,7 @@ async fn main() {
             )
             .await;
         }
+        (Some("requests"), Some(dir)) => requests(dir).await,
         (Some("repeat"), Some(dir)) => {
             let query = args.get(3).map_or("q2", String::as_str);
             let times = args.get(4).and_then(|n| n.parse().ok()).unwrap_or(200);
@@ -567,7 +615,7 @@ async fn main() {
         }
         _ => eprintln!(
             "usage: bench generate DIR [--no-compact] | bench run DIR [PYTHON [--no-page-checks]] \
-             | bench repeat DIR QUERY [TIMES]"
+             | bench repeat DIR QUERY [TIMES] | bench requests DIR"
         ),
     }
 }

@@ -46,8 +46,12 @@ pub struct ScanOptions {
     pub batch_size: usize,
     /// Row-group reads in flight at once (each holds at most a couple of batches).
     pub concurrency: usize,
-    /// Bytes fetched from the end of a file when reading its footer.
+    /// Bytes fetched from the end of a file when reading its footer and page indexes, at
+    /// least (a larger file gets a 512th of its size, up to 4 MiB).
     pub footer_hint: Option<usize>,
+    /// Byte ranges of a file closer than this are fetched in one request, with the bytes
+    /// between them (0: only touching ranges merge).
+    pub read_through_gap: u64,
     /// Parsed footers kept across the queries of one reader, in bytes of memory (0: read
     /// every footer each time). Data files never change, so a kept footer is never stale.
     pub footer_cache_bytes: usize,
@@ -74,6 +78,7 @@ impl Default for ScanOptions {
                 .max(2)
                 * 2,
             footer_hint: Some(64 * 1024),
+            read_through_gap: runlake_lake::object_reader::GAP_READ_THROUGH,
             footer_cache_bytes: 64 * 1024 * 1024,
             verify_pages: true,
         }
@@ -93,6 +98,7 @@ impl ScanOptions {
             dictionary_strings: false,
             join_filter_pushdown: false,
             footer_cache_bytes: 0,
+            read_through_gap: 0,
             ..Self::default()
         }
     }

@@ -158,6 +158,7 @@ fn file_reader(
 ) -> StoreFileReader {
     StoreFileReader::new(Arc::clone(&inner.store), location.clone(), file.bytes)
         .with_footer_hint(inner.options.footer_hint)
+        .with_read_through_gap(inner.options.read_through_gap)
         .with_counters(Arc::clone(&inner.io))
         .with_ranges_in_one_call(inner.local)
         .with_checksums(checksums)
@@ -477,6 +478,7 @@ async fn read_row_group(
             }
         }
         parts.sort_by_key(|p| p.0);
+        let parts = merge_cheap_predicates(parts);
         let mut predicates: Vec<Box<dyn parquet::arrow::arrow_reader::ArrowPredicate>> = Vec::new();
         for (_, roots, part) in parts {
             let partition = file.file.partition.clone();
@@ -634,4 +636,36 @@ fn conform(batch: &RecordBatch, schema: &SchemaRef, path: &str) -> Result<Record
         &arrow::record_batch::RecordBatchOptions::new().with_row_count(Some(batch.num_rows())),
     )
     .map_err(arrow_err(format!("reading {path}")))
+}
+
+/// Compressed bytes of predicate columns below which the cheapest conjuncts are evaluated as
+/// one decoder predicate: each predicate fetches its columns in a request of its own, which
+/// on object storage costs far more than decoding a few small columns for every row.
+const ONE_FETCH_BYTES: i64 = 1 << 20;
+
+/// Folds the cheapest conjuncts (`parts` sorted by cost) into one while their columns total
+/// at most [`ONE_FETCH_BYTES`]; the rest stay separate, so a costly column is still decoded
+/// only for the rows the cheap ones kept.
+fn merge_cheap_predicates(parts: Vec<(i64, Vec<usize>, Expr)>) -> Vec<(i64, Vec<usize>, Expr)> {
+    let mut parts = parts.into_iter().peekable();
+    let Some((mut cost, mut roots, first)) = parts.next() else {
+        return Vec::new();
+    };
+    let mut merged = vec![first];
+    while let Some((c, _, _)) = parts.peek()
+        && cost + c <= ONE_FETCH_BYTES
+    {
+        let Some((c, more, expr)) = parts.next() else {
+            break;
+        };
+        cost += c;
+        roots.extend(
+            more.into_iter()
+                .filter(|r| !roots.contains(r))
+                .collect::<Vec<_>>(),
+        );
+        merged.push(expr);
+    }
+    let first = Expr::all(merged).map(|expr| (cost, roots, expr));
+    first.into_iter().chain(parts).collect()
 }
