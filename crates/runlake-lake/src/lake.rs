@@ -28,6 +28,9 @@ pub struct LakeConfig {
     pub row_group_rows: usize,
     /// Rows after which a data file is closed and a new one started.
     pub file_rows: usize,
+    /// Merge the sorted runs a data file was written in (one per `spill_rows` buffer) into
+    /// one before uploading it, so a new file reads as fast as a compacted one.
+    pub merge_runs: bool,
 }
 
 impl Default for LakeConfig {
@@ -38,6 +41,7 @@ impl Default for LakeConfig {
             spill_rows: 1 << 17,
             row_group_rows: 1 << 15,
             file_rows: 1 << 21,
+            merge_runs: true,
         }
     }
 }

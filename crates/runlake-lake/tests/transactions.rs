@@ -226,10 +226,20 @@ async fn small_buffers_still_make_few_large_files() {
 
 /// Sixty checkpoint rows committed in six buffers of ten, into files of `file_rows` rows.
 async fn six_buffers(file_rows: usize, row_group_rows: usize) -> (Lake, arrow::array::RecordBatch) {
+    six_buffers_merged(file_rows, row_group_rows, false).await
+}
+
+/// Six buffers of ten rows in one transaction; `merge_runs` as the lake's config says.
+async fn six_buffers_merged(
+    file_rows: usize,
+    row_group_rows: usize,
+    merge_runs: bool,
+) -> (Lake, arrow::array::RecordBatch) {
     let lake = Lake::in_memory().with_config(runlake_lake::LakeConfig {
         spill_rows: 10,
         file_rows,
         row_group_rows,
+        merge_runs,
         ..runlake_lake::LakeConfig::default()
     });
     let rows = batch(Table::PretrainCkpts, &["b", "a", "c"], 20, 3);
@@ -311,12 +321,80 @@ async fn row_groups_end_where_each_sorted_buffer_ends() {
     assert_eq!(sizes, [7, 3].repeat(6));
 }
 
+/// By default the six sorted runs of a new file are merged before it is uploaded: one
+/// order over full row groups, the file marked sorted as compaction marks it, and the same
+/// rows as the unmerged file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_file_is_written_as_one_sorted_run() {
+    use object_store::ObjectStoreExt;
+    let (lake, rows) = six_buffers_merged(1000, 7, true).await;
+    let (runs, _) = six_buffers_merged(1000, 7, false).await;
+    let manifest = lake.latest().await.expect("latest");
+    let files = &manifest.table(Table::PretrainCkpts).expect("t").files;
+    assert_eq!(files.len(), 1, "six buffers, one file");
+    let bytes = lake
+        .objects()
+        .get(&Lake::object_path(&files[0].path))
+        .await
+        .expect("get")
+        .bytes()
+        .await
+        .expect("bytes");
+    let meta = parquet::file::metadata::ParquetMetaDataReader::new()
+        .parse_and_finish(&bytes)
+        .expect("footer");
+    let sizes: Vec<i64> = meta.row_groups().iter().map(|g| g.num_rows()).collect();
+    assert_eq!(sizes, [7, 7, 7, 7, 7, 7, 7, 7, 4], "full row groups over 60 rows");
+    let order = meta
+        .file_metadata()
+        .key_value_metadata()
+        .into_iter()
+        .flatten()
+        .find(|kv| kv.key == "runlake.order")
+        .and_then(|kv| kv.value.clone());
+    assert_eq!(order.as_deref(), Some("file"), "the file records one order");
+
+    let read = lake
+        .read_file(Table::PretrainCkpts, &files[0])
+        .await
+        .expect("read");
+    let keys: Vec<(String, i64)> = read
+        .iter()
+        .flat_map(|b| {
+            let run = arrow::array::AsArray::as_string::<i32>(
+                b.column_by_name("run_uid").expect("run").as_ref(),
+            );
+            let step = arrow::array::AsArray::as_primitive::<arrow::datatypes::Int64Type>(
+                b.column_by_name("step").expect("step").as_ref(),
+            );
+            (0..b.num_rows())
+                .map(|i| (run.value(i).to_owned(), step.value(i)))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let mut sorted = keys.clone();
+    sorted.sort();
+    assert_eq!(keys, sorted, "one order from the first row to the last");
+    assert_eq!(canonical_rows(&read), canonical_rows(&[rows]));
+    let unmerged = runs.latest().await.expect("latest");
+    let unmerged = runs
+        .read_file(
+            Table::PretrainCkpts,
+            &unmerged.table(Table::PretrainCkpts).expect("t").files[0],
+        )
+        .await
+        .expect("read");
+    assert_eq!(canonical_rows(&read), canonical_rows(&unmerged));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn compaction_reads_each_file_once_and_a_compact_table_only_its_footers() {
     use runlake_lake::testkit::recording::RecordingStore;
     let (recording, lake) = RecordingStore::lake();
+    // Files of several sorted runs, as lakes written without merging them hold.
     let lake = lake.with_config(runlake_lake::LakeConfig {
         spill_rows: 10,
+        merge_runs: false,
         ..runlake_lake::LakeConfig::default()
     });
     let rows = batch(Table::Evals, &["b", "a", "c"], 20, 3);

@@ -146,6 +146,7 @@ pub(crate) fn sorted_file_batch(table: Table, batches: Vec<RecordBatch>) -> Resu
 /// cover them all.
 pub(crate) struct FileBuilder<W: Write + Send> {
     table: Table,
+    partition_values: Vec<Option<String>>,
     partition: BTreeMap<String, Option<String>>,
     writer: ArrowWriter<HashingWriter<W>>,
     rows: u64,
@@ -153,6 +154,8 @@ pub(crate) struct FileBuilder<W: Write + Send> {
     stat_columns: Vec<&'static str>,
     stats: BTreeMap<String, ColumnStats>,
     runs: RunTracker,
+    /// The number of row groups written when each appended chunk ended.
+    run_ends: Vec<usize>,
 }
 
 impl<W: Write + Send> FileBuilder<W> {
@@ -174,6 +177,7 @@ impl<W: Write + Send> FileBuilder<W> {
                 .map_err(parquet_err(table))?;
         Ok(Self {
             table,
+            partition_values: partition_values.to_vec(),
             partition: table
                 .partition_columns()
                 .iter()
@@ -190,7 +194,19 @@ impl<W: Write + Send> FileBuilder<W> {
                 .collect(),
             stats: BTreeMap::new(),
             runs: RunTracker::new(table)?,
+            run_ends: Vec::new(),
         })
+    }
+
+    /// The table and partition values the file belongs to.
+    pub(crate) fn slot(&self) -> (Table, &[Option<String>]) {
+        (self.table, &self.partition_values)
+    }
+
+    /// Row groups written when each appended chunk ended: chunk `i` holds row groups
+    /// `run_ends[i - 1]..run_ends[i]`.
+    pub(crate) fn run_ends(&self) -> &[usize] {
+        &self.run_ends
     }
 
     /// Rows written so far.
@@ -206,7 +222,9 @@ impl<W: Write + Send> FileBuilder<W> {
         self.writer.write(batch).map_err(parquet_err(self.table))?;
         // A row group never spans two chunks, so each one is sorted and its statistics cover
         // one run's key range rather than two runs'.
-        self.writer.flush().map_err(parquet_err(self.table))
+        self.writer.flush().map_err(parquet_err(self.table))?;
+        self.run_ends.push(self.writer.flushed_row_groups().len());
+        Ok(())
     }
 
     /// Closes the file: its description (without bytes) and the sink.
@@ -244,7 +262,7 @@ impl<W: Write + Send> FileBuilder<W> {
     }
 }
 
-fn parquet_err(table: Table) -> impl Fn(parquet::errors::ParquetError) -> LakeError {
+pub(crate) fn parquet_err(table: Table) -> impl Fn(parquet::errors::ParquetError) -> LakeError {
     move |source| LakeError::Parquet {
         path: table.name().to_owned(),
         source,

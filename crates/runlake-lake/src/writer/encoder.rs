@@ -22,6 +22,7 @@ use crate::error::{LakeError, Result};
 use crate::lake::Lake;
 use crate::writer::EncodedFile;
 use crate::writer::encode::{FileBuilder, sorted_file_batch};
+use crate::writer::merge_runs::merge_runs;
 use crate::writer::upload::upload_from_file;
 
 /// A full buffer of one table partition.
@@ -44,6 +45,8 @@ pub(crate) struct Encoder {
 struct Worker {
     uploader: Uploader,
     row_group_rows: usize,
+    /// Merge a file's sorted runs into one before it is uploaded.
+    merge_runs: bool,
     file_rows: u64,
     open: BTreeMap<(Table, Vec<Option<String>>), FileBuilder<File>>,
     done: Sender<Result<EncodedFile>>,
@@ -74,7 +77,13 @@ impl Worker {
     }
 
     fn close(&self, builder: FileBuilder<File>) -> Result<EncodedFile> {
+        let (table, values) = builder.slot();
+        let (table, values) = (table, values.to_vec());
+        let run_ends = builder.run_ends().to_vec();
         let (mut encoded, mut file) = builder.finish()?;
+        if run_ends.len() > 1 && self.merge_runs {
+            (encoded, file) = merge_runs(table, &values, &file, &run_ends, self.row_group_rows)?;
+        }
         let io = |e: std::io::Error| LakeError::Task(format!("temporary data file: {e}"));
         encoded.page_crc32 = Some(super::checksums::of_file(&file, encoded.size)?);
         file.seek(SeekFrom::Start(0)).map_err(io)?;
@@ -112,12 +121,18 @@ impl Worker {
 }
 
 impl Encoder {
-    pub(crate) fn new(uploader: Uploader, row_group_rows: usize, file_rows: usize) -> Self {
+    pub(crate) fn new(
+        uploader: Uploader,
+        row_group_rows: usize,
+        file_rows: usize,
+        merge_runs: bool,
+    ) -> Self {
         let (chunks, incoming) = sync_channel::<Chunk>(0);
         let (done, results) = channel();
         let worker = Worker {
             uploader,
             row_group_rows,
+            merge_runs,
             file_rows: file_rows.max(1) as u64,
             open: BTreeMap::new(),
             done,

@@ -4,6 +4,7 @@ mod checksums;
 mod encode;
 mod encoder;
 mod keys;
+mod merge_runs;
 mod plan;
 mod stats;
 mod transaction;

@@ -197,7 +197,12 @@ impl Transaction {
                 .filter(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread)
                 .map(|h| (h, lake.clone()));
             let config = lake.config();
-            Encoder::new(uploader, config.row_group_rows, config.file_rows)
+            Encoder::new(
+                uploader,
+                config.row_group_rows,
+                config.file_rows,
+                config.merge_runs,
+            )
         });
         encoder.submit(Chunk {
             table,
