@@ -14,7 +14,7 @@ use runlake_lake::Lake;
 use runlake_lake::testkit::local_lake;
 use runlake_plot::{CurveOptions, YSpec, plot_curve};
 use runlake_reader::{DataDecide, LakeReader};
-use runlake_wandb::{ConvertOptions, convert_paths, lineage_chain};
+use runlake_wandb::{ConvertOptions, convert_paths};
 
 const SFT_FAILED: &str = "wandb/ml-moe/chains/sftfail1";
 const SFT: &str = "wandb/ml-moe/chains/sftok002";
@@ -137,7 +137,9 @@ async fn parent_found_by_its_whole_output_path() {
         "the earlier attempt in the same folder is named"
     );
 
-    let chain = lineage_chain(&lake, DPO)
+    let chain = dd(&lake)
+        .await
+        .lineage(DPO)
         .await
         .expect("read")
         .expect("chain");
@@ -246,7 +248,9 @@ async fn a_restart_is_its_own_attempt() {
         ),
         (Some(SFT), Some("duplicate_of"), Some(SFT_FAILED))
     );
-    let chain = lineage_chain(&lake, SFT)
+    let chain = dd(&lake)
+        .await
+        .lineage(SFT)
         .await
         .expect("read")
         .expect("chain");
@@ -271,9 +275,13 @@ async fn a_restart_is_its_own_attempt() {
     assert_eq!(sft_steps[0], Some((5725 * TOKENS_PER_STEP) as f64 + 1000.0));
 }
 
+async fn dd(lake: &Lake) -> DataDecide {
+    DataDecide::new(LakeReader::open(lake, None).await.expect("reader"))
+}
+
 async fn dpo_curve(lake: &Lake) -> RecordBatch {
-    let reader = LakeReader::open(lake, None).await.expect("reader");
-    DataDecide::new(reader)
+    dd(lake)
+        .await
         .curve(DPO, "arc_challenge", None)
         .await
         .expect("a curve despite no tokens at step 5725")

@@ -3,12 +3,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::curve::pick_sources;
 use crate::data::{CkptRow, EvalRow, LakeData};
 use crate::error::{PlotError, Result};
 use crate::palette;
 use crate::plot::{Axis, Band, LegendEntry, Plot, Series, Style};
 use crate::scale::ScaleKind;
+use crate::sources::pick_sources;
 use crate::units::Unit;
 pub use runlake_vocab::FinalRule;
 

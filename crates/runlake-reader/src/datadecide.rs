@@ -2,7 +2,7 @@
 //! metrics by name; average over seeds; compare post-training runs by hyperparameters; walk
 //! lineage. Each answer is a lazy [`Scan`] or a record batch built from scans.
 
-use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::sync::Arc;
 
 use arrow::array::{
@@ -10,7 +10,7 @@ use arrow::array::{
 };
 use arrow::datatypes::{DataType, Field, Schema};
 use runlake_format::Table;
-use runlake_format::tables::{KNOWN_METRICS, Relation};
+use runlake_format::tables::KNOWN_METRICS;
 
 pub use runlake_vocab::{FinalRule, MetricType};
 
@@ -155,7 +155,7 @@ struct Resolved {
 #[derive(Debug, Clone)]
 pub struct DataDecide {
     pub(crate) reader: LakeReader,
-    vocab: Arc<dyn Vocabulary>,
+    pub(crate) vocab: Arc<dyn Vocabulary>,
 }
 
 fn bounds(column: &str, b: Bounds) -> Option<Expr> {
@@ -705,60 +705,18 @@ impl DataDecide {
             .sort(["run_uid", "task"]))
     }
 
-    /// Resolved lineage edges: child -> (parent run, parent step, relation). A run resumed
-    /// from another continues it, so `resumed_from` is its edge; `duplicate_of` is a separate
-    /// attempt from the same start and never an edge.
-    pub(crate) async fn parents(&self) -> Result<HashMap<String, (String, Option<i64>, String)>> {
-        let scan = self
-            .reader
-            .scan(Table::Lineage)
-            .filter(col("resolved").eq(true))
-            .select(["child_run_uid", "parent_run_uid", "parent_step", "relation"]);
-        let schema = scan.schema()?;
-        let batch = gather(scan.execute().await?, &schema).await?;
-        let child = batch.column(0).as_string::<i32>();
-        let parent = batch.column(1).as_string::<i32>();
-        let step = batch
-            .column(2)
-            .as_primitive::<arrow::datatypes::Int64Type>();
-        let relation = batch.column(3).as_string::<i32>();
-        let mut out = HashMap::new();
-        for i in 0..batch.num_rows() {
-            let rel = relation.value(i);
-            let walked = Relation::parse(rel).is_some_and(Relation::is_walked);
-            if parent.is_null(i) || !walked {
-                continue;
-            }
-            let resumed = Relation::ResumedFrom.as_str();
-            if out
-                .get(child.value(i))
-                .is_some_and(|(_, _, r): &(String, Option<i64>, String)| r == resumed)
-            {
-                continue;
-            }
-            out.insert(
-                child.value(i).to_owned(),
-                (
-                    parent.value(i).to_owned(),
-                    step.is_valid(i).then(|| step.value(i)),
-                    relation.value(i).to_owned(),
-                ),
-            );
-        }
-        Ok(out)
-    }
-
     /// Every post-training run descending from `run_uid` (directly or through other
     /// post-training runs), breadth first: `run_uid, parent_run_uid, parent_step, relation,
     /// depth`. With `at_step`, only the lines starting at that checkpoint of `run_uid`.
     pub async fn descendants(&self, run_uid: &str, at_step: Option<i64>) -> Result<RecordBatch> {
-        let parents = self.parents().await?;
+        let parents = runlake_domain::parents(&self.lineage_rows().await?);
         let mut children: BTreeMap<&str, Vec<Edge<'_>>> = BTreeMap::new();
-        for (c, (p, s, r)) in &parents {
-            children
-                .entry(p.as_str())
-                .or_default()
-                .push((c.as_str(), *s, r.as_str()));
+        for (c, p) in &parents {
+            children.entry(p.run_uid.as_str()).or_default().push((
+                c.as_str(),
+                p.step,
+                p.relation.as_str(),
+            ));
         }
         for list in children.values_mut() {
             list.sort();

@@ -69,6 +69,18 @@ impl Relation {
     }
 }
 
+impl serde::Serialize for Relation {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl std::fmt::Display for Relation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// `evidence_source` of the one resolved row per child and relation.
 pub const EVIDENCE_RESOLVED: &str = "resolved";
 /// `evidence_source` of a link between runs sharing a name.
