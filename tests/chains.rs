@@ -386,3 +386,142 @@ async fn csv_of_every_table() {
     assert_eq!(text.lines().count(), 1, "{text}");
     assert!(text.starts_with("run_uid,"), "{text}");
 }
+
+fn runlake(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_runlake"))
+        .args(args)
+        .output()
+        .expect("runs")
+}
+
+const DPO_NAME: &str =
+    "2025_09_02-09_00_00_test_dpo_tune_cache_dd__dolma1_7-4M__main__100Mt_lr=5e-06_default";
+
+#[tokio::test]
+async fn curve_and_lineage_take_a_run_by_uid_id_or_name() {
+    let (dir, _lake) = lake().await;
+    let path = dir.path().join("lake");
+    let path = path.to_str().expect("utf8 path");
+    let curves: Vec<String> = [DPO, "dpo00003", DPO_NAME]
+        .iter()
+        .map(|run| {
+            let out = runlake(&[
+                "curve",
+                path,
+                run,
+                "--task",
+                "arc_challenge",
+                "--format",
+                "csv",
+            ]);
+            assert!(
+                out.status.success(),
+                "{run}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            String::from_utf8_lossy(&out.stdout).into_owned()
+        })
+        .collect();
+    assert!(curves[0].lines().count() > 1, "{}", curves[0]);
+    assert_eq!(curves[0], curves[1]);
+    assert_eq!(curves[0], curves[2]);
+    let lineages: Vec<String> = [DPO, "dpo00003", DPO_NAME]
+        .iter()
+        .map(|run| String::from_utf8_lossy(&runlake(&["lineage", path, run]).stdout).into_owned())
+        .collect();
+    assert!(lineages[0].starts_with(DPO), "{}", lineages[0]);
+    assert_eq!(lineages[0], lineages[1]);
+    assert_eq!(lineages[0], lineages[2]);
+}
+
+#[tokio::test]
+async fn unknown_runs_and_tasks_are_refused() {
+    let (dir, _lake) = lake().await;
+    let path = dir.path().join("lake");
+    let path = path.to_str().expect("utf8 path");
+    let refused = |args: &[&str]| -> String {
+        let out = runlake(args);
+        assert!(!out.status.success(), "{args:?} succeeded");
+        assert!(out.stdout.is_empty(), "{args:?} printed rows");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let err = refused(&["curve", path, "no-such-run", "--task", "arc_challenge"]);
+    assert!(err.contains("unknown run `no-such-run`"), "{err}");
+    let err = refused(&["lineage", path, "no-such-run"]);
+    assert!(err.contains("unknown run `no-such-run`"), "{err}");
+    // The failed attempt and its restart share a name: the name alone picks neither.
+    let sft_name = "2025_09_01-10_00_00_sft dolma1_7/4M 100%..v2 lr=5e-06";
+    let err = refused(&["curve", path, sft_name, "--task", "arc_challenge"]);
+    assert!(
+        err.contains(SFT) && err.contains(SFT_FAILED),
+        "both attempts named: {err}"
+    );
+    // A misspelled task is refused as `select` refuses it.
+    let curve_err = refused(&["curve", path, DPO, "--task", "arc_chalenge"]);
+    let select_err = refused(&["select", path, "--task", "arc_chalenge"]);
+    assert!(
+        curve_err.contains("unknown task `arc_chalenge`"),
+        "{curve_err}"
+    );
+    assert_eq!(curve_err, select_err);
+}
+
+/// The points of the reader's curve with a value, as `(cumulative tokens, value)`, split into
+/// the pretraining segment and the rest.
+fn valued_points(curve: &RecordBatch) -> (Vec<(f64, f64)>, Vec<(f64, f64)>) {
+    let segment = curve
+        .column_by_name("segment")
+        .expect("segment")
+        .as_primitive::<arrow::datatypes::Int32Type>();
+    let (mut pre, mut post) = (Vec::new(), Vec::new());
+    for i in 0..curve.num_rows() {
+        let (Some(t), Some(v)) = (f(curve, "cumulative_tokens", i), f(curve, "value", i)) else {
+            continue;
+        };
+        if segment.value(i) == 0 {
+            pre.push((t, v));
+        } else {
+            post.push((t, v));
+        }
+    }
+    (pre, post)
+}
+
+#[tokio::test]
+async fn the_plot_draws_the_readers_curve() {
+    let (_dir, lake) = lake().await;
+    let dd = dd(&lake).await;
+    for (value, y) in [
+        (
+            runlake_reader::CurveValue::Eval {
+                task: "arc_challenge".into(),
+                metric: "primary".into(),
+            },
+            YSpec::Eval {
+                task: "arc_challenge".into(),
+                metric: "primary".into(),
+            },
+        ),
+        (
+            runlake_reader::CurveValue::Train("train_loss".into()),
+            YSpec::Train("train_loss".into()),
+        ),
+    ] {
+        let curve = dd
+            .chain_curve("dpo00003", &value)
+            .await
+            .expect("curve")
+            .to_batch()
+            .expect("batch");
+        let (pre, post) = valued_points(&curve);
+        assert!(!pre.is_empty() && !post.is_empty(), "{y:?}: {curve:?}");
+        let plot = plot_curve(&lake, &[DPO_NAME], &y, &CurveOptions::default())
+            .await
+            .expect("plot");
+        assert_eq!(plot.series.len(), 2, "{y:?}");
+        assert_eq!(plot.series[0].points, pre, "{y:?}: pretraining");
+        // The post-training line starts at the last pretraining point, then follows the curve.
+        assert_eq!(plot.series[1].points[0], pre[pre.len() - 1]);
+        assert_eq!(plot.series[1].points[1..], post[..], "{y:?}: post-training");
+    }
+}
