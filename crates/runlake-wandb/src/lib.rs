@@ -15,7 +15,6 @@ pub mod read;
 pub use error::{RejectedRow, Result, RowProblem, WandbError};
 pub mod build;
 pub mod classify;
-pub mod dd;
 pub mod redact;
 pub mod runname;
 

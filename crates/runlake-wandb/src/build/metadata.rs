@@ -33,7 +33,10 @@ pub(super) fn row(
         r.str("recipe", cp.recipe.clone());
         r.str("size", cp.size.clone());
         r.str("seed", cp.seed.clone());
-        r.opt_i64("seed_value", crate::dd::seed_value(&cp.seed));
+        r.opt_i64(
+            "seed_value",
+            runlake_vocab::Seed::parse(&cp.seed).ok().map(|s| s.value),
+        );
     }
     r.opt_i64("params_training", i("model_size"));
     r.opt_str("state", run.state.clone());

@@ -16,8 +16,6 @@ use std::collections::{BTreeMap, HashMap};
 use arrow::record_batch::RecordBatch;
 use runlake_format::{ContentHash, RunUid, Table};
 
-pub use evals::canonical_task;
-
 use crate::classify::classify;
 use crate::coerce::{TimePolicy, string_lenient};
 use crate::error::{Result, WandbError};
