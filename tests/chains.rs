@@ -466,9 +466,12 @@ async fn unknown_runs_and_tasks_are_refused() {
     assert_eq!(curve_err, select_err);
 }
 
+/// `(cumulative tokens, value)` pairs.
+type Points = Vec<(f64, f64)>;
+
 /// The points of the reader's curve with a value, as `(cumulative tokens, value)`, split into
 /// the pretraining segment and the rest.
-fn valued_points(curve: &RecordBatch) -> (Vec<(f64, f64)>, Vec<(f64, f64)>) {
+fn valued_points(curve: &RecordBatch) -> (Points, Points) {
     let segment = curve
         .column_by_name("segment")
         .expect("segment")

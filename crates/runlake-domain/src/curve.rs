@@ -332,6 +332,9 @@ mod tests {
         }
     }
 
+    /// A point as `(segment, kind, step, tokens, value)`.
+    type Seen<'a> = (usize, &'a str, Option<i64>, f64, Option<f64>);
+
     /// 4M: 32 sequences of 2048 tokens a step.
     const PER_STEP: f64 = 32.0 * 2048.0;
 
@@ -388,7 +391,7 @@ mod tests {
             ..SegmentInput::default()
         };
         let curve = build_curve(&[root, sft, dpo]);
-        let got: Vec<(usize, &str, Option<i64>, f64, Option<f64>)> = curve
+        let got: Vec<Seen> = curve
             .points
             .iter()
             .map(|p| (p.segment, p.kind.as_str(), p.step, p.tokens, p.value))

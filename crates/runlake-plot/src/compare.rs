@@ -1,6 +1,8 @@
 //! A post-training comparison: one line per run of a training type, coloured by a chosen
 //! hyperparameter.
 
+use runlake_format::tables::Phase;
+
 use crate::curve::YSpec;
 use crate::data::{EvalRow, HValue, LakeData, RunRow, StepRow};
 use crate::error::{PlotError, Result};
@@ -78,7 +80,9 @@ pub fn build_compare(
     let x_scale = opts.x_scale.unwrap_or(ScaleKind::Linear);
     let chosen: Vec<&RunRow> = if opts.runs.is_empty() {
         runs.iter()
-            .filter(|r| r.phase == "posttrain" && r.training_type == opts.training_type)
+            .filter(|r| {
+                r.phase == Phase::Posttrain.as_str() && r.training_type == opts.training_type
+            })
             .collect()
     } else {
         let mut out = Vec::new();

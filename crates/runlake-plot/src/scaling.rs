@@ -3,6 +3,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use runlake_format::tables::Phase;
+
 use crate::data::{CkptRow, EvalRow, LakeData};
 use crate::error::{PlotError, Result};
 use crate::palette;
@@ -177,7 +179,7 @@ pub fn build_scaling(
     };
     let rows = pick_sources(
         evals.iter().filter(|e| {
-            e.phase == "pretrain"
+            e.phase == Phase::Pretrain.as_str()
                 && e.step.is_some()
                 && wanted(&e.recipe, &recipes, recipe_key)
                 && wanted(&e.size, &sizes, size_key)

@@ -9,12 +9,15 @@ use arrow::array::{ArrayRef, Float64Array, Int32Array, Int64Array, RecordBatch, 
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use runlake_domain::{Curve, EvalValue, LoggedRow, SegmentInput};
 use runlake_format::Table;
-use runlake_format::tables::{KNOWN_METRICS, TYPED_STEP_COLUMNS};
+use runlake_format::tables::{KNOWN_METRICS, Phase, TYPED_STEP_COLUMNS};
 
 use crate::datadecide::{DataDecide, prefer_sources};
 use crate::error::{ReaderError, Result, arrow_err};
 use crate::expr::col;
 use crate::lineage::{collect, f64_at, i64_at, map_f64_at, str_at};
+
+/// A run's name, training type and tokens per step, from `metadata`.
+type RunFacts = (Option<String>, Option<String>, Option<i64>);
 
 /// What a curve's `value` holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -228,8 +231,7 @@ impl DataDecide {
         }));
         let (meta, evals, logged) = futures::future::try_join3(meta, evals, logged).await?;
 
-        let mut about: HashMap<String, (Option<String>, Option<String>, Option<i64>)> =
-            HashMap::new();
+        let mut about: HashMap<String, RunFacts> = HashMap::new();
         for i in 0..meta.num_rows() {
             if let Some(r) = str_at(&meta, "run_uid", i) {
                 about.insert(
@@ -267,8 +269,16 @@ impl DataDecide {
         for (r, batch) in chain_runs.iter().zip(&logged) {
             let (run_name, training_type, tokens_per_step) =
                 about.get(&r.run_uid).cloned().unwrap_or_default();
-            let phase = training_type
-                .unwrap_or_else(|| if r.is_root { "pretrain" } else { "posttrain" }.to_owned());
+            let phase = training_type.unwrap_or_else(|| {
+                // A run without metadata: the chain's position says what it is.
+                if r.is_root {
+                    Phase::Pretrain
+                } else {
+                    Phase::Posttrain
+                }
+                .as_str()
+                .to_owned()
+            });
             let train_value = |i: usize| -> Option<f64> {
                 match (&task, r.is_root) {
                     (Some(_), _) => None,

@@ -10,7 +10,7 @@ use arrow::array::{
 };
 use arrow::datatypes::{DataType, Field, Schema};
 use runlake_format::Table;
-use runlake_format::tables::KNOWN_METRICS;
+use runlake_format::tables::{KNOWN_METRICS, Phase};
 
 pub use runlake_vocab::{FinalRule, MetricType};
 
@@ -468,7 +468,7 @@ impl DataDecide {
         extra: Option<Expr>,
     ) -> Result<Scan> {
         let mut filter = Self::run_filter(r, sel);
-        filter.push(col("phase").eq("pretrain"));
+        filter.push(col("phase").eq(Phase::Pretrain.as_str()));
         filter.extend(extra);
         if !r.tasks.is_empty() {
             filter.push(col("task").in_list(r.tasks.iter().map(String::as_str)));
@@ -479,7 +479,7 @@ impl DataDecide {
         let scan = self
             .reader
             .scan(Table::Evals)
-            .filter(Expr::all(filter).unwrap_or_else(|| col("phase").eq("pretrain")))
+            .filter(Expr::all(filter).unwrap_or_else(|| col("phase").eq(Phase::Pretrain.as_str())))
             .select(cols);
         Ok(
             if preferred && !one_pretrain_source(self.reader.manifest()) {
@@ -668,14 +668,14 @@ impl DataDecide {
         let post = prefer_sources(
             self.reader
                 .scan(Table::Evals)
-                .filter(task_filter("posttrain"))
+                .filter(task_filter(Phase::Posttrain.as_str()))
                 .select(["run_uid", "step", "task", "source", metric.as_str()]),
         )
         .select(["run_uid", "task", metric.as_str()]);
         let pre = prefer_sources(
             self.reader
                 .scan(Table::Evals)
-                .filter(task_filter("pretrain"))
+                .filter(task_filter(Phase::Pretrain.as_str()))
                 .select(["run_uid", "step", "task", "source", metric.as_str()]),
         )
         .select(["run_uid", "step", "task", metric.as_str()])
@@ -805,7 +805,7 @@ impl DataDecide {
         let scores = prefer_sources(
             self.reader.scan(Table::Evals).filter(
                 col("phase")
-                    .eq("posttrain")
+                    .eq(Phase::Posttrain.as_str())
                     .and(col("task").eq(task.as_str())),
             ),
         )
@@ -895,11 +895,9 @@ fn one_pretrain_source(manifest: &runlake_format::Manifest) -> bool {
         return true;
     };
     let mut only: Option<&runlake_format::manifest::StatValue> = None;
-    for file in evals
-        .files
-        .iter()
-        .filter(|f| f.partition.get("phase").and_then(Option::as_deref) == Some("pretrain"))
-    {
+    for file in evals.files.iter().filter(|f| {
+        f.partition.get("phase").and_then(Option::as_deref) == Some(Phase::Pretrain.as_str())
+    }) {
         let Some(stats) = file.stats.get("source") else {
             return false;
         };

@@ -2,7 +2,7 @@
 
 use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::datatypes::{Int64Type, TimestampMicrosecondType};
-use runlake_format::tables::EVIDENCE_SAME_NAME;
+use runlake_format::tables::{EVIDENCE_SAME_NAME, Phase};
 
 use crate::build::KnownRun;
 use crate::json::{self, Json};
@@ -34,7 +34,7 @@ pub(crate) fn known_runs(batches: &[RecordBatch]) -> Vec<(KnownRun, Option<Strin
     let mut out = Vec::new();
     for b in batches {
         for i in 0..b.num_rows() {
-            if str_at(b, "phase", i).as_deref() != Some("posttrain") {
+            if str_at(b, "phase", i).as_deref() != Some(Phase::Posttrain.as_str()) {
                 continue;
             }
             let Some(run_uid) = str_at(b, "run_uid", i) else {

@@ -16,7 +16,7 @@
 //! value) in `details_json`, and the conversion report lists the pair. A task with flat keys
 //! only gives a `wandb_summary_flat` row.
 
-use runlake_format::tables::KNOWN_METRICS;
+use runlake_format::tables::{KNOWN_METRICS, Phase};
 
 use super::cells::{Cell, Row};
 use super::{EvalConflict, Report};
@@ -127,7 +127,7 @@ fn to_row(run: &EvalRun<'_>, p: Parsed, task: String) -> Row {
     let (primary_name, primary_score) = primary(&task, &p);
     let mut r = Row::default();
     r.str("run_uid", run.run_uid);
-    r.str("phase", "posttrain");
+    r.str("phase", Phase::Posttrain.as_str());
     r.str("task", task);
     r.str("task_alias", p.alias.unwrap_or(p.raw_task));
     r.str("source", p.source);

@@ -34,7 +34,10 @@
 use std::sync::LazyLock;
 
 use regex::Regex;
-use runlake_format::tables::{EVIDENCE_RESOLVED, EVIDENCE_SAME_NAME, Relation};
+use runlake_format::tables::{
+    EVIDENCE_CONFIG_PREFIX, EVIDENCE_MODEL_PATH, EVIDENCE_MODEL_REVISION, EVIDENCE_RESOLVED,
+    EVIDENCE_RUN_NAME, EVIDENCE_SAME_NAME, Relation,
+};
 
 use super::cells::{Cell, Row};
 use crate::coerce::{i64_lenient, string_lenient};
@@ -228,7 +231,7 @@ pub fn gather(
             note = Some("not a DataDecide revision".into());
         }
         evidence.push(Evidence {
-            source: "model_revision".into(),
+            source: EVIDENCE_MODEL_REVISION.into(),
             value: redact(&rev),
             claim,
             note,
@@ -268,7 +271,7 @@ pub fn gather(
             notes.push("a DPO name states the checkpoint its SFT parent started from".to_owned());
         }
         evidence.push(Evidence {
-            source: "run_name".into(),
+            source: EVIDENCE_RUN_NAME.into(),
             value: raw_name.to_owned(),
             claim,
             note: (!notes.is_empty()).then(|| notes.join("; ")),
@@ -280,7 +283,7 @@ pub fn gather(
                 continue;
             };
             evidence.push(Evidence {
-                source: format!("config:{key}"),
+                source: format!("{EVIDENCE_CONFIG_PREFIX}{key}"),
                 value: text,
                 claim: Claim {
                     step: i64_lenient(v),
@@ -294,7 +297,7 @@ pub fn gather(
         && let Some(text) = string_lenient(v)
     {
         evidence.push(Evidence {
-            source: "config:model_size".into(),
+            source: format!("{EVIDENCE_CONFIG_PREFIX}model_size"),
             value: text,
             claim: Claim::default(),
             note: None,
@@ -350,7 +353,7 @@ fn path_evidence(
         }
     }
     Evidence {
-        source: "model_name_or_path".into(),
+        source: EVIDENCE_MODEL_PATH.into(),
         value: shown,
         claim,
         note,
