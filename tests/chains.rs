@@ -528,3 +528,71 @@ async fn the_plot_draws_the_readers_curve() {
         assert_eq!(plot.series[1].points[1..], post[..], "{y:?}: post-training");
     }
 }
+
+/// The README's quick start: its lake, its DPO run, its curve plot.
+#[test]
+fn the_quick_start_dpo_run_plots() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let lake = dir.path().join("demo-lake");
+    let lake = lake.to_str().expect("utf8 path");
+    let inputs = [
+        "testdata/datadecide/eval-results",
+        "testdata/datadecide/ppl-results",
+        "testdata/wandb/dr_wandb_v3/ft-scaling",
+    ]
+    .map(|p| root.join(p).to_string_lossy().into_owned());
+    let mut args = vec!["convert"];
+    args.extend(inputs.iter().map(String::as_str));
+    args.extend(["--lake", lake]);
+    let out = runlake(&args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let readme = std::fs::read_to_string(root.join("README.md")).expect("README");
+    let dpo = "2025_08_27-07_52_26_test_dpo_tune_cache_dd__dolma1_7-4M__main__100Mt_lr=5e-06_default_--learning_rate=2e-07";
+    assert!(readme.contains(&format!("lineage demo-lake {dpo}")));
+    let svg = dir.path().join("curve.svg");
+    let out = runlake(&[
+        "plot",
+        lake,
+        "curve",
+        "--run",
+        dpo,
+        "--task",
+        "arc_challenge",
+        "--output",
+        svg.to_str().expect("utf8 path"),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let drawn = std::fs::read_to_string(&svg).expect("svg");
+    assert!(drawn.contains("<svg"), "{drawn}");
+    // The run's arc_challenge summary (testdata/wandb/dr_wandb_v3/ft-scaling/runs.jsonl) is the
+    // last point of its curve.
+    let out = runlake(&[
+        "curve",
+        lake,
+        dpo,
+        "--task",
+        "arc_challenge",
+        "--format",
+        "csv",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    let last = text.lines().last().expect("rows");
+    assert!(
+        last.contains(",eval,") && last.ends_with(",0.2559726962"),
+        "{text}"
+    );
+}
