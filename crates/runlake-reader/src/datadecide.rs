@@ -1,13 +1,11 @@
 //! The DataDecide-style questions: select recipes, sizes, seeds, steps or tokens, tasks and
-//! metrics by name; average over seeds; compare post-training runs by hyperparameters; walk
-//! lineage. Each answer is a lazy [`Scan`] or a record batch built from scans.
+//! metrics by name; average over seeds; compare post-training runs by hyperparameters (lineage
+//! and curves are in their own files). Each answer is a lazy [`Scan`] or a record batch built from scans.
 
-use std::collections::{BTreeMap, HashSet, VecDeque};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use arrow::array::{
-    Array, ArrayRef, AsArray, Int32Array, Int64Array, MapArray, RecordBatch, StringArray,
-};
+use arrow::array::{Array, ArrayRef, AsArray, MapArray, RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Field, Schema};
 use runlake_format::Table;
 use runlake_format::tables::{KNOWN_METRICS, Phase};
@@ -82,9 +80,6 @@ impl Vocabulary for CanonicalNames {
         Some(raw.to_owned())
     }
 }
-
-/// A lineage edge seen from the parent: (child, parent step, relation).
-type Edge<'a> = (&'a str, Option<i64>, &'a str);
 
 /// An inclusive range; either end may be open.
 pub type Bounds = (Option<i64>, Option<i64>);
@@ -703,66 +698,6 @@ impl DataDecide {
             ])
             .rename("run_uid_right", "run_uid")
             .sort(["run_uid", "task"]))
-    }
-
-    /// Every post-training run descending from `run_uid` (directly or through other
-    /// post-training runs), breadth first: `run_uid, parent_run_uid, parent_step, relation,
-    /// depth`. With `at_step`, only the lines starting at that checkpoint of `run_uid`.
-    pub async fn descendants(&self, run_uid: &str, at_step: Option<i64>) -> Result<RecordBatch> {
-        let parents = runlake_domain::parents(&self.lineage_rows().await?);
-        let mut children: BTreeMap<&str, Vec<Edge<'_>>> = BTreeMap::new();
-        for (c, p) in &parents {
-            children.entry(p.run_uid.as_str()).or_default().push((
-                c.as_str(),
-                p.step,
-                p.relation.as_str(),
-            ));
-        }
-        for list in children.values_mut() {
-            list.sort();
-        }
-        let mut rows: Vec<(String, String, Option<i64>, String, i32)> = Vec::new();
-        let mut queue: VecDeque<(&str, i32)> = VecDeque::from([(run_uid, 0)]);
-        let mut seen: HashSet<&str> = HashSet::from([run_uid]);
-        while let Some((node, depth)) = queue.pop_front() {
-            for (c, s, r) in children.get(node).into_iter().flatten() {
-                if depth == 0 && at_step.is_some() && *s != at_step {
-                    continue;
-                }
-                if !seen.insert(c) {
-                    continue;
-                }
-                rows.push((
-                    (*c).to_owned(),
-                    node.to_owned(),
-                    *s,
-                    (*r).to_owned(),
-                    depth + 1,
-                ));
-                queue.push_back((c, depth + 1));
-            }
-        }
-        let schema = Arc::new(Schema::new(vec![
-            Field::new("run_uid", DataType::Utf8, false),
-            Field::new("parent_run_uid", DataType::Utf8, false),
-            Field::new("parent_step", DataType::Int64, true),
-            Field::new("relation", DataType::Utf8, false),
-            Field::new("depth", DataType::Int32, false),
-        ]));
-        let columns: Vec<ArrayRef> = vec![
-            Arc::new(StringArray::from_iter_values(
-                rows.iter().map(|r| r.0.as_str()),
-            )),
-            Arc::new(StringArray::from_iter_values(
-                rows.iter().map(|r| r.1.as_str()),
-            )),
-            Arc::new(Int64Array::from_iter(rows.iter().map(|r| r.2))),
-            Arc::new(StringArray::from_iter_values(
-                rows.iter().map(|r| r.3.as_str()),
-            )),
-            Arc::new(Int32Array::from_iter_values(rows.iter().map(|r| r.4))),
-        ];
-        RecordBatch::try_new(schema, columns).map_err(arrow_err("listing descendants"))
     }
 
     /// Post-training runs of one training type side by side: `run_uid, run_name`, the asked
