@@ -1,6 +1,7 @@
 //! The DataDecide-style questions: select recipes, sizes, seeds, steps or tokens, tasks and
 //! metrics by name; average over seeds; compare post-training runs by hyperparameters (lineage
-//! and curves are in their own files). Each answer is a lazy [`Scan`] or a record batch built from scans.
+//! and curves are in their own files). Each answer is a lazy [`Scan`] or a record batch built
+//! from scans.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
