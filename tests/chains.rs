@@ -271,6 +271,26 @@ async fn a_restart_is_its_own_attempt() {
         .map(|i| f(&curve, "cumulative_tokens", i))
         .collect();
     assert_eq!(sft_steps.len(), 5, "only the restart's steps");
+    // The curve says which attempt it follows.
+    let notes = dd(&lake)
+        .await
+        .chain_curve(
+            DPO,
+            &runlake_reader::CurveValue::Eval {
+                task: "arc_challenge".into(),
+                metric: "primary_score".into(),
+            },
+        )
+        .await
+        .expect("curve")
+        .curve
+        .notes;
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.starts_with(SFT_FAILED) && n.contains(&format!("follows {SFT} only"))),
+        "{notes:?}"
+    );
     // The restart starts from the checkpoint, not after the failed attempt's 3000 tokens.
     assert_eq!(sft_steps[0], Some((5725 * TOKENS_PER_STEP) as f64 + 1000.0));
 }

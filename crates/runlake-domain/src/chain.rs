@@ -201,6 +201,27 @@ impl LineageChain {
         self.links.last()?.parent.as_ref()
     }
 
+    /// One note per rival attempt of a chain's run (a `duplicate_of` link): curves follow the
+    /// chain's run only, and say so.
+    pub fn attempt_notes(&self) -> Vec<String> {
+        self.links
+            .iter()
+            .flat_map(|link| {
+                link.same_name
+                    .iter()
+                    .filter(|r| r.relation() == Some(Relation::DuplicateOf))
+                    .filter_map(|r| r.parent_run_uid.as_deref())
+                    .map(|other| {
+                        format!(
+                            "{other} is an earlier attempt under the same name as {}, not a \
+                             continuation; the curve follows {} only",
+                            link.child, link.child
+                        )
+                    })
+            })
+            .collect()
+    }
+
     /// The chain's runs in training order: the root's run (when known), then each
     /// post-training run from the oldest to the run asked about.
     pub fn runs(&self) -> Vec<ChainRun> {
@@ -301,6 +322,13 @@ mod tests {
         assert_eq!(chain.links[0].evidence.len(), 1);
         let d = walk(&rows, "d").expect("chain");
         assert_eq!(d.links.len(), 1, "the duplicate's namesake is not walked");
+        let notes = d.attempt_notes();
+        assert_eq!(notes.len(), 1);
+        assert!(notes[0].starts_with("c is an earlier attempt"), "{notes:?}");
+        assert!(
+            chain.attempt_notes().is_empty(),
+            "a resumed run is a continuation"
+        );
         assert_eq!(d.links[0].same_name.len(), 1);
         assert_eq!(d.root().map(|p| p.step), Some(Some(100)));
         let all = parents(&rows);

@@ -264,7 +264,7 @@ impl DataDecide {
             }
         }
 
-        let mut notes = Vec::new();
+        let mut notes = chain.attempt_notes();
         let mut inputs = Vec::with_capacity(chain_runs.len());
         for (r, batch) in chain_runs.iter().zip(&logged) {
             let (run_name, training_type, tokens_per_step) =
