@@ -1,6 +1,7 @@
-//! Everything the plots read from a lake, as plain rows. This is the only file that touches the
-//! lake: plots are built from these rows by pure functions, so a lazier reader can replace this
-//! file without changing them.
+//! The rows the scaling and comparison plots read from a lake. This is the only file that reads
+//! tables directly (the curve's points come from the reader's chain curve): plots are built
+//! from these rows by pure functions, so a lazier reader can replace this file without changing
+//! them.
 
 use std::collections::BTreeMap;
 
