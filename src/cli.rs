@@ -416,7 +416,7 @@ pub struct QueryArgs {
 pub struct CurveQueryArgs {
     #[command(flatten)]
     pub lake: LakeArg,
-    /// The post-training run (wandb/ENTITY/PROJECT/ID).
+    /// The post-training run: its uid, run id or name.
     pub run: String,
     /// Task (canonical name or any known spelling).
     #[arg(long)]

@@ -14,7 +14,7 @@ use runlake_lake::Lake;
 use runlake_lake::testkit::local_lake;
 use runlake_plot::{CurveOptions, YSpec, plot_curve};
 use runlake_reader::{DataDecide, LakeReader};
-use runlake_wandb::{ConvertOptions, convert_paths, lineage_chain};
+use runlake_wandb::{ConvertOptions, convert_paths};
 
 const SFT_FAILED: &str = "wandb/ml-moe/chains/sftfail1";
 const SFT: &str = "wandb/ml-moe/chains/sftok002";
@@ -137,7 +137,9 @@ async fn parent_found_by_its_whole_output_path() {
         "the earlier attempt in the same folder is named"
     );
 
-    let chain = lineage_chain(&lake, DPO)
+    let chain = dd(&lake)
+        .await
+        .lineage(DPO)
         .await
         .expect("read")
         .expect("chain");
@@ -246,7 +248,9 @@ async fn a_restart_is_its_own_attempt() {
         ),
         (Some(SFT), Some("duplicate_of"), Some(SFT_FAILED))
     );
-    let chain = lineage_chain(&lake, SFT)
+    let chain = dd(&lake)
+        .await
+        .lineage(SFT)
         .await
         .expect("read")
         .expect("chain");
@@ -267,13 +271,37 @@ async fn a_restart_is_its_own_attempt() {
         .map(|i| f(&curve, "cumulative_tokens", i))
         .collect();
     assert_eq!(sft_steps.len(), 5, "only the restart's steps");
+    // The curve says which attempt it follows.
+    let notes = dd(&lake)
+        .await
+        .chain_curve(
+            DPO,
+            &runlake_reader::CurveValue::Eval {
+                task: "arc_challenge".into(),
+                metric: "primary_score".into(),
+            },
+        )
+        .await
+        .expect("curve")
+        .curve
+        .notes;
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.starts_with(SFT_FAILED) && n.contains(&format!("follows {SFT} only"))),
+        "{notes:?}"
+    );
     // The restart starts from the checkpoint, not after the failed attempt's 3000 tokens.
     assert_eq!(sft_steps[0], Some((5725 * TOKENS_PER_STEP) as f64 + 1000.0));
 }
 
+async fn dd(lake: &Lake) -> DataDecide {
+    DataDecide::new(LakeReader::open(lake, None).await.expect("reader"))
+}
+
 async fn dpo_curve(lake: &Lake) -> RecordBatch {
-    let reader = LakeReader::open(lake, None).await.expect("reader");
-    DataDecide::new(reader)
+    dd(lake)
+        .await
         .curve(DPO, "arc_challenge", None)
         .await
         .expect("a curve despite no tokens at step 5725")
@@ -377,4 +405,214 @@ async fn csv_of_every_table() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(text.lines().count(), 1, "{text}");
     assert!(text.starts_with("run_uid,"), "{text}");
+}
+
+fn runlake(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_runlake"))
+        .args(args)
+        .output()
+        .expect("runs")
+}
+
+const DPO_NAME: &str =
+    "2025_09_02-09_00_00_test_dpo_tune_cache_dd__dolma1_7-4M__main__100Mt_lr=5e-06_default";
+
+#[tokio::test]
+async fn curve_and_lineage_take_a_run_by_uid_id_or_name() {
+    let (dir, _lake) = lake().await;
+    let path = dir.path().join("lake");
+    let path = path.to_str().expect("utf8 path");
+    let curves: Vec<String> = [DPO, "dpo00003", DPO_NAME]
+        .iter()
+        .map(|run| {
+            let out = runlake(&[
+                "curve",
+                path,
+                run,
+                "--task",
+                "arc_challenge",
+                "--format",
+                "csv",
+            ]);
+            assert!(
+                out.status.success(),
+                "{run}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            String::from_utf8_lossy(&out.stdout).into_owned()
+        })
+        .collect();
+    assert!(curves[0].lines().count() > 1, "{}", curves[0]);
+    assert_eq!(curves[0], curves[1]);
+    assert_eq!(curves[0], curves[2]);
+    let lineages: Vec<String> = [DPO, "dpo00003", DPO_NAME]
+        .iter()
+        .map(|run| String::from_utf8_lossy(&runlake(&["lineage", path, run]).stdout).into_owned())
+        .collect();
+    assert!(lineages[0].starts_with(DPO), "{}", lineages[0]);
+    assert_eq!(lineages[0], lineages[1]);
+    assert_eq!(lineages[0], lineages[2]);
+}
+
+#[tokio::test]
+async fn unknown_runs_and_tasks_are_refused() {
+    let (dir, _lake) = lake().await;
+    let path = dir.path().join("lake");
+    let path = path.to_str().expect("utf8 path");
+    let refused = |args: &[&str]| -> String {
+        let out = runlake(args);
+        assert!(!out.status.success(), "{args:?} succeeded");
+        assert!(out.stdout.is_empty(), "{args:?} printed rows");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let err = refused(&["curve", path, "no-such-run", "--task", "arc_challenge"]);
+    assert!(err.contains("unknown run `no-such-run`"), "{err}");
+    let err = refused(&["lineage", path, "no-such-run"]);
+    assert!(err.contains("unknown run `no-such-run`"), "{err}");
+    // The failed attempt and its restart share a name: the name alone picks neither.
+    let sft_name = "2025_09_01-10_00_00_sft dolma1_7/4M 100%..v2 lr=5e-06";
+    let err = refused(&["curve", path, sft_name, "--task", "arc_challenge"]);
+    assert!(
+        err.contains(SFT) && err.contains(SFT_FAILED),
+        "both attempts named: {err}"
+    );
+    // A misspelled task is refused as `select` refuses it.
+    let curve_err = refused(&["curve", path, DPO, "--task", "arc_chalenge"]);
+    let select_err = refused(&["select", path, "--task", "arc_chalenge"]);
+    assert!(
+        curve_err.contains("unknown task `arc_chalenge`"),
+        "{curve_err}"
+    );
+    assert_eq!(curve_err, select_err);
+}
+
+/// `(cumulative tokens, value)` pairs.
+type Points = Vec<(f64, f64)>;
+
+/// The points of the reader's curve with a value, as `(cumulative tokens, value)`, split into
+/// the pretraining segment and the rest.
+fn valued_points(curve: &RecordBatch) -> (Points, Points) {
+    let segment = curve
+        .column_by_name("segment")
+        .expect("segment")
+        .as_primitive::<arrow::datatypes::Int32Type>();
+    let (mut pre, mut post) = (Vec::new(), Vec::new());
+    for i in 0..curve.num_rows() {
+        let (Some(t), Some(v)) = (f(curve, "cumulative_tokens", i), f(curve, "value", i)) else {
+            continue;
+        };
+        if segment.value(i) == 0 {
+            pre.push((t, v));
+        } else {
+            post.push((t, v));
+        }
+    }
+    (pre, post)
+}
+
+#[tokio::test]
+async fn the_plot_draws_the_readers_curve() {
+    let (_dir, lake) = lake().await;
+    let dd = dd(&lake).await;
+    for (value, y) in [
+        (
+            runlake_reader::CurveValue::Eval {
+                task: "arc_challenge".into(),
+                metric: "primary".into(),
+            },
+            YSpec::Eval {
+                task: "arc_challenge".into(),
+                metric: "primary".into(),
+            },
+        ),
+        (
+            runlake_reader::CurveValue::Train("train_loss".into()),
+            YSpec::Train("train_loss".into()),
+        ),
+    ] {
+        let curve = dd
+            .chain_curve("dpo00003", &value)
+            .await
+            .expect("curve")
+            .to_batch()
+            .expect("batch");
+        let (pre, post) = valued_points(&curve);
+        assert!(!pre.is_empty() && !post.is_empty(), "{y:?}: {curve:?}");
+        let plot = plot_curve(&lake, &[DPO_NAME], &y, &CurveOptions::default())
+            .await
+            .expect("plot");
+        assert_eq!(plot.series.len(), 2, "{y:?}");
+        assert_eq!(plot.series[0].points, pre, "{y:?}: pretraining");
+        // The post-training line starts at the last pretraining point, then follows the curve.
+        assert_eq!(plot.series[1].points[0], pre[pre.len() - 1]);
+        assert_eq!(plot.series[1].points[1..], post[..], "{y:?}: post-training");
+    }
+}
+
+/// The README's quick start: its lake, its DPO run, its curve plot.
+#[test]
+fn the_quick_start_dpo_run_plots() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let lake = dir.path().join("demo-lake");
+    let lake = lake.to_str().expect("utf8 path");
+    let inputs = [
+        "testdata/datadecide/eval-results",
+        "testdata/datadecide/ppl-results",
+        "testdata/wandb/dr_wandb_v3/ft-scaling",
+    ]
+    .map(|p| root.join(p).to_string_lossy().into_owned());
+    let mut args = vec!["convert"];
+    args.extend(inputs.iter().map(String::as_str));
+    args.extend(["--lake", lake]);
+    let out = runlake(&args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let readme = std::fs::read_to_string(root.join("README.md")).expect("README");
+    let dpo = "2025_08_27-07_52_26_test_dpo_tune_cache_dd__dolma1_7-4M__main__100Mt_lr=5e-06_default_--learning_rate=2e-07";
+    assert!(readme.contains(&format!("lineage demo-lake {dpo}")));
+    let svg = dir.path().join("curve.svg");
+    let out = runlake(&[
+        "plot",
+        lake,
+        "curve",
+        "--run",
+        dpo,
+        "--task",
+        "arc_challenge",
+        "--output",
+        svg.to_str().expect("utf8 path"),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let drawn = std::fs::read_to_string(&svg).expect("svg");
+    assert!(drawn.contains("<svg"), "{drawn}");
+    // The run's arc_challenge summary (testdata/wandb/dr_wandb_v3/ft-scaling/runs.jsonl) is the
+    // last point of its curve.
+    let out = runlake(&[
+        "curve",
+        lake,
+        dpo,
+        "--task",
+        "arc_challenge",
+        "--format",
+        "csv",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    let last = text.lines().last().expect("rows");
+    assert!(
+        last.contains(",eval,") && last.ends_with(",0.2559726962"),
+        "{text}"
+    );
 }

@@ -1,12 +1,15 @@
 use std::process::ExitCode;
 
+use runlake_reader::{DataDecide, LakeReader};
+
 use super::{CliError, CmdResult, open};
 use crate::cli::LineageArgs;
 use crate::output::{print, print_json};
 
 pub async fn run(args: LineageArgs) -> CmdResult {
     let lake = open(&args.lake).await?;
-    let Some(chain) = runlake_wandb::lineage_chain(&lake, &args.run).await? else {
+    let dd = DataDecide::new(LakeReader::open(&lake, None).await?);
+    let Some(chain) = dd.lineage(&args.run).await? else {
         return Err(CliError::Usage(format!(
             "{}: no lineage for run `{}` (is it a converted post-training run?)",
             args.lake.lake, args.run

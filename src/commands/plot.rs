@@ -13,6 +13,7 @@ use crate::cli::{PlotArgs, PlotKind, PlotOutputArgs, YArgs};
 fn plot_error(e: PlotError) -> CliError {
     match e {
         PlotError::Lake(e) => CliError::Lake(e),
+        PlotError::Reader(e) => CliError::Reader(e),
         other => CliError::Usage(other.to_string()),
     }
 }

@@ -8,7 +8,8 @@ use futures::StreamExt;
 use runlake_reader::arrow::array::RecordBatch;
 use runlake_reader::display::{display_schema, with_display_names};
 use runlake_reader::{
-    BatchWriter, DataDecide, FinalRule, LakeReader, MetricType, OutputFormat, Scan, Selection,
+    BatchWriter, CurveValue, DataDecide, FinalRule, LakeReader, MetricType, OutputFormat, Scan,
+    Selection,
 };
 
 use super::{CliError, CmdResult, open, table};
@@ -70,10 +71,24 @@ pub async fn query(args: QueryArgs) -> CmdResult {
 pub async fn curve(args: CurveQueryArgs) -> CmdResult {
     let lake = open(&args.lake).await?;
     let dd = DataDecide::new(LakeReader::open(&lake, None).await?);
-    let batch = dd
-        .curve(&args.run, &args.task, args.metric.as_deref())
-        .await?;
-    write_batch(&batch, &args.out)
+    let metric = args.metric.as_deref().unwrap_or("primary_score");
+    if !runlake_reader::is_metric(metric) {
+        return Err(runlake_reader::ReaderError::UnknownName {
+            kind: "metric",
+            value: metric.to_owned(),
+        }
+        .into());
+    }
+    let value = CurveValue::Eval {
+        task: args.task,
+        metric: metric.to_owned(),
+    };
+    let curve = dd.chain_curve(&args.run, &value).await?;
+    // What could not be placed on the axis is told, never dropped silently.
+    for note in &curve.curve.notes {
+        eprintln!("note: {note}");
+    }
+    write_batch(&curve.to_batch()?, &args.out)
 }
 
 pub async fn select(args: SelectArgs) -> CmdResult {

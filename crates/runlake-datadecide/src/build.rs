@@ -8,6 +8,7 @@ use arrow::array::{
 };
 use arrow::error::ArrowError;
 use runlake_format::Table;
+use runlake_format::tables::{Phase, TrainingType};
 
 use crate::model::{CkptFacts, EvalRow, N_KNOWN, RunKey};
 
@@ -92,7 +93,7 @@ impl EvalsBuilder {
             }
         };
         self.run_uid.append_value(uid);
-        self.phase.append_value("pretrain");
+        self.phase.append_value(Phase::Pretrain.as_str());
         self.step.append_value(row.step);
         self.task.append_value(row.task);
         self.task_alias.append_option(row.task_alias.as_deref());
@@ -294,7 +295,8 @@ pub fn metadata_batch(rows: &[RunRow]) -> Result<RecordBatch, ArrowError> {
     for field in schema.fields() {
         let col: ArrayRef = match field.name().as_str() {
             "run_uid" => text(&|r| Some(r.run.uid())),
-            "phase" | "training_type" => text(&|_| Some("pretrain".into())),
+            "phase" => text(&|_| Some(Phase::Pretrain.as_str().into())),
+            "training_type" => text(&|_| Some(TrainingType::Pretrain.as_str().into())),
             "training_type_reason" => text(&|_| Some("DataDecide pretraining export".into())),
             "source" => text(&|_| Some("datadecide".into())),
             "run_name" => text(&|r| {

@@ -1,12 +1,15 @@
 //! A post-training comparison: one line per run of a training type, coloured by a chosen
 //! hyperparameter.
 
-use crate::curve::{YSpec, pick_sources, resolve_run};
+use runlake_format::tables::Phase;
+
+use crate::curve::YSpec;
 use crate::data::{EvalRow, HValue, LakeData, RunRow, StepRow};
 use crate::error::{PlotError, Result};
 use crate::palette;
 use crate::plot::{Axis, LegendEntry, Plot, Series, Style};
 use crate::scale::ScaleKind;
+use crate::sources::pick_sources;
 use crate::units::Unit;
 
 /// The x axis of a comparison.
@@ -77,12 +80,18 @@ pub fn build_compare(
     let x_scale = opts.x_scale.unwrap_or(ScaleKind::Linear);
     let chosen: Vec<&RunRow> = if opts.runs.is_empty() {
         runs.iter()
-            .filter(|r| r.phase == "posttrain" && r.training_type == opts.training_type)
+            .filter(|r| {
+                r.phase == Phase::Posttrain.as_str() && r.training_type == opts.training_type
+            })
             .collect()
     } else {
         let mut out = Vec::new();
         for name in &opts.runs {
-            let uid = resolve_run(runs, name)?;
+            let uid = runlake_domain::resolve_run(
+                runs.iter()
+                    .map(|r| (r.run_uid.as_str(), r.run_name.as_deref())),
+                name,
+            )?;
             if let Some(r) = runs.iter().find(|r| r.run_uid == uid) {
                 if r.training_type != opts.training_type {
                     notes.push(format!(

@@ -1,6 +1,7 @@
-//! Everything the plots read from a lake, as plain rows. This is the only file that touches the
-//! lake: plots are built from these rows by pure functions, so a lazier reader can replace this
-//! file without changing them.
+//! The rows the scaling and comparison plots read from a lake. This is the only file that reads
+//! tables directly (the curve's points come from the reader's chain curve): plots are built
+//! from these rows by pure functions, so a lazier reader can replace this file without changing
+//! them.
 
 use std::collections::BTreeMap;
 
@@ -113,19 +114,6 @@ pub struct EvalRow {
     pub primary_metric_name: Option<String>,
     /// The requested metric's value.
     pub value: Option<f64>,
-}
-
-/// A resolved lineage edge: child run, parent run and the parent's step.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Edge {
-    /// Child run.
-    pub child: String,
-    /// Parent run.
-    pub parent: String,
-    /// Parent checkpoint step (pretraining parents).
-    pub parent_step: Option<i64>,
-    /// `finetune_of`, `dpo_of`, ...
-    pub relation: String,
 }
 
 /// The lake at one version, read table by table.
@@ -307,31 +295,6 @@ impl<'a> LakeData<'a> {
         }
         Ok(out)
     }
-
-    /// Resolved lineage edges (one per child and relation).
-    pub async fn edges(&self) -> Result<Vec<Edge>> {
-        let batches = self.read(Table::Lineage).await?;
-        let mut out = Vec::new();
-        for b in &batches {
-            let c = Cols::new(b, Table::Lineage);
-            for i in 0..b.num_rows() {
-                if !c.bool("resolved", i)? {
-                    continue;
-                }
-                let Some(parent) = c.str("parent_run_uid", i)? else {
-                    continue;
-                };
-                out.push(Edge {
-                    child: c.str_req("child_run_uid", i)?,
-                    parent,
-                    parent_step: c.i64("parent_step", i)?,
-                    relation: c.str_req("relation", i)?,
-                });
-            }
-        }
-        out.sort_by(|a, b| (&a.child, &a.relation).cmp(&(&b.child, &b.relation)));
-        Ok(out)
-    }
 }
 
 /// Typed access to one batch's columns; a column of the wrong type is an error naming it.
@@ -400,16 +363,6 @@ impl<'b> Cols<'b> {
             .as_primitive_opt::<Float64Type>()
             .ok_or_else(|| self.err(name, "Float64"))?;
         Ok((!a.is_null(i)).then(|| a.value(i)))
-    }
-
-    fn bool(&self, name: &str, i: usize) -> Result<bool> {
-        let Some(c) = self.col(name) else {
-            return Ok(false);
-        };
-        let a = c
-            .as_boolean_opt()
-            .ok_or_else(|| self.err(name, "Boolean"))?;
-        Ok(!a.is_null(i) && a.value(i))
     }
 
     fn map(&self, name: &str) -> Result<Option<&'b MapArray>> {

@@ -9,6 +9,9 @@ pub enum PlotError {
     /// Reading the lake failed.
     #[error(transparent)]
     Lake(#[from] LakeError),
+    /// Reading the curve's points failed.
+    #[error(transparent)]
+    Reader(runlake_reader::ReaderError),
     /// A table column has a type other than its schema's.
     #[error("table `{table}`: column `{column}` is missing or not {expected}")]
     Column {
@@ -57,3 +60,33 @@ pub enum PlotError {
 
 /// Results of this crate.
 pub type Result<T, E = PlotError> = std::result::Result<T, E>;
+
+impl From<runlake_domain::RunLookupError> for PlotError {
+    fn from(e: runlake_domain::RunLookupError) -> Self {
+        match e {
+            runlake_domain::RunLookupError::Ambiguous { name, candidates } => {
+                PlotError::AmbiguousRun { name, candidates }
+            }
+            runlake_domain::RunLookupError::Unknown(name) => PlotError::UnknownRun(name),
+            other => PlotError::Invalid(other.to_string()),
+        }
+    }
+}
+
+impl From<runlake_reader::ReaderError> for PlotError {
+    fn from(e: runlake_reader::ReaderError) -> Self {
+        use runlake_reader::ReaderError;
+        match e {
+            ReaderError::Lake(e) => PlotError::Lake(e),
+            ReaderError::UnknownName { kind: "run", value } => PlotError::UnknownRun(value),
+            ReaderError::AmbiguousRun { name, candidates } => {
+                PlotError::AmbiguousRun { name, candidates }
+            }
+            // A run without lineage is a pretraining run: it has no post-training to draw.
+            ReaderError::NoLineage { run } => PlotError::Empty(format!(
+                "run `{run}` has no lineage; a curve starts from a post-training run"
+            )),
+            other => PlotError::Reader(other),
+        }
+    }
+}

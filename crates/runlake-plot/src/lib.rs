@@ -1,7 +1,8 @@
 //! runlake plots: the continuous pretraining and post-training curve of lineage chains,
 //! DataDecide-style scaling plots, and post-training comparisons, as SVG, PNG or Vega-Lite.
 //!
-//! Plots are built in two steps. [`data`] reads plain rows from a lake; the builders
+//! Plots are built in two steps. [`data`] reads plain rows from a lake (the curve's points come
+//! from `runlake-reader`'s chain curve); the builders
 //! ([`build_curve`], [`build_scaling`], [`build_compare`]) turn rows into a [`Plot`], plain
 //! data (series of points, bands, phase markers, legend rows). Rendering is separate:
 //! [`Plot::to_svg`] writes SVG by hand, [`Plot::to_png`] rasterises that SVG with resvg and the
@@ -35,12 +36,13 @@ mod png;
 pub mod rows;
 mod scale;
 mod scaling;
+mod sources;
 mod svg;
 pub mod units;
 mod vega;
 
 pub use compare::{CompareOptions, CompareX, build_compare, plot_compare};
-pub use curve::{CurveInput, CurveOptions, YSpec, build_curve, plot_curve, resolve_run};
+pub use curve::{CurveOptions, YSpec, build_curve, plot_curve};
 pub use error::{PlotError, Result};
 pub use plot::{Axis, Band, DEFAULT_SIZE, Dash, LegendEntry, Marker, Plot, Series, Style};
 pub use scale::{Scale, ScaleKind};

@@ -3,12 +3,14 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::curve::pick_sources;
+use runlake_format::tables::Phase;
+
 use crate::data::{CkptRow, EvalRow, LakeData};
 use crate::error::{PlotError, Result};
 use crate::palette;
 use crate::plot::{Axis, Band, LegendEntry, Plot, Series, Style};
 use crate::scale::ScaleKind;
+use crate::sources::pick_sources;
 use crate::units::Unit;
 pub use runlake_vocab::FinalRule;
 
@@ -177,7 +179,7 @@ pub fn build_scaling(
     };
     let rows = pick_sources(
         evals.iter().filter(|e| {
-            e.phase == "pretrain"
+            e.phase == Phase::Pretrain.as_str()
                 && e.step.is_some()
                 && wanted(&e.recipe, &recipes, recipe_key)
                 && wanted(&e.size, &sizes, size_key)

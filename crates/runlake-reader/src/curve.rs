@@ -1,46 +1,53 @@
-//! The continuous curve of a post-training run: its lineage chain's pretraining checkpoints
-//! up to the parent step, then each post-training run's steps and evals, on one
-//! cumulative-tokens axis.
-//!
-//! A pretraining checkpoint sits at its exported `tokens`, else its `tokens_expected`, else the
-//! size's schedule at that step. Each post-training segment starts where its parent stopped:
-//! the tokens at the parent step (by the schedule when the lake holds no checkpoint at exactly
-//! that step), or the parent's last tokens when no step is recorded. A `resumed_from` run
-//! continues the run it resumed; a `duplicate_of` run is a separate attempt and never drawn in
-//! front of its namesake. Inside a run the axis uses
-//! the logged `total_tokens`, else `step * tokens_per_step` from the run's metadata, else
-//! stays flat; a counter that goes backwards (after a resume) never moves the axis back.
-//! Evals without a step sit at the end of their run.
+//! The continuous curve of a post-training run, read from the lake: its lineage chain
+//! (`runlake_domain::walk`), each run's checkpoints or steps and evals, placed on one
+//! cumulative-tokens axis by `runlake_domain::build_curve` (whose docs give the rules).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::Arc;
 
-use arrow::array::{
-    Array, ArrayRef, AsArray, Float64Array, Int32Array, Int64Array, RecordBatch, StringArray,
-};
-use arrow::datatypes::{DataType, Field, Float64Type, Int64Type, Schema, SchemaRef};
+use arrow::array::{ArrayRef, Float64Array, Int32Array, Int64Array, RecordBatch, StringArray};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use runlake_domain::{Curve, EvalValue, LoggedRow, SegmentInput};
 use runlake_format::Table;
+use runlake_format::tables::{KNOWN_METRICS, Phase, TYPED_STEP_COLUMNS};
 
-use crate::datadecide::DataDecide;
+use crate::datadecide::{DataDecide, prefer_sources};
 use crate::error::{ReaderError, Result, arrow_err};
-use crate::exec::gather;
 use crate::expr::col;
-use crate::scan::Scan;
+use crate::lineage::{collect, f64_at, i64_at, map_f64_at, str_at};
 
-/// An eval's step (if any) and value.
-type StepValue = (Option<i64>, Option<f64>);
+/// A run's name, training type and tokens per step, from `metadata`.
+type RunFacts = (Option<String>, Option<String>, Option<i64>);
 
-/// One point of the curve.
+/// What a curve's `value` holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CurveValue {
+    /// A metric of a task from `evals`: `primary_score` (also spelled `primary`), a metric
+    /// column, or an `extra_metrics` key.
+    Eval {
+        /// The task, any spelling the vocabulary knows.
+        task: String,
+        /// The metric.
+        metric: String,
+    },
+    /// A training-log column: `train_loss` (checkpoints and steps), or any other post-training
+    /// step column or `extra_metrics` key.
+    Train(String),
+}
+
+/// A chain's curve with what it shows.
 #[derive(Debug, Clone, PartialEq)]
-struct Point {
-    segment: i32,
-    phase: String,
-    run_uid: String,
-    kind: &'static str,
-    step: Option<i64>,
-    tokens: f64,
-    train_loss: Option<f64>,
-    value: Option<f64>,
+pub struct ChainCurve {
+    /// The run asked about.
+    pub run_uid: String,
+    /// The canonical task (`None` for a training column).
+    pub task: Option<String>,
+    /// The metric or training column of `value`.
+    pub metric: String,
+    /// The metric the task's policy names as primary, as the evals state it.
+    pub primary_metric_name: Option<String>,
+    /// The segments, points and notes.
+    pub curve: Curve,
 }
 
 /// The curve's columns.
@@ -53,266 +60,279 @@ pub fn curve_schema() -> SchemaRef {
         Field::new("step", DataType::Int64, true),
         Field::new("cumulative_tokens", DataType::Float64, false),
         Field::new("train_loss", DataType::Float64, true),
-        Field::new("task", DataType::Utf8, false),
+        Field::new("task", DataType::Utf8, true),
         Field::new("metric", DataType::Utf8, false),
         Field::new("value", DataType::Float64, true),
     ]))
 }
 
-async fn collect(scan: Scan) -> Result<RecordBatch> {
-    let schema = scan.schema()?;
-    gather(scan.execute().await?, &schema).await
-}
-
-/// The logged steps of one segment: a pretraining run's checkpoints, or a post-training run's
-/// step log.
-fn logged_steps(dd: &DataDecide, run: &str, is_root: bool) -> Scan {
-    if is_root {
-        dd.reader
-            .scan(Table::PretrainCkpts)
-            .filter(col("run_uid").eq(run))
-            .select(["step", "tokens", "tokens_expected", "train_loss"])
-    } else {
-        dd.reader
-            .scan(Table::PosttrainSteps)
-            .filter(col("run_uid").eq(run).and(col("variant").eq(0i64)))
-            .select(["step", "total_tokens", "train_loss"])
+impl ChainCurve {
+    /// The points as a record batch of [`curve_schema`].
+    pub fn to_batch(&self) -> Result<RecordBatch> {
+        let points = &self.curve.points;
+        let n = points.len();
+        let phase = |segment: usize| {
+            self.curve
+                .segments
+                .get(segment)
+                .map_or("", |s| s.phase.as_str())
+        };
+        let columns: Vec<ArrayRef> = vec![
+            Arc::new(Int32Array::from_iter_values(
+                points
+                    .iter()
+                    .map(|p| i32::try_from(p.segment).unwrap_or(i32::MAX)),
+            )),
+            Arc::new(StringArray::from_iter_values(
+                points.iter().map(|p| phase(p.segment)),
+            )),
+            Arc::new(StringArray::from_iter_values(
+                points.iter().map(|p| p.run_uid.as_str()),
+            )),
+            Arc::new(StringArray::from_iter_values(
+                points.iter().map(|p| p.kind.as_str()),
+            )),
+            Arc::new(Int64Array::from_iter(points.iter().map(|p| p.step))),
+            Arc::new(Float64Array::from_iter_values(
+                points.iter().map(|p| p.tokens),
+            )),
+            Arc::new(Float64Array::from_iter(points.iter().map(|p| p.train_loss))),
+            Arc::new(StringArray::from(vec![self.task.as_deref(); n])),
+            Arc::new(StringArray::from(vec![self.metric.as_str(); n])),
+            Arc::new(Float64Array::from_iter(points.iter().map(|p| p.value))),
+        ];
+        RecordBatch::try_new(curve_schema(), columns).map_err(arrow_err("building the curve"))
     }
 }
 
-fn f64_at(b: &RecordBatch, name: &str, i: usize) -> Option<f64> {
-    let c = b.column_by_name(name)?;
-    let c = c.as_primitive_opt::<Float64Type>()?;
-    c.is_valid(i).then(|| c.value(i))
+/// Whether `name` is a metric column of `evals` (`primary_score`, also spelled `primary`, or
+/// one of the known metrics); any other name can only be an `extra_metrics` key.
+pub fn is_metric(name: &str) -> bool {
+    metric_column(name).is_some()
 }
 
-fn i64_at(b: &RecordBatch, name: &str, i: usize) -> Option<i64> {
-    let c = b.column_by_name(name)?;
-    let c = c.as_primitive_opt::<Int64Type>()?;
-    c.is_valid(i).then(|| c.value(i))
-}
-
-fn str_at(b: &RecordBatch, name: &str, i: usize) -> Option<String> {
-    let c = b.column_by_name(name)?;
-    let c = c.as_string_opt::<i32>()?;
-    c.is_valid(i).then(|| c.value(i).to_owned())
+/// The `evals` column of a metric, or `None` for an `extra_metrics` key.
+fn metric_column(metric: &str) -> Option<&'static str> {
+    match metric {
+        "primary" | "primary_score" => Some("primary_score"),
+        m => KNOWN_METRICS.iter().find(|k| **k == m).copied(),
+    }
 }
 
 impl DataDecide {
-    /// The lineage chain of `run_uid`, root first: `(run, parent step used by the next run)`.
-    async fn chain(&self, run_uid: &str) -> Result<Vec<(String, Option<i64>)>> {
-        let parents = self.parents().await?;
-        if !parents.contains_key(run_uid) {
-            return Err(ReaderError::NoLineage {
-                run: run_uid.to_owned(),
-            });
-        }
-        let mut chain = vec![(run_uid.to_owned(), None)];
-        let mut cur = run_uid.to_owned();
-        while let Some((parent, step, _)) = parents.get(&cur) {
-            if chain.iter().any(|(r, _)| r == parent) {
-                return Err(ReaderError::LineageCycle {
-                    run: run_uid.to_owned(),
-                });
-            }
-            chain.push((parent.clone(), *step));
-            cur = parent.clone();
-        }
-        // Each entry now holds the step of that run at which its child started.
-        chain.reverse();
-        Ok(chain)
-    }
-
-    /// The continuous curve of a post-training run for one task and metric (default
-    /// `primary_score`), ordered along the cumulative-tokens axis. See the module docs.
-    pub async fn curve(
-        &self,
-        run_uid: &str,
-        task: &str,
-        metric: Option<&str>,
-    ) -> Result<RecordBatch> {
-        let metric = metric.unwrap_or("primary_score").to_owned();
-        if metric != "primary_score"
-            && !runlake_format::tables::KNOWN_METRICS.contains(&metric.as_str())
-        {
+    /// The continuous curve of a post-training run (a uid, run id or run name) for one task
+    /// and metric (default `primary_score`; a metric column), ordered along the
+    /// cumulative-tokens axis: see [`DataDecide::chain_curve`].
+    pub async fn curve(&self, run: &str, task: &str, metric: Option<&str>) -> Result<RecordBatch> {
+        let metric = metric.unwrap_or("primary_score");
+        if !is_metric(metric) {
             return Err(ReaderError::UnknownName {
                 kind: "metric",
-                value: metric,
+                value: metric.to_owned(),
             });
         }
-        let chain = self.chain(run_uid).await?;
-        let runs: Vec<&str> = chain.iter().map(|c| c.0.as_str()).collect();
+        let value = CurveValue::Eval {
+            task: task.to_owned(),
+            metric: metric.to_owned(),
+        };
+        self.chain_curve(run, &value).await?.to_batch()
+    }
+
+    /// The curve of a post-training run's lineage chain: the pretraining checkpoints of its
+    /// root up to the step the chain starts from, then each post-training run's steps and
+    /// evals, with `value` as asked. An unknown run or task is an error; so is a run without
+    /// lineage (a pretraining run).
+    pub async fn chain_curve(&self, run: &str, value: &CurveValue) -> Result<ChainCurve> {
+        let (task, metric) = match value {
+            CurveValue::Eval { task, metric } => {
+                let task = self
+                    .vocab
+                    .task(task)
+                    .ok_or_else(|| ReaderError::UnknownName {
+                        kind: "task",
+                        value: task.clone(),
+                    })?;
+                let metric: String =
+                    metric_column(metric).map_or_else(|| metric.clone(), str::to_owned);
+                (Some(task), metric)
+            }
+            CurveValue::Train(column) => (None, column.clone()),
+        };
+        let uid = self.resolve_run(run).await?;
+        let rows = self.lineage_rows().await?;
+        let chain = runlake_domain::walk(&rows, &uid)
+            .ok_or_else(|| ReaderError::NoLineage { run: uid.clone() })?;
+        if chain.looped {
+            return Err(ReaderError::LineageCycle { run: uid });
+        }
+        let chain_runs = chain.runs();
+        let runs: Vec<&str> = chain_runs.iter().map(|r| r.run_uid.as_str()).collect();
         let reader = &self.reader;
         // The chain's scans are independent: run them together rather than one by one.
         let meta = collect(
             reader
                 .scan(Table::Metadata)
                 .filter(col("run_uid").in_list(runs.iter().copied()))
-                .select(["run_uid", "training_type", "tokens_per_step"]),
+                .select(["run_uid", "run_name", "training_type", "tokens_per_step"]),
         );
-        let evals = collect(
-            crate::datadecide::prefer_sources(
+        let evals = async {
+            match &task {
+                Some(task) => {
+                    let column = metric_column(&metric).unwrap_or("extra_metrics");
+                    let scan = prefer_sources(
+                        reader
+                            .scan(Table::Evals)
+                            .filter(
+                                col("run_uid")
+                                    .in_list(runs.iter().copied())
+                                    .and(col("task").eq(task.as_str())),
+                            )
+                            .select([
+                                "run_uid",
+                                "step",
+                                "task",
+                                "source",
+                                "primary_metric_name",
+                                column,
+                            ]),
+                    )
+                    .select(["run_uid", "step", "primary_metric_name", column]);
+                    collect(scan).await.map(Some)
+                }
+                None => Ok(None),
+            }
+        };
+        let step_column = match &task {
+            None if TYPED_STEP_COLUMNS.iter().any(|(c, _)| *c == metric) => metric.as_str(),
+            None => "extra_metrics",
+            Some(_) => "train_loss",
+        };
+        let logged = futures::future::try_join_all(chain_runs.iter().map(|r| {
+            let scan = if r.is_root {
                 reader
-                    .scan(Table::Evals)
+                    .scan(Table::PretrainCkpts)
+                    .filter(col("run_uid").eq(r.run_uid.as_str()))
+                    .select(["step", "tokens", "tokens_expected", "train_loss"])
+            } else {
+                let mut columns = vec!["step", "total_tokens", "train_loss"];
+                if !columns.contains(&step_column) {
+                    columns.push(step_column);
+                }
+                reader
+                    .scan(Table::PosttrainSteps)
                     .filter(
                         col("run_uid")
-                            .in_list(runs.iter().copied())
-                            .and(col("task").eq(task)),
+                            .eq(r.run_uid.as_str())
+                            .and(col("variant").eq(0i64)),
                     )
-                    .select(["run_uid", "step", "task", "source", &metric]),
-            )
-            .select(["run_uid", "step", &metric]),
-        );
-        let logged = futures::future::try_join_all(
-            chain
-                .iter()
-                .enumerate()
-                .map(|(segment, (run, _))| collect(logged_steps(self, run, segment == 0))),
-        );
-        let (meta, evals, logged) = futures::future::try_join3(meta, evals, logged).await?;
-        let mut types: HashMap<String, (String, Option<i64>)> = HashMap::new();
-        for i in 0..meta.num_rows() {
-            if let (Some(r), Some(t)) = (
-                str_at(&meta, "run_uid", i),
-                str_at(&meta, "training_type", i),
-            ) {
-                types.insert(r, (t, i64_at(&meta, "tokens_per_step", i)));
-            }
-        }
-        let mut evals_by_run: HashMap<String, Vec<StepValue>> = HashMap::new();
-        for i in 0..evals.num_rows() {
-            if let Some(r) = str_at(&evals, "run_uid", i) {
-                evals_by_run
-                    .entry(r)
-                    .or_default()
-                    .push((i64_at(&evals, "step", i), f64_at(&evals, &metric, i)));
-            }
-        }
-
-        let mut points: Vec<Point> = Vec::new();
-        let mut offset = 0.0f64;
-        for (segment, ((run, stop_step), batch)) in chain.iter().zip(&logged).enumerate() {
-            let segment = i32::try_from(segment).unwrap_or(i32::MAX);
-            let is_root = segment == 0;
-            let (phase, tokens_per_step) = match types.get(run) {
-                Some((t, tps)) => (t.clone(), *tps),
-                None if is_root => ("pretrain".to_owned(), None),
-                None => ("posttrain".to_owned(), None),
+                    .select(columns)
             };
-            // (step, tokens within the run, train loss)
-            let mut steps: Vec<(i64, Option<f64>, Option<f64>)> = Vec::new();
-            if is_root {
-                for i in 0..batch.num_rows() {
-                    if let Some(s) = i64_at(batch, "step", i) {
-                        let t = i64_at(batch, "tokens", i)
-                            .or_else(|| i64_at(batch, "tokens_expected", i))
-                            .or_else(|| runlake_vocab::scheduled_tokens(run, s));
-                        steps.push((s, t.map(|t| t as f64), f64_at(batch, "train_loss", i)));
-                    }
-                }
-            } else {
-                for i in 0..batch.num_rows() {
-                    if let Some(s) = i64_at(batch, "step", i) {
-                        let t = f64_at(batch, "total_tokens", i)
-                            .or_else(|| tokens_per_step.map(|tps| (s as f64) * tps as f64));
-                        steps.push((s, t, f64_at(batch, "train_loss", i)));
-                    }
-                }
+            collect(scan)
+        }));
+        let (meta, evals, logged) = futures::future::try_join3(meta, evals, logged).await?;
+
+        let mut about: HashMap<String, RunFacts> = HashMap::new();
+        for i in 0..meta.num_rows() {
+            if let Some(r) = str_at(&meta, "run_uid", i) {
+                about.insert(
+                    r,
+                    (
+                        str_at(&meta, "run_name", i),
+                        str_at(&meta, "training_type", i),
+                        i64_at(&meta, "tokens_per_step", i),
+                    ),
+                );
             }
-            steps.sort_by_key(|s| s.0);
-            if let Some(stop) = stop_step {
-                steps.retain(|s| s.0 <= *stop);
-            }
-            let run_evals = evals_by_run.remove(run).unwrap_or_default();
-            let stepped: BTreeMap<i64, Option<f64>> = run_evals
-                .iter()
-                .filter_map(|(s, v)| s.map(|s| (s, *v)))
-                .collect();
-            let mut within = 0.0f64;
-            let mut axis: Vec<(i64, f64)> = Vec::new();
-            for (s, t, loss) in &steps {
-                within = within.max(t.unwrap_or(within));
-                let at = offset + within;
-                axis.push((*s, at));
-                let kind = if is_root { "checkpoint" } else { "step" };
-                let value = if is_root {
-                    stepped.get(s).copied().flatten()
-                } else {
-                    None
+        }
+        let mut primary_metric_name = None;
+        let mut evals_by_run: HashMap<String, Vec<EvalValue>> = HashMap::new();
+        if let Some(evals) = &evals {
+            for i in 0..evals.num_rows() {
+                let Some(r) = str_at(evals, "run_uid", i) else {
+                    continue;
                 };
-                points.push(Point {
-                    segment,
-                    phase: phase.clone(),
-                    run_uid: run.clone(),
-                    kind,
-                    step: Some(*s),
-                    tokens: at,
-                    train_loss: *loss,
+                primary_metric_name =
+                    primary_metric_name.or_else(|| str_at(evals, "primary_metric_name", i));
+                let value = match metric_column(&metric) {
+                    Some(c) => f64_at(evals, c, i),
+                    None => map_f64_at(evals, "extra_metrics", i, &metric),
+                };
+                evals_by_run.entry(r).or_default().push(EvalValue {
+                    step: i64_at(evals, "step", i),
                     value,
                 });
             }
-            let mut end = offset + within;
-            // The child starts at the checkpoint it was trained from, even when the lake holds
-            // only neighbouring checkpoints of the pretraining run.
-            if is_root
-                && let Some(stop) = stop_step
-                && !steps.iter().any(|s| s.0 == *stop)
-                && let Some(t) = runlake_vocab::scheduled_tokens(run, *stop)
-            {
-                end = t as f64;
-            }
-            if !is_root {
-                for (s, v) in &run_evals {
-                    // Evals at a logged step sit at that step; others at the run's end.
-                    let at = s
-                        .and_then(|s| axis.iter().rev().find(|(a, _)| *a <= s).map(|(_, t)| *t))
-                        .unwrap_or(end);
-                    if s.is_some_and(|s| stop_step.is_some_and(|stop| s > stop)) {
-                        continue;
-                    }
-                    points.push(Point {
-                        segment,
-                        phase: phase.clone(),
-                        run_uid: run.clone(),
-                        kind: "eval",
-                        step: *s,
-                        tokens: at,
-                        train_loss: None,
-                        value: *v,
-                    });
-                }
-            }
-            offset = end;
         }
-        // Evals sit among the steps of their segment by tokens.
-        points.sort_by(|a, b| {
-            a.segment
-                .cmp(&b.segment)
-                .then(a.tokens.total_cmp(&b.tokens))
-                .then((a.kind == "eval").cmp(&(b.kind == "eval")))
-                .then(a.step.cmp(&b.step))
-        });
-        let n = points.len();
-        let columns: Vec<ArrayRef> = vec![
-            Arc::new(Int32Array::from_iter_values(
-                points.iter().map(|p| p.segment),
-            )),
-            Arc::new(StringArray::from_iter_values(
-                points.iter().map(|p| p.phase.as_str()),
-            )),
-            Arc::new(StringArray::from_iter_values(
-                points.iter().map(|p| p.run_uid.as_str()),
-            )),
-            Arc::new(StringArray::from_iter_values(points.iter().map(|p| p.kind))),
-            Arc::new(Int64Array::from_iter(points.iter().map(|p| p.step))),
-            Arc::new(Float64Array::from_iter_values(
-                points.iter().map(|p| p.tokens),
-            )),
-            Arc::new(Float64Array::from_iter(points.iter().map(|p| p.train_loss))),
-            Arc::new(StringArray::from(vec![task; n])),
-            Arc::new(StringArray::from(vec![metric.as_str(); n])),
-            Arc::new(Float64Array::from_iter(points.iter().map(|p| p.value))),
-        ];
-        RecordBatch::try_new(curve_schema(), columns).map_err(arrow_err("building the curve"))
+
+        let mut notes = chain.attempt_notes();
+        let mut inputs = Vec::with_capacity(chain_runs.len());
+        for (r, batch) in chain_runs.iter().zip(&logged) {
+            let (run_name, training_type, tokens_per_step) =
+                about.get(&r.run_uid).cloned().unwrap_or_default();
+            let phase = training_type.unwrap_or_else(|| {
+                // A run without metadata: the chain's position says what it is.
+                if r.is_root {
+                    Phase::Pretrain
+                } else {
+                    Phase::Posttrain
+                }
+                .as_str()
+                .to_owned()
+            });
+            let train_value = |i: usize| -> Option<f64> {
+                match (&task, r.is_root) {
+                    (Some(_), _) => None,
+                    (None, true) => (metric == "train_loss")
+                        .then(|| f64_at(batch, "train_loss", i))
+                        .flatten(),
+                    (None, false) if step_column == "extra_metrics" => {
+                        map_f64_at(batch, "extra_metrics", i, &metric)
+                    }
+                    (None, false) => f64_at(batch, step_column, i),
+                }
+            };
+            if r.is_root && task.is_none() && metric != "train_loss" {
+                notes.push(format!(
+                    "pretraining checkpoints have no `{metric}`; pretraining part left out"
+                ));
+            }
+            let rows = (0..batch.num_rows())
+                .filter_map(|i| {
+                    let step = i64_at(batch, "step", i)?;
+                    let tokens = if r.is_root {
+                        i64_at(batch, "tokens", i)
+                            .or_else(|| i64_at(batch, "tokens_expected", i))
+                            .map(|t| t as f64)
+                    } else {
+                        f64_at(batch, "total_tokens", i)
+                    };
+                    Some(LoggedRow {
+                        step,
+                        tokens,
+                        train_loss: f64_at(batch, "train_loss", i),
+                        value: train_value(i),
+                    })
+                })
+                .collect();
+            inputs.push(SegmentInput {
+                run_uid: r.run_uid.clone(),
+                phase,
+                run_name,
+                is_root: r.is_root,
+                stop_step: r.stop_step,
+                tokens_per_step: if r.is_root { None } else { tokens_per_step },
+                rows,
+                evals: evals_by_run.remove(&r.run_uid).unwrap_or_default(),
+            });
+        }
+        let mut curve = runlake_domain::build_curve(&inputs);
+        curve.notes.splice(0..0, notes);
+        Ok(ChainCurve {
+            run_uid: uid,
+            task,
+            metric,
+            primary_metric_name,
+            curve,
+        })
     }
 }

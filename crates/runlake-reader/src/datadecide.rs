@@ -1,16 +1,15 @@
 //! The DataDecide-style questions: select recipes, sizes, seeds, steps or tokens, tasks and
-//! metrics by name; average over seeds; compare post-training runs by hyperparameters; walk
-//! lineage. Each answer is a lazy [`Scan`] or a record batch built from scans.
+//! metrics by name; average over seeds; compare post-training runs by hyperparameters (lineage
+//! and curves are in their own files). Each answer is a lazy [`Scan`] or a record batch built
+//! from scans.
 
-use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use arrow::array::{
-    Array, ArrayRef, AsArray, Int32Array, Int64Array, MapArray, RecordBatch, StringArray,
-};
+use arrow::array::{Array, ArrayRef, AsArray, MapArray, RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Field, Schema};
 use runlake_format::Table;
-use runlake_format::tables::{KNOWN_METRICS, Relation};
+use runlake_format::tables::{KNOWN_METRICS, Phase};
 
 pub use runlake_vocab::{FinalRule, MetricType};
 
@@ -83,9 +82,6 @@ impl Vocabulary for CanonicalNames {
     }
 }
 
-/// A lineage edge seen from the parent: (child, parent step, relation).
-type Edge<'a> = (&'a str, Option<i64>, &'a str);
-
 /// An inclusive range; either end may be open.
 pub type Bounds = (Option<i64>, Option<i64>);
 
@@ -155,7 +151,7 @@ struct Resolved {
 #[derive(Debug, Clone)]
 pub struct DataDecide {
     pub(crate) reader: LakeReader,
-    vocab: Arc<dyn Vocabulary>,
+    pub(crate) vocab: Arc<dyn Vocabulary>,
 }
 
 fn bounds(column: &str, b: Bounds) -> Option<Expr> {
@@ -468,7 +464,7 @@ impl DataDecide {
         extra: Option<Expr>,
     ) -> Result<Scan> {
         let mut filter = Self::run_filter(r, sel);
-        filter.push(col("phase").eq("pretrain"));
+        filter.push(col("phase").eq(Phase::Pretrain.as_str()));
         filter.extend(extra);
         if !r.tasks.is_empty() {
             filter.push(col("task").in_list(r.tasks.iter().map(String::as_str)));
@@ -479,7 +475,7 @@ impl DataDecide {
         let scan = self
             .reader
             .scan(Table::Evals)
-            .filter(Expr::all(filter).unwrap_or_else(|| col("phase").eq("pretrain")))
+            .filter(Expr::all(filter).unwrap_or_else(|| col("phase").eq(Phase::Pretrain.as_str())))
             .select(cols);
         Ok(
             if preferred && !one_pretrain_source(self.reader.manifest()) {
@@ -668,14 +664,14 @@ impl DataDecide {
         let post = prefer_sources(
             self.reader
                 .scan(Table::Evals)
-                .filter(task_filter("posttrain"))
+                .filter(task_filter(Phase::Posttrain.as_str()))
                 .select(["run_uid", "step", "task", "source", metric.as_str()]),
         )
         .select(["run_uid", "task", metric.as_str()]);
         let pre = prefer_sources(
             self.reader
                 .scan(Table::Evals)
-                .filter(task_filter("pretrain"))
+                .filter(task_filter(Phase::Pretrain.as_str()))
                 .select(["run_uid", "step", "task", "source", metric.as_str()]),
         )
         .select(["run_uid", "step", "task", metric.as_str()])
@@ -703,108 +699,6 @@ impl DataDecide {
             ])
             .rename("run_uid_right", "run_uid")
             .sort(["run_uid", "task"]))
-    }
-
-    /// Resolved lineage edges: child -> (parent run, parent step, relation). A run resumed
-    /// from another continues it, so `resumed_from` is its edge; `duplicate_of` is a separate
-    /// attempt from the same start and never an edge.
-    pub(crate) async fn parents(&self) -> Result<HashMap<String, (String, Option<i64>, String)>> {
-        let scan = self
-            .reader
-            .scan(Table::Lineage)
-            .filter(col("resolved").eq(true))
-            .select(["child_run_uid", "parent_run_uid", "parent_step", "relation"]);
-        let schema = scan.schema()?;
-        let batch = gather(scan.execute().await?, &schema).await?;
-        let child = batch.column(0).as_string::<i32>();
-        let parent = batch.column(1).as_string::<i32>();
-        let step = batch
-            .column(2)
-            .as_primitive::<arrow::datatypes::Int64Type>();
-        let relation = batch.column(3).as_string::<i32>();
-        let mut out = HashMap::new();
-        for i in 0..batch.num_rows() {
-            let rel = relation.value(i);
-            let walked = Relation::parse(rel).is_some_and(Relation::is_walked);
-            if parent.is_null(i) || !walked {
-                continue;
-            }
-            let resumed = Relation::ResumedFrom.as_str();
-            if out
-                .get(child.value(i))
-                .is_some_and(|(_, _, r): &(String, Option<i64>, String)| r == resumed)
-            {
-                continue;
-            }
-            out.insert(
-                child.value(i).to_owned(),
-                (
-                    parent.value(i).to_owned(),
-                    step.is_valid(i).then(|| step.value(i)),
-                    relation.value(i).to_owned(),
-                ),
-            );
-        }
-        Ok(out)
-    }
-
-    /// Every post-training run descending from `run_uid` (directly or through other
-    /// post-training runs), breadth first: `run_uid, parent_run_uid, parent_step, relation,
-    /// depth`. With `at_step`, only the lines starting at that checkpoint of `run_uid`.
-    pub async fn descendants(&self, run_uid: &str, at_step: Option<i64>) -> Result<RecordBatch> {
-        let parents = self.parents().await?;
-        let mut children: BTreeMap<&str, Vec<Edge<'_>>> = BTreeMap::new();
-        for (c, (p, s, r)) in &parents {
-            children
-                .entry(p.as_str())
-                .or_default()
-                .push((c.as_str(), *s, r.as_str()));
-        }
-        for list in children.values_mut() {
-            list.sort();
-        }
-        let mut rows: Vec<(String, String, Option<i64>, String, i32)> = Vec::new();
-        let mut queue: VecDeque<(&str, i32)> = VecDeque::from([(run_uid, 0)]);
-        let mut seen: HashSet<&str> = HashSet::from([run_uid]);
-        while let Some((node, depth)) = queue.pop_front() {
-            for (c, s, r) in children.get(node).into_iter().flatten() {
-                if depth == 0 && at_step.is_some() && *s != at_step {
-                    continue;
-                }
-                if !seen.insert(c) {
-                    continue;
-                }
-                rows.push((
-                    (*c).to_owned(),
-                    node.to_owned(),
-                    *s,
-                    (*r).to_owned(),
-                    depth + 1,
-                ));
-                queue.push_back((c, depth + 1));
-            }
-        }
-        let schema = Arc::new(Schema::new(vec![
-            Field::new("run_uid", DataType::Utf8, false),
-            Field::new("parent_run_uid", DataType::Utf8, false),
-            Field::new("parent_step", DataType::Int64, true),
-            Field::new("relation", DataType::Utf8, false),
-            Field::new("depth", DataType::Int32, false),
-        ]));
-        let columns: Vec<ArrayRef> = vec![
-            Arc::new(StringArray::from_iter_values(
-                rows.iter().map(|r| r.0.as_str()),
-            )),
-            Arc::new(StringArray::from_iter_values(
-                rows.iter().map(|r| r.1.as_str()),
-            )),
-            Arc::new(Int64Array::from_iter(rows.iter().map(|r| r.2))),
-            Arc::new(StringArray::from_iter_values(
-                rows.iter().map(|r| r.3.as_str()),
-            )),
-            Arc::new(Int32Array::from_iter_values(rows.iter().map(|r| r.4))),
-        ];
-        RecordBatch::try_new(schema, columns).map_err(arrow_err("listing descendants"))
     }
 
     /// Post-training runs of one training type side by side: `run_uid, run_name`, the asked
@@ -847,7 +741,7 @@ impl DataDecide {
         let scores = prefer_sources(
             self.reader.scan(Table::Evals).filter(
                 col("phase")
-                    .eq("posttrain")
+                    .eq(Phase::Posttrain.as_str())
                     .and(col("task").eq(task.as_str())),
             ),
         )
@@ -937,11 +831,9 @@ fn one_pretrain_source(manifest: &runlake_format::Manifest) -> bool {
         return true;
     };
     let mut only: Option<&runlake_format::manifest::StatValue> = None;
-    for file in evals
-        .files
-        .iter()
-        .filter(|f| f.partition.get("phase").and_then(Option::as_deref) == Some("pretrain"))
-    {
+    for file in evals.files.iter().filter(|f| {
+        f.partition.get("phase").and_then(Option::as_deref) == Some(Phase::Pretrain.as_str())
+    }) {
         let Some(stats) = file.stats.get("source") else {
             return false;
         };

@@ -118,6 +118,14 @@ pub enum ReaderError {
         /// The spelling given.
         value: String,
     },
+    /// A run's name matches several runs.
+    #[error("`{name}` matches several runs: {}", candidates.join(", "))]
+    AmbiguousRun {
+        /// The name given.
+        name: String,
+        /// Every run it could mean.
+        candidates: Vec<String>,
+    },
     /// A run has no lineage to follow.
     #[error("run `{run}` has no resolved parent in the lineage table")]
     NoLineage {

@@ -41,6 +41,7 @@ mod groups;
 mod join;
 mod keep_max;
 mod keep_preferred;
+mod lineage;
 mod optimize;
 pub mod output;
 pub mod parse;
@@ -52,6 +53,7 @@ mod schema_util;
 mod wide;
 
 pub use agg::{Agg, AggFunc};
+pub use curve::{ChainCurve, CurveValue, is_metric};
 pub use datadecide::{
     CanonicalNames, DataDecide, FinalRule, KnownSpellings, MetricType, Selection, SourceUse,
     Vocabulary,
@@ -67,3 +69,5 @@ pub use wide::widen;
 /// The Arrow and Parquet crates this reader was built with, so callers use the same versions.
 pub use arrow;
 pub use parquet;
+/// The domain rules the reader applies: lineage chains, run lookup, curves.
+pub use runlake_domain;

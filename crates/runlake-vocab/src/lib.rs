@@ -47,7 +47,7 @@ pub use sizes::{SEQUENCE_LENGTH, SIZES, Schedule, Size};
 pub use sources::{EVAL_SOURCE_PRECEDENCE, source_rank};
 pub use tasks::{
     CORE_TASKS, DROP_METRICS, METRIC_NAMES, MMLU_AVERAGE, MMLU_SUBJECTS, PPL_SETS, PplSet,
-    PrimaryPolicy, TaskKind, canonical_task, primary_policy, task_kind,
+    PrimaryPolicy, TaskKind, canonical_task, primary_policy, task_kind, task_name,
 };
 
 /// The `run_uid` of a DataDecide pretraining run: `dd/<recipe slug>/<size>/<seed slug>`.

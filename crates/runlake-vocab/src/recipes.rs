@@ -48,6 +48,26 @@ impl Recipe {
             .ok_or_else(|| UnknownSpelling::new("recipe", spelling))
     }
 
+    /// Looks a recipe up by any of its spellings in any case (`d17`, `DCLM-Baseline (QC 7%,
+    /// FW2)`, `Dolma17-75p-DCLM-baseline-25p`), as run names and launcher configs write them.
+    /// No two recipes share a spelling even ignoring case, so this is never ambiguous.
+    pub fn parse_any_case(spelling: &str) -> Result<&'static Recipe, UnknownSpelling> {
+        static INDEX: OnceLock<HashMap<String, usize>> = OnceLock::new();
+        let index = INDEX.get_or_init(|| {
+            let mut map = HashMap::new();
+            for (i, r) in RECIPES.iter().enumerate() {
+                for s in r.spellings() {
+                    map.entry(s.to_ascii_lowercase()).or_insert(i);
+                }
+            }
+            map
+        });
+        index
+            .get(&spelling.trim().to_ascii_lowercase())
+            .map(|&i| &RECIPES[i])
+            .ok_or_else(|| UnknownSpelling::new("recipe", spelling))
+    }
+
     /// Every recipe, in the order of datadec's families.
     pub fn all() -> &'static [Recipe] {
         &RECIPES

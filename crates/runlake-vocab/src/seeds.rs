@@ -42,6 +42,16 @@ impl Seed {
             .ok_or_else(|| UnknownSpelling::new("seed", spelling))
     }
 
+    /// Looks a seed up by a textual spelling in any case, with spaces, underscores or hyphens
+    /// between the words (`Small Aux 3`, `small_aux_3`), as run names and configs write them.
+    pub fn parse_any_case(spelling: &str) -> Result<&'static Seed, UnknownSpelling> {
+        let slug = spelling
+            .trim()
+            .to_ascii_lowercase()
+            .replace([' ', '_'], "-");
+        Seed::parse(&slug).map_err(|_| UnknownSpelling::new("seed", spelling))
+    }
+
     /// Looks a seed up by its training value (6198, 14, 15, 4, 5).
     pub fn from_value(value: i64) -> Result<&'static Seed, UnknownSpelling> {
         SEEDS

@@ -201,17 +201,37 @@ pub struct PrimaryPolicy {
     pub metric: &'static str,
 }
 
-/// Maps a task spelling to its canonical name: strips OLMES suffixes (`arc_challenge:rc::olmes`,
-/// `arc_challenge:rc::olmes:full`) and checks the name against the vocabulary.
+/// The canonical name of a task as any source spells it, the one rule for every stored and
+/// asked-for task: the evaluation regime after `::` (`::olmes`, `::tulu`, with any `:full`)
+/// goes, and so do the default `rc` format and `full`; any other format stays, since it is
+/// another evaluation of the task (`boolq:mc::olmes` → `boolq:mc`,
+/// `arc_challenge:rc::olmes:full` → `arc_challenge`, `ifeval::tulu` → `ifeval`). Names
+/// outside the vocabulary (chat evals) keep their normalised spelling; a spelling with nothing
+/// left is kept as written.
+pub fn task_name(spelling: &str) -> String {
+    let head = spelling.split("::").next().unwrap_or(spelling);
+    let parts: Vec<&str> = head
+        .split(':')
+        .filter(|p| !p.is_empty() && *p != "rc" && *p != "full")
+        .collect();
+    if parts.is_empty() {
+        spelling.to_owned()
+    } else {
+        parts.join(":")
+    }
+}
+
+/// The canonical task of a spelling ([`task_name`]), checked against the vocabulary: the core
+/// OLMES tasks, the MMLU subjects and averages, the macro averages and the perplexity sets.
 pub fn canonical_task(spelling: &str) -> Result<&'static str, UnknownSpelling> {
-    let base = spelling.split(':').next().unwrap_or(spelling);
+    let name = task_name(spelling);
     CORE_TASKS
         .iter()
         .map(|(t, _)| *t)
         .chain(MMLU_SUBJECTS)
         .chain([MMLU_AVERAGE, "mmlu", "olmes_10_macro_avg"])
         .chain(PPL_SETS.iter().map(|p| p.task))
-        .find(|t| *t == base)
+        .find(|t| *t == name)
         .ok_or_else(|| UnknownSpelling::new("task", spelling))
 }
 

@@ -388,6 +388,22 @@ fn tasks_metrics_and_policy() {
     for bad in ["arc-challenge", "mmlu_astrology", "ARC_CHALLENGE"] {
         assert_eq!(canonical_task(bad).expect_err(bad).value, bad);
     }
+    // One rule names every task: the regime, `rc` and `full` go, other formats stay.
+    for (spelling, name) in [
+        ("arc_challenge:rc::olmes:full", "arc_challenge"),
+        ("arc_challenge", "arc_challenge"),
+        ("core_9mcqa:rc::olmes:full", "core_9mcqa"),
+        ("boolq:mc::olmes", "boolq:mc"),
+        ("ifeval::tulu", "ifeval"),
+        ("bbh:cot-v1::tulu", "bbh:cot-v1"),
+        ("mmlu:mc::tulu", "mmlu:mc"),
+        ("::", "::"),
+    ] {
+        assert_eq!(task_name(spelling), name, "{spelling}");
+    }
+    // A multiple-choice evaluation is not the rank-classification task of the vocabulary.
+    assert!(canonical_task("boolq:mc::olmes").is_err());
+    assert_eq!(canonical_task("boolq:rc"), Ok("boolq"));
     assert_eq!(METRIC_NAMES.len(), 28);
     assert_eq!(PPL_SETS.len(), 11);
     let set = PplSet::parse("eval/dolma_common-crawl-validation/Perplexity").expect("ppl");
@@ -409,4 +425,37 @@ fn scheduled_tokens_of_a_pretraining_run() {
     assert_eq!(scheduled_tokens("dd/dolma1_7/5M/default", 10), None);
     assert_eq!(scheduled_tokens("wandb/e/p/4M", 10), None);
     assert_eq!(scheduled_tokens("dd/dolma1_7/4M/default", -1), None);
+}
+
+#[test]
+fn spellings_in_any_case_name_one_entry() {
+    // Lower-casing never makes two recipes share a spelling.
+    for r in Recipe::all() {
+        for s in r.spellings() {
+            for v in [s.to_ascii_lowercase(), s.to_ascii_uppercase()] {
+                assert_eq!(
+                    Recipe::parse_any_case(&v).map(|x| x.slug),
+                    Ok(r.slug),
+                    "{v}"
+                );
+            }
+        }
+    }
+    let slug = |s: &str| Recipe::parse_any_case(s).ok().map(|r| r.slug);
+    assert_eq!(slug("d17"), Some("dolma1_7"));
+    assert_eq!(slug(" Dolma1.7 "), Some("dolma1_7"));
+    assert_eq!(
+        slug("DCLM-Baseline (QC 7%, FW2)"),
+        Some("dclm-baseline-qc-7p-fw2")
+    );
+    assert_eq!(
+        slug("dolma17-75p-DCLM-baseline-25p"),
+        Some("dclm-baseline-25p-dolma1.7-75p")
+    );
+    assert_eq!(slug("nonsense"), None);
+    let seed = |s: &str| Seed::parse_any_case(s).ok().map(|x| x.slug);
+    assert_eq!(seed("Small Aux 3"), Some("small-aux-3"));
+    assert_eq!(seed("large_aux_2"), Some("large-aux-2"));
+    assert_eq!(seed("default"), Some("default"));
+    assert_eq!(seed("aux"), None);
 }

@@ -4,6 +4,8 @@
 //! logged keys (history, then summary), SFT-only config keys, the run name, SFT-style logged
 //! keys. The first that decides wins and is kept as the reason.
 
+use runlake_format::tables::TrainingType;
+
 use crate::json::Object;
 use crate::runname::RunName;
 
@@ -11,7 +13,7 @@ use crate::runname::RunName;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Classification {
     /// `sft`, `dpo` or `other`.
-    pub training_type: &'static str,
+    pub training_type: TrainingType,
     /// Human-readable reason, e.g. `config key dpo_beta`.
     pub reason: String,
 }
@@ -32,36 +34,45 @@ pub fn classify<'a>(
     name: &RunName,
     raw_name: &str,
 ) -> Classification {
-    let decided = |t: &'static str, reason: String| Classification {
+    let decided = |t: TrainingType, reason: String| Classification {
         training_type: t,
         reason,
     };
     let present = |k: &str| config.get(k).is_some_and(|v| !v.is_null());
     if let Some(k) = DPO_CONFIG_KEYS.iter().find(|k| present(k)) {
-        return decided("dpo", format!("config key {k}"));
+        return decided(TrainingType::Dpo, format!("config key {k}"));
     }
     let history_keys: Vec<&str> = history_keys.into_iter().collect();
     if let Some(k) = history_keys.iter().find(|k| is_dpo_metric(k)) {
-        return decided("dpo", format!("history key {k}"));
+        return decided(TrainingType::Dpo, format!("history key {k}"));
     }
     if let Some((k, _)) = summary.iter().find(|(k, _)| is_dpo_metric(k)) {
-        return decided("dpo", format!("summary key {k}"));
+        return decided(TrainingType::Dpo, format!("summary key {k}"));
     }
     if let Some(k) = SFT_CONFIG_KEYS.iter().find(|k| present(k)) {
-        return decided("sft", format!("config key {k}"));
+        return decided(TrainingType::Sft, format!("config key {k}"));
     }
     if name.is_dpo {
-        return decided("dpo", format!("run name {raw_name:?} mentions dpo"));
+        return decided(
+            TrainingType::Dpo,
+            format!("run name {raw_name:?} mentions dpo"),
+        );
     }
     let lower = raw_name.to_ascii_lowercase();
     if lower.contains("finetune") || lower.contains("_ft_") || name.form.is_some() {
-        return decided("sft", format!("run name {raw_name:?} names a fine-tune"));
+        return decided(
+            TrainingType::Sft,
+            format!("run name {raw_name:?} names a fine-tune"),
+        );
     }
     if history_keys.contains(&"train_loss") && history_keys.contains(&"total_tokens") {
-        return decided("sft", "history logs train_loss and total_tokens".into());
+        return decided(
+            TrainingType::Sft,
+            "history logs train_loss and total_tokens".into(),
+        );
     }
     decided(
-        "other",
+        TrainingType::Other,
         "no SFT or DPO marker in config, logged keys or name".into(),
     )
 }
@@ -94,7 +105,7 @@ mod tests {
         assert_eq!(
             c,
             Classification {
-                training_type: "dpo",
+                training_type: TrainingType::Dpo,
                 reason: "config key dpo_beta".into()
             }
         );
@@ -116,15 +127,15 @@ mod tests {
         assert_eq!(
             c,
             Classification {
-                training_type: "sft",
+                training_type: TrainingType::Sft,
                 reason: "config key reduce_loss".into()
             }
         );
         let name = "250901-155734_test_finetune_DD-dclm-baseline-150M_Ft_learning_rate=5e-05";
         let c = classify(&none, [], &none, &runname::parse(name), name);
-        assert_eq!(c.training_type, "sft");
+        assert_eq!(c.training_type, TrainingType::Sft);
         assert!(c.reason.starts_with("run name"));
         let c = classify(&none, ["loss"], &none, &n, "x");
-        assert_eq!(c.training_type, "other");
+        assert_eq!(c.training_type, TrainingType::Other);
     }
 }

@@ -119,11 +119,7 @@ impl LakeView {
         let lineage = lake.read_table(manifest, Table::Lineage).await?;
         Ok(Self {
             known: lake_rows::known_runs(&meta),
-            same_name_links: crate::chain::lineage_rows(&lineage)
-                .into_iter()
-                .filter(|r| r.evidence_source == "same_name")
-                .map(|r| (r.child_run_uid, r.evidence_value))
-                .collect(),
+            same_name_links: lake_rows::same_name_links(&lineage),
         })
     }
 }

@@ -2,6 +2,7 @@
 
 use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::datatypes::{Int64Type, TimestampMicrosecondType};
+use runlake_format::tables::{EVIDENCE_SAME_NAME, Phase};
 
 use crate::build::KnownRun;
 use crate::json::{self, Json};
@@ -22,12 +23,6 @@ pub(crate) fn i64_at(b: &RecordBatch, name: &str, i: usize) -> Option<i64> {
     (!a.is_null(i)).then(|| a.value(i))
 }
 
-pub(crate) fn bool_at(b: &RecordBatch, name: &str, i: usize) -> bool {
-    col(b, name)
-        .and_then(|c| c.as_boolean_opt())
-        .is_some_and(|a| !a.is_null(i) && a.value(i))
-}
-
 fn ts_at(b: &RecordBatch, name: &str, i: usize) -> Option<i64> {
     let c = col(b, name)?;
     let a = c.as_primitive_opt::<TimestampMicrosecondType>()?;
@@ -39,7 +34,7 @@ pub(crate) fn known_runs(batches: &[RecordBatch]) -> Vec<(KnownRun, Option<Strin
     let mut out = Vec::new();
     for b in batches {
         for i in 0..b.num_rows() {
-            if str_at(b, "phase", i).as_deref() != Some("posttrain") {
+            if str_at(b, "phase", i).as_deref() != Some(Phase::Posttrain.as_str()) {
                 continue;
             }
             let Some(run_uid) = str_at(b, "run_uid", i) else {
@@ -72,6 +67,27 @@ pub(crate) fn known_runs(batches: &[RecordBatch]) -> Vec<(KnownRun, Option<Strin
                 },
                 hash,
             ));
+        }
+    }
+    out
+}
+
+/// The same-name links stored in `lineage` batches, as `(child, earlier run)`.
+pub(crate) fn same_name_links(
+    batches: &[RecordBatch],
+) -> std::collections::HashSet<(String, String)> {
+    let mut out = std::collections::HashSet::new();
+    for b in batches {
+        for i in 0..b.num_rows() {
+            if str_at(b, "evidence_source", i).as_deref() != Some(EVIDENCE_SAME_NAME) {
+                continue;
+            }
+            if let (Some(child), Some(earlier)) = (
+                str_at(b, "child_run_uid", i),
+                str_at(b, "evidence_value", i),
+            ) {
+                out.insert((child, earlier));
+            }
         }
     }
     out

@@ -15,18 +15,15 @@ pub mod read;
 pub use error::{RejectedRow, Result, RowProblem, WandbError};
 pub mod build;
 pub mod classify;
-pub mod dd;
 pub mod redact;
 pub mod runname;
 
 pub use build::{BuildOptions, Built, KnownRun, Report, build};
-pub mod chain;
 pub mod convert;
 pub mod gather;
 mod lake_rows;
 mod stored;
 
-pub use chain::{LineageChain, lineage_chain};
 pub use convert::{ConvertOptions, LakeView, Planned, Summary, convert_paths, plan, stage};
 pub use gather::{Gathered, OnError, Rejection, gather};
 pub use stored::{Shrink, Stored};

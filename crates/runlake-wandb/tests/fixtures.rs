@@ -246,8 +246,19 @@ fn evals_merge_both_summary_shapes() {
             .expect("\"NaN\" string")
             .is_nan()
     );
-    // One row per (run, task): arc_challenge and core_9mcqa of A, boolq of D.
-    assert_eq!(b.num_rows(), 3);
+    // A nested dict alone is one row too.
+    let b_arc = one(
+        &b,
+        &[
+            ("run_uid", B),
+            ("task", "arc_challenge"),
+            ("source", "wandb_summary_nested"),
+        ],
+    );
+    assert_eq!(f(&b, "primary_score", b_arc), Some(0.2559726962));
+    // One row per (run, task): arc_challenge and core_9mcqa of A, arc_challenge of B, boolq
+    // of D.
+    assert_eq!(b.num_rows(), 4);
 }
 
 #[test]

@@ -12,7 +12,8 @@ use runlake_format::Table;
 use runlake_lake::Lake;
 use runlake_lake::testkit::env::real_data;
 use runlake_lake::testkit::local_lake;
-use runlake_wandb::{ConvertOptions, convert_paths, lineage_chain};
+use runlake_reader::{DataDecide, LakeReader};
+use runlake_wandb::{ConvertOptions, convert_paths};
 
 const C: &str = "wandb/ml-moe/ft-scaling/2025_08_21-15_03_00_test_finetune_DD-dolma1_7-4M_main_100M_toks_--learning_rate=5e-06";
 const F: &str =
@@ -140,7 +141,8 @@ async fn unchanged_runs_add_nothing_and_newer_exports_replace_a_run() {
     .await;
 
     // The chain of the DPO run goes through its SFT parent to pretraining.
-    let chain = lineage_chain(&lake, "2025_08_27-07_52_26_test_dpo_tune_cache_dd__dolma1_7-4M__main__100Mt_lr=5e-06_default_--learning_rate=2e-07")
+    let dd = DataDecide::new(LakeReader::open(&lake, None).await.expect("reader"));
+    let chain = dd.lineage("2025_08_27-07_52_26_test_dpo_tune_cache_dd__dolma1_7-4M__main__100Mt_lr=5e-06_default_--learning_rate=2e-07")
         .await
         .expect("chain")
         .expect("known run");

@@ -69,6 +69,26 @@ impl Relation {
     }
 }
 
+impl serde::Serialize for Relation {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl std::fmt::Display for Relation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// `evidence_source` of the model path a run was trained from (`model_name_or_path`).
+pub const EVIDENCE_MODEL_PATH: &str = "model_name_or_path";
+/// `evidence_source` of the model revision a run was trained from.
+pub const EVIDENCE_MODEL_REVISION: &str = "model_revision";
+/// `evidence_source` of what a run's name states.
+pub const EVIDENCE_RUN_NAME: &str = "run_name";
+/// Prefix of the `evidence_source` of a config key (`config:<key>`).
+pub const EVIDENCE_CONFIG_PREFIX: &str = "config:";
 /// `evidence_source` of the one resolved row per child and relation.
 pub const EVIDENCE_RESOLVED: &str = "resolved";
 /// `evidence_source` of a link between runs sharing a name.

@@ -5,6 +5,7 @@
 
 mod evals;
 mod fields;
+mod kinds;
 mod lineage;
 mod metadata;
 mod posttrain_steps;
@@ -17,7 +18,11 @@ use std::sync::Arc;
 use arrow_schema::{Schema, SchemaRef};
 
 pub use evals::KNOWN_METRICS;
-pub use lineage::{EVIDENCE_RESOLVED, EVIDENCE_SAME_NAME, Relation};
+pub use kinds::{Phase, TrainingType};
+pub use lineage::{
+    EVIDENCE_CONFIG_PREFIX, EVIDENCE_MODEL_PATH, EVIDENCE_MODEL_REVISION, EVIDENCE_RESOLVED,
+    EVIDENCE_RUN_NAME, EVIDENCE_SAME_NAME, Relation,
+};
 pub use posttrain_steps::TYPED_STEP_COLUMNS;
 
 /// One of the lake's tables.

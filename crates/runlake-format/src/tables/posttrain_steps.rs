@@ -6,21 +6,25 @@
 use arrow_schema::{DataType, Field};
 
 use super::fields::*;
+use super::kinds::TrainingType;
+
+const ALL_POSTTRAIN: &[TrainingType] = &TrainingType::POSTTRAIN;
+const DPO: &[TrainingType] = &[TrainingType::Dpo];
 
 /// Typed step columns, as `(column, training types that log it)`.
-pub const TYPED_STEP_COLUMNS: &[(&str, &[&str])] = &[
-    ("epoch", &["sft", "dpo", "other"]),
-    ("learning_rate", &["sft", "dpo", "other"]),
-    ("train_loss", &["sft", "dpo", "other"]),
-    ("total_tokens", &["sft", "dpo", "other"]),
-    ("per_device_tps", &["sft", "dpo", "other"]),
-    ("grad_norm", &["sft", "dpo", "other"]),
-    ("logps_chosen", &["dpo"]),
-    ("logps_rejected", &["dpo"]),
-    ("rewards_chosen", &["dpo"]),
-    ("rewards_rejected", &["dpo"]),
-    ("rewards_accuracy", &["dpo"]),
-    ("rewards_margin", &["dpo"]),
+pub const TYPED_STEP_COLUMNS: &[(&str, &[TrainingType])] = &[
+    ("epoch", ALL_POSTTRAIN),
+    ("learning_rate", ALL_POSTTRAIN),
+    ("train_loss", ALL_POSTTRAIN),
+    ("total_tokens", ALL_POSTTRAIN),
+    ("per_device_tps", ALL_POSTTRAIN),
+    ("grad_norm", ALL_POSTTRAIN),
+    ("logps_chosen", DPO),
+    ("logps_rejected", DPO),
+    ("rewards_chosen", DPO),
+    ("rewards_rejected", DPO),
+    ("rewards_accuracy", DPO),
+    ("rewards_margin", DPO),
 ];
 
 pub(super) fn fields() -> Vec<Field> {

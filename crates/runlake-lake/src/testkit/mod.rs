@@ -23,6 +23,7 @@ use arrow::array::{
 };
 use arrow::datatypes::{DataType, TimeUnit};
 use runlake_format::Table;
+use runlake_format::tables::{Phase, TrainingType};
 
 /// A tiny deterministic generator (xorshift), so tests need no extra dependency.
 pub struct Rng(u64);
@@ -60,10 +61,16 @@ pub fn batch(table: Table, runs: &[&str], rows_per_run: usize, seed: u64) -> Rec
                     let values: Vec<Option<String>> = (0..n)
                         .map(|i| match name {
                             "run_uid" | "child_run_uid" => Some(run_of(i).to_owned()),
-                            "phase" => {
-                                Some(if i % 3 == 0 { "posttrain" } else { "pretrain" }.into())
-                            }
-                            "training_type" => Some(["sft", "dpo", "other"][i % 3].into()),
+                            "phase" => Some(
+                                if i % 3 == 0 {
+                                    Phase::Posttrain
+                                } else {
+                                    Phase::Pretrain
+                                }
+                                .as_str()
+                                .into(),
+                            ),
+                            "training_type" => Some(TrainingType::POSTTRAIN[i % 3].as_str().into()),
                             "task" => Some(format!("task_{}", idx_of(i) % 4)),
                             "source" => Some(format!("src_{}", idx_of(i) / 4)),
                             "evidence_source" => Some("run_name".into()),

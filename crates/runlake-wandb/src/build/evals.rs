@@ -2,10 +2,9 @@
 //!
 //! # Task names
 //!
-//! The canonical task drops the OLMES regime (`::olmes`, `::tulu`, with any `:full`), the
-//! default `:rc` format and `:full`; other formats stay (`boolq:mc::olmes` → `boolq:mc`,
-//! `arc_challenge:rc::olmes:full` → `arc_challenge`, `ifeval::tulu` → `ifeval`). The name as
-//! the source spelled it (or its `task_config.metadata.alias`) is kept in `task_alias`.
+//! The canonical task is `runlake_vocab::task_name` of the spelling (`boolq:mc::olmes` →
+//! `boolq:mc`, `arc_challenge:rc::olmes:full` → `arc_challenge`). The name as the source
+//! spelled it (or its `task_config.metadata.alias`) is kept in `task_alias`.
 //!
 //! # The two summary shapes
 //!
@@ -17,7 +16,7 @@
 //! value) in `details_json`, and the conversion report lists the pair. A task with flat keys
 //! only gives a `wandb_summary_flat` row.
 
-use runlake_format::tables::KNOWN_METRICS;
+use runlake_format::tables::{KNOWN_METRICS, Phase};
 
 use super::cells::{Cell, Row};
 use super::{EvalConflict, Report};
@@ -27,20 +26,6 @@ use crate::model::{OeEvalTask, RunRecord};
 use crate::redact::Redactor;
 
 const PREFIX: &str = "oe_eval_metrics/";
-
-/// The canonical task name of a task as spelled by oe-eval or WandB.
-pub fn canonical_task(raw: &str) -> String {
-    let head = raw.split("::").next().unwrap_or(raw);
-    let parts: Vec<&str> = head
-        .split(':')
-        .filter(|p| !p.is_empty() && *p != "rc" && *p != "full")
-        .collect();
-    if parts.is_empty() {
-        raw.to_owned()
-    } else {
-        parts.join(":")
-    }
-}
 
 /// Denormalised run fields every eval row carries.
 pub(super) struct EvalRun<'a> {
@@ -142,7 +127,7 @@ fn to_row(run: &EvalRun<'_>, p: Parsed, task: String) -> Row {
     let (primary_name, primary_score) = primary(&task, &p);
     let mut r = Row::default();
     r.str("run_uid", run.run_uid);
-    r.str("phase", "posttrain");
+    r.str("phase", Phase::Posttrain.as_str());
     r.str("task", task);
     r.str("task_alias", p.alias.unwrap_or(p.raw_task));
     r.str("source", p.source);
@@ -320,7 +305,7 @@ fn finish(
     let mut used: Vec<(String, &'static str)> = Vec::new();
     let mut out = Vec::new();
     for p in parsed {
-        let mut task = canonical_task(&p.raw_task);
+        let mut task = runlake_vocab::task_name(&p.raw_task);
         if used.iter().any(|(t, s)| *t == task && *s == p.source) {
             report.task_name_collisions.push(format!(
                 "{}: {} ({}) kept under its raw name",
@@ -335,23 +320,4 @@ fn finish(
         out.push(r);
     }
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::canonical_task;
-
-    #[test]
-    fn canonical_names() {
-        assert_eq!(
-            canonical_task("arc_challenge:rc::olmes:full"),
-            "arc_challenge"
-        );
-        assert_eq!(canonical_task("arc_challenge"), "arc_challenge");
-        assert_eq!(canonical_task("core_9mcqa:rc::olmes:full"), "core_9mcqa");
-        assert_eq!(canonical_task("boolq:mc::olmes"), "boolq:mc");
-        assert_eq!(canonical_task("ifeval::tulu"), "ifeval");
-        assert_eq!(canonical_task("bbh:cot-v1::tulu"), "bbh:cot-v1");
-        assert_eq!(canonical_task("mmlu:mc::tulu"), "mmlu:mc");
-    }
 }

@@ -34,13 +34,16 @@
 use std::sync::LazyLock;
 
 use regex::Regex;
-use runlake_format::tables::{EVIDENCE_RESOLVED, EVIDENCE_SAME_NAME, Relation};
+use runlake_format::tables::{
+    EVIDENCE_CONFIG_PREFIX, EVIDENCE_MODEL_PATH, EVIDENCE_MODEL_REVISION, EVIDENCE_RESOLVED,
+    EVIDENCE_RUN_NAME, EVIDENCE_SAME_NAME, Relation,
+};
 
 use super::cells::{Cell, Row};
 use crate::coerce::{i64_lenient, string_lenient};
-use crate::dd;
 use crate::json::Object;
 use crate::runname::RunName;
+use runlake_vocab::{Recipe, Seed, Size};
 
 static HF_CACHE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"models--([^/]+?)--([^/]+)(?:/snapshots/([0-9a-f]+))?").expect("static regex")
@@ -103,7 +106,7 @@ pub struct Checkpoint {
 impl Checkpoint {
     /// `dd/<recipe>/<size>/<seed>`.
     pub fn run_uid(&self) -> String {
-        dd::pretrain_run_uid(&self.recipe, &self.size, &self.seed)
+        runlake_format::run_uid::datadecide(&self.recipe, &self.size, &self.seed)
     }
 }
 
@@ -222,13 +225,13 @@ pub fn gather(
             claim.step = c.get(1).and_then(|m| m.as_str().parse().ok());
             claim.seed = c
                 .get(2)
-                .and_then(|m| dd::seed_slug(m.as_str()))
+                .and_then(|m| seed_slug(m.as_str()))
                 .map(str::to_owned);
         } else {
             note = Some("not a DataDecide revision".into());
         }
         evidence.push(Evidence {
-            source: "model_revision".into(),
+            source: EVIDENCE_MODEL_REVISION.into(),
             value: redact(&rev),
             claim,
             note,
@@ -239,9 +242,9 @@ pub fn gather(
             recipe: name
                 .recipe
                 .as_deref()
-                .and_then(dd::recipe_slug)
+                .and_then(recipe_slug)
                 .map(str::to_owned),
-            size: name.size.as_deref().and_then(dd::size).map(str::to_owned),
+            size: name.size.as_deref().and_then(size_label).map(str::to_owned),
             ..Claim::default()
         };
         match name.step.as_deref() {
@@ -251,8 +254,8 @@ pub fn gather(
         }
         claim.seed = match name.seed.as_deref() {
             Some(s) => match s.parse::<i64>() {
-                Ok(ord) => dd::seed_from_ordinal(ord).map(str::to_owned),
-                Err(_) => dd::seed_slug(s).map(str::to_owned),
+                Ok(ord) => Seed::from_ordinal(ord).ok().map(|s| s.slug.to_owned()),
+                Err(_) => seed_slug(s).map(str::to_owned),
             },
             None if claim.final_step => Some("default".into()),
             None => None,
@@ -268,7 +271,7 @@ pub fn gather(
             notes.push("a DPO name states the checkpoint its SFT parent started from".to_owned());
         }
         evidence.push(Evidence {
-            source: "run_name".into(),
+            source: EVIDENCE_RUN_NAME.into(),
             value: raw_name.to_owned(),
             claim,
             note: (!notes.is_empty()).then(|| notes.join("; ")),
@@ -280,7 +283,7 @@ pub fn gather(
                 continue;
             };
             evidence.push(Evidence {
-                source: format!("config:{key}"),
+                source: format!("{EVIDENCE_CONFIG_PREFIX}{key}"),
                 value: text,
                 claim: Claim {
                     step: i64_lenient(v),
@@ -294,7 +297,7 @@ pub fn gather(
         && let Some(text) = string_lenient(v)
     {
         evidence.push(Evidence {
-            source: "config:model_size".into(),
+            source: format!("{EVIDENCE_CONFIG_PREFIX}model_size"),
             value: text,
             claim: Claim::default(),
             note: None,
@@ -325,8 +328,8 @@ fn path_evidence(
         .or_else(|| DD_REPO.is_match(path).then(|| path.to_owned()));
     if let Some(repo) = repo {
         if let Some(c) = DD_REPO.captures(&repo) {
-            claim.recipe = dd::recipe_slug(&c[1]).map(str::to_owned);
-            claim.size = dd::size(&c[2]).map(str::to_owned);
+            claim.recipe = recipe_slug(&c[1]).map(str::to_owned);
+            claim.size = size_label(&c[2]).map(str::to_owned);
         } else {
             note = Some(format!("HF repo {repo} is not a DataDecide checkpoint"));
         }
@@ -350,7 +353,7 @@ fn path_evidence(
         }
     }
     Evidence {
-        source: "model_name_or_path".into(),
+        source: EVIDENCE_MODEL_PATH.into(),
         value: shown,
         claim,
         note,
@@ -369,7 +372,7 @@ fn resolve(mut evidence: Vec<Evidence>, config: &Object) -> RunLineage {
 
     let (checkpoint, rule) = match (recipe, size) {
         (Some(recipe), Some(size)) => {
-            let final_step = dd::final_step(&size);
+            let final_step = final_step(&size);
             let config_step = ["pretrain_steps", "model_pretrain_steps"]
                 .iter()
                 .find_map(|k| config.get(k).and_then(i64_lenient))
@@ -401,7 +404,7 @@ fn resolve(mut evidence: Vec<Evidence>, config: &Object) -> RunLineage {
 
     // Flag what disagrees with the checkpoint.
     if let Some(cp) = &checkpoint {
-        let final_step = dd::final_step(&cp.size);
+        let final_step = final_step(&cp.size);
         for e in &mut evidence {
             let c = &e.claim;
             let mut diffs = Vec::new();
@@ -485,7 +488,7 @@ pub(crate) fn rows(child_uid: &str, lineage: &RunLineage, child_is_dpo: bool) ->
         Relation::FinetuneOf
     }
     .as_str();
-    let final_of = |size: &Option<String>| size.as_deref().and_then(dd::final_step);
+    let final_of = |size: &Option<String>| size.as_deref().and_then(final_step);
     for e in &lineage.evidence {
         let mut r = Row::default();
         r.str("child_run_uid", child_uid);
@@ -496,14 +499,17 @@ pub(crate) fn rows(child_uid: &str, lineage: &RunLineage, child_is_dpo: bool) ->
             r.str("parent_run_uid", run.clone());
         } else if let (Some(recipe), Some(size)) = (&e.claim.recipe, &e.claim.size) {
             let seed = e.claim.seed.clone().unwrap_or_else(|| "default".into());
-            r.str("parent_run_uid", dd::pretrain_run_uid(recipe, size, &seed));
+            r.str(
+                "parent_run_uid",
+                runlake_format::run_uid::datadecide(recipe, size, &seed),
+            );
         }
         let step = if e.claim.final_step {
             final_of(&e.claim.size).or_else(|| {
                 lineage
                     .checkpoint
                     .as_ref()
-                    .and_then(|c| dd::final_step(&c.size))
+                    .and_then(|c| final_step(&c.size))
             })
         } else {
             e.claim.step
@@ -559,6 +565,28 @@ pub(crate) fn rows(child_uid: &str, lineage: &RunLineage, child_is_dpo: bool) ->
     }
     out.push(r);
     out
+}
+
+/// The canonical recipe slug of a spelling in any case (`runlake_vocab`).
+fn recipe_slug(raw: &str) -> Option<&'static str> {
+    Recipe::parse_any_case(raw).ok().map(|r| r.slug)
+}
+
+/// The canonical size label of a spelling in any case (`530m` → `530M`).
+fn size_label(raw: &str) -> Option<&'static str> {
+    Size::parse_any_case(raw).ok().map(|s| s.label)
+}
+
+/// The canonical seed slug of a spelling (`small aux 3` → `small-aux-3`).
+fn seed_slug(raw: &str) -> Option<&'static str> {
+    Seed::parse_any_case(raw).ok().map(|s| s.slug)
+}
+
+/// The final pretraining step of a size (its `main` revision).
+fn final_step(size: &str) -> Option<i64> {
+    Size::parse(size)
+        .ok()
+        .and_then(|s| i64::try_from(s.final_step).ok())
 }
 
 /// A run's identity for same-name linking.

@@ -1,5 +1,7 @@
 //! `metadata` rows for post-training runs.
 
+use runlake_format::tables::{Phase, TrainingType};
+
 use super::cells::{Cell, Row};
 use super::{Report, RunContext};
 use crate::coerce::{self, TimePolicy, f64_lenient, i64_lenient, string_lenient};
@@ -22,8 +24,8 @@ pub(super) fn row(
 
     let mut r = Row::default();
     r.str("run_uid", ctx.run_uid.clone());
-    r.str("phase", "posttrain");
-    r.str("training_type", ctx.training_type);
+    r.str("phase", Phase::Posttrain.as_str());
+    r.str("training_type", ctx.training_type.as_str());
     r.str("training_type_reason", ctx.training_type_reason.clone());
     r.str("source", run.source.as_str());
     r.opt_str("run_name", run.name.clone());
@@ -33,7 +35,10 @@ pub(super) fn row(
         r.str("recipe", cp.recipe.clone());
         r.str("size", cp.size.clone());
         r.str("seed", cp.seed.clone());
-        r.opt_i64("seed_value", crate::dd::seed_value(&cp.seed));
+        r.opt_i64(
+            "seed_value",
+            runlake_vocab::Seed::parse(&cp.seed).ok().map(|s| s.value),
+        );
     }
     r.opt_i64("params_training", i("model_size"));
     r.opt_str("state", run.state.clone());
@@ -101,7 +106,7 @@ pub(super) fn row(
     r.opt_f64("weight_decay", f("weight_decay"));
     r.opt_str("lr_scheduler_type", s("lr_scheduler_type"));
     r.opt_str("reduce_loss", s("reduce_loss"));
-    if ctx.training_type == "dpo" {
+    if ctx.training_type == TrainingType::Dpo {
         r.opt_f64("dpo_beta", f("dpo_beta"));
         r.opt_str("dpo_loss_type", s("dpo_loss_type"));
         r.opt_f64("dpo_label_smoothing", f("dpo_label_smoothing"));

@@ -14,9 +14,8 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 
 use arrow::record_batch::RecordBatch;
+use runlake_format::tables::TrainingType;
 use runlake_format::{ContentHash, RunUid, Table};
-
-pub use evals::canonical_task;
 
 use crate::classify::classify;
 use crate::coerce::{TimePolicy, string_lenient};
@@ -301,7 +300,7 @@ pub fn run_uid(entity: Option<&str>, project: Option<&str>, run_id: &str) -> Str
 /// What building one run needs besides its record.
 pub(crate) struct RunContext {
     pub run_uid: String,
-    pub training_type: &'static str,
+    pub training_type: TrainingType,
     pub training_type_reason: String,
     pub name: RunName,
     pub lineage: lineage::RunLineage,
@@ -485,7 +484,7 @@ pub fn build(inputs: &Inputs, known: &[KnownRun], opts: &BuildOptions) -> Result
             seed: cp.map(|c| c.seed.as_str()),
         };
         let eval_rows = evals::summary_rows(&eval_run, rec, &redactor, &mut report);
-        let lineage_rows = lineage::rows(uid, &ctx.lineage, ctx.training_type == "dpo");
+        let lineage_rows = lineage::rows(uid, &ctx.lineage, ctx.training_type == TrainingType::Dpo);
         for e in &ctx.lineage.evidence {
             if lineage::is_conflict(e) {
                 report
@@ -497,7 +496,7 @@ pub fn build(inputs: &Inputs, known: &[KnownRun], opts: &BuildOptions) -> Result
         runs.push(RunOutput {
             run_uid: uid.clone(),
             full: true,
-            training_type: ctx.training_type.to_owned(),
+            training_type: ctx.training_type.as_str().to_owned(),
             content_hash: String::new(),
             metadata: Some(meta),
             steps: step_rows,
@@ -524,11 +523,7 @@ pub fn build(inputs: &Inputs, known: &[KnownRun], opts: &BuildOptions) -> Result
             if mine.is_empty() {
                 continue;
             }
-            let tt = match k.training_type.as_str() {
-                "dpo" => "dpo",
-                "sft" => "sft",
-                _ => "other",
-            };
+            let tt = TrainingType::posttrain(&k.training_type);
             let step_rows = steps::rows(&k.run_uid, tt, &mine, &redactor, opts.time, &mut report);
             attach(&mut runs, &k.run_uid, tt).steps.extend(step_rows);
         }
@@ -550,7 +545,7 @@ pub fn build(inputs: &Inputs, known: &[KnownRun], opts: &BuildOptions) -> Result
                 cell_str(m, "recipe"),
                 cell_str(m, "size"),
                 cell_str(m, "seed"),
-                cell_str(m, "training_type").unwrap_or_else(|| "other".into()),
+                cell_str(m, "training_type").unwrap_or_default(),
             ),
             None => {
                 let k = known.iter().find(|k| k.run_uid == uid);
@@ -558,8 +553,7 @@ pub fn build(inputs: &Inputs, known: &[KnownRun], opts: &BuildOptions) -> Result
                     k.and_then(|k| k.recipe.clone()),
                     k.and_then(|k| k.size.clone()),
                     k.and_then(|k| k.seed.clone()),
-                    k.map(|k| k.training_type.clone())
-                        .unwrap_or_else(|| "other".into()),
+                    k.map(|k| k.training_type.clone()).unwrap_or_default(),
                 )
             }
         };
@@ -578,11 +572,7 @@ pub fn build(inputs: &Inputs, known: &[KnownRun], opts: &BuildOptions) -> Result
             duplicate_lines: dump.duplicate_lines,
             conflicting_lines: dump.conflicting_lines.clone(),
         });
-        let tt: &'static str = match tt.as_str() {
-            "dpo" => "dpo",
-            "sft" => "sft",
-            _ => "other",
-        };
+        let tt = TrainingType::posttrain(&tt);
         let target = attach(&mut runs, &uid, tt);
         // A later folder for the same run and source replaces an earlier one's task.
         for r in rows {
@@ -660,14 +650,14 @@ fn cell_str(r: &Row, col: &str) -> Option<String> {
     }
 }
 
-fn attach<'a>(runs: &'a mut Vec<RunOutput>, uid: &str, tt: &'static str) -> &'a mut RunOutput {
+fn attach<'a>(runs: &'a mut Vec<RunOutput>, uid: &str, tt: TrainingType) -> &'a mut RunOutput {
     let idx = match runs.iter().position(|r| r.run_uid == uid) {
         Some(i) => i,
         None => {
             runs.push(RunOutput {
                 run_uid: uid.to_owned(),
                 full: false,
-                training_type: tt.to_owned(),
+                training_type: tt.as_str().to_owned(),
                 content_hash: String::new(),
                 metadata: None,
                 steps: Vec::new(),

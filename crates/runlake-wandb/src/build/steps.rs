@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use runlake_format::tables::TYPED_STEP_COLUMNS;
+use runlake_format::tables::{TYPED_STEP_COLUMNS, TrainingType};
 
 use super::cells::{Cell, Row};
 use super::{Report, StepConflict};
@@ -16,7 +16,7 @@ use crate::model::HistoryRow;
 use crate::redact::Redactor;
 
 /// The typed column of a logged key for a training type.
-fn typed_column(key: &str, training_type: &str) -> Option<&'static str> {
+fn typed_column(key: &str, training_type: TrainingType) -> Option<&'static str> {
     let wanted = key.replace('/', "_");
     TYPED_STEP_COLUMNS
         .iter()
@@ -26,7 +26,7 @@ fn typed_column(key: &str, training_type: &str) -> Option<&'static str> {
 
 pub(super) fn rows(
     run_uid: &str,
-    training_type: &'static str,
+    training_type: TrainingType,
     history: &[&HistoryRow],
     redactor: &Redactor,
     time: TimePolicy,
@@ -73,7 +73,7 @@ pub(super) fn rows(
 
 fn step_row(
     run_uid: &str,
-    training_type: &'static str,
+    training_type: TrainingType,
     h: &HistoryRow,
     redactor: &Redactor,
     time: TimePolicy,
@@ -81,7 +81,7 @@ fn step_row(
 ) -> Row {
     let mut r = Row::default();
     r.str("run_uid", run_uid);
-    r.str("training_type", training_type);
+    r.str("training_type", training_type.as_str());
     if let Some(ts) = report.timestamp(&h.timestamp, time, run_uid, "history timestamp") {
         r.set("timestamp", Cell::Ts(ts));
     }
