@@ -344,7 +344,11 @@ async fn a_new_file_is_written_as_one_sorted_run() {
         .parse_and_finish(&bytes)
         .expect("footer");
     let sizes: Vec<i64> = meta.row_groups().iter().map(|g| g.num_rows()).collect();
-    assert_eq!(sizes, [7, 7, 7, 7, 7, 7, 7, 7, 4], "full row groups over 60 rows");
+    assert_eq!(
+        sizes,
+        [7, 7, 7, 7, 7, 7, 7, 7, 4],
+        "full row groups over 60 rows"
+    );
     let order = meta
         .file_metadata()
         .key_value_metadata()
