@@ -59,6 +59,9 @@ pub enum Command {
     /// Draw a plot as SVG, PNG or Vega-Lite: a pretraining + post-training curve, a
     /// DataDecide-style scaling plot, or a comparison of post-training runs.
     Plot(PlotArgs),
+    /// List the names a vocabulary knows (recipe, size, seed, task, metric, recipe-group) or
+    /// the tables; every other spelling a command accepts maps to one of them.
+    Names(NamesArgs),
 }
 
 /// Where the lake is.
@@ -121,6 +124,12 @@ pub struct GcArgs {
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct NamesArgs {
+    /// recipe, size, seed, task, metric, recipe-group or table.
+    pub vocabulary: String,
 }
 
 #[derive(Debug, Args)]

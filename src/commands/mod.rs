@@ -9,6 +9,7 @@ mod init;
 mod inspect;
 mod lineage;
 mod log;
+mod names;
 mod plot;
 mod query;
 mod sync;
@@ -73,6 +74,7 @@ pub async fn run(cli: Cli) -> CmdResult {
         Command::Select(args) => query::select(args).await,
         Command::Sync(args) => sync::run(args).await,
         Command::Plot(args) => plot::run(args).await,
+        Command::Names(args) => names::run(&args),
     }
 }
 
