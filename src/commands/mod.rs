@@ -2,6 +2,7 @@
 
 mod compact;
 mod convert;
+mod convert_summary;
 mod files;
 mod gc;
 mod generate;
