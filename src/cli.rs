@@ -386,8 +386,13 @@ pub struct CompareArgs {
 /// Where and how results are written.
 #[derive(Debug, Args)]
 pub struct OutputArgs {
-    /// Output format.
-    #[arg(long, default_value = "table", value_parser = ["table", "csv", "json", "parquet"])]
+    /// Output format: table, csv, json (JSON Lines: one object per line), json-array (one JSON
+    /// document) or parquet.
+    #[arg(
+        long,
+        default_value = "table",
+        value_parser = ["table", "csv", "json", "json-array", "parquet"]
+    )]
     pub format: String,
     /// Write to this file instead of standard output.
     #[arg(long)]

@@ -43,6 +43,7 @@ mod keep_max;
 mod keep_preferred;
 mod optimize;
 pub mod output;
+pub mod overview;
 pub mod parse;
 mod plan_schema;
 mod prune;
