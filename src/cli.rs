@@ -379,6 +379,10 @@ pub struct CompareArgs {
     /// Scale of x: linear or log.
     #[arg(long, default_value = "linear")]
     pub x_scale: String,
+    /// A log y axis (values <= 0 left out). Without it the y range covers the bulk of the
+    /// values and marks the few far outside it at its edge.
+    #[arg(long)]
+    pub log_y: bool,
     #[command(flatten)]
     pub out: PlotOutputArgs,
 }

@@ -164,7 +164,11 @@ pub(crate) fn scales(plot: &Plot) -> (XMap, Scale) {
                 .iter()
                 .flat_map(|b| b.points.iter().flat_map(|p| [p.1, p.2])),
         );
-    let ys = Scale::fit(plot.y.scale, ys, 0.06);
+    // A log y axis is how a reader asks to see every value; a linear one keeps to the bulk.
+    let ys = match plot.y.scale {
+        ScaleKind::Linear => crate::robust::fit(plot.y.scale, ys, 0.06),
+        ScaleKind::Log => Scale::fit(plot.y.scale, ys, 0.06),
+    };
     let xs: Vec<f64> = xs.collect();
     let xmap = match plot.x.break_at {
         Some(at) if xs.iter().any(|x| *x > at) && xs.iter().any(|x| *x < at) => {
@@ -432,29 +436,62 @@ fn draw_markers(out: &mut String, plot: &Plot, l: &Layout, xs: &XMap) {
 }
 
 fn draw_series(out: &mut String, plot: &Plot, l: &Layout, xs: &XMap, ys: &Scale) {
+    let mut beyond = 0;
     for s in &plot.series {
-        let pts: Vec<(f64, f64)> = s
+        // A point beyond the y range breaks the line there and is marked at the edge.
+        let mut d = String::new();
+        let mut drawn = Vec::new();
+        let mut pen_down = false;
+        for &(x, y) in s
             .points
             .iter()
             .filter(|(x, y)| xs.accepts(*x) && ys.accepts(*y))
-            .map(|(x, y)| (l.px(xs, *x), l.py(ys, *y)))
-            .collect();
-        if pts.is_empty() {
-            continue;
+        {
+            let px = l.px(xs, x);
+            if let Some(edge) = crate::robust::beyond(ys, y) {
+                beyond += 1;
+                pen_down = false;
+                let (tip, base) = match edge {
+                    crate::robust::Edge::Above => (l.top + 1.0, l.top + 9.0),
+                    crate::robust::Edge::Below => (l.bottom - 1.0, l.bottom - 9.0),
+                };
+                let _ = writeln!(
+                    out,
+                    r#"<path class="beyond-range" data-label="{}" data-y="{y}" d="M{px:.2} {tip:.2} L{:.2} {base:.2} L{:.2} {base:.2} Z" fill="{}"/>"#,
+                    escape(&s.label),
+                    px - 5.0,
+                    px + 5.0,
+                    s.style.color
+                );
+                continue;
+            }
+            let py = l.py(ys, y);
+            let _ = write!(
+                d,
+                "{}{px:.2} {py:.2}",
+                if pen_down {
+                    " L"
+                } else if d.is_empty() {
+                    "M"
+                } else {
+                    " M"
+                }
+            );
+            pen_down = true;
+            drawn.push((px, py));
         }
-        let mut d = String::new();
-        for (i, (x, y)) in pts.iter().enumerate() {
-            let _ = write!(d, "{}{x:.2} {y:.2}", if i == 0 { "M" } else { " L" });
+        if drawn.is_empty() {
+            continue;
         }
         let _ = writeln!(
             out,
             r#"<path class="series" data-label="{}" data-points="{}" d="{d}" {}/>"#,
             escape(&s.label),
-            pts.len(),
+            drawn.len(),
             attr_style(&s.style, 2.0)
         );
-        if pts.len() <= MAX_DOTTED_POINTS {
-            for (x, y) in &pts {
+        if drawn.len() <= MAX_DOTTED_POINTS {
+            for (x, y) in &drawn {
                 let _ = writeln!(
                     out,
                     r#"<circle class="point" cx="{x:.2}" cy="{y:.2}" r="2.6" fill="{}"/>"#,
@@ -462,6 +499,15 @@ fn draw_series(out: &mut String, plot: &Plot, l: &Layout, xs: &XMap, ys: &Scale)
                 );
             }
         }
+    }
+    if beyond > 0 {
+        let _ = writeln!(
+            out,
+            r##"<text class="beyond-note" x="{:.1}" y="{:.1}" font-size="{TICK_SIZE}" text-anchor="end" fill="#555555">{beyond} point{} beyond the y range, marked at its edge</text>"##,
+            l.right - 6.0,
+            l.bottom - 6.0,
+            if beyond == 1 { "" } else { "s" }
+        );
     }
 }
 
