@@ -329,6 +329,9 @@ fn draw_axes(
         l.right - l.left,
         l.bottom - l.top
     );
+    if let Some((at, _)) = &xs.right {
+        draw_break(out, l, l.px(xs, *at), *at);
+    }
     // Thin x tick labels that would collide.
     let widest = x_labels
         .iter()
@@ -376,6 +379,37 @@ fn draw_axes(
         14.0 + LABEL_SIZE * 0.8,
         escape(&fit_text(&plot.y.label, LABEL_SIZE, l.bottom - l.top))
     );
+}
+
+/// Where the x axis changes scale: a gap with two slanted strokes on the bottom and top edges
+/// of the frame, and a note, so the change cannot be missed.
+fn draw_break(out: &mut String, l: &Layout, x: f64, at: f64) {
+    let _ = writeln!(out, r#"<g class="axis-break" data-x="{at}">"#);
+    for y in [l.bottom, l.top] {
+        let _ = writeln!(
+            out,
+            r##"<rect x="{:.1}" y="{:.1}" width="6" height="8" fill="#ffffff"/>"##,
+            x - 3.0,
+            y - 4.0
+        );
+        for dx in [-3.0, 3.0] {
+            let _ = writeln!(
+                out,
+                r##"<line x1="{:.1}" y1="{:.1}" x2="{:.1}" y2="{:.1}" stroke="#555555" stroke-width="1.2"/>"##,
+                x + dx - 2.0,
+                y + 5.0,
+                x + dx + 2.0,
+                y - 5.0
+            );
+        }
+    }
+    let _ = writeln!(
+        out,
+        r##"<text class="break-note" x="{:.1}" y="{:.1}" font-size="{TICK_SIZE}" text-anchor="start" fill="#555555">x scale changes: linear from here</text>"##,
+        x + 6.0,
+        l.bottom - 6.0
+    );
+    out.push_str("</g>\n");
 }
 
 fn draw_bands(out: &mut String, plot: &Plot, l: &Layout, xs: &XMap, ys: &Scale) {

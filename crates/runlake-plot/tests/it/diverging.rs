@@ -113,3 +113,21 @@ fn a_log_y_axis_shows_every_positive_value() {
     assert_eq!(wild.points.len(), 7, "4,293 is on a log axis, NaN is not");
     assert!(elements(&svg, "beyond-range").is_empty());
 }
+
+#[test]
+fn a_change_of_x_scale_is_marked() {
+    let (runs, all) = rows();
+    let y = YSpec::Train("train_loss".into());
+    let mut plot = build_compare(&runs, &all, &[], &y, &options()).expect("plot");
+    assert!(
+        elements(&plot.to_svg(), "axis-break").is_empty(),
+        "no break, no mark"
+    );
+    plot.x.break_at = Some(350.0);
+    let svg = plot.to_svg();
+    let marks = elements(&svg, "axis-break");
+    assert_eq!(marks.len(), 1);
+    assert!(marks[0].contains(r#"data-x="350""#), "{}", marks[0]);
+    let note: Vec<String> = elements(&svg, "break-note").into_iter().map(text).collect();
+    assert_eq!(note, ["x scale changes: linear from here"]);
+}
