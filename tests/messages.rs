@@ -75,7 +75,11 @@ lake: lake  (`--json` gives every detail)
 #[test]
 fn did_you_mean_errors() {
     let (dir, _) = chain_lake();
-    let cases: [(&[&str], &str); 9] = [
+    let cases: [(&[&str], &str); 10] = [
+        (
+            &["lineage", "lake", "sftok02"],
+            "error: lake: no lineage for run `sftok02`; did you mean `sftok002`? (is it a converted post-training run? `runlake query LAKE --table metadata --select run_uid,run_name` lists them all)\n",
+        ),
         (
             &["select", "lake", "--task", "arc_chalenge"],
             "error: unknown task `arc_chalenge`; did you mean `arc_challenge`? (`runlake names task` lists them all)\n",

@@ -13,6 +13,7 @@ mod log;
 mod names;
 mod plot;
 mod query;
+mod run_names;
 mod sync;
 mod verify;
 
