@@ -200,9 +200,7 @@ fn default_query_table() {
     );
     assert_eq!(
         text(&out.stderr),
-        concat!(
-            "37 of 51 columns not shown (empty in every row, or JSON documents); --select a,b picks columns, --format csv or json prints them all\n",
-        )
+        "37 of 51 columns not shown (empty in every row, or JSON documents); --select a,b picks columns, --format csv or json prints them all\n"
     );
     let all = runlake(
         dir.path(),

@@ -64,7 +64,7 @@ mod tests {
     fn empty_columns_and_blobs_are_left_out() {
         let first = batch(vec![Some(1), None], vec![None, None]);
         let schema = first.schema();
-        assert_eq!(overview_columns(&[first.clone()], &schema), [0]);
+        assert_eq!(overview_columns(std::slice::from_ref(&first), &schema), [0]);
         let second = batch(vec![None], vec![Some(2)]);
         assert_eq!(
             overview_columns(&[first, second], &schema),
@@ -76,7 +76,10 @@ mod tests {
     #[test]
     fn no_rows_keep_every_column_but_the_blobs() {
         let empty = batch(vec![], vec![]);
-        assert_eq!(overview_columns(&[empty.clone()], &empty.schema()), [0, 1]);
+        assert_eq!(
+            overview_columns(std::slice::from_ref(&empty), &empty.schema()),
+            [0, 1]
+        );
         assert_eq!(overview_columns(&[], &empty.schema()), [0, 1]);
     }
 }
