@@ -59,6 +59,9 @@ pub enum Command {
     /// Draw a plot as SVG, PNG or Vega-Lite: a pretraining + post-training curve, a
     /// DataDecide-style scaling plot, or a comparison of post-training runs.
     Plot(PlotArgs),
+    /// List the names a vocabulary knows (recipe, size, seed, task, metric, recipe-group) or
+    /// the tables; every other spelling a command accepts maps to one of them.
+    Names(NamesArgs),
 }
 
 /// Where the lake is.
@@ -121,6 +124,12 @@ pub struct GcArgs {
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct NamesArgs {
+    /// recipe, size, seed, task, metric, recipe-group or table.
+    pub vocabulary: String,
 }
 
 #[derive(Debug, Args)]
@@ -370,6 +379,10 @@ pub struct CompareArgs {
     /// Scale of x: linear or log.
     #[arg(long, default_value = "linear")]
     pub x_scale: String,
+    /// A log y axis (values <= 0 left out). Without it the y range covers the bulk of the
+    /// values and marks the few far outside it at its edge.
+    #[arg(long)]
+    pub log_y: bool,
     #[command(flatten)]
     pub out: PlotOutputArgs,
 }
@@ -377,8 +390,13 @@ pub struct CompareArgs {
 /// Where and how results are written.
 #[derive(Debug, Args)]
 pub struct OutputArgs {
-    /// Output format.
-    #[arg(long, default_value = "table", value_parser = ["table", "csv", "json", "parquet"])]
+    /// Output format: table, csv, json (JSON Lines: one object per line), json-array (one JSON
+    /// document) or parquet.
+    #[arg(
+        long,
+        default_value = "table",
+        value_parser = ["table", "csv", "json", "json-array", "parquet"]
+    )]
     pub format: String,
     /// Write to this file instead of standard output.
     #[arg(long)]

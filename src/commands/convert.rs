@@ -104,69 +104,7 @@ pub async fn run(args: ConvertArgs) -> CmdResult {
     if args.json {
         print_json(&shown)?;
     } else {
-        print(&render(&shown))?;
+        print(&super::convert_summary::render(&args.lake, &summary))?;
     }
     Ok(ExitCode::SUCCESS)
-}
-
-fn render(shown: &Shown<'_>) -> String {
-    let summary = shown.summary;
-    let mut text = String::new();
-    if let Some(p) = &summary.pretraining {
-        text.push_str(&render_pretraining(p));
-    }
-    if let Some(p) = &summary.post_training {
-        text.push_str(&format!(
-            "post-training: {} runs read ({} new, {} replaced, {} unchanged)\n",
-            p.runs,
-            p.runs_new.len(),
-            p.runs_replaced.len(),
-            p.runs_unchanged.len()
-        ));
-        for (table, rows) in &p.rows_written {
-            text.push_str(&format!("  {table:<16} {rows:>10} rows written\n"));
-        }
-        for (table, runs) in &p.rows_kept {
-            text.push_str(&format!(
-                "  {table:<16} kept for {} replaced run(s): the inputs supply no rows\n",
-                runs.len()
-            ));
-        }
-        for s in &p.shrinks {
-            text.push_str(&format!("  shrunk (--replace): {s}\n"));
-        }
-        for warning in p.report.warnings() {
-            text.push_str(&format!("  warning: {warning}\n"));
-        }
-    }
-    for r in summary.rejections.iter().take(10) {
-        text.push_str(&format!(
-            "  rejected: {} field {}: {}\n",
-            r.at, r.field, r.message
-        ));
-    }
-    if summary.rejected_total > 0 {
-        text.push_str(&format!("{} rejected in all\n", summary.rejected_total));
-    }
-    text.push_str(&match summary.commit.version {
-        Some(v) => format!("committed version {v}\n"),
-        None => "nothing changed; no new version\n".to_owned(),
-    });
-    text.push_str(&format!("lake: {}\n", shown.lake));
-    text
-}
-
-fn render_pretraining(p: &runlake_datadecide::ConvertSummary) -> String {
-    let mut text = format!(
-        "DataDecide: {} files, {} rows read, {} rejected, {} schedule disagreements\n",
-        p.files.len(),
-        p.rows_read,
-        p.rejected_total,
-        p.schedule_disagreements_total,
-    );
-    for (table, counts) in &p.tables {
-        let counts = serde_json::to_value(counts).unwrap_or_default();
-        text.push_str(&format!("  {table:<16} {counts}\n"));
-    }
-    text
 }

@@ -2,6 +2,7 @@
 
 mod compact;
 mod convert;
+mod convert_summary;
 mod files;
 mod gc;
 mod generate;
@@ -9,8 +10,10 @@ mod init;
 mod inspect;
 mod lineage;
 mod log;
+mod names;
 mod plot;
 mod query;
+mod run_names;
 mod sync;
 mod verify;
 
@@ -73,6 +76,7 @@ pub async fn run(cli: Cli) -> CmdResult {
         Command::Select(args) => query::select(args).await,
         Command::Sync(args) => sync::run(args).await,
         Command::Plot(args) => plot::run(args).await,
+        Command::Names(args) => names::run(&args),
     }
 }
 

@@ -94,6 +94,7 @@ pub async fn run(args: PlotArgs) -> CmdResult {
                 runs: a.runs.clone(),
                 x,
                 x_scale: Some(scale(&a.x_scale)?),
+                y_scale: a.log_y.then_some(runlake_plot::ScaleKind::Log),
             };
             let plot = runlake_plot::plot_compare(&lake, &y_spec(&a.y)?, &opts)
                 .await

@@ -65,7 +65,41 @@ pub async fn query(args: QueryArgs) -> CmdResult {
         print(&format!("{}\n", scan.explain().await?))?;
         return Ok(ExitCode::SUCCESS);
     }
+    if args.select.is_empty() && args.out.format == "table" {
+        return write_overview(scan, &args.out).await;
+    }
     write_scan(scan, &args.out).await
+}
+
+/// A table on a terminal with no columns chosen: the columns with values, without the JSON
+/// blobs, and a note on standard error saying what was left out and how to see it.
+async fn write_overview(scan: Scan, out: &OutputArgs) -> CmdResult {
+    let schema = scan.schema()?;
+    let mut batches = Vec::new();
+    let mut stream = scan.execute().await?;
+    while let Some(batch) = stream.next().await {
+        batches.push(batch?);
+    }
+    let shown = runlake_reader::overview::overview_columns(&batches, &schema);
+    let projected = Arc::new(schema.project(&shown).map_err(arrow_usage)?);
+    let mut writer = BatchWriter::new(format(out)?, &projected, sink(out)?)?;
+    for batch in &batches {
+        writer.write(&batch.project(&shown).map_err(arrow_usage)?)?;
+    }
+    writer.finish()?;
+    let hidden = schema.fields().len() - shown.len();
+    if hidden > 0 {
+        eprintln!(
+            "{hidden} of {} columns not shown (empty in every row, or JSON documents); \
+             --select a,b picks columns, --format csv or json prints them all",
+            schema.fields().len()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn arrow_usage(e: runlake_reader::arrow::error::ArrowError) -> CliError {
+    CliError::Usage(format!("selecting the columns to show: {e}"))
 }
 
 pub async fn curve(args: CurveQueryArgs) -> CmdResult {

@@ -192,7 +192,10 @@ fn unknown_spellings_and_float_steps_are_rejected_with_their_row() {
     let err = convert(&input, ConvertOptions::default()).expect_err("unknown");
     let msg = err.to_string();
     assert!(
-        msg.ends_with("train-unknown.jsonl line 1: field `data`: unknown recipe `Dolma 1.7`"),
+        msg.ends_with(
+            "train-unknown.jsonl line 1: field `data`: unknown recipe `Dolma 1.7`; \
+             did you mean `Dolma1.7`? (`runlake names recipe` lists them all)"
+        ),
         "{msg}"
     );
 

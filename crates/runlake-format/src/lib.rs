@@ -10,6 +10,7 @@ pub mod manifest;
 pub mod message;
 pub mod partition;
 pub mod run_uid;
+pub mod suggest;
 pub mod tables;
 
 pub use hash::ContentHash;

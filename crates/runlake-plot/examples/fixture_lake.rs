@@ -23,9 +23,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         tx.upsert(table, batch)?;
     }
     let outcome = tx.commit().await?;
-    eprintln!(
-        "{out}: version {:?}, {} rows added",
-        outcome.version, outcome.rows_added
-    );
+    match outcome.version {
+        Some(v) => eprintln!("{out}: version {v}, {} rows added", outcome.rows_added),
+        None => eprintln!("{out}: already holds the data set; no new version"),
+    }
     Ok(())
 }

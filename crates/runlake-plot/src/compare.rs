@@ -36,6 +36,8 @@ pub struct CompareOptions {
     pub x: CompareX,
     /// Scale of x; linear by default (`None`).
     pub x_scale: Option<ScaleKind>,
+    /// Scale of y; linear by default (`None`). A log scale leaves out values <= 0.
+    pub y_scale: Option<ScaleKind>,
 }
 
 /// Reads the lake and draws the comparison.
@@ -78,6 +80,7 @@ pub fn build_compare(
 ) -> Result<Plot> {
     let mut notes = Vec::new();
     let x_scale = opts.x_scale.unwrap_or(ScaleKind::Linear);
+    let y_scale = opts.y_scale.unwrap_or(ScaleKind::Linear);
     let chosen: Vec<&RunRow> = if opts.runs.is_empty() {
         runs.iter()
             .filter(|r| {
@@ -188,10 +191,14 @@ pub fn build_compare(
             }
         }
         let before = points.len();
-        points.retain(|(x, v)| v.is_finite() && (x_scale == ScaleKind::Linear || *x > 0.0));
+        points.retain(|(x, v)| {
+            v.is_finite()
+                && (x_scale == ScaleKind::Linear || *x > 0.0)
+                && (y_scale == ScaleKind::Linear || *v > 0.0)
+        });
         if points.len() < before {
             notes.push(format!(
-                "{}: {} points not drawable (NaN, or x <= 0 on a log axis)",
+                "{}: {} points not drawable (NaN, or <= 0 on a log axis)",
                 r.run_uid,
                 before - points.len()
             ));
@@ -214,10 +221,14 @@ pub fn build_compare(
     }
     let mut legend: Vec<LegendEntry> = Vec::new();
     let mut seen: Vec<&str> = Vec::new();
-    for s in &series {
+    // A run with nothing to draw gets no legend row: the legend names only visible lines.
+    for s in series.iter().filter(|s| !s.points.is_empty()) {
         if !seen.contains(&s.group.as_str()) {
             seen.push(&s.group);
-            let n = series.iter().filter(|t| t.group == s.group).count();
+            let n = series
+                .iter()
+                .filter(|t| t.group == s.group && !t.points.is_empty())
+                .count();
             legend.push(LegendEntry {
                 label: format!("{} ({n} run{})", s.group, if n == 1 { "" } else { "s" }),
                 style: s.style.clone(),
@@ -241,7 +252,10 @@ pub fn build_compare(
             unit,
             break_at: None,
         },
-        y: Axis::linear(y_label),
+        y: Axis {
+            scale: y_scale,
+            ..Axis::linear(y_label)
+        },
         series,
         bands: Vec::new(),
         markers: Vec::new(),

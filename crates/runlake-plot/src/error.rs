@@ -23,7 +23,10 @@ pub enum PlotError {
         expected: &'static str,
     },
     /// A run named on the command line is not in the lake.
-    #[error("no run `{0}` in the lake (give a run uid, or a run id that ends exactly one uid)")]
+    #[error(
+        "no run `{0}` in the lake (give a run uid, or a run id that ends exactly one uid; \
+         `runlake query LAKE --table metadata --select run_uid` lists them all)"
+    )]
     UnknownRun(String),
     /// A run name matches several runs.
     #[error("`{name}` matches several runs: {}", candidates.join(", "))]

@@ -33,6 +33,7 @@ mod error;
 pub mod palette;
 mod plot;
 mod png;
+mod robust;
 pub mod rows;
 mod scale;
 mod scaling;

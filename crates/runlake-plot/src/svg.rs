@@ -164,7 +164,11 @@ pub(crate) fn scales(plot: &Plot) -> (XMap, Scale) {
                 .iter()
                 .flat_map(|b| b.points.iter().flat_map(|p| [p.1, p.2])),
         );
-    let ys = Scale::fit(plot.y.scale, ys, 0.06);
+    // A log y axis is how a reader asks to see every value; a linear one keeps to the bulk.
+    let ys = match plot.y.scale {
+        ScaleKind::Linear => crate::robust::fit(plot.y.scale, ys, 0.06),
+        ScaleKind::Log => Scale::fit(plot.y.scale, ys, 0.06),
+    };
     let xs: Vec<f64> = xs.collect();
     let xmap = match plot.x.break_at {
         Some(at) if xs.iter().any(|x| *x > at) && xs.iter().any(|x| *x < at) => {
@@ -325,6 +329,9 @@ fn draw_axes(
         l.right - l.left,
         l.bottom - l.top
     );
+    if let Some((at, _)) = &xs.right {
+        draw_break(out, l, l.px(xs, *at), *at);
+    }
     // Thin x tick labels that would collide.
     let widest = x_labels
         .iter()
@@ -372,6 +379,37 @@ fn draw_axes(
         14.0 + LABEL_SIZE * 0.8,
         escape(&fit_text(&plot.y.label, LABEL_SIZE, l.bottom - l.top))
     );
+}
+
+/// Where the x axis changes scale: a gap with two slanted strokes on the bottom and top edges
+/// of the frame, and a note, so the change cannot be missed.
+fn draw_break(out: &mut String, l: &Layout, x: f64, at: f64) {
+    let _ = writeln!(out, r#"<g class="axis-break" data-x="{at}">"#);
+    for y in [l.bottom, l.top] {
+        let _ = writeln!(
+            out,
+            r##"<rect x="{:.1}" y="{:.1}" width="6" height="8" fill="#ffffff"/>"##,
+            x - 3.0,
+            y - 4.0
+        );
+        for dx in [-3.0, 3.0] {
+            let _ = writeln!(
+                out,
+                r##"<line x1="{:.1}" y1="{:.1}" x2="{:.1}" y2="{:.1}" stroke="#555555" stroke-width="1.2"/>"##,
+                x + dx - 2.0,
+                y + 5.0,
+                x + dx + 2.0,
+                y - 5.0
+            );
+        }
+    }
+    let _ = writeln!(
+        out,
+        r##"<text class="break-note" x="{:.1}" y="{:.1}" font-size="{TICK_SIZE}" text-anchor="start" fill="#555555">x scale changes: linear from here</text>"##,
+        x + 6.0,
+        l.bottom - 6.0
+    );
+    out.push_str("</g>\n");
 }
 
 fn draw_bands(out: &mut String, plot: &Plot, l: &Layout, xs: &XMap, ys: &Scale) {
@@ -432,29 +470,62 @@ fn draw_markers(out: &mut String, plot: &Plot, l: &Layout, xs: &XMap) {
 }
 
 fn draw_series(out: &mut String, plot: &Plot, l: &Layout, xs: &XMap, ys: &Scale) {
+    let mut beyond = 0;
     for s in &plot.series {
-        let pts: Vec<(f64, f64)> = s
+        // A point beyond the y range breaks the line there and is marked at the edge.
+        let mut d = String::new();
+        let mut drawn = Vec::new();
+        let mut pen_down = false;
+        for &(x, y) in s
             .points
             .iter()
             .filter(|(x, y)| xs.accepts(*x) && ys.accepts(*y))
-            .map(|(x, y)| (l.px(xs, *x), l.py(ys, *y)))
-            .collect();
-        if pts.is_empty() {
-            continue;
+        {
+            let px = l.px(xs, x);
+            if let Some(edge) = crate::robust::beyond(ys, y) {
+                beyond += 1;
+                pen_down = false;
+                let (tip, base) = match edge {
+                    crate::robust::Edge::Above => (l.top + 1.0, l.top + 9.0),
+                    crate::robust::Edge::Below => (l.bottom - 1.0, l.bottom - 9.0),
+                };
+                let _ = writeln!(
+                    out,
+                    r#"<path class="beyond-range" data-label="{}" data-y="{y}" d="M{px:.2} {tip:.2} L{:.2} {base:.2} L{:.2} {base:.2} Z" fill="{}"/>"#,
+                    escape(&s.label),
+                    px - 5.0,
+                    px + 5.0,
+                    s.style.color
+                );
+                continue;
+            }
+            let py = l.py(ys, y);
+            let _ = write!(
+                d,
+                "{}{px:.2} {py:.2}",
+                if pen_down {
+                    " L"
+                } else if d.is_empty() {
+                    "M"
+                } else {
+                    " M"
+                }
+            );
+            pen_down = true;
+            drawn.push((px, py));
         }
-        let mut d = String::new();
-        for (i, (x, y)) in pts.iter().enumerate() {
-            let _ = write!(d, "{}{x:.2} {y:.2}", if i == 0 { "M" } else { " L" });
+        if drawn.is_empty() {
+            continue;
         }
         let _ = writeln!(
             out,
             r#"<path class="series" data-label="{}" data-points="{}" d="{d}" {}/>"#,
             escape(&s.label),
-            pts.len(),
+            drawn.len(),
             attr_style(&s.style, 2.0)
         );
-        if pts.len() <= MAX_DOTTED_POINTS {
-            for (x, y) in &pts {
+        if drawn.len() <= MAX_DOTTED_POINTS {
+            for (x, y) in &drawn {
                 let _ = writeln!(
                     out,
                     r#"<circle class="point" cx="{x:.2}" cy="{y:.2}" r="2.6" fill="{}"/>"#,
@@ -462,6 +533,15 @@ fn draw_series(out: &mut String, plot: &Plot, l: &Layout, xs: &XMap, ys: &Scale)
                 );
             }
         }
+    }
+    if beyond > 0 {
+        let _ = writeln!(
+            out,
+            r##"<text class="beyond-note" x="{:.1}" y="{:.1}" font-size="{TICK_SIZE}" text-anchor="end" fill="#555555">{beyond} point{} beyond the y range, marked at its edge</text>"##,
+            l.right - 6.0,
+            l.bottom - 6.0,
+            if beyond == 1 { "" } else { "s" }
+        );
     }
 }
 

@@ -20,7 +20,10 @@ pub enum ReaderError {
         table: String,
     },
     /// A column named in the query does not exist where it is used.
-    #[error("unknown column `{column}` in {context} (available: {available})")]
+    #[error(
+        "unknown column `{column}` in {context}{}",
+        column_hint(column, context, available)
+    )]
     UnknownColumn {
         /// The column.
         column: String,
@@ -111,7 +114,7 @@ pub enum ReaderError {
     #[error("a reading task failed: {0}")]
     Task(#[from] tokio::task::JoinError),
     /// A name given to a DataDecide-style selection is not known.
-    #[error("unknown {kind} `{value}`")]
+    #[error("unknown {kind} `{value}`{}", runlake_vocab::unknown_hint(kind, value))]
     UnknownName {
         /// recipe, size, seed, task, metric, run, ...
         kind: &'static str,
@@ -138,6 +141,23 @@ pub enum ReaderError {
         /// The run.
         run: String,
     },
+}
+
+/// Tables wider than this are not listed in an unknown-column message; it says how to list them.
+const MAX_LISTED_COLUMNS: usize = 12;
+
+/// The closest columns, then the columns that exist or how to list them.
+fn column_hint(column: &str, context: &str, available: &str) -> String {
+    let names: Vec<&str> = available.split(", ").filter(|n| !n.is_empty()).collect();
+    let closest = runlake_format::suggest::did_you_mean(column, names.iter().copied());
+    match context.strip_prefix("table ") {
+        Some(table) if names.len() > MAX_LISTED_COLUMNS => format!(
+            "{closest} (`runlake inspect LAKE --table {table}` lists all {} columns)",
+            names.len()
+        ),
+        _ if names.is_empty() => closest,
+        _ => format!("{closest} (available: {available})"),
+    }
 }
 
 /// The decoder's reason as one clause, without the file's path when it repeats it.

@@ -60,11 +60,25 @@ pub(crate) fn coercion(dt: &DataType, lit: &Literal) -> Result<Coercion, String>
     }
 }
 
+/// `"; did you mean `x`?"` as a parenthesis, which reads before the error's position.
+fn aside(did_you_mean: &str) -> String {
+    did_you_mean
+        .strip_prefix("; ")
+        .map_or_else(String::new, |d| format!(" ({d})"))
+}
+
 /// Checks that every column exists and every literal fits its column's type.
 pub(crate) fn check(expr: &Expr, schema: &Schema) -> Result<(), CheckError> {
     let field = |c: &ColumnRef| {
         schema.field_with_name(&c.name).map_err(|_| CheckError {
-            message: format!("unknown column `{}`", c.name),
+            message: format!(
+                "unknown column `{}`{}",
+                c.name,
+                aside(&runlake_format::suggest::did_you_mean(
+                    &c.name,
+                    schema.fields().iter().map(|f| f.name().as_str())
+                ))
+            ),
             span: c.span.clone(),
         })
     };

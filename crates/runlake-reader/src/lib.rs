@@ -44,6 +44,7 @@ mod keep_preferred;
 mod lineage;
 mod optimize;
 pub mod output;
+pub mod overview;
 pub mod parse;
 mod plan_schema;
 mod prune;

@@ -20,8 +20,10 @@ pub enum OutputFormat {
     Table,
     /// CSV with a header row.
     Csv,
-    /// One JSON object per line.
+    /// JSON Lines: one JSON object per line.
     Json,
+    /// One JSON document: an array of objects.
+    JsonArray,
     /// A Parquet file (zstd).
     Parquet,
 }
@@ -34,9 +36,10 @@ impl FromStr for OutputFormat {
             "table" => Ok(Self::Table),
             "csv" => Ok(Self::Csv),
             "json" | "jsonl" | "ndjson" => Ok(Self::Json),
+            "json-array" => Ok(Self::JsonArray),
             "parquet" => Ok(Self::Parquet),
             other => Err(format!(
-                "unknown output format `{other}` (expected table, csv, json or parquet)"
+                "unknown output format `{other}` (expected table, csv, json, json-array or parquet)"
             )),
         }
     }
@@ -140,6 +143,7 @@ enum Inner<W: Write + Send> {
     },
     Csv(arrow::csv::Writer<Watch<W>>),
     Json(arrow::json::LineDelimitedWriter<Watch<W>>),
+    JsonArray(arrow::json::ArrayWriter<Watch<W>>),
     Parquet(parquet::arrow::ArrowWriter<Watch<W>>),
 }
 
@@ -173,6 +177,7 @@ impl<W: Write + Send> BatchWriter<W> {
                     .build(out),
             ),
             OutputFormat::Json => Inner::Json(arrow::json::LineDelimitedWriter::new(out)),
+            OutputFormat::JsonArray => Inner::JsonArray(arrow::json::ArrayWriter::new(out)),
             OutputFormat::Parquet => {
                 let props = parquet::file::properties::WriterProperties::builder()
                     .set_compression(parquet::basic::Compression::ZSTD(
@@ -213,6 +218,7 @@ impl<W: Write + Send> BatchWriter<W> {
             }
             Inner::Csv(w) => w.write(&nested_as_json(batch)?).map_err(from_arrow),
             Inner::Json(w) => w.write(batch).map_err(from_arrow),
+            Inner::JsonArray(w) => w.write(batch).map_err(from_arrow),
             Inner::Parquet(w) => w.write(batch).map_err(from_parquet),
         }
     }
@@ -248,6 +254,17 @@ impl<W: Write + Send> BatchWriter<W> {
             Inner::Json(mut w) => {
                 w.finish().map_err(from_arrow)?;
                 let mut out = w.into_inner();
+                out.flush().map_err(from_io)
+            }
+            Inner::JsonArray(mut w) => {
+                // An empty result is still one document: `[]`.
+                if !self.wrote_any {
+                    w.write(&RecordBatch::new_empty(self.schema.clone()))
+                        .map_err(from_arrow)?;
+                }
+                w.finish().map_err(from_arrow)?;
+                let mut out = w.into_inner();
+                out.write_all(b"\n").map_err(from_io)?;
                 out.flush().map_err(from_io)
             }
             Inner::Parquet(w) => {

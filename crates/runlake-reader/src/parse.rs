@@ -9,12 +9,13 @@
 //! predicate := operand cmp operand            -- one side a column, the other a literal
 //!            | column [NOT] IN '(' literal (',' literal)* ')'
 //!            | column IS [NOT] NULL
-//! cmp       := = | != | <> | < | <= | > | >=
+//! cmp       := = | == | != | <> | < | <= | > | >=     -- `==` is `=`, as in DuckDB
 //! literal   := 'text' | "text" | number | TRUE | FALSE
 //! ```
 //!
 //! Strings take single or double quotes (a doubled quote escapes it); column names are bare
-//! words (`[A-Za-z_][A-Za-z0-9_.]*`) or backquoted (`` `odd name` ``).
+//! words (`[A-Za-z_][A-Za-z0-9_.]*`) or backquoted (`` `odd name` ``). A bare word where a value
+//! belongs (`task = arc_challenge`) is therefore a column; the error says to quote it.
 //!
 //! A predicate nests at most [`MAX_DEPTH`] levels: parentheses, `NOT`s and the operands of an
 //! `AND`/`OR` chain each count one. Every later pass over the expression recurses, so deeper
@@ -407,6 +408,9 @@ impl Parser<'_> {
                 self.bump();
                 Ok(Literal::Bool(b))
             }
+            Tok::Ident(word) => Err(self.expected(&format!(
+                "a string or number literal (quote text: '{word}')"
+            ))),
             _ => Err(self.expected("a string or number literal")),
         }
     }
@@ -461,13 +465,13 @@ impl Parser<'_> {
                 self.bump();
                 if let Tok::Ident(other) = &self.peek().0 {
                     let (_, span) = self.peek().clone();
-                    return Err(self.err(
-                        format!(
-                            "comparing two columns is not supported (`{}` with `{other}`); compare a column with a literal",
-                            column.name
-                        ),
-                        span,
-                    ));
+                    let message = format!(
+                        "`{other}` is read as a column, and comparing two columns is not \
+                         supported; to compare with the text, quote it: {} {} '{other}'",
+                        column.name,
+                        op.symbol()
+                    );
+                    return Err(self.err(message, span));
                 }
                 let value = self.literal()?;
                 Ok(Expr::Compare { column, op, value })
@@ -628,7 +632,17 @@ mod tests {
             ),
             ("a = 'open", "unterminated quoted text", 4),
             ("a ~ 1", "unexpected character `~`", 2),
-            ("a = b", "comparing two columns is not supported", 4),
+            (
+                "task = arc_challenge",
+                "`arc_challenge` is read as a column, and comparing two columns is not \
+                 supported; to compare with the text, quote it: task = 'arc_challenge'",
+                7,
+            ),
+            (
+                "task IN ('boolq', piqa)",
+                "expected a string or number literal (quote text: 'piqa'), found column `piqa`",
+                18,
+            ),
             ("a IS 3", "expected NULL after IS, found number 3", 5),
             ("", "expected a predicate, found end of input", 0),
             ("a = 1.2.3", "`1.2.3` is not a number", 4),

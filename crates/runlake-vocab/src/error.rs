@@ -2,7 +2,10 @@
 
 /// A value that is not a known spelling of any entry of a vocabulary.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown {vocabulary} `{value}`")]
+#[error(
+    "unknown {vocabulary} `{value}`{}",
+    crate::names::unknown_hint(vocabulary, value)
+)]
 pub struct UnknownSpelling {
     /// Which vocabulary was searched: `recipe`, `size`, `seed`, `seed value`, ...
     pub vocabulary: &'static str,

@@ -24,6 +24,7 @@ mod datadec;
 mod error;
 mod features;
 mod lookup;
+mod names;
 mod recipes;
 mod schedule;
 mod seeds;
@@ -37,6 +38,7 @@ pub use datadec::{
 };
 pub use error::UnknownSpelling;
 pub use features::{DATASET_FEATURES, DatasetFeatures};
+pub use names::{VOCABULARIES, names, suggestions, unknown_hint};
 pub use recipes::{RECIPES, Recipe};
 pub use schedule::{
     BATCH_ROUNDING, BS_COEFFICIENT, BS_EXPONENT, LR_EXPONENT, LR_FINAL_RATIO, LR_MAX_BASE,

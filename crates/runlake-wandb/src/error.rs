@@ -72,7 +72,8 @@ pub enum WandbError {
     /// An oe-eval folder that names no run of this conversion.
     #[error(
         "{path}: oe-eval results for model `{model_path}` match no converted run; \
-         name the run explicitly"
+         convert the run's WandB export with it (same command or before), or name the run with \
+         `--run RUN` (its id, name or wandb/ENTITY/PROJECT/ID)"
     )]
     UnmatchedOeEval {
         /// The oe-eval folder.

@@ -159,7 +159,8 @@ impl fmt::Display for Table {
 /// A table name that is not one of the five.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "unknown table `{0}` (expected one of metadata, pretrain_ckpts, posttrain_steps, evals, lineage)"
+    "unknown table `{0}`{hint} (the tables: metadata, pretrain_ckpts, posttrain_steps, evals, lineage)",
+    hint = crate::suggest::did_you_mean(.0, Table::ALL.iter().map(|t| t.name()))
 )]
 pub struct UnknownTable(pub String);
 

@@ -2,6 +2,7 @@
 
 mod compare;
 mod curve;
+mod diverging;
 mod fixture;
 mod png;
 mod scaling;

@@ -402,14 +402,21 @@ async fn selections_and_means_over_seeds_match_the_source_rows() {
             ..Selection::default()
         })
         .expect_err("unknown metric");
-    assert_eq!(err.to_string(), "unknown metric `accuracy`");
+    assert_eq!(
+        err.to_string(),
+        "unknown metric `accuracy` (`runlake names metric` lists them all)"
+    );
     let err = dd
         .select(&Selection {
             recipes: vec!["dolma 9".into()],
             ..Selection::default()
         })
         .expect_err("unknown recipe");
-    assert_eq!(err.to_string(), "unknown recipe `dolma 9`");
+    assert_eq!(
+        err.to_string(),
+        "unknown recipe `dolma 9`; did you mean `Dolma1.6++` or `Dolma1.7`? \
+         (`runlake names recipe` lists them all)"
+    );
 }
 
 #[tokio::test]

@@ -124,7 +124,7 @@ async fn bad_predicates_point_at_the_token() {
         .expect_err("unknown column");
     assert_eq!(
         err.to_string(),
-        "unknown column `stepp` at byte 18\n  task = 'piqa' AND stepp > 3\n                    ^^^^^"
+        "unknown column `stepp` (did you mean `step`?) at byte 18\n  task = 'piqa' AND stepp > 3\n                    ^^^^^"
     );
     let err = reader
         .scan(Table::Evals)
