@@ -2,6 +2,7 @@
 
 mod compact;
 mod convert;
+mod delta;
 mod files;
 mod gc;
 mod generate;
@@ -63,6 +64,7 @@ pub async fn run(cli: Cli) -> CmdResult {
         Command::Inspect(args) => inspect::run(args).await,
         Command::Verify(args) => verify::run(args).await,
         Command::Gc(args) => gc::run(args).await,
+        Command::Delta(args) => delta::run(args).await,
         Command::Files(args) => files::run(args).await,
         Command::Compact(args) => compact::run(args).await,
         Command::Convert(args) => convert::run(args).await,

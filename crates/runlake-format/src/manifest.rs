@@ -61,7 +61,10 @@ pub struct Manifest {
     pub tables: BTreeMap<String, TableState>,
     /// Whether every table folder carries a Delta Lake log mirroring the versions (since 1.3;
     /// on unless the lake was created with it off, and stored only when off).
-    #[serde(default = "delta_log_default", skip_serializing_if = "is_delta_log_default")]
+    #[serde(
+        default = "delta_log_default",
+        skip_serializing_if = "is_delta_log_default"
+    )]
     pub delta_log: bool,
 }
 

@@ -355,8 +355,7 @@ mod tests {
         assert!(matches!(first[1], Action::Protocol(_)));
         assert!(matches!(first[2], Action::MetaData(_)));
         assert_eq!(first.len(), 3);
-        let second = commit_actions(Table::Metadata, &v1, v0.table(Table::Metadata))
-            .expect("v1");
+        let second = commit_actions(Table::Metadata, &v1, v0.table(Table::Metadata)).expect("v1");
         let Action::Add(added) = &second[1] else {
             panic!("expected add, got {second:?}");
         };
@@ -366,12 +365,11 @@ mod tests {
         let stats: Value = serde_json::from_str(&added.stats).expect("json");
         assert_eq!(stats["numRecords"], 3);
         assert_eq!(stats["minValues"]["run_uid"], "a");
-        let third = commit_actions(Table::Metadata, &v2, v1.table(Table::Metadata))
-            .expect("v2");
+        let third = commit_actions(Table::Metadata, &v2, v1.table(Table::Metadata)).expect("v2");
         assert!(matches!(&third[1], Action::Remove(r) if !r.data_change));
         assert!(matches!(&third[2], Action::Add(a) if !a.data_change));
-        let untouched = commit_actions(Table::Lineage, &v2, v1.table(Table::Lineage))
-            .expect("lineage");
+        let untouched =
+            commit_actions(Table::Lineage, &v2, v1.table(Table::Lineage)).expect("lineage");
         assert_eq!(untouched.len(), 1);
         let text = String::from_utf8(commit_bytes(&second)).expect("utf8");
         assert!(text.starts_with("{\"commitInfo\":{\"timestamp\":1001,"));
@@ -380,14 +378,22 @@ mod tests {
 
     #[test]
     fn empty_partition_values_are_refused() {
-        let m = manifest(1, "convert", vec![file("metadata/phase=%/1.parquet", Some(""), 1)]);
+        let m = manifest(
+            1,
+            "convert",
+            vec![file("metadata/phase=%/1.parquet", Some(""), 1)],
+        );
         let err = commit_actions(Table::Metadata, &m, None).expect_err("refused");
         assert!(err.to_string().contains("empty string"), "{err}");
     }
 
     #[test]
     fn checkpoints_time_files_by_the_version_that_added_them() {
-        let m = manifest(10, "convert", vec![file("metadata/phase=x/1.parquet", Some("x"), 4)]);
+        let m = manifest(
+            10,
+            "convert",
+            vec![file("metadata/phase=x/1.parquet", Some("x"), 4)],
+        );
         let actions =
             checkpoint_actions(Table::Metadata, &m, &|v| Some(v as i64 * 7)).expect("state");
         assert_eq!(actions.len(), 3);

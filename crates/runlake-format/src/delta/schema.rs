@@ -49,11 +49,12 @@ pub fn delta_schema_string(table: &str, columns: &[ColumnSpec]) -> Result<String
     let fields = columns
         .iter()
         .map(|c| {
-            let data_type = delta_type(&c.data_type).ok_or_else(|| DeltaError::UnsupportedType {
-                table: table.to_owned(),
-                column: c.name.clone(),
-                data_type: c.data_type.clone(),
-            })?;
+            let data_type =
+                delta_type(&c.data_type).ok_or_else(|| DeltaError::UnsupportedType {
+                    table: table.to_owned(),
+                    column: c.name.clone(),
+                    data_type: c.data_type.clone(),
+                })?;
             Ok(json!({
                 "name": c.name,
                 "type": data_type,
@@ -99,8 +100,10 @@ mod tests {
     fn nested_types_spell_as_delta_does() {
         assert_eq!(
             delta_type("map<utf8, float64>"),
-            Some(json!({"type": "map", "keyType": "string", "valueType": "double",
-                        "valueContainsNull": true}))
+            Some(
+                json!({"type": "map", "keyType": "string", "valueType": "double",
+                        "valueContainsNull": true})
+            )
         );
         assert_eq!(
             delta_type("list<utf8>"),
