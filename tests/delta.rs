@@ -294,3 +294,24 @@ fn a_lake_made_without_delta_keeps_no_log() {
     assert!(!Path::new(lake).join("evals/_delta_log").exists());
     assert!(runlake(&["verify", lake]).status.success());
 }
+
+#[tokio::test]
+async fn an_empty_partition_value_is_refused_naming_the_column() {
+    let lake = Lake::in_memory();
+    let mut b = batch(Table::Evals, &["dd/c4/150M/default"], 2, 1);
+    let idx = b.schema().index_of("phase").expect("phase");
+    let mut columns: Vec<ArrayRef> = b.columns().to_vec();
+    columns[idx] = Arc::new(StringArray::from(vec!["pretrain", ""]));
+    b = RecordBatch::try_new(b.schema(), columns).expect("batch");
+    let mut tx = lake.transaction("convert", "");
+    let refused = match tx.upsert(Table::Evals, b) {
+        Err(e) => e,
+        Ok(()) => tx
+            .commit()
+            .await
+            .expect_err("an empty partition value is refused"),
+    };
+    let said = refused.to_string();
+    assert!(said.contains("`phase`") && said.contains("empty"), "{said}");
+    assert!(said.contains("row 1"), "{said}");
+}

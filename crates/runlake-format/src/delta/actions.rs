@@ -377,6 +377,29 @@ mod tests {
     }
 
     #[test]
+    fn a_schema_change_writes_metadata_again() {
+        let mut older = manifest(1, "convert", vec![]);
+        if let Some(t) = older.tables.get_mut("metadata") {
+            t.schema.truncate(t.schema.len() - 3);
+            t.schema_version = 1;
+        }
+        let newer = manifest(2, "convert", vec![]);
+        let actions =
+            commit_actions(Table::Metadata, &newer, older.table(Table::Metadata)).expect("v2");
+        let Some(Action::MetaData(meta)) = actions.get(1) else {
+            panic!("expected metaData, got {actions:?}");
+        };
+        let schema: Value = serde_json::from_str(&meta.schema_string).expect("json");
+        let fields = schema["fields"].as_array().expect("fields");
+        let current = newer.table(Table::Metadata).expect("table");
+        assert_eq!(fields.len(), current.schema.len());
+        assert_eq!(meta.id, table_id("lake", Table::Metadata));
+        let same = commit_actions(Table::Metadata, &newer, newer.table(Table::Metadata))
+            .expect("unchanged");
+        assert_eq!(same.len(), 1, "no metaData without a change");
+    }
+
+    #[test]
     fn empty_partition_values_are_refused() {
         let m = manifest(
             1,

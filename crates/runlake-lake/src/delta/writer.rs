@@ -176,7 +176,7 @@ async fn write_version(
         report.commits_written += 1;
         report.bytes_written += bytes.len() as u64;
     }
-    if version > 0 && version % CHECKPOINT_INTERVAL == 0 {
+    if version > 0 && version.is_multiple_of(CHECKPOINT_INTERVAL) {
         write_checkpoint(lake, table, &manifest, versions, report).await?;
     }
     Ok(())
