@@ -82,17 +82,34 @@ impl Versions {
     }
 }
 
-/// The newest version a table's log holds (a JSON commit or a checkpoint), by listing it.
-pub(crate) async fn newest_logged(lake: &Lake, table: Table) -> Result<Option<u64>> {
+/// The newest version a table's log holds (a JSON commit or a checkpoint). The log is
+/// usually at `likely` or beyond, so only names from there on are listed first (one short
+/// page on S3 and GCS however long the history); the whole log only when none is there.
+pub(crate) async fn newest_logged(lake: &Lake, table: Table, likely: u64) -> Result<Option<u64>> {
+    let (commits, checkpoints) = logged_from(lake, table, Some(likely)).await?;
+    if let Some(v) = commits.into_iter().chain(checkpoints).max() {
+        return Ok(Some(v));
+    }
     let (commits, checkpoints) = logged(lake, table).await?;
     Ok(commits.into_iter().chain(checkpoints).max())
 }
 
 /// The versions of a table's JSON commits and of its checkpoints.
 pub(crate) async fn logged(lake: &Lake, table: Table) -> Result<(Vec<u64>, Vec<u64>)> {
+    logged_from(lake, table, None).await
+}
+
+/// Like [`logged`], only versions from `from` on when given (names count up).
+async fn logged_from(lake: &Lake, table: Table, from: Option<u64>) -> Result<(Vec<u64>, Vec<u64>)> {
     let dir = format!("{}/{DELTA_LOG_DIR}", table.name());
     let prefix = Lake::object_path(&dir);
-    let mut listing = lake.objects().list(Some(&prefix));
+    let mut listing = match from {
+        // Every name of version `from` or later sorts after this bare prefix of its name.
+        Some(v) => lake
+            .objects()
+            .list_with_offset(Some(&prefix), &Lake::object_path(&format!("{dir}/{v:020}"))),
+        None => lake.objects().list(Some(&prefix)),
+    };
     let mut commits = Vec::new();
     let mut checkpoints = Vec::new();
     while let Some(meta) = listing.next().await {
@@ -132,7 +149,10 @@ pub async fn catch_up(lake: &Lake) -> Result<DeltaReport> {
     let mut versions = Versions::default();
     versions.read.insert(top.version, Some(top));
     for table in Table::ALL {
-        let from = newest_logged(lake, table).await?.map_or(0, |v| v + 1);
+        let likely = latest.version.saturating_sub(1);
+        let from = newest_logged(lake, table, likely)
+            .await?
+            .map_or(0, |v| v + 1);
         for version in from..=latest.version {
             write_version(lake, table, version, &mut versions, &mut report).await?;
         }
