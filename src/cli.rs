@@ -21,7 +21,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Create an empty lake (version 0).
-    Init(LakeArg),
+    Init(InitArgs),
     /// List the lake's versions: time, operation, rows and bytes added.
     Log(LogArgs),
     /// Show tables, schemas, files, rows and bytes at a version.
@@ -30,6 +30,9 @@ pub enum Command {
     Verify(VerifyArgs),
     /// Delete files that no retained version references, after a grace period.
     Gc(GcArgs),
+    /// Write whatever each table's Delta Lake log lacks, up to the latest version (also builds
+    /// the log of a lake made before runlake wrote one).
+    Delta(DeltaArgs),
     /// Print the live data files of a table, one per line, for plain Parquet readers.
     Files(FilesArgs),
     /// Rewrite tables as one sorted file per partition, so queries touch fewer row groups
@@ -75,6 +78,25 @@ pub struct LakeArg {
 }
 
 #[derive(Debug, Args)]
+pub struct InitArgs {
+    #[command(flatten)]
+    pub lake: LakeArg,
+    /// Keep no Delta Lake log beside the tables (recorded in the lake, so every writer
+    /// honours it).
+    #[arg(long)]
+    pub no_delta: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DeltaArgs {
+    #[command(flatten)]
+    pub lake: LakeArg,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
 pub struct LogArgs {
     #[command(flatten)]
     pub lake: LakeArg,
@@ -105,6 +127,10 @@ pub struct VerifyArgs {
     /// Re-hash every byte of every file (default: check presence and size).
     #[arg(long)]
     pub deep: bool,
+    /// First bring each table's Delta log in line with the manifests (write what it lacks,
+    /// rewrite commits that disagree).
+    #[arg(long)]
+    pub repair: bool,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,

@@ -3,6 +3,7 @@
 mod compact;
 mod convert;
 mod convert_summary;
+mod delta;
 mod files;
 mod gc;
 mod generate;
@@ -66,6 +67,7 @@ pub async fn run(cli: Cli) -> CmdResult {
         Command::Inspect(args) => inspect::run(args).await,
         Command::Verify(args) => verify::run(args).await,
         Command::Gc(args) => gc::run(args).await,
+        Command::Delta(args) => delta::run(args).await,
         Command::Files(args) => files::run(args).await,
         Command::Compact(args) => compact::run(args).await,
         Command::Convert(args) => convert::run(args).await,

@@ -1,6 +1,6 @@
 use std::process::ExitCode;
 
-use runlake_lake::verify::verify;
+use runlake_lake::verify::{repair, verify};
 
 use super::{CmdResult, open};
 use crate::cli::VerifyArgs;
@@ -8,7 +8,20 @@ use crate::output::{human_bytes, print, print_json};
 
 pub async fn run(args: VerifyArgs) -> CmdResult {
     let lake = open(&args.lake).await?;
-    let report = verify(&lake, args.deep).await?;
+    let report = if args.repair {
+        let (written, report) = repair(&lake, args.deep).await?;
+        if !args.json && written.commits_written + written.checkpoints_written > 0 {
+            print(&format!(
+                "{}: Delta log repaired: {} commits and {} checkpoints written\n",
+                lake.location(),
+                written.commits_written,
+                written.checkpoints_written
+            ))?;
+        }
+        report
+    } else {
+        verify(&lake, args.deep).await?
+    };
     if args.json {
         print_json(&report)?;
     } else {
@@ -20,6 +33,13 @@ pub async fn run(args: VerifyArgs) -> CmdResult {
                 .unwrap_or_default();
             text.push_str(&format!(
                 "{}: {kind}: {}\n",
+                lake.display_path(&p.path),
+                p.detail
+            ));
+        }
+        for p in &report.delta_lagging {
+            text.push_str(&format!(
+                "{}: note: {}\n",
                 lake.display_path(&p.path),
                 p.detail
             ));

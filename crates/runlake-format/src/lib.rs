@@ -4,6 +4,7 @@
 //! same model in prose for other implementations.
 
 pub mod checksums;
+pub mod delta;
 pub mod hash;
 pub mod layout;
 pub mod manifest;

@@ -14,8 +14,9 @@ pub const FORMAT_NAME: &str = "runlake";
 pub const FORMAT_MAJOR: u32 = 1;
 /// The format minor version this code writes. Minor versions only add optional fields.
 /// 1.1 added `self_blake3`, the hash of a manifest's own bytes; 1.2 appended columns to
-/// `metadata` and `pretrain_ckpts` (their schema version 2), which older files lack.
-pub const FORMAT_MINOR: u32 = 2;
+/// `metadata` and `pretrain_ckpts` (their schema version 2), which older files lack; 1.3 added
+/// the Delta Lake log beside each table and the manifest's `delta_log` switch.
+pub const FORMAT_MINOR: u32 = 3;
 
 /// `major.minor` of the on-disk format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -58,6 +59,21 @@ pub struct Manifest {
     pub operation: Operation,
     /// Every table's live state, keyed by table name.
     pub tables: BTreeMap<String, TableState>,
+    /// Whether every table folder carries a Delta Lake log mirroring the versions (since 1.3;
+    /// on unless the lake was created with it off, and stored only when off).
+    #[serde(
+        default = "delta_log_default",
+        skip_serializing_if = "is_delta_log_default"
+    )]
+    pub delta_log: bool,
+}
+
+fn delta_log_default() -> bool {
+    true
+}
+
+fn is_delta_log_default(on: &bool) -> bool {
+    *on
 }
 
 /// Link to the parent manifest.
@@ -266,6 +282,7 @@ impl Manifest {
                 .iter()
                 .map(|t| (t.name().to_owned(), TableState::empty(*t)))
                 .collect(),
+            delta_log: true,
         }
     }
 
@@ -580,6 +597,18 @@ mod tests {
                 .iter()
                 .any(|c| c.name == "extra_metrics" && c.data_type == "map<utf8, float64>")
         );
+    }
+
+    #[test]
+    fn the_delta_switch_is_stored_only_when_off() {
+        let on = sample();
+        assert!(!String::from_utf8_lossy(&on.to_bytes()).contains("delta_log"));
+        let mut off = sample();
+        off.delta_log = false;
+        let bytes = off.to_bytes();
+        assert!(String::from_utf8_lossy(&bytes).contains("\"delta_log\": false"));
+        assert!(!parse_manifest(&bytes).expect("parse").delta_log);
+        assert!(parse_manifest(&on.to_bytes()).expect("parse").delta_log);
     }
 
     #[test]

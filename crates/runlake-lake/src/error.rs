@@ -127,6 +127,27 @@ pub enum LakeError {
         /// Each problem, naming its file.
         problems: Vec<String>,
     },
+    /// A table cannot be shown as a Delta table, or its Delta log cannot be written.
+    #[error("{path}: {source}")]
+    Delta {
+        /// The Delta log file being written.
+        path: String,
+        /// Why.
+        #[source]
+        source: runlake_format::delta::DeltaError,
+    },
+    /// A version landed, but the Delta log could not follow it.
+    #[error(
+        "version {version} is committed, but the Delta log could not be brought up to it: \
+         {source}; `runlake delta` (or the next commit) writes it"
+    )]
+    DeltaBehind {
+        /// The committed version.
+        version: u64,
+        /// Why the log could not be written.
+        #[source]
+        source: Box<LakeError>,
+    },
     /// A background encoding task died.
     #[error("background task failed: {0}")]
     Task(String),

@@ -131,6 +131,9 @@ pub async fn gc(lake: &Lake, grace: Duration, dry_run: bool) -> Result<GcReport>
         });
     }
     if !dry_run {
+        // A Delta log left behind by a crash would still list files the latest version
+        // dropped: bring it up first, so its newest version never names a deleted file.
+        crate::delta::catch_up(lake).await?;
         for tombstone in &tombstones {
             log.expire(tombstone).await?;
         }

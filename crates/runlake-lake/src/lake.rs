@@ -146,8 +146,18 @@ impl Lake {
 
     /// Creates a new lake with store options.
     pub async fn create_with(location: &str, options: &StoreOptions) -> Result<Self> {
+        Self::create_with_delta(location, options, true).await
+    }
+
+    /// Creates a new lake, with or without the Delta Lake log beside each table (recorded in
+    /// the manifest, so every later writer honours it).
+    pub async fn create_with_delta(
+        location: &str,
+        options: &StoreOptions,
+        delta_log: bool,
+    ) -> Result<Self> {
         let lake = Self::unchecked(location, options, true)?;
-        if lake.init().await? {
+        if lake.init_with(delta_log).await? {
             Ok(lake)
         } else {
             Err(LakeError::AlreadyExists {
@@ -185,19 +195,26 @@ impl Lake {
 
     /// Writes version 0 if the lake has no version yet. Returns whether it did.
     pub async fn init(&self) -> Result<bool> {
+        self.init_with(true).await
+    }
+
+    /// Writes version 0, with the Delta log on or off, if the lake has no version yet.
+    pub async fn init_with(&self, delta_log: bool) -> Result<bool> {
         let log = self.log();
         if log.latest().await?.is_some() {
             return Ok(false);
         }
-        let manifest = Manifest::initial(
+        let mut manifest = Manifest::initial(
             uuid::Uuid::new_v4().to_string(),
             uuid::Uuid::new_v4().to_string(),
             now_ms(),
             writer_name(),
         );
+        manifest.delta_log = delta_log;
         match log.create(0, Bytes::from(manifest.to_bytes())).await? {
             Created::Ours => {
                 log.write_hint(0).await;
+                crate::delta::after_commit(self, 0).await?;
                 Ok(true)
             }
             Created::Identical | Created::Taken => Ok(false),

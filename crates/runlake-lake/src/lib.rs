@@ -7,6 +7,7 @@
 
 mod commit;
 pub mod compact;
+pub mod delta;
 mod error;
 pub mod gc;
 mod gc_lease;

@@ -31,6 +31,9 @@ pub enum ProblemKind {
     /// A file in the versions folder that is not part of the chain (garbage, a copy of a
     /// manifest under another number, a number far beyond the latest version).
     StrayFile,
+    /// A table's Delta log disagrees with the manifests: behind, ahead, missing a commit, or
+    /// holding other bytes than the manifests give.
+    DeltaLog,
 }
 
 /// One problem found.
@@ -57,6 +60,10 @@ pub struct VerifyReport {
     pub bytes_hashed: u64,
     /// Everything wrong; empty when the lake is sound.
     pub problems: Vec<Problem>,
+    /// Tables whose Delta log lags behind the latest version, as a crash between a commit and
+    /// its Delta commit leaves it. The lake is sound; the next commit, `runlake delta` or
+    /// `verify --repair` catches the log up.
+    pub delta_lagging: Vec<Problem>,
 }
 
 impl VerifyReport {
@@ -64,6 +71,14 @@ impl VerifyReport {
     pub fn is_sound(&self) -> bool {
         self.problems.is_empty()
     }
+}
+
+/// Writes what the Delta logs lack and rewrites their commits that disagree with the
+/// manifests, then verifies the lake.
+pub async fn repair(lake: &Lake, deep: bool) -> Result<(crate::delta::DeltaReport, VerifyReport)> {
+    let chain = lake.log().chain().await?;
+    let written = crate::delta::repair(lake, &chain).await?;
+    Ok((written, verify(lake, deep).await?))
 }
 
 /// Verifies every retained version of the lake. `deep` re-hashes every byte of every file;
@@ -84,6 +99,21 @@ pub async fn verify(lake: &Lake, deep: bool) -> Result<VerifyReport> {
                 LogProblemKind::BrokenLink => ProblemKind::BrokenLink,
             },
             detail: p.detail.clone(),
+        });
+    }
+    for p in crate::delta::check(lake, &chain).await? {
+        if p.lagging {
+            report.delta_lagging.push(Problem {
+                path: p.path,
+                kind: ProblemKind::DeltaLog,
+                detail: p.detail,
+            });
+            continue;
+        }
+        report.problems.push(Problem {
+            path: p.path,
+            kind: ProblemKind::DeltaLog,
+            detail: p.detail,
         });
     }
     let mut files: BTreeMap<String, DataFile> = BTreeMap::new();

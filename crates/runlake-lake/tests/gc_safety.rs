@@ -167,14 +167,24 @@ async fn gc_never_deletes_through_a_link() {
     std::fs::create_dir_all(root.join("_runlake")).expect("dir");
     let _ = std::fs::remove_dir_all(root.join("_runlake/staging"));
     std::os::unix::fs::symlink(&elsewhere, root.join("_runlake/staging")).expect("link");
-    // And a whole table folder that is a link.
-    std::os::unix::fs::symlink(other_root.join("evals"), root.join("lineage")).expect("link");
+    // And a whole table folder that is a link, to a folder of data files that look like
+    // garbage (this lake's own `lineage` held only its Delta log, which gc writes again).
+    let copied = other_root.join("copied");
+    std::fs::create_dir_all(&copied).expect("dir");
+    for f in walk_parquet(&other_partition) {
+        std::fs::copy(&f, copied.join(f.file_name().expect("name"))).expect("copy");
+    }
+    let copied_before = walk_parquet(&copied);
+    assert!(!copied_before.is_empty());
+    std::fs::remove_dir_all(root.join("lineage")).expect("remove");
+    std::os::unix::fs::symlink(&copied, root.join("lineage")).expect("link");
 
     let report = gc(&lake, Duration::ZERO, false).await.expect("gc");
     assert!(!report.skipped_links.is_empty(), "{report:?}");
     assert_eq!(walk_parquet(&other_root.join("evals")), other_before);
     assert!(verify(&other, true).await.expect("verify").is_sound());
     assert!(victim.exists());
+    assert_eq!(walk_parquet(&copied), copied_before);
     assert!(elsewhere.join("keep.tmp").exists());
     assert!(verify(&lake, true).await.expect("verify").is_sound());
 }
@@ -223,7 +233,19 @@ async fn local_writers_leave_nothing_but_data_files_in_table_folders() {
         }
     }
     all.sort();
-    assert_eq!(all, files, "only `<hash>.parquet` files");
+    // Besides data files, only the table's Delta log, derived from the manifests.
+    let log = root.join("evals/_delta_log");
+    let (logged, data): (Vec<_>, Vec<_>) = all.into_iter().partition(|p| p.starts_with(&log));
+    assert_eq!(data, files, "only `<hash>.parquet` files");
+    for p in &logged {
+        let name = p.file_name().and_then(|n| n.to_str()).expect("name");
+        assert!(
+            runlake_format::delta::parse_commit_name(name).is_some(),
+            "{}",
+            p.display()
+        );
+    }
+    assert!(!logged.is_empty());
     let staging = root.join("_runlake/staging");
     let left = std::fs::read_dir(&staging).map_or(0, |d| d.count());
     assert_eq!(left, 0, "staged copies are removed once linked");

@@ -15,7 +15,9 @@ def queries(lake, task, size, chain_run=None):
     """SQL per query name; `q5` (the continuous curve of `chain_run`) only when one is given."""
 
     def table(name):
-        return f"read_parquet('{lake}/{name}/**/*.parquet', hive_partitioning = true)"
+        # The README's globs: they stay out of `_delta_log/`, whose checkpoints are Parquet.
+        glob = "*.parquet" if name in ("pretrain_ckpts", "lineage") else "*=*/*.parquet"
+        return f"read_parquet('{lake}/{name}/{glob}', hive_partitioning = true)"
 
     evals, lineage = table("evals"), table("lineage")
     caps = ", ".join(f"('{s}', {c})" for s, c in MAX_STEP_TO_USE.items())

@@ -174,5 +174,6 @@ fn finish(onto: &Onto<'_>, tables: BTreeMap<String, TableState>, kind: &str) -> 
         writer: onto.writer.clone(),
         operation,
         tables,
+        delta_log: onto.dst.delta_log,
     }
 }

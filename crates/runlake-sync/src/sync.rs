@@ -32,6 +32,11 @@ pub async fn sync(src: &Lake, dst: &Lake, opts: &SyncOptions) -> Result<SyncRepo
     let mut sent = Sent::default();
     for attempt in 1..=opts.max_attempts.max(1) {
         if let Some(mut report) = attempt_once(src, dst, opts, &mut sent).await? {
+            // The destination's Delta logs come from its own manifests (after a rebase or a
+            // forced sync its versions differ from the source's), written last.
+            if !opts.dry_run {
+                runlake_lake::delta::catch_up(dst).await?;
+            }
             report.attempts = attempt;
             report.elapsed_ms = started.elapsed().as_millis() as u64;
             return Ok(report);

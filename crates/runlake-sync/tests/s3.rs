@@ -6,6 +6,8 @@ use std::sync::Arc;
 
 use common::moto::{child_endpoint, run_in_child};
 use common::{Recording, add_runs, assert_sound, manifest_bytes, over, rows_at, source};
+use runlake_lake::testkit::canonical_rows;
+use runlake_lake::testkit::delta::{DeltaRead, read_delta};
 use runlake_lake::verify::verify;
 use runlake_lake::{Lake, StoreOptions, Table};
 use runlake_sync::{SyncError, SyncOptions, SyncOutcome, sync};
@@ -83,6 +85,13 @@ fn s3_push_pull_and_incremental_syncs() {
             "team/lake/{}",
             runlake_format::layout::version_path(v3)
         ));
+        // The destination's Delta logs follow its new version.
+        for table in Table::ALL {
+            want.push(format!(
+                "team/lake/{}",
+                runlake_format::delta::commit_path(table, v3)
+            ));
+        }
         want.sort();
         assert_eq!(puts, want);
         assert_eq!(one.files_sent, added.len() as u64);
@@ -213,5 +222,59 @@ fn s3_log_inspect_verify_and_read_a_remote_lake() {
         }
         // read
         assert_eq!(rows_at(&lake, 2).await, rows_at(&src, 2).await);
+    });
+}
+
+#[test]
+fn a_lake_synced_to_s3_reads_through_delta_rs() {
+    let Some(endpoint) = child_endpoint() else {
+        return run_in_child(
+            "a_lake_synced_to_s3_reads_through_delta_rs",
+            "runlake-delta",
+        );
+    };
+    block_on(async {
+        let opts = options(endpoint.clone());
+        let url = "s3://runlake-delta/team/lake";
+        let (_, src) = source("mem://src", &[&["dd/a", "dd/b"], &["dd/c"], &["dd/a"]]).await;
+        let remote = Lake::unchecked(url, &opts, false).expect("s3 location");
+        sync(&src, &remote, &SyncOptions::default())
+            .await
+            .expect("push");
+        let opened = Lake::open_with(url, &opts).await.expect("a lake on S3");
+        let latest = opened.latest().await.expect("latest").version;
+        let storage = serde_json::json!({
+            "AWS_ENDPOINT_URL": endpoint,
+            "AWS_ACCESS_KEY_ID": "test",
+            "AWS_SECRET_ACCESS_KEY": "test",
+            "AWS_REGION": "us-east-1",
+            "AWS_ALLOW_HTTP": "true",
+        });
+        let scratch = tempfile::tempdir().expect("scratch");
+        let mut reads = Vec::new();
+        for v in 0..=latest {
+            for table in Table::ALL {
+                reads.push(DeltaRead {
+                    table,
+                    uri: format!("{url}/{}", table.name()),
+                    version: Some(v),
+                });
+            }
+        }
+        let got = read_delta("deltalake", &storage, &reads, scratch.path());
+        let mut expected = Vec::new();
+        for v in 0..=latest {
+            expected.extend(rows_at(&opened, v).await);
+        }
+        for ((read, result), (table, rows)) in reads.iter().zip(got).zip(expected) {
+            assert_eq!(read.table, table);
+            let result = result.unwrap_or_else(|e| panic!("{table} at {:?}: {e}", read.version));
+            assert_eq!(
+                canonical_rows(&result),
+                rows,
+                "{table} at {:?}",
+                read.version
+            );
+        }
     });
 }

@@ -259,7 +259,13 @@ async fn hostile_run_ids_stay_inside_their_table_folder() {
             .as_os_str()
             .to_string_lossy()
             .into_owned();
-        assert!(allowed.contains(&first.as_str()), "{}", rel.display());
+        // A table without rows holds only its Delta log.
+        let delta_only = first == "pretrain_ckpts" && rel.starts_with("pretrain_ckpts/_delta_log");
+        assert!(
+            allowed.contains(&first.as_str()) || delta_only,
+            "{}",
+            rel.display()
+        );
         assert!(!rel.to_string_lossy().contains(".."), "{}", rel.display());
     }
     let meta = table(&lake, Table::Metadata).await;

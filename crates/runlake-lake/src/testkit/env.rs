@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 /// The repository root (this file is in `crates/runlake-lake`).
-fn repo_root() -> PathBuf {
+pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 

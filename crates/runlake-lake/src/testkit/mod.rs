@@ -11,6 +11,7 @@
     reason = "test support: a failure here is a broken test"
 )]
 
+pub mod delta;
 pub mod env;
 pub mod faulty;
 pub mod recording;

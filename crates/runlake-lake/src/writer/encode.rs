@@ -63,6 +63,19 @@ pub(crate) fn partition_of(
                 })
         })
         .collect::<Result<_>>()?;
+    // Partition values are enumerations, and a Delta reader reads an empty one as null: the
+    // Delta view could not keep the two apart.
+    for (column, array) in cols.iter().zip(&arrays) {
+        if let Some(row) = array.iter().position(|v| v == Some("")) {
+            return Err(LakeError::Schema {
+                table,
+                message: format!(
+                    "row {row}: partition column `{column}` is an empty string; partition \
+                     values must not be empty"
+                ),
+            });
+        }
+    }
     // Batches usually hold one partition; check that without a per-row key.
     if batch.num_rows() > 0 && arrays.iter().all(is_constant) {
         let key = arrays

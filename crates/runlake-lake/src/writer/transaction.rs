@@ -334,6 +334,8 @@ impl Transaction {
                 state.files.sort_by(|a, b| a.path.cmp(&b.path));
             }
             if added_files.is_empty() && removed_files.is_empty() {
+                // Nothing to commit; a Delta log left behind by a crash still catches up.
+                crate::delta::after_commit(&lake, base.manifest.version).await?;
                 return Ok(CommitOutcome {
                     version: None,
                     ..outcome
@@ -376,6 +378,7 @@ impl Transaction {
                         .filter(|f| added.contains(f.path.as_str()))
                         .collect();
                     ensure_present(&lake, files).await?;
+                    crate::delta::after_commit(&lake, version).await?;
                     return Ok(CommitOutcome {
                         version: Some(version),
                         ..outcome
