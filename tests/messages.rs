@@ -78,7 +78,7 @@ fn did_you_mean_errors() {
     let cases: [(&[&str], &str); 10] = [
         (
             &["lineage", "lake", "sftok02"],
-            "error: lake: no lineage for run `sftok02`; did you mean `sftok002`? (is it a converted post-training run? `runlake query LAKE --table metadata --select run_uid,run_name` lists them all)\n",
+            "error: unknown run `sftok02`; did you mean `sftok002`? (`runlake query LAKE --table metadata --select run_uid,run_name` lists them all)\n",
         ),
         (
             &["select", "lake", "--task", "arc_chalenge"],

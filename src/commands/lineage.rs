@@ -11,11 +11,9 @@ pub async fn run(args: LineageArgs) -> CmdResult {
     let dd = DataDecide::new(LakeReader::open(&lake, None).await?);
     let Some(chain) = dd.lineage(&args.run).await? else {
         return Err(CliError::Usage(format!(
-            "{}: no lineage for run `{}`{} (is it a converted post-training run? \
+            "{}: run `{}` has no lineage (is it a converted post-training run? \
              `runlake query LAKE --table metadata --select run_uid,run_name` lists them all)",
-            args.lake.lake,
-            args.run,
-            super::run_names::did_you_mean(&lake, &args.run).await
+            args.lake.lake, args.run,
         )));
     };
     if args.json {

@@ -14,7 +14,6 @@ mod log;
 mod names;
 mod plot;
 mod query;
-mod run_names;
 mod sync;
 mod verify;
 

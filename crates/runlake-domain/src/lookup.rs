@@ -7,9 +7,17 @@ use runlake_format::run_uid;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum RunLookupError {
-    /// No run has that uid, run id or name.
-    #[error("unknown run `{0}`")]
-    Unknown(String),
+    /// No run has that uid, run id or name; `hint` names the closest ones.
+    #[error(
+        "unknown run `{name}`{hint} (`runlake query LAKE --table metadata --select \
+         run_uid,run_name` lists them all)"
+    )]
+    Unknown {
+        /// What was asked for.
+        name: String,
+        /// `"; did you mean `a`?"` or empty.
+        hint: String,
+    },
     /// Several runs answer to it.
     #[error("`{name}` matches several runs: {}", candidates.join(", "))]
     Ambiguous {
@@ -30,10 +38,13 @@ pub fn resolve_run<'a>(
     let suffix = format!("/{name}");
     let escaped = format!("/{}", run_uid::escape(name));
     let mut hits: Vec<&str> = Vec::new();
+    let mut known: Vec<&str> = Vec::new();
     for (uid, run_name) in runs {
         if uid == name {
             return Ok(uid.to_owned());
         }
+        known.push(uid.rsplit('/').next().unwrap_or(uid));
+        known.extend(run_name);
         if uid.ends_with(&suffix) || uid.ends_with(&escaped) || run_name == Some(name) {
             hits.push(uid);
         }
@@ -41,7 +52,10 @@ pub fn resolve_run<'a>(
     hits.sort_unstable();
     hits.dedup();
     match hits.as_slice() {
-        [] => Err(RunLookupError::Unknown(name.to_owned())),
+        [] => Err(RunLookupError::Unknown {
+            name: name.to_owned(),
+            hint: runlake_format::suggest::did_you_mean(name, known),
+        }),
         [one] => Ok((*one).to_owned()),
         many => Err(RunLookupError::Ambiguous {
             name: name.to_owned(),
@@ -74,7 +88,20 @@ mod tests {
                 candidates: vec!["wandb/e/p/abc".into(), "wandb/e/q/abc".into()]
             })
         );
-        assert_eq!(find("nope"), Err(RunLookupError::Unknown("nope".into())));
+        assert_eq!(
+            find("nope"),
+            Err(RunLookupError::Unknown {
+                name: "nope".into(),
+                hint: String::new()
+            })
+        );
+        assert_eq!(
+            find("ohter"),
+            Err(RunLookupError::Unknown {
+                name: "ohter".into(),
+                hint: "; did you mean `other`?".into()
+            })
+        );
         assert_eq!(
             find("nope").map_err(|e| e.to_string()),
             Err("unknown run `nope`".into())

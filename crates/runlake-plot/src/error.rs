@@ -70,7 +70,6 @@ impl From<runlake_domain::RunLookupError> for PlotError {
             runlake_domain::RunLookupError::Ambiguous { name, candidates } => {
                 PlotError::AmbiguousRun { name, candidates }
             }
-            runlake_domain::RunLookupError::Unknown(name) => PlotError::UnknownRun(name),
             other => PlotError::Invalid(other.to_string()),
         }
     }

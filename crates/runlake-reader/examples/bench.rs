@@ -157,6 +157,13 @@ fn pretrain_evals(recipe: &str, tasks: &[String], salt: u64) -> RecordBatch {
 
 async fn generate(dir: &str, compact: bool) {
     let lake = Lake::create(dir).await.expect("create lake");
+    // `BENCH_MERGE_RUNS=0` writes files as sorted runs, as before merging, to measure both.
+    let merge_runs = std::env::var("BENCH_MERGE_RUNS").map_or(true, |v| v != "0");
+    let lake = lake.with_config(runlake_lake::LakeConfig {
+        merge_runs,
+        ..lake.config().clone()
+    });
+    let started = Instant::now();
     let tasks = tasks();
     let mut tx = lake.transaction("bench", "synthetic DataDecide-scale lake");
     for (i, r) in recipes().iter().enumerate() {
@@ -300,8 +307,12 @@ async fn generate(dir: &str, compact: bool) {
     .expect("post evals");
     let outcome = tx.commit().await.expect("commit");
     println!(
-        "wrote version {:?}: {} rows, {} files, {} bytes",
-        outcome.version, outcome.rows_added, outcome.files_added, outcome.bytes_added
+        "wrote version {:?}: {} rows, {} files, {} bytes in {:.1} s (runs merged: {merge_runs})",
+        outcome.version,
+        outcome.rows_added,
+        outcome.files_added,
+        outcome.bytes_added,
+        started.elapsed().as_secs_f64()
     );
     if !compact {
         return;

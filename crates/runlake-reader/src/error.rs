@@ -113,6 +113,9 @@ pub enum ReaderError {
     /// A background reading task stopped unexpectedly.
     #[error("a reading task failed: {0}")]
     Task(#[from] tokio::task::JoinError),
+    /// No run answers to the name given, with the closest ones.
+    #[error("{0}")]
+    UnknownRun(runlake_domain::RunLookupError),
     /// A name given to a DataDecide-style selection is not known.
     #[error("unknown {kind} `{value}`{}", runlake_vocab::unknown_hint(kind, value))]
     UnknownName {

@@ -118,10 +118,7 @@ impl DataDecide {
             RunLookupError::Ambiguous { name, candidates } => {
                 ReaderError::AmbiguousRun { name, candidates }
             }
-            _ => ReaderError::UnknownName {
-                kind: "run",
-                value: name.to_owned(),
-            },
+            other => ReaderError::UnknownRun(other),
         })
     }
 
