@@ -81,7 +81,7 @@ impl PySelection {
 }
 
 /// Parses a final-checkpoint rule name (`max-step-to-use` or `per-seed-last`).
-fn final_rule(name: &str) -> PyResult<FinalRule> {
+pub(crate) fn final_rule(name: &str) -> PyResult<FinalRule> {
     [FinalRule::MaxStepToUse, FinalRule::PerSeedLast]
         .into_iter()
         .find(|r| r.name() == name.replace('_', "-"))

@@ -8,9 +8,11 @@ mod datadecide;
 mod errors;
 mod export;
 mod lake;
+mod plot;
 mod runtime;
 mod scan;
 mod stream;
+mod tools;
 
 use pyo3::prelude::*;
 
@@ -25,7 +27,13 @@ fn _runlake(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<export::ArrowBatch>()?;
     m.add_class::<datadecide::DataDecideCore>()?;
     m.add_class::<datadecide::PySelection>()?;
+    m.add_class::<plot::Plot>()?;
     m.add_function(wrap_pyfunction!(lake::open, m)?)?;
+    m.add_function(wrap_pyfunction!(tools::convert, m)?)?;
+    m.add_function(wrap_pyfunction!(tools::sync, m)?)?;
+    m.add_function(wrap_pyfunction!(plot::plot_curve, m)?)?;
+    m.add_function(wrap_pyfunction!(plot::plot_scaling, m)?)?;
+    m.add_function(wrap_pyfunction!(plot::plot_compare, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

@@ -54,3 +54,16 @@ where
         }
     }
 }
+
+/// Drives the future `make` returns to completion with the GIL released, for futures the
+/// compiler cannot show to be `Send`: it is made and polled on this thread, so no signal is
+/// looked at until it ends.
+pub(crate) fn block<M, F, T>(py: Python<'_>, make: M) -> PyResult<T>
+where
+    M: FnOnce() -> F + Send,
+    F: Future<Output = T>,
+    T: Send,
+{
+    let rt = runtime()?;
+    Ok(py.detach(|| rt.block_on(make())))
+}

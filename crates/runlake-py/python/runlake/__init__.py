@@ -15,13 +15,18 @@ from runlake._runlake import (
     Lake,
     LakeError,
     ParseError,
+    Plot,
     QueryError,
     RunlakeError,
     Scan,
     Selection,
     __version__,
     open,
+    plot_compare,
+    plot_curve,
+    plot_scaling,
 )
+from runlake._tools import convert, sync
 from runlake.datadecide import DataDecide
 
 __all__ = [
@@ -33,10 +38,16 @@ __all__ = [
     "Lake",
     "LakeError",
     "ParseError",
+    "Plot",
     "QueryError",
     "RunlakeError",
     "Scan",
     "Selection",
     "__version__",
+    "convert",
     "open",
+    "plot_compare",
+    "plot_curve",
+    "plot_scaling",
+    "sync",
 ]
