@@ -29,32 +29,6 @@ fn forced(kind: Option<InputKindArg>) -> Option<ForcedKind> {
     })
 }
 
-fn describe(p: &Progress) -> String {
-    match p {
-        Progress::Reading {
-            family: runlake_ingest::Family::Pretraining,
-            done,
-            total,
-            rows_read,
-            rows_total,
-        } => {
-            let of = rows_total.map(|t| format!(" of {t}")).unwrap_or_default();
-            format!(
-                "DataDecide: file {}/{total}, {rows_read} rows read{of}",
-                (*done).min(*total) + 1
-            )
-        }
-        Progress::Reading {
-            done,
-            total,
-            rows_read,
-            ..
-        } => format!("post-training: input {done}/{total}, {rows_read} runs and history rows read"),
-        Progress::Staging => "post-training: matching runs against the lake".to_owned(),
-        Progress::Committing => "committing".to_owned(),
-    }
-}
-
 pub async fn run(args: ConvertArgs) -> CmdResult {
     for input in &args.inputs {
         if !input.exists() {
@@ -85,7 +59,7 @@ pub async fn run(args: ConvertArgs) -> CmdResult {
             oe_eval_run: args.run.clone(),
         },
         progress: Some(Arc::new(move |p: &Progress| {
-            shown.update(&describe(p), false)
+            shown.update(&p.to_string(), false)
         })),
     };
     let result = runlake_ingest::convert(&lake, &args.inputs, &options).await;

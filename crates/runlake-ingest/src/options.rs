@@ -57,6 +57,39 @@ pub enum Progress {
     Committing,
 }
 
+impl std::fmt::Display for Progress {
+    /// One line for a progress display, such as `DataDecide: file 2/3, 1200 rows read of 4000`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Progress::Reading {
+                family: Family::Pretraining,
+                done,
+                total,
+                rows_read,
+                rows_total,
+            } => {
+                let of = rows_total.map(|t| format!(" of {t}")).unwrap_or_default();
+                write!(
+                    f,
+                    "DataDecide: file {}/{total}, {rows_read} rows read{of}",
+                    (*done).min(*total) + 1
+                )
+            }
+            Progress::Reading {
+                done,
+                total,
+                rows_read,
+                ..
+            } => write!(
+                f,
+                "post-training: input {done}/{total}, {rows_read} runs and history rows read"
+            ),
+            Progress::Staging => f.write_str("post-training: matching runs against the lake"),
+            Progress::Committing => f.write_str("committing"),
+        }
+    }
+}
+
 /// A progress callback; it must be cheap.
 pub type ProgressFn = Arc<dyn Fn(&Progress) + Send + Sync>;
 
