@@ -141,14 +141,11 @@ impl Lake {
         Ok(Scan::new(self.reader.scan(table(table_name)?)))
     }
 
-    /// The post-training lineage chain of `run`, root first, as `runlake lineage --json`
-    /// gives it; `None` when the run has no lineage.
+    /// The post-training lineage chain of `run` (uid, run id or name), root first, as
+    /// `runlake lineage --json` gives it; `None` when the run has no lineage.
     fn lineage<'py>(&self, py: Python<'py>, run: &str) -> PyResult<Bound<'py, PyAny>> {
-        let chain = wait(
-            py,
-            runlake_wandb::lineage_chain(&self.lake, run),
-            |e: runlake_wandb::WandbError| crate::errors::QueryError::new_err(e.to_string()),
-        )?;
+        let dd = runlake_reader::DataDecide::new(self.reader.clone());
+        let chain = wait(py, dd.lineage(run), reader_err)?;
         match chain {
             Some(c) => {
                 let text = serde_json::to_string(&c).map_err(|e| value_err(e.to_string()))?;

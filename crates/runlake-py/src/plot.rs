@@ -180,7 +180,7 @@ pub fn plot_scaling(
 
 /// Post-training runs of one training type compared, coloured by a hyperparameter.
 #[pyfunction]
-#[pyo3(signature = (lake, training_type, color_by, task=None, metric=None, train=None, runs=vec![], x="step", x_scale="linear"))]
+#[pyo3(signature = (lake, training_type, color_by, task=None, metric=None, train=None, runs=vec![], x="step", x_scale="linear", y_scale="linear"))]
 #[allow(clippy::too_many_arguments)] // reason: mirrors the options of `runlake plot compare`
 pub fn plot_compare(
     py: Python<'_>,
@@ -193,6 +193,7 @@ pub fn plot_compare(
     runs: Vec<String>,
     x: &str,
     x_scale: &str,
+    y_scale: &str,
 ) -> PyResult<Plot> {
     let x = match x {
         "step" => CompareX::Step,
@@ -210,6 +211,7 @@ pub fn plot_compare(
         runs,
         x,
         x_scale: Some(scale(x_scale)?),
+        y_scale: Some(scale(y_scale)?),
     };
     let plot = wait(
         py,

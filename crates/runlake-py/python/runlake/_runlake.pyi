@@ -166,4 +166,5 @@ def plot_compare(
     runs: list[str] = ...,
     x: str = "step",
     x_scale: str = "linear",
+    y_scale: str = "linear",
 ) -> Plot: ...
