@@ -96,15 +96,19 @@ mod tests {
             })
         );
         assert_eq!(
-            find("ohter"),
+            find("othr"),
             Err(RunLookupError::Unknown {
-                name: "ohter".into(),
+                name: "othr".into(),
                 hint: "; did you mean `other`?".into()
             })
         );
         assert_eq!(
             find("nope").map_err(|e| e.to_string()),
-            Err("unknown run `nope`".into())
+            Err(
+                "unknown run `nope` (`runlake query LAKE --table metadata --select \
+                 run_uid,run_name` lists them all)"
+                    .into()
+            )
         );
     }
 }
