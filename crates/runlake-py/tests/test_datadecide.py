@@ -108,7 +108,8 @@ def test_curve_and_lineage_equal_the_cli(lake_path, tmp_path):
     assert got.schema.names == reference.schema.names
     assert canon(got) == canon(reference)
     assert dd.lineage(POST_RUN) == json.loads(cli("lineage", str(lake_path), POST_RUN, "--json"))
-    assert dd.lineage("no/such/run") is None
+    with pytest.raises(runlake.QueryError, match="unknown run `no/such/run`"):
+        dd.lineage("no/such/run")
 
 
 def test_post_training_runs_of_one_checkpoint(lake_path, tmp_path):

@@ -248,7 +248,8 @@ class DataDecide:
 
     def lineage(self, run: str) -> dict | None:
         """The lineage chain of a post-training run back to pretraining, root first, as
-        ``runlake lineage --json`` gives it; ``None`` when the run has none."""
+        ``runlake lineage --json`` gives it; ``None`` when the run has none. A name that is
+        no run raises ``QueryError`` naming the closest runs."""
         return self.lake.lineage(run)
 
     def descendants(self, run: str, at_step: int | None = None, *, backend: str | None = None) -> Any:
