@@ -4,11 +4,8 @@
 
 use std::path::Path;
 use std::process::Command;
-use std::sync::Arc;
 
-use arrow::array::{ArrayRef, RecordBatch};
-use arrow::compute::cast;
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use arrow::array::RecordBatch;
 use runlake_lake::testkit::{batch, canonical_rows};
 use runlake_lake::{Lake, Table};
 
@@ -33,28 +30,7 @@ fn read_with(engine: &str, table: Table, folder: &Path, scratch: &Path) -> Vec<R
         "{engine} failed to read {}",
         folder.display()
     );
-    let file = std::fs::File::open(&out).expect("output");
-    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
-        .expect("parquet")
-        .build()
-        .expect("reader");
-    let schema = table.schema();
-    reader
-        .map(|b| {
-            let b = b.expect("batch");
-            let columns: Vec<ArrayRef> = schema
-                .fields()
-                .iter()
-                .map(|f| {
-                    let c = b
-                        .column_by_name(f.name())
-                        .unwrap_or_else(|| panic!("{engine} lost column {}", f.name()));
-                    cast(c, f.data_type()).expect("cast to the logical type")
-                })
-                .collect();
-            RecordBatch::try_new(Arc::clone(&schema), columns).expect("batch")
-        })
-        .collect()
+    runlake_lake::testkit::delta::logical(table, &out, engine)
 }
 
 #[tokio::test]

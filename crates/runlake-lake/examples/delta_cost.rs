@@ -21,7 +21,7 @@ async fn log_objects(lake: &Lake) -> Vec<(object_store::path::Path, u64)> {
         let prefix = Lake::object_path(&format!("{}/_delta_log", table.name()));
         let mut listing = lake.objects().list(Some(&prefix));
         while let Some(meta) = listing.next().await {
-            let meta = meta.unwrap();
+            let meta = meta.expect("list the Delta log");
             out.push((meta.location, meta.size));
         }
     }
@@ -31,17 +31,22 @@ async fn log_objects(lake: &Lake) -> Vec<(object_store::path::Path, u64)> {
 #[tokio::main]
 async fn main() {
     let location = std::env::args().nth(1).expect("usage: delta_cost LAKE");
-    let lake = Lake::open(&location).await.unwrap();
-    let manifest = lake.latest().await.unwrap();
+    let lake = Lake::open(&location).await.expect("open the lake");
+    let manifest = lake.latest().await.expect("latest version");
     let data: u64 = manifest.all_files().map(|(_, f)| f.bytes).sum();
     let files = manifest.all_files().count();
     let before = log_objects(&lake).await;
     let log_bytes: u64 = before.iter().map(|(_, s)| s).sum();
     for (path, _) in &before {
-        lake.objects().delete(path).await.unwrap();
+        lake.objects()
+            .delete(path)
+            .await
+            .expect("delete a log file");
     }
     let started = Instant::now();
-    let report = runlake_lake::delta::catch_up(&lake).await.unwrap();
+    let report = runlake_lake::delta::catch_up(&lake)
+        .await
+        .expect("write the Delta log");
     let elapsed = started.elapsed();
     let after: u64 = log_objects(&lake).await.iter().map(|(_, s)| s).sum();
     assert_eq!(

@@ -84,19 +84,34 @@ impl Merge<'_> {
         if picks.is_empty() {
             return Ok(None);
         }
-        let refs: Vec<&RecordBatch> = self.sources.iter().collect();
-        let out = interleave_record_batch(&refs, picks).map_err(arrow_err("merging runs"))?;
-        picks.clear();
-        let mut kept = Vec::new();
-        for (c, alive) in cursors.iter_mut().zip(live) {
-            if *alive {
-                kept.push(self.sources[c.source].clone());
-                c.source = kept.len() - 1;
-            }
-        }
-        self.sources = kept;
+        let live_sources = cursors
+            .iter_mut()
+            .zip(live)
+            .filter(|(_, alive)| **alive)
+            .map(|(c, _)| &mut c.source);
+        let out = interleave_picks(&mut self.sources, picks, live_sources)?;
         Ok(Some(out))
     }
+}
+
+/// The output batch of `(source, row)` picks into `sources`; then only the sources that
+/// `live_sources` (each live input's index into `sources`) still read are kept, and those
+/// indices are rewritten to match.
+pub(crate) fn interleave_picks<'a>(
+    sources: &mut Vec<RecordBatch>,
+    picks: &mut Vec<(usize, usize)>,
+    live_sources: impl IntoIterator<Item = &'a mut usize>,
+) -> Result<RecordBatch> {
+    let refs: Vec<&RecordBatch> = sources.iter().collect();
+    let out = interleave_record_batch(&refs, picks).map_err(arrow_err("merging runs"))?;
+    picks.clear();
+    let mut kept = Vec::new();
+    for source in live_sources {
+        kept.push(sources[*source].clone());
+        *source = kept.len() - 1;
+    }
+    *sources = kept;
+    Ok(out)
 }
 
 /// The sort-key rows of a batch read from `file`.

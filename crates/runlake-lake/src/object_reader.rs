@@ -289,7 +289,9 @@ impl MetadataFetch for Tail<'_> {
         if range.start >= self.start {
             let from = (range.start - self.start) as usize;
             let to = (range.end - self.start) as usize;
-            if let Some(bytes) = (to <= self.bytes.len()).then(|| self.bytes.slice(from..to)) {
+            if let Some(bytes) =
+                (from <= to && to <= self.bytes.len()).then(|| self.bytes.slice(from..to))
+            {
                 return futures::future::ready(Ok(bytes)).boxed();
             }
         }

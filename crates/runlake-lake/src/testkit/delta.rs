@@ -66,7 +66,8 @@ pub fn read_delta(
         .map(|(r, out)| {
             let error = out.with_extension("parquet.error");
             if error.exists() {
-                return Err(std::fs::read_to_string(error).unwrap());
+                return Err(std::fs::read_to_string(&error)
+                    .unwrap_or_else(|e| format!("{}: {e}", error.display())));
             }
             if !out.exists() {
                 return Err(died.clone().unwrap_or_else(|| "no output".to_owned()));
@@ -77,7 +78,7 @@ pub fn read_delta(
 }
 
 /// The rows of a Parquet file a reader wrote, cast to the table's logical schema.
-fn logical(table: Table, file: &Path, engine: &str) -> Vec<RecordBatch> {
+pub fn logical(table: Table, file: &Path, engine: &str) -> Vec<RecordBatch> {
     let file = std::fs::File::open(file).expect("output");
     let reader = ParquetRecordBatchReaderBuilder::try_new(file)
         .expect("parquet")

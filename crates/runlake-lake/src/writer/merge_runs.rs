@@ -11,7 +11,6 @@
 use std::fs::File;
 
 use arrow::array::RecordBatch;
-use arrow::compute::interleave_record_batch;
 use arrow::row::{RowConverter, Rows};
 use parquet::arrow::arrow_reader::{
     ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReader,
@@ -20,6 +19,7 @@ use parquet::arrow::arrow_reader::{
 use runlake_format::Table;
 
 use crate::error::{LakeError, Result, arrow_err};
+use crate::merge::interleave_picks;
 use crate::order::{sort_key_columns, sort_key_converter};
 use crate::writer::EncodedFile;
 use crate::writer::encode::{FileBuilder, parquet_err};
@@ -177,16 +177,18 @@ impl Merge {
         if picks.is_empty() {
             return Ok(());
         }
-        let refs: Vec<&RecordBatch> = self.sources.iter().collect();
-        let out = interleave_record_batch(&refs, picks).map_err(arrow_err("merging runs"))?;
-        picks.clear();
+        let mut live_runs: Vec<&mut Run> = runs
+            .iter_mut()
+            .enumerate()
+            .filter(|(i, _)| live.contains(i))
+            .map(|(_, r)| r)
+            .collect();
+        let out = interleave_picks(
+            &mut self.sources,
+            picks,
+            live_runs.iter_mut().map(|r| &mut r.source),
+        )?;
         builder.append(&out)?;
-        let mut kept = Vec::with_capacity(live.len());
-        for &i in live {
-            kept.push(self.sources[runs[i].source].clone());
-            runs[i].source = kept.len() - 1;
-        }
-        self.sources = kept;
         Ok(())
     }
 }
