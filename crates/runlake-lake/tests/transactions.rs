@@ -391,6 +391,51 @@ async fn a_new_file_is_written_as_one_sorted_run() {
     assert_eq!(canonical_rows(&read), canonical_rows(&unmerged));
 }
 
+/// A file closed at its size limit is merged as two files over disjoint key ranges (two
+/// threads), each one sorted run; together they hold exactly the rows written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_file_is_merged_as_files_over_disjoint_key_ranges() {
+    // Ranges hold at least eight row groups: 2 x 8 rows here.
+    let (lake, rows) = six_buffers_merged(40, 2, true).await;
+    let manifest = lake.latest().await.expect("latest");
+    let files = &manifest.table(Table::PretrainCkpts).expect("t").files;
+    // 40 rows split in two halves, then the last 20 rows in one file.
+    assert_eq!(files.len(), 3, "{files:?}");
+    let mut read_all = Vec::new();
+    let mut spans = Vec::new();
+    for file in files {
+        let read = lake
+            .read_file(Table::PretrainCkpts, file)
+            .await
+            .expect("read");
+        let keys: Vec<(String, i64)> = read
+            .iter()
+            .flat_map(|b| {
+                let run = arrow::array::AsArray::as_string::<i32>(
+                    b.column_by_name("run_uid").expect("run").as_ref(),
+                );
+                let step = arrow::array::AsArray::as_primitive::<arrow::datatypes::Int64Type>(
+                    b.column_by_name("step").expect("step").as_ref(),
+                );
+                (0..b.num_rows())
+                    .map(|i| (run.value(i).to_owned(), step.value(i)))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        let mut sorted = keys.clone();
+        sorted.sort();
+        assert_eq!(keys, sorted, "{} is one sorted run", file.path);
+        assert_eq!(keys.len(), 20, "{} holds a third of the rows", file.path);
+        spans.push((keys[0].clone(), keys[keys.len() - 1].clone()));
+        read_all.extend(read);
+    }
+    spans.sort();
+    for pair in spans.windows(2) {
+        assert!(pair[0].1 < pair[1].0, "key ranges overlap: {spans:?}");
+    }
+    assert_eq!(canonical_rows(&read_all), canonical_rows(&[rows]));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn compaction_reads_each_file_once_and_a_compact_table_only_its_footers() {
     use runlake_lake::testkit::recording::RecordingStore;

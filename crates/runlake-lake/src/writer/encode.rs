@@ -8,10 +8,12 @@ use arrow::array::{Array, AsArray, RecordBatch, UInt32Array};
 use arrow::compute::{
     SortColumn, SortOptions, concat_batches, lexsort_to_indices, take_record_batch,
 };
+use arrow::datatypes::DataType;
 use bytes::Bytes;
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
+use parquet::schema::types::ColumnPath;
 use runlake_format::layout::data_file_path;
 use runlake_format::partition::partition_dir;
 use runlake_format::{ColumnStats, ContentHash, Table};
@@ -178,13 +180,21 @@ impl<W: Write + Send> FileBuilder<W> {
         sink: W,
         row_group_rows: usize,
     ) -> Result<Self> {
-        let props = WriterProperties::builder()
+        let mut props = WriterProperties::builder()
             .set_compression(Compression::ZSTD(ZstdLevel::try_new(3).unwrap_or_default()))
             .set_statistics_enabled(EnabledStatistics::Page)
             .set_max_row_group_row_count(Some(row_group_rows.max(1)))
             // A fixed producer string keeps file bytes, and so names, stable across releases.
-            .set_created_by("runlake".to_owned())
-            .build();
+            .set_created_by("runlake".to_owned());
+        // Metric values are nearly all distinct: a dictionary only costs a hash per value to
+        // write and an indirection to read, and zstd finds what repetition there is.
+        for field in table.file_schema().fields() {
+            if field.data_type() == &DataType::Float64 {
+                props = props
+                    .set_column_dictionary_enabled(ColumnPath::from(field.name().as_str()), false);
+            }
+        }
+        let props = props.build();
         let writer =
             ArrowWriter::try_new(HashingWriter::new(sink), table.file_schema(), Some(props))
                 .map_err(parquet_err(table))?;

@@ -22,8 +22,11 @@ use crate::error::{LakeError, Result};
 use crate::lake::Lake;
 use crate::writer::EncodedFile;
 use crate::writer::encode::{FileBuilder, sorted_file_batch};
-use crate::writer::merge_runs::merge_runs;
+use crate::writer::merge_runs::{Sample, merge_runs, sample_keys};
 use crate::writer::upload::upload_from_file;
+
+/// Row groups a merged file holds at least when a large file is merged as several.
+const MIN_RANGE_ROW_GROUPS: u64 = 8;
 
 /// A full buffer of one table partition.
 pub(crate) struct Chunk {
@@ -48,42 +51,80 @@ struct Worker {
     /// Merge a file's sorted runs into one before it is uploaded.
     merge_runs: bool,
     file_rows: u64,
-    open: BTreeMap<(Table, Vec<Option<String>>), FileBuilder<File>>,
+    open: BTreeMap<(Table, Vec<Option<String>>), OpenFile>,
     done: Sender<Result<EncodedFile>>,
+}
+
+/// A partition's file being written, and the keys sampled from its runs to split their merge.
+struct OpenFile {
+    builder: FileBuilder<File>,
+    samples: Vec<Sample>,
 }
 
 impl Worker {
     fn take(&mut self, chunk: Chunk) -> Result<()> {
         let batch = sorted_file_batch(chunk.table, chunk.batches)?;
         let slot = (chunk.table, chunk.key);
-        let mut builder = match self.open.remove(&slot) {
-            Some(b) => b,
+        let mut open = match self.open.remove(&slot) {
+            Some(open) => open,
             None => {
                 let file = tempfile::tempfile().map_err(|e| {
                     LakeError::Task(format!("cannot create a temporary data file: {e}"))
                 })?;
-                FileBuilder::new(slot.0, &slot.1, file, self.row_group_rows)?
+                OpenFile {
+                    builder: FileBuilder::new(slot.0, &slot.1, file, self.row_group_rows)?,
+                    samples: Vec::new(),
+                }
             }
         };
-        builder.append(&batch)?;
+        if self.merge_runs {
+            let run = open.builder.run_ends().len();
+            open.samples.extend(sample_keys(slot.0, &batch, run)?);
+        }
+        open.builder.append(&batch)?;
         drop(batch);
-        if builder.rows() >= self.file_rows {
-            let file = self.close(builder)?;
-            let _ = self.done.send(Ok(file));
+        if open.builder.rows() >= self.file_rows {
+            self.close(open)?;
         } else {
-            self.open.insert(slot, builder);
+            self.open.insert(slot, open);
         }
         Ok(())
     }
 
-    fn close(&self, builder: FileBuilder<File>) -> Result<EncodedFile> {
+    /// Closes a file (merging its runs into one or more sorted files) and sends each on.
+    fn close(&self, open: OpenFile) -> Result<()> {
+        let OpenFile { builder, samples } = open;
         let (table, values) = builder.slot();
         let (table, values) = (table, values.to_vec());
         let run_ends = builder.run_ends().to_vec();
-        let (mut encoded, mut file) = builder.finish()?;
+        let (encoded, file) = builder.finish()?;
         if run_ends.len() > 1 && self.merge_runs {
-            (encoded, file) = merge_runs(table, &values, &file, &run_ends, self.row_group_rows)?;
+            // Halves of a full file, so large files merge on two threads; but never pieces
+            // of less than a few row groups, which would read as slowly as the runs did.
+            let range_rows = self
+                .file_rows
+                .div_ceil(2)
+                .max(MIN_RANGE_ROW_GROUPS * self.row_group_rows as u64);
+            let merged = merge_runs(
+                table,
+                &values,
+                file,
+                &run_ends,
+                samples,
+                self.row_group_rows,
+                range_rows,
+            )?;
+            for (encoded, file) in merged {
+                let _ = self.done.send(Ok(self.store(encoded, file)?));
+            }
+        } else {
+            let _ = self.done.send(Ok(self.store(encoded, file)?));
         }
+        Ok(())
+    }
+
+    /// Checksums a closed file's pages and uploads it, or reads it into memory.
+    fn store(&self, mut encoded: EncodedFile, mut file: File) -> Result<EncodedFile> {
         let io = |e: std::io::Error| LakeError::Task(format!("temporary data file: {e}"));
         encoded.page_crc32 = Some(super::checksums::of_file(&file, encoded.size)?);
         file.seek(SeekFrom::Start(0)).map_err(io)?;
@@ -109,11 +150,9 @@ impl Worker {
                 return;
             }
         }
-        for (_, builder) in std::mem::take(&mut self.open) {
-            let closed = self.close(builder);
-            let failed = closed.is_err();
-            let _ = self.done.send(closed);
-            if failed {
+        for (_, open) in std::mem::take(&mut self.open) {
+            if let Err(e) = self.close(open) {
+                let _ = self.done.send(Err(e));
                 return;
             }
         }

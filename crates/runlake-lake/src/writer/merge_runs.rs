@@ -1,20 +1,26 @@
-//! Merging the sorted runs of a freshly written data file into one sorted run.
+//! Merging the sorted runs of a freshly written data file into sorted files.
 //!
 //! The writer appends each spilled buffer to its partition's file as a sorted run of row
 //! groups, so memory stays bounded; but then one task's rows sit in a row group of every run,
 //! and a narrow query pays each row group's fixed costs (and, on object storage, requests)
 //! once per run. Before the file is hashed and uploaded, its runs are merged from the local
-//! temporary file into a new one whose row groups follow one order, as `compact` would make
-//! it. Each run is read one row group at a time, a small batch per run, so memory is about
+//! temporary file into new files whose row groups follow one order, as `compact` would make
+//! them. Each run is read one row group at a time, a small batch per run, so memory is about
 //! one compressed row group per run.
+//!
+//! A large file is merged as several files over disjoint ranges of the sort key, one thread
+//! each: the merge is the one step of a conversion that can only start after the last input,
+//! and splitting it keeps every core busy there. The ranges come from keys sampled while the
+//! runs were written, so the split depends only on the rows, never on the machine.
 
 use std::fs::File;
 
-use arrow::array::RecordBatch;
+use arrow::array::{RecordBatch, UInt32Array};
+use arrow::compute::take;
 use arrow::row::{RowConverter, Rows};
 use parquet::arrow::arrow_reader::{
     ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReader,
-    ParquetRecordBatchReaderBuilder,
+    ParquetRecordBatchReaderBuilder, RowSelection, RowSelector,
 };
 use runlake_format::Table;
 
@@ -23,9 +29,155 @@ use crate::merge::interleave_picks;
 use crate::order::{sort_key_columns, sort_key_converter};
 use crate::writer::EncodedFile;
 use crate::writer::encode::{FileBuilder, parquet_err};
+use crate::writer::shared_file::SharedFile;
 
-/// Rows each run decodes at a time.
+/// Rows each run decodes at a time, and the spacing of sampled keys within a run.
 const CURSOR_ROWS: usize = 4096;
+
+/// The sort key of one row of a run, kept to split a merge into key ranges.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct Sample {
+    pub key: Vec<u8>,
+    /// The run (appended chunk) the row is in, and its row number within the run.
+    pub run: usize,
+    pub row: usize,
+}
+
+/// The sort keys of every `CURSOR_ROWS`th row of `batch`, a sorted chunk appended as run `run`.
+pub(crate) fn sample_keys(table: Table, batch: &RecordBatch, run: usize) -> Result<Vec<Sample>> {
+    let rows: Vec<u32> = (0..batch.num_rows())
+        .step_by(CURSOR_ROWS)
+        .map(|r| r as u32)
+        .collect();
+    let indices = UInt32Array::from(rows.clone());
+    let columns = sort_key_columns(table, batch)
+        .map_err(LakeError::Task)?
+        .iter()
+        .map(|c| take(c.as_ref(), &indices, None))
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(arrow_err("sampling sort keys"))?;
+    let keys = sort_key_converter(table, table.sort_columns())?
+        .convert_columns(&columns)
+        .map_err(arrow_err("sampling sort keys"))?;
+    Ok(rows
+        .iter()
+        .zip(keys.iter())
+        .map(|(&row, key)| Sample {
+            key: key.data().to_vec(),
+            run,
+            row: row as usize,
+        })
+        .collect())
+}
+
+/// A range of sort keys merged into one file: keys at least `lo` and below `hi`.
+#[derive(Debug, Clone, Default)]
+struct KeyRange {
+    lo: Option<Vec<u8>>,
+    hi: Option<Vec<u8>>,
+}
+
+/// Splits the keys into ranges of about `range_rows` rows each, at sampled keys.
+fn key_ranges(mut samples: Vec<Sample>, rows: u64, range_rows: u64) -> Vec<KeyRange> {
+    let parts = rows.div_ceil(range_rows.max(1)).max(1) as usize;
+    samples.sort();
+    let mut bounds: Vec<Vec<u8>> = Vec::new();
+    for i in 1..parts {
+        let Some(sample) = samples.get(i * samples.len() / parts) else {
+            break;
+        };
+        // A bound at the smallest key would leave the first range empty.
+        let above_last = match bounds.last() {
+            Some(last) => sample.key > *last,
+            None => samples.first().is_some_and(|first| sample.key > first.key),
+        };
+        if above_last {
+            bounds.push(sample.key.clone());
+        }
+    }
+    let mut ranges = Vec::with_capacity(bounds.len() + 1);
+    let mut lo = None;
+    for bound in bounds {
+        ranges.push(KeyRange {
+            lo: lo.take(),
+            hi: Some(bound.clone()),
+        });
+        lo = Some(bound);
+    }
+    ranges.push(KeyRange { lo, hi: None });
+    ranges
+}
+
+/// Rewrites `file` (of `table`, with these partition values, written as runs ending at the
+/// row groups `run_ends`, holding `rows` rows of which `samples` were sampled) as sorted files
+/// of about `range_rows` rows, over disjoint key ranges, with row groups of `row_group_rows`.
+/// Rows with equal keys keep the order of their runs.
+pub(crate) fn merge_runs(
+    table: Table,
+    partition_values: &[Option<String>],
+    file: File,
+    run_ends: &[usize],
+    samples: Vec<Sample>,
+    row_group_rows: usize,
+    range_rows: u64,
+) -> Result<Vec<(EncodedFile, File)>> {
+    let io = |e: std::io::Error| LakeError::Task(format!("temporary data file: {e}"));
+    let file = SharedFile::new(file).map_err(io)?;
+    let meta =
+        ArrowReaderMetadata::load(&file, ArrowReaderOptions::new()).map_err(parquet_err(table))?;
+    let rows: u64 = meta
+        .metadata()
+        .row_groups()
+        .iter()
+        .map(|g| g.num_rows() as u64)
+        .sum();
+    let ranges = key_ranges(samples.clone(), rows, range_rows);
+    let job = Job {
+        table,
+        partition_values,
+        file: &file,
+        meta: &meta,
+        run_ends,
+        samples: &samples,
+        row_group_rows,
+    };
+    let merged: Vec<Result<Option<(EncodedFile, File)>>> = if ranges.len() == 1 {
+        vec![job.merge(&ranges[0])]
+    } else {
+        std::thread::scope(|s| {
+            let handles: Vec<_> = ranges
+                .iter()
+                .map(|range| {
+                    let job = &job;
+                    s.spawn(move || job.merge(range))
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join()
+                        .unwrap_or_else(|_| Err(LakeError::Task("merging thread panicked".into())))
+                })
+                .collect()
+        })
+    };
+    let mut out = Vec::with_capacity(merged.len());
+    for file in merged {
+        out.extend(file?);
+    }
+    Ok(out)
+}
+
+/// What every range's merge reads.
+struct Job<'a> {
+    table: Table,
+    partition_values: &'a [Option<String>],
+    file: &'a SharedFile,
+    meta: &'a ArrowReaderMetadata,
+    run_ends: &'a [usize],
+    samples: &'a [Sample],
+    row_group_rows: usize,
+}
 
 /// One run being read: its current batch, that batch's sort keys, and the next row.
 struct Run {
@@ -36,99 +188,118 @@ struct Run {
     source: usize,
 }
 
-/// Rewrites `file` (of `table`, with these partition values, written as runs ending at the
-/// row groups `run_ends`) as one sorted run with row groups of `row_group_rows`. Rows with
-/// equal keys keep the order of their runs.
-pub(crate) fn merge_runs(
-    table: Table,
-    partition_values: &[Option<String>],
-    file: &File,
-    run_ends: &[usize],
-    row_group_rows: usize,
-) -> Result<(EncodedFile, File)> {
-    let io = |e: std::io::Error| LakeError::Task(format!("temporary data file: {e}"));
-    let meta =
-        ArrowReaderMetadata::load(file, ArrowReaderOptions::new()).map_err(parquet_err(table))?;
-    let converter = sort_key_converter(table, table.sort_columns())?;
-    let mut runs = Vec::with_capacity(run_ends.len());
-    let mut start = 0;
-    for &end in run_ends {
-        if end > start {
-            let reader = ParquetRecordBatchReaderBuilder::new_with_metadata(
-                file.try_clone().map_err(io)?,
-                meta.clone(),
-            )
-            .with_row_groups((start..end).collect())
-            .with_batch_size(CURSOR_ROWS)
-            .build()
-            .map_err(parquet_err(table))?;
-            runs.push(Run {
-                reader,
-                keys: converter.empty_rows(0, 0),
-                pos: 0,
-                source: 0,
-            });
+impl Job<'_> {
+    /// Merges the rows of `range` into one file, or none when it holds no rows.
+    fn merge(&self, range: &KeyRange) -> Result<Option<(EncodedFile, File)>> {
+        let table = self.table;
+        let io = |e: std::io::Error| LakeError::Task(format!("temporary data file: {e}"));
+        let groups = self.meta.metadata().row_groups();
+        let mut merge = Merge {
+            table,
+            converter: sort_key_converter(table, table.sort_columns())?,
+            sources: Vec::new(),
+            range,
+        };
+        let mut runs = Vec::with_capacity(self.run_ends.len());
+        let mut start = 0;
+        for (index, &end) in self.run_ends.iter().enumerate() {
+            if end > start {
+                let run_rows: usize = groups[start..end]
+                    .iter()
+                    .map(|g| g.num_rows() as usize)
+                    .sum();
+                let skip = self.first_row(index, range).min(run_rows);
+                let selection = RowSelection::from(vec![
+                    RowSelector::skip(skip),
+                    RowSelector::select(run_rows - skip),
+                ]);
+                let reader = ParquetRecordBatchReaderBuilder::new_with_metadata(
+                    self.file.clone(),
+                    self.meta.clone(),
+                )
+                .with_row_groups((start..end).collect())
+                .with_row_selection(selection)
+                .with_batch_size(CURSOR_ROWS)
+                .build()
+                .map_err(parquet_err(table))?;
+                runs.push(Run {
+                    reader,
+                    keys: merge.converter.empty_rows(0, 0),
+                    pos: 0,
+                    source: 0,
+                });
+            }
+            start = end;
         }
-        start = end;
+
+        let out = tempfile::tempfile().map_err(io)?;
+        let mut builder = FileBuilder::new(table, self.partition_values, out, self.row_group_rows)?;
+        let mut live: Vec<usize> = Vec::with_capacity(runs.len());
+        for (i, run) in runs.iter_mut().enumerate() {
+            if merge.settle(run)? {
+                live.push(i);
+            }
+        }
+        let mut picks: Vec<(usize, usize)> = Vec::with_capacity(self.row_group_rows);
+        while !live.is_empty() {
+            // The run with the smallest next key (the earliest run among equal ones), and the
+            // next smallest key, up to which it can be taken without looking again.
+            let mut best = 0;
+            for j in 1..live.len() {
+                if runs[live[j]].key() < runs[live[best]].key() {
+                    best = j;
+                }
+            }
+            let next = (0..live.len())
+                .filter(|&j| j != best)
+                .min_by(|&a, &b| runs[live[a]].key().cmp(runs[live[b]].key()));
+            let (taker, bound) = match next {
+                Some(j) => (live[best], Some(live[j])),
+                None => (live[best], None),
+            };
+            loop {
+                let run = &runs[taker];
+                let within = match bound {
+                    None => true,
+                    Some(b) => {
+                        let (mine, theirs) = (run.key(), runs[b].key());
+                        mine < theirs || (mine == theirs && taker < b)
+                    }
+                };
+                if !within {
+                    break;
+                }
+                picks.push((run.source, run.pos));
+                runs[taker].pos += 1;
+                if picks.len() >= self.row_group_rows {
+                    merge.flush(&mut picks, &mut runs, &live, &mut builder)?;
+                }
+                if !merge.settle(&mut runs[taker])? {
+                    live.retain(|&i| i != taker);
+                    break;
+                }
+            }
+        }
+        merge.flush(&mut picks, &mut runs, &live, &mut builder)?;
+        if builder.rows() == 0 {
+            return Ok(None);
+        }
+        builder.finish().map(Some)
     }
 
-    let out = tempfile::tempfile().map_err(io)?;
-    let mut builder = FileBuilder::new(table, partition_values, out, row_group_rows)?;
-    let mut merge = Merge {
-        table,
-        converter,
-        sources: Vec::new(),
-    };
-    let mut live: Vec<usize> = Vec::with_capacity(runs.len());
-    for (i, run) in runs.iter_mut().enumerate() {
-        if merge.advance(run)? {
-            live.push(i);
-        }
-    }
-    let mut picks: Vec<(usize, usize)> = Vec::with_capacity(row_group_rows);
-    while !live.is_empty() {
-        // The run with the smallest next key (the earliest run among equal ones), and the
-        // next smallest key, up to which it can be taken without looking again.
-        let mut best = 0;
-        for j in 1..live.len() {
-            if runs[live[j]].key() < runs[live[best]].key() {
-                best = j;
-            }
-        }
-        let next = (0..live.len())
-            .filter(|&j| j != best)
-            .min_by(|&a, &b| runs[live[a]].key().cmp(runs[live[b]].key()));
-        let (taker, bound) = match next {
-            Some(j) => (live[best], Some(live[j])),
-            None => (live[best], None),
+    /// The row of run `run` to start reading `range` from: the last sampled row below its
+    /// lower bound, so at most `CURSOR_ROWS` rows are read only to be skipped.
+    fn first_row(&self, run: usize, range: &KeyRange) -> usize {
+        let Some(lo) = &range.lo else {
+            return 0;
         };
-        loop {
-            let run = &runs[taker];
-            let within = match bound {
-                None => true,
-                Some(b) => {
-                    let (mine, theirs) = (run.key(), runs[b].key());
-                    mine < theirs || (mine == theirs && taker < b)
-                }
-            };
-            if !within {
-                break;
-            }
-            picks.push((run.source, run.pos));
-            let run = &mut runs[taker];
-            run.pos += 1;
-            if picks.len() >= row_group_rows {
-                merge.flush(&mut picks, &mut runs, &live, &mut builder)?;
-            }
-            let run = &mut runs[taker];
-            if run.pos == run.keys.num_rows() && !merge.advance(run)? {
-                live.retain(|&i| i != taker);
-                break;
-            }
-        }
+        self.samples
+            .iter()
+            .filter(|s| s.run == run && s.key < *lo)
+            .map(|s| s.row)
+            .max()
+            .unwrap_or(0)
     }
-    merge.flush(&mut picks, &mut runs, &live, &mut builder)?;
-    builder.finish()
 }
 
 impl Run {
@@ -137,15 +308,35 @@ impl Run {
     }
 }
 
-struct Merge {
+struct Merge<'a> {
     table: Table,
     converter: RowConverter,
     /// Batches picks point into: the current batch of every run, and earlier ones still
     /// picked from.
     sources: Vec<RecordBatch>,
+    range: &'a KeyRange,
 }
 
-impl Merge {
+impl Merge<'_> {
+    /// Moves `run` to its next row within the range, reading its next batch when needed;
+    /// `false` once it has no more.
+    fn settle(&mut self, run: &mut Run) -> Result<bool> {
+        loop {
+            if run.pos >= run.keys.num_rows() {
+                if !self.advance(run)? {
+                    return Ok(false);
+                }
+                continue;
+            }
+            let key = run.key();
+            if self.range.lo.as_deref().is_some_and(|lo| key < lo) {
+                run.pos += 1;
+                continue;
+            }
+            return Ok(self.range.hi.as_deref().is_none_or(|hi| key < hi));
+        }
+    }
+
     /// Moves `run` to its next non-empty batch; `false` once it is done.
     fn advance(&mut self, run: &mut Run) -> Result<bool> {
         for batch in run.reader.by_ref() {
@@ -190,5 +381,35 @@ impl Merge {
         )?;
         builder.append(&out)?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(key: u8, run: usize, row: usize) -> Sample {
+        Sample {
+            key: vec![key],
+            run,
+            row,
+        }
+    }
+
+    #[test]
+    fn ranges_split_at_sampled_keys_and_never_start_empty() {
+        let samples = vec![sample(5, 0, 0), sample(1, 1, 0), sample(9, 1, 4096)];
+        let one = key_ranges(samples.clone(), 100, 1000);
+        assert_eq!(one.len(), 1);
+        assert!(one[0].lo.is_none() && one[0].hi.is_none());
+
+        let two = key_ranges(samples.clone(), 100, 50);
+        assert_eq!(two.len(), 2);
+        assert_eq!(two[0].hi.as_deref(), Some(&[5u8][..]));
+        assert_eq!(two[1].lo.as_deref(), Some(&[5u8][..]));
+
+        // Equal keys give one bound, and a bound never sits at the smallest key.
+        let same = vec![sample(3, 0, 0), sample(3, 1, 0), sample(3, 2, 0)];
+        assert_eq!(key_ranges(same, 300, 100).len(), 1);
     }
 }

@@ -6,6 +6,7 @@ mod encoder;
 mod keys;
 mod merge_runs;
 mod plan;
+mod shared_file;
 mod stats;
 mod transaction;
 mod upload;
