@@ -541,11 +541,20 @@ async fn the_plot_draws_the_readers_curve() {
         let plot = plot_curve(&lake, &[DPO_NAME], &y, &CurveOptions::default())
             .await
             .expect("plot");
-        assert_eq!(plot.series.len(), 2, "{y:?}");
         assert_eq!(plot.series[0].points, pre, "{y:?}: pretraining");
-        // The post-training line starts at the last pretraining point, then follows the curve.
-        assert_eq!(plot.series[1].points[0], pre[pre.len() - 1]);
-        assert_eq!(plot.series[1].points[1..], post[..], "{y:?}: post-training");
+        // One line per post-training run: the first starts at the last pretraining point,
+        // each later one where the previous ends, and together they follow the curve.
+        let runs = &plot.series[1..];
+        assert!(!runs.is_empty(), "{y:?}");
+        assert_eq!(runs[0].points[0], pre[pre.len() - 1]);
+        let mut drawn: Vec<(f64, f64)> = Vec::new();
+        for (i, run) in runs.iter().enumerate() {
+            if i > 0 {
+                assert_eq!(Some(&run.points[0]), drawn.last(), "{y:?}: {}", run.label);
+            }
+            drawn.extend_from_slice(&run.points[1..]);
+        }
+        assert_eq!(drawn, post, "{y:?}: post-training");
     }
 }
 

@@ -86,8 +86,9 @@ pub async fn plot_curve(
 }
 
 /// Draws the reader's curves: one pretraining series per distinct parent checkpoint, one
-/// series per curve (starting at its parent's last point so the line is continuous), and a
-/// marker where each post-training phase starts.
+/// series per post-training run (starting at the previous run's last point so the line is
+/// continuous; a chain's runs share its colour, SFT solid and DPO dashed), and a marker where
+/// each post-training phase starts.
 pub fn build_curve(curves: &[ChainCurve], y: &YSpec, opts: &CurveOptions) -> Result<Plot> {
     if curves.is_empty() {
         return Err(PlotError::Invalid(
@@ -170,38 +171,40 @@ pub fn build_curve(curves: &[ChainCurve], y: &YSpec, opts: &CurveOptions) -> Res
                 }
             }
         }
-        let mut points: Vec<(f64, f64)> = junction.into_iter().collect();
-        for p in chain
-            .curve
-            .points
-            .iter()
-            .filter(|p| p.segment >= first_post)
-        {
-            let what = match p.step {
-                Some(s) => format!("{} step {s}", p.run_uid),
-                None => format!("{} eval", p.run_uid),
-            };
-            match p.value {
-                Some(v) if keep(p.tokens, v, &what, &mut notes) => points.push((p.tokens, v)),
-                None if p.kind == PointKind::Eval => {
-                    notes.push(format!("{what}: metric missing, left out"));
+        // One series per post-training run, in the chain's colour and its phase's pattern,
+        // each starting where the previous one ends so the line is continuous.
+        for (j, seg) in segments.iter().enumerate().skip(first_post) {
+            let mut points: Vec<(f64, f64)> = junction.into_iter().collect();
+            for p in chain.curve.points.iter().filter(|p| p.segment == j) {
+                let what = match p.step {
+                    Some(s) => format!("{} step {s}", p.run_uid),
+                    None => format!("{} eval", p.run_uid),
+                };
+                match p.value {
+                    Some(v) if keep(p.tokens, v, &what, &mut notes) => points.push((p.tokens, v)),
+                    None if p.kind == PointKind::Eval => {
+                        notes.push(format!("{what}: metric missing, left out"));
+                    }
+                    _ => {}
                 }
-                _ => {}
             }
+            junction = points.last().copied().or(junction);
+            let name = seg.run_name.clone().unwrap_or_else(|| seg.run_uid.clone());
+            let label = format!("{name} ({})", seg.phase.to_uppercase());
+            // A run shared by several chains (an SFT run and its DPO children) is drawn once.
+            if post_series.iter().any(|s| s.label == label) {
+                continue;
+            }
+            post_series.push(Series {
+                group: label.clone(),
+                label,
+                points,
+                style: Style {
+                    color: palette::color(k).to_owned(),
+                    dash: phase_dash(&seg.phase),
+                },
+            });
         }
-        let label = segments
-            .last()
-            .and_then(|s| s.run_name.clone())
-            .unwrap_or_else(|| chain.run_uid.clone());
-        post_series.push(Series {
-            group: label.clone(),
-            label,
-            points,
-            style: Style {
-                color: palette::color(k).to_owned(),
-                dash: palette::dash_for(k),
-            },
-        });
     }
 
     let series: Vec<Series> = pre_series.into_iter().chain(post_series).collect();
@@ -213,6 +216,7 @@ pub fn build_curve(curves: &[ChainCurve], y: &YSpec, opts: &CurveOptions) -> Res
     }
     let legend = series
         .iter()
+        .filter(|s| !s.points.is_empty())
         .map(|s| LegendEntry {
             label: s.label.clone(),
             style: s.style.clone(),
@@ -258,4 +262,14 @@ pub fn build_curve(curves: &[ChainCurve], y: &YSpec, opts: &CurveOptions) -> Res
         legend,
         notes,
     })
+}
+
+/// The line pattern of a post-training phase: SFT solid, DPO dashed, anything else dotted, so
+/// the phases of one chain (one colour) stay apart.
+fn phase_dash(phase: &str) -> Dash {
+    match phase {
+        "sft" => Dash::Solid,
+        "dpo" => Dash::Dashed,
+        _ => Dash::Dotted,
+    }
 }

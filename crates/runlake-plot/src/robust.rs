@@ -1,6 +1,7 @@
 //! A y range that one diverging run cannot flatten: values far outside the bulk of the data
 //! (a loss of 4,293 among losses near 2) are left outside the range and marked at its edge.
 
+use crate::plot::Plot;
 use crate::scale::{Scale, ScaleKind};
 
 /// Fewer values than this are all shown: too few to tell an outlier from the data.
@@ -9,6 +10,24 @@ const MIN_VALUES: usize = 8;
 /// How far beyond the central 90% of the values (on the scale's own terms: decades on a log
 /// scale) the range still reaches, in widths of that central part.
 const REACH: f64 = 3.0;
+
+/// The y scale of `plot`, the same for every output format. A log y axis is how a reader
+/// asks to see every value; a linear one keeps to the bulk.
+pub(crate) fn y_scale(plot: &Plot) -> Scale {
+    let ys = plot
+        .series
+        .iter()
+        .flat_map(|s| s.points.iter().map(|p| p.1))
+        .chain(
+            plot.bands
+                .iter()
+                .flat_map(|b| b.points.iter().flat_map(|p| [p.1, p.2])),
+        );
+    match plot.y.scale {
+        ScaleKind::Linear => fit(plot.y.scale, ys, 0.06),
+        ScaleKind::Log => Scale::fit(plot.y.scale, ys, 0.06),
+    }
+}
 
 /// A scale covering `values` padded by `pad`, except values further than [`REACH`] widths of
 /// the central 90% beyond it. With fewer than [`MIN_VALUES`] values, or when the central part

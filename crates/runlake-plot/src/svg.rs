@@ -155,20 +155,7 @@ pub(crate) fn scales(plot: &Plot) -> (XMap, Scale) {
         .flat_map(|s| s.points.iter().map(|p| p.0))
         .chain(plot.bands.iter().flat_map(|b| b.points.iter().map(|p| p.0)))
         .chain(plot.markers.iter().map(|m| m.x));
-    let ys = plot
-        .series
-        .iter()
-        .flat_map(|s| s.points.iter().map(|p| p.1))
-        .chain(
-            plot.bands
-                .iter()
-                .flat_map(|b| b.points.iter().flat_map(|p| [p.1, p.2])),
-        );
-    // A log y axis is how a reader asks to see every value; a linear one keeps to the bulk.
-    let ys = match plot.y.scale {
-        ScaleKind::Linear => crate::robust::fit(plot.y.scale, ys, 0.06),
-        ScaleKind::Log => Scale::fit(plot.y.scale, ys, 0.06),
-    };
+    let ys = crate::robust::y_scale(plot);
     let xs: Vec<f64> = xs.collect();
     let xmap = match plot.x.break_at {
         Some(at) if xs.iter().any(|x| *x > at) && xs.iter().any(|x| *x < at) => {

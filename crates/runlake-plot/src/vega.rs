@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::plot::Plot;
+use crate::plot::{Dash, Plot};
 use crate::scale::ScaleKind;
 
 fn scale_type(kind: ScaleKind) -> &'static str {
@@ -39,18 +39,37 @@ pub(crate) fn spec(plot: &Plot) -> Value {
     }
     let mut domain: Vec<&str> = Vec::new();
     let mut range: Vec<&str> = Vec::new();
+    let mut dashes: Vec<Value> = Vec::new();
     for s in &plot.series {
         if !domain.contains(&s.group.as_str()) {
             domain.push(&s.group);
             range.push(&s.style.color);
+            dashes.push(match s.style.dash {
+                Dash::Solid => json!([1, 0]),
+                Dash::Dashed => json!([6, 4]),
+                Dash::Dotted => json!([2, 3]),
+            });
         }
     }
+    // The same y range as the SVG: values beyond it are drawn at its edge rather than
+    // flattening every other line.
+    let y_scale = match plot.y.scale {
+        ScaleKind::Linear => {
+            let s = crate::robust::y_scale(plot);
+            json!({"type": "linear", "zero": false, "domain": [s.min, s.max], "clamp": true})
+        }
+        ScaleKind::Log => json!({"type": "log", "zero": false}),
+    };
     let x = json!({"field": "x", "type": "quantitative", "title": plot.x.label,
         "scale": {"type": scale_type(plot.x.scale), "zero": false}});
     let color = json!({"field": "group", "type": "nominal",
         "title": plot.legend_title.clone().unwrap_or_default(),
         "scale": {"domain": domain, "range": range},
         "legend": {"orient": "right"}});
+    // Same field and title as the colour, so the two share one legend.
+    let dash = json!({"field": "group", "type": "nominal",
+        "title": plot.legend_title.clone().unwrap_or_default(),
+        "scale": {"domain": domain, "range": dashes}});
     json!({
         "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
         "title": plot.title,
@@ -64,7 +83,7 @@ pub(crate) fn spec(plot: &Plot) -> Value {
                 "encoding": {
                     "x": x,
                     "y": {"field": "lo", "type": "quantitative", "title": plot.y.label,
-                          "scale": {"type": scale_type(plot.y.scale), "zero": false}},
+                          "scale": y_scale},
                     "y2": {"field": "hi"},
                     "color": color,
                     "detail": {"field": "series"}
@@ -76,8 +95,9 @@ pub(crate) fn spec(plot: &Plot) -> Value {
                 "encoding": {
                     "x": x,
                     "y": {"field": "y", "type": "quantitative", "title": plot.y.label,
-                          "scale": {"type": scale_type(plot.y.scale), "zero": false}},
+                          "scale": y_scale},
                     "color": color,
+                    "strokeDash": dash,
                     "detail": {"field": "series"},
                     "order": {"field": "order"},
                     "tooltip": [{"field": "series"}, {"field": "x"}, {"field": "y"}]

@@ -13,7 +13,7 @@ fn arc() -> YSpec {
 }
 
 const PRE_A: &str = "dd/dolma17/150M/default @ step 20000";
-const SFT_A: &str = "sft-d17-150M-step20000-lr5e-6";
+const SFT_A: &str = "sft-d17-150M-step20000-lr5e-6 (SFT)";
 
 #[tokio::test]
 async fn sft_run_continues_its_pretraining_checkpoint() {
@@ -107,20 +107,28 @@ async fn dpo_run_chains_through_its_sft_parent() {
     .await
     .expect("plot");
     let b = tokens_150m(20000);
-    assert_eq!(plot.series.len(), 2);
+    assert_eq!(plot.series.len(), 3);
     assert_eq!(plot.series[0].label, PRE_A);
-    assert_eq!(plot.series[1].label, "dpo-of-sft-a-lr2e-7");
-    // The SFT parent's evals, then the DPO run's own after the SFT's 100M tokens.
+    assert_eq!(plot.series[1].label, SFT_A);
+    assert_eq!(plot.series[2].label, "dpo-of-sft-a-lr2e-7 (DPO)");
+    // The SFT parent's evals, then the DPO run's own after the SFT's 100M tokens, each
+    // segment starting where the previous one ends.
     assert_eq!(
         plot.series[1].points,
+        vec![(b, 0.2948), (b + 50e6, 0.3098), (b + 100e6, 0.3248)]
+    );
+    assert_eq!(
+        plot.series[2].points,
         vec![
-            (b, 0.2948),
-            (b + 50e6, 0.3098),
             (b + 100e6, 0.3248),
             (b + 100e6 + 8e6, 0.3288),
             (b + 100e6 + 20e6, 0.3348),
         ]
     );
+    // One chain, one colour; SFT solid and DPO dashed, each with a legend entry.
+    assert_eq!(plot.series[1].style.color, plot.series[2].style.color);
+    assert_eq!(plot.series[1].style.dash, runlake_plot::Dash::Solid);
+    assert_eq!(plot.series[2].style.dash, runlake_plot::Dash::Dashed);
     let svg = plot.to_svg();
     let markers = elements(&svg, "phase-marker");
     let xs: Vec<String> = markers.iter().filter_map(|m| attr(m, "data-x")).collect();
@@ -130,7 +138,14 @@ async fn dpo_run_chains_through_its_sft_parent() {
         .map(text)
         .collect();
     assert_eq!(labels, vec!["sft starts", "dpo starts"]);
-    assert_eq!(series(&svg)[1].points.len(), 5);
+    let paths = series(&svg);
+    assert_eq!(paths[1].points.len(), 3);
+    assert_eq!(paths[2].points.len(), 3);
+    let legend: Vec<String> = elements(&svg, "legend-entry")
+        .into_iter()
+        .map(text)
+        .collect();
+    assert_eq!(legend, vec![PRE_A, SFT_A, "dpo-of-sft-a-lr2e-7 (DPO)"]);
 }
 
 #[tokio::test]
@@ -151,8 +166,8 @@ async fn several_runs_get_their_own_parents_and_markers() {
             "dd/dolma17/150M/default @ step 38157",
             "dd/c4/150M/default @ step 38157",
             SFT_A,
-            "sft-d17-150M-main-lr2e-5",
-            "sft-c4-150M-main-lr5e-6",
+            "sft-d17-150M-main-lr2e-5 (SFT)",
+            "sft-c4-150M-main-lr5e-6 (SFT)",
         ]
     );
     let svg = plot.to_svg();
@@ -289,8 +304,9 @@ fn committed_example_shows_the_fixture_chain() {
             .collect()
     };
     let pretraining = arc(&base, Some(base_step));
-    let post: Vec<f64> = arc(&sft, None).into_iter().chain(arc(dpo, None)).collect();
-    assert!(!pretraining.is_empty() && !post.is_empty());
+    let (sft_scores, dpo_scores) = (arc(&sft, None), arc(dpo, None));
+    let post: Vec<f64> = sft_scores.iter().chain(&dpo_scores).copied().collect();
+    assert!(!pretraining.is_empty() && !sft_scores.is_empty() && !dpo_scores.is_empty());
 
     let attr = |tag: &str, name: &str| -> Option<String> {
         let at = tag.find(&format!(" {name}=\""))? + name.len() + 3;
@@ -300,13 +316,20 @@ fn committed_example_shows_the_fixture_chain() {
         .lines()
         .filter(|l| l.starts_with("<path class=\"series\""))
         .collect();
-    assert_eq!(series.len(), 2, "one series per segment");
+    assert_eq!(series.len(), 3, "one series per segment");
     let counts: Vec<usize> = series
         .iter()
         .map(|s| attr(s, "data-points").expect("points").parse().expect("n"))
         .collect();
-    // The post-training segment starts at the checkpoint it was trained from.
-    assert_eq!(counts, vec![pretraining.len(), post.len() + 1]);
+    // Each post-training segment starts where the run it was trained from ends.
+    assert_eq!(
+        counts,
+        vec![
+            pretraining.len(),
+            sft_scores.len() + 1,
+            dpo_scores.len() + 1
+        ]
+    );
     let labels: Vec<String> = series
         .iter()
         .map(|s| attr(s, "data-label").expect("label"))

@@ -95,6 +95,41 @@ fn a_diverging_run_leaves_the_others_readable() {
     );
 }
 
+/// The Vega-Lite output keeps to the same range: its y domain is the calm runs' values (not
+/// 4,293), and points beyond it are clamped to the edge.
+#[test]
+fn vega_lite_uses_the_same_y_range() {
+    let (runs, all) = rows();
+    let y = YSpec::Train("train_loss".into());
+    let plot = build_compare(&runs, &all, &[], &y, &options()).expect("plot");
+    let spec = plot.to_vega_lite();
+    let line = spec["layer"]
+        .as_array()
+        .expect("layers")
+        .iter()
+        .find(|l| l["mark"]["type"] == "line")
+        .expect("line layer");
+    let scale = &line["encoding"]["y"]["scale"];
+    assert_eq!(scale["clamp"], true, "{scale}");
+    let domain: Vec<f64> = scale["domain"]
+        .as_array()
+        .expect("domain")
+        .iter()
+        .map(|v| v.as_f64().expect("number"))
+        .collect();
+    assert_eq!(domain.len(), 2);
+    // Every drawn value but the diverging one lies inside; the diverging one does not.
+    let finite: Vec<f64> = all
+        .iter()
+        .filter_map(|r| r.value)
+        .filter(|v| v.is_finite())
+        .collect();
+    for v in finite.iter().filter(|v| **v < 100.0) {
+        assert!(domain[0] <= *v && *v <= domain[1], "{v} outside {domain:?}");
+    }
+    assert!(domain[1] < 4293.0, "{domain:?}");
+}
+
 #[test]
 fn a_log_y_axis_shows_every_positive_value() {
     let (runs, all) = rows();

@@ -26,14 +26,15 @@ async fn spec_inlines_every_point_and_marker() {
         .filter(|v| v["kind"] == "marker")
         .filter_map(|v| v["x"].as_f64())
         .collect();
-    assert_eq!(lines, 4 + 5);
+    // Pretraining, SFT and DPO; each post-training line repeats the point it starts from.
+    assert_eq!(lines, 4 + 3 + 3);
     assert_eq!(markers, vec![7_864_320_000.0, 7_964_320_000.0]);
     let first = values
         .iter()
-        .find(|v| v["series"] == "dpo-of-sft-a-lr2e-7")
+        .find(|v| v["series"] == "dpo-of-sft-a-lr2e-7 (DPO)")
         .expect("dpo row");
-    assert_eq!(first["x"], 7_864_320_000.0);
-    assert_eq!(first["y"], 0.2948);
+    assert_eq!(first["x"], 7_964_320_000.0);
+    assert_eq!(first["y"], 0.3248);
     let line = &spec["layer"][1]["encoding"];
     assert_eq!(line["x"]["scale"]["type"], "log");
     assert_eq!(line["x"]["title"], "Tokens (pretraining + post-training)");
@@ -43,6 +44,11 @@ async fn spec_inlines_every_point_and_marker() {
     );
     assert_eq!(
         line["color"]["scale"]["range"],
-        serde_json::json!(["#4D4D4D", "#0072B2"])
+        serde_json::json!(["#4D4D4D", "#0072B2", "#0072B2"])
+    );
+    // SFT and DPO share the chain's colour and differ in pattern.
+    assert_eq!(
+        line["strokeDash"]["scale"]["range"],
+        serde_json::json!([[1, 0], [1, 0], [6, 4]])
     );
 }
