@@ -190,7 +190,8 @@ pub fn build_curve(curves: &[ChainCurve], y: &YSpec, opts: &CurveOptions) -> Res
             }
             junction = points.last().copied().or(junction);
             let name = seg.run_name.clone().unwrap_or_else(|| seg.run_uid.clone());
-            let label = format!("{name} ({})", seg.phase.to_uppercase());
+            // The phase first: legends shorten long run names from the end.
+            let label = format!("{}: {name}", seg.phase.to_uppercase());
             // A run shared by several chains (an SFT run and its DPO children) is drawn once.
             if post_series.iter().any(|s| s.label == label) {
                 continue;

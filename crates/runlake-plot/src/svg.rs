@@ -444,12 +444,16 @@ fn draw_markers(out: &mut String, plot: &Plot, l: &Layout, xs: &XMap) {
             r##"<line class="phase-marker" data-x="{}" x1="{x:.2}" y1="{:.1}" x2="{x:.2}" y2="{:.1}" stroke="#555555" stroke-width="1.2" stroke-dasharray="5 4"/>"##,
             m.x, l.top, l.bottom
         );
-        // Labels sit inside the plot area, left of the line, staggered when several boundaries
-        // are close together.
+        // Labels sit inside the plot area, left of the line (right of it when there is no
+        // room on the left), staggered when several boundaries are close together.
+        let (label_x, anchor) = if x - 4.0 - text_width(&m.label, TICK_SIZE) < l.left {
+            (x + 4.0, "start")
+        } else {
+            (x - 4.0, "end")
+        };
         let _ = writeln!(
             out,
-            r##"<text class="marker-label" x="{:.1}" y="{:.1}" font-size="{TICK_SIZE}" text-anchor="end" fill="#555555">{}</text>"##,
-            x - 4.0,
+            r##"<text class="marker-label" x="{label_x:.1}" y="{:.1}" font-size="{TICK_SIZE}" text-anchor="{anchor}" fill="#555555">{}</text>"##,
             l.top + TICK_SIZE + 4.0 + (i % 4) as f64 * (TICK_SIZE + 3.0),
             escape(&m.label)
         );

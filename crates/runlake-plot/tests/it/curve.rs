@@ -13,7 +13,7 @@ fn arc() -> YSpec {
 }
 
 const PRE_A: &str = "dd/dolma17/150M/default @ step 20000";
-const SFT_A: &str = "sft-d17-150M-step20000-lr5e-6 (SFT)";
+const SFT_A: &str = "SFT: sft-d17-150M-step20000-lr5e-6";
 
 #[tokio::test]
 async fn sft_run_continues_its_pretraining_checkpoint() {
@@ -110,7 +110,7 @@ async fn dpo_run_chains_through_its_sft_parent() {
     assert_eq!(plot.series.len(), 3);
     assert_eq!(plot.series[0].label, PRE_A);
     assert_eq!(plot.series[1].label, SFT_A);
-    assert_eq!(plot.series[2].label, "dpo-of-sft-a-lr2e-7 (DPO)");
+    assert_eq!(plot.series[2].label, "DPO: dpo-of-sft-a-lr2e-7");
     // The SFT parent's evals, then the DPO run's own after the SFT's 100M tokens, each
     // segment starting where the previous one ends.
     assert_eq!(
@@ -145,7 +145,7 @@ async fn dpo_run_chains_through_its_sft_parent() {
         .into_iter()
         .map(text)
         .collect();
-    assert_eq!(legend, vec![PRE_A, SFT_A, "dpo-of-sft-a-lr2e-7 (DPO)"]);
+    assert_eq!(legend, vec![PRE_A, SFT_A, "DPO: dpo-of-sft-a-lr2e-7"]);
 }
 
 #[tokio::test]
@@ -166,8 +166,8 @@ async fn several_runs_get_their_own_parents_and_markers() {
             "dd/dolma17/150M/default @ step 38157",
             "dd/c4/150M/default @ step 38157",
             SFT_A,
-            "sft-d17-150M-main-lr2e-5 (SFT)",
-            "sft-c4-150M-main-lr5e-6 (SFT)",
+            "SFT: sft-d17-150M-main-lr2e-5",
+            "SFT: sft-c4-150M-main-lr5e-6",
         ]
     );
     let svg = plot.to_svg();

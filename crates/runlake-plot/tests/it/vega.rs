@@ -31,7 +31,7 @@ async fn spec_inlines_every_point_and_marker() {
     assert_eq!(markers, vec![7_864_320_000.0, 7_964_320_000.0]);
     let first = values
         .iter()
-        .find(|v| v["series"] == "dpo-of-sft-a-lr2e-7 (DPO)")
+        .find(|v| v["series"] == "DPO: dpo-of-sft-a-lr2e-7")
         .expect("dpo row");
     assert_eq!(first["x"], 7_964_320_000.0);
     assert_eq!(first["y"], 0.3248);
