@@ -194,10 +194,45 @@ impl<W: Write + Send> FileBuilder<W> {
                     .set_column_dictionary_enabled(ColumnPath::from(field.name().as_str()), false);
             }
         }
-        let props = props.build();
-        let writer =
-            ArrowWriter::try_new(HashingWriter::new(sink), table.file_schema(), Some(props))
-                .map_err(parquet_err(table))?;
+        Self::with_props(
+            table,
+            partition_values,
+            HashingWriter::new(sink, true),
+            props.build(),
+        )
+    }
+
+    /// A file of sorted runs that [`merge_runs`](super::merge_runs) reads back once and
+    /// rewrites: written to be cheap to write and read (no compression, dictionaries or
+    /// statistics), never to be kept.
+    pub(crate) fn scratch(
+        table: Table,
+        partition_values: &[Option<String>],
+        sink: W,
+        row_group_rows: usize,
+    ) -> Result<Self> {
+        let props = WriterProperties::builder()
+            .set_compression(Compression::UNCOMPRESSED)
+            .set_dictionary_enabled(false)
+            .set_statistics_enabled(EnabledStatistics::None)
+            .set_max_row_group_row_count(Some(row_group_rows.max(1)))
+            .build();
+        Self::with_props(
+            table,
+            partition_values,
+            HashingWriter::new(sink, false),
+            props,
+        )
+    }
+
+    fn with_props(
+        table: Table,
+        partition_values: &[Option<String>],
+        sink: HashingWriter<W>,
+        props: WriterProperties,
+    ) -> Result<Self> {
+        let writer = ArrowWriter::try_new(sink, table.file_schema(), Some(props))
+            .map_err(parquet_err(table))?;
         Ok(Self {
             table,
             partition_values: partition_values.to_vec(),
@@ -313,14 +348,17 @@ fn sort_rows(table: Table, batch: &RecordBatch) -> Result<RecordBatch> {
 pub(crate) struct HashingWriter<W> {
     inner: W,
     hasher: blake3::Hasher,
+    /// Scratch files are rewritten before they are named, so hashing them is wasted work.
+    hashing: bool,
     written: u64,
 }
 
 impl<W> HashingWriter<W> {
-    fn new(inner: W) -> Self {
+    fn new(inner: W, hashing: bool) -> Self {
         Self {
             inner,
             hasher: blake3::Hasher::new(),
+            hashing,
             written: 0,
         }
     }
@@ -329,7 +367,9 @@ impl<W> HashingWriter<W> {
 impl<W: Write> Write for HashingWriter<W> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         let n = self.inner.write(buf)?;
-        self.hasher.update(&buf[..n]);
+        if self.hashing {
+            self.hasher.update(&buf[..n]);
+        }
         self.written += n as u64;
         Ok(n)
     }

@@ -71,8 +71,14 @@ impl Worker {
                 let file = tempfile::tempfile().map_err(|e| {
                     LakeError::Task(format!("cannot create a temporary data file: {e}"))
                 })?;
+                // Runs that will be merged are written cheaply: the merge writes the kept file.
+                let builder = if self.merge_runs {
+                    FileBuilder::scratch(slot.0, &slot.1, file, self.row_group_rows)?
+                } else {
+                    FileBuilder::new(slot.0, &slot.1, file, self.row_group_rows)?
+                };
                 OpenFile {
-                    builder: FileBuilder::new(slot.0, &slot.1, file, self.row_group_rows)?,
+                    builder,
                     samples: Vec::new(),
                 }
             }
@@ -98,7 +104,7 @@ impl Worker {
         let (table, values) = (table, values.to_vec());
         let run_ends = builder.run_ends().to_vec();
         let (encoded, file) = builder.finish()?;
-        if run_ends.len() > 1 && self.merge_runs {
+        if self.merge_runs {
             // Halves of a full file, so large files merge on two threads; but never pieces
             // of less than a few row groups, which would read as slowly as the runs did.
             let range_rows = self

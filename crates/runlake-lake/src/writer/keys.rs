@@ -80,13 +80,24 @@ fn fold_column(array: &ArrayRef, lanes: &mut [[u64; 2]]) -> Result<()> {
     match array.data_type() {
         DataType::Utf8 => {
             let a = array.as_string::<i32>();
+            // Key strings (run, task, source) repeat row after row: hash each run of equal
+            // values once.
+            let mut last: Option<(&str, [u64; 2])> = None;
             for i in 0..n {
-                for (lane, seed) in SEEDS.iter().enumerate() {
-                    let v = if is_null(i) {
-                        NULL
-                    } else {
-                        hash_bytes(*seed, a.value(i).as_bytes())
-                    };
+                let hashes = if is_null(i) {
+                    [NULL, NULL]
+                } else {
+                    let value = a.value(i);
+                    match last {
+                        Some((prev, hashes)) if prev == value => hashes,
+                        _ => {
+                            let hashes = SEEDS.map(|seed| hash_bytes(seed, value.as_bytes()));
+                            last = Some((value, hashes));
+                            hashes
+                        }
+                    }
+                };
+                for (lane, v) in hashes.into_iter().enumerate() {
                     fold(i, lane, v);
                 }
             }

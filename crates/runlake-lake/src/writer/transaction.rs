@@ -162,10 +162,13 @@ impl Transaction {
         let spill_rows = self.lake.config().spill_rows;
         let state = self.tables.entry(table).or_default();
         if let Some(runs) = batch.column_by_name(table.run_column()) {
+            // Rows of one run come together: look each run up once per stretch.
+            let mut last = None;
             for run in runs.as_string::<i32>().iter().flatten() {
-                if !state.runs.contains(run) {
+                if last != Some(run) && !state.runs.contains(run) {
                     state.runs.insert(run.to_owned());
                 }
+                last = Some(run);
             }
         }
         let mut full = Vec::new();
