@@ -284,6 +284,19 @@ pub struct GenerateArgs {
     /// Fraction of the full scale (1.0 = 1,410,750 eval-results rows, as published).
     #[arg(long, default_value_t = 1.0)]
     pub scale: f64,
+    /// Write a WandB post-training export instead: `wandb_runs.parquet` and
+    /// `history/part-*.parquet`, SFT and DPO runs starting from DataDecide checkpoints.
+    #[arg(long, conflicts_with = "scale")]
+    pub wandb: bool,
+    /// Post-training runs to write (with --wandb).
+    #[arg(long, default_value_t = 2_000, requires = "wandb")]
+    pub runs: usize,
+    /// Logged steps per run (with --wandb).
+    #[arg(long, default_value_t = 10_000, requires = "wandb")]
+    pub steps: usize,
+    /// Index of the first run, to add runs that fit an earlier export (with --wandb).
+    #[arg(long, default_value_t = 0, requires = "wandb")]
+    pub first_run: usize,
 }
 
 #[derive(Debug, Args)]

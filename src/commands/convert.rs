@@ -57,6 +57,7 @@ pub async fn run(args: ConvertArgs) -> CmdResult {
                 naive_offset_minutes: args.naive_offset_minutes,
             },
             oe_eval_run: args.run.clone(),
+            ..runlake_wandb::BuildOptions::default()
         },
         progress: Some(Arc::new(move |p: &Progress| {
             shown.update(&p.to_string(), false)

@@ -44,6 +44,15 @@ pub fn timestamp(value: &Json, policy: TimePolicy) -> Result<Option<Timestamp>, 
 }
 
 fn epoch(secs: f64) -> Result<Timestamp, String> {
+    Ok(Timestamp {
+        micros: epoch_micros(secs)?,
+        naive: false,
+    })
+}
+
+/// Microseconds of an epoch time in seconds, milliseconds or microseconds (told apart by
+/// magnitude).
+pub(crate) fn epoch_micros(secs: f64) -> Result<i64, String> {
     if !secs.is_finite() {
         return Err(format!("not a finite epoch time: {secs}"));
     }
@@ -54,10 +63,7 @@ fn epoch(secs: f64) -> Result<Timestamp, String> {
     } else {
         secs * 1e6
     };
-    Ok(Timestamp {
-        micros: micros.round() as i64,
-        naive: false,
-    })
+    Ok(micros.round() as i64)
 }
 
 fn timestamp_text(s: &str, policy: TimePolicy) -> Result<Timestamp, String> {

@@ -18,6 +18,7 @@ use crate::error::{Result, WandbError};
 use crate::gather::{Gathered, OnError, Rejection, gather};
 use crate::lake_rows;
 use crate::stored::{Shrink, Stored, rows_per_run, stored_rows};
+use crate::stream::{StreamPlan, StreamedFile};
 
 /// The four tables a post-training conversion writes.
 const TABLES: [Table; 4] = [
@@ -131,6 +132,9 @@ pub struct Planned {
     /// Runs whose stored rows are replaced.
     replace: Vec<String>,
     tables: [(Table, RecordBatch); 4],
+    /// Step rows staged straight from the streamed history files.
+    streams: Vec<StreamPlan>,
+    streamed_files: Vec<StreamedFile>,
 }
 
 /// Builds the rows of `gathered` and decides what each run needs. Pure CPU work.
@@ -197,10 +201,13 @@ pub fn plan(gathered: Gathered, view: &LakeView, opts: &ConvertOptions) -> Resul
                 .same_name_links
                 .contains(&(child.to_owned(), earlier.to_owned()))
     })?;
+    let streams = built.stream_plans(&|uid| write.contains(uid));
     summary.report = built.report;
     Ok(Planned {
         summary,
         replace,
+        streams,
+        streamed_files: built.streamed_files,
         tables: [
             (Table::Metadata, batches.metadata),
             (Table::PosttrainSteps, batches.posttrain_steps),
@@ -251,11 +258,17 @@ impl Planned {
             mut summary,
             replace,
             tables,
+            streams,
+            streamed_files,
         } = self;
-        let supplied: HashMap<Table, HashMap<String, usize>> = tables
+        let mut supplied: HashMap<Table, HashMap<String, usize>> = tables
             .iter()
             .map(|(t, b)| (*t, rows_per_run(*t, b)))
             .collect();
+        let steps = supplied.entry(Table::PosttrainSteps).or_default();
+        for s in &streams {
+            *steps.entry(s.run_uid.clone()).or_default() += s.rows as usize;
+        }
         let supplies = |t: Table, run: &str| {
             supplied
                 .get(&t)
@@ -314,6 +327,18 @@ impl Planned {
             if batch.num_rows() > 0 {
                 tx.upsert(table, batch)?;
             }
+        }
+        if !streams.is_empty() {
+            let by_run_id: HashMap<&str, usize> = streams
+                .iter()
+                .enumerate()
+                .map(|(i, s)| (s.run_id.as_str(), i))
+                .collect();
+            let rows = crate::stream::steps::stage(&streamed_files, &streams, &by_run_id, tx)?;
+            *summary
+                .rows_written
+                .entry(Table::PosttrainSteps.name().to_owned())
+                .or_default() += rows as usize;
         }
         Ok(summary)
     }

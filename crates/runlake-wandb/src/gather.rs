@@ -104,7 +104,7 @@ impl Gathered {
             return Ok(());
         }
         let mut one = Inputs::default();
-        match read::read_input(path, kind, &mut one) {
+        match read::scan_input(path, kind, &mut one) {
             Ok(()) => {
                 self.merge(one);
                 Ok(())
@@ -125,11 +125,7 @@ impl Gathered {
     }
 
     fn merge(&mut self, one: Inputs) {
-        let into = &mut self.inputs;
-        into.runs.extend(one.runs);
-        into.history.extend(one.history);
-        into.oe_eval.extend(one.oe_eval);
-        into.files.extend(one.files);
+        self.inputs.extend(one);
     }
 }
 

@@ -21,8 +21,10 @@ pub mod runname;
 pub use build::{BuildOptions, Built, KnownRun, Report, build};
 pub mod convert;
 pub mod gather;
+pub mod generate;
 mod lake_rows;
 mod stored;
+pub mod stream;
 
 pub use convert::{ConvertOptions, LakeView, Planned, Summary, convert_paths, plan, stage};
 pub use gather::{Gathered, OnError, Rejection, gather};

@@ -1,8 +1,10 @@
 //! Source-neutral records that every reader produces and every batch builder consumes.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 
 use crate::json::{Json, Object};
+pub use crate::stream::{StreamedFile, StreamedRun};
 
 /// Where a record came from, for error messages and reports.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -168,6 +170,69 @@ pub struct Inputs {
     pub files: Vec<PathBuf>,
     /// Exports holding fewer records than their manifest promises.
     pub short_exports: Vec<ShortExport>,
+    /// History files read column-wise; their rows are read again when staged.
+    pub streamed: Vec<StreamedFile>,
+    /// Runs with rows in `streamed`, in the order first seen.
+    pub streamed_runs: Vec<StreamedRun>,
+    pub(crate) streamed_index: HashMap<String, usize>,
+}
+
+impl Inputs {
+    /// Adds what a scan learned about a run's rows, after any earlier rows of the run.
+    pub(crate) fn add_streamed_run(&mut self, run: StreamedRun) {
+        let Some(&i) = self.streamed_index.get(&run.run_id) else {
+            self.streamed_index
+                .insert(run.run_id.clone(), self.streamed_runs.len());
+            let mut run = run;
+            let file_digest = run.digest.finalize();
+            run.digest = blake3::Hasher::new();
+            run.digest.update(file_digest.as_bytes());
+            self.streamed_runs.push(run);
+            return;
+        };
+        let into = &mut self.streamed_runs[i];
+        into.increasing = into.increasing && run.increasing && into.last_step < run.first_step;
+        into.rows += run.rows;
+        into.first_step = into.first_step.min(run.first_step);
+        into.last_step = into.last_step.max(run.last_step);
+        into.keys.extend(run.keys);
+        into.files.extend(run.files);
+        into.digest.update(run.digest.finalize().as_bytes());
+    }
+
+    /// The streamed run with this id.
+    pub fn streamed_run(&self, run_id: &str) -> Option<&StreamedRun> {
+        self.streamed_index
+            .get(run_id)
+            .map(|&i| &self.streamed_runs[i])
+    }
+
+    /// History rows read, row-wise and streamed.
+    pub fn history_rows(&self) -> u64 {
+        self.history.len() as u64 + self.streamed_runs.iter().map(|r| r.rows).sum::<u64>()
+    }
+
+    /// Moves everything of `other` after what `self` holds.
+    pub(crate) fn extend(&mut self, other: Inputs) {
+        let files_before = self.streamed.len();
+        let history_before = self.history.len();
+        self.runs.extend(other.runs);
+        self.history.extend(other.history);
+        self.oe_eval.extend(other.oe_eval);
+        self.files.extend(other.files);
+        self.streamed
+            .extend(other.streamed.into_iter().map(|f| StreamedFile {
+                position: f.position + history_before,
+                ..f
+            }));
+        for mut run in other.streamed_runs {
+            for f in &mut run.files {
+                *f += files_before;
+            }
+            // Already folded per file: add it as one more file's digest.
+            self.add_streamed_run(run);
+        }
+    }
 }
 
 /// A dr_wandb v3 export whose file holds fewer records than its `manifest.json` promises

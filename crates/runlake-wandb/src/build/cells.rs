@@ -159,7 +159,7 @@ pub(crate) fn to_batch(table: Table, rows: &[Row]) -> Result<RecordBatch> {
     RecordBatch::try_new(schema, columns).map_err(arrow_err(table))
 }
 
-fn names() -> MapFieldNames {
+pub(crate) fn names() -> MapFieldNames {
     MapFieldNames {
         entry: "entries".into(),
         key: "keys".into(),

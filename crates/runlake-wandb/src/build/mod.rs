@@ -9,9 +9,10 @@ mod evals;
 pub mod lineage;
 mod metadata;
 mod steps;
+mod streamed;
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use arrow::record_batch::RecordBatch;
 use runlake_format::tables::TrainingType;
@@ -24,7 +25,10 @@ use crate::json::{Json, Object};
 use crate::model::{HistoryRow, Inputs, OeEvalDump, RunRecord, ShortExport};
 use crate::redact::Redactor;
 use crate::runname::{self, RunName};
+use crate::stream::{StreamPlan, StreamedFile};
 use cells::{Cell, Row};
+
+pub(crate) use cells::names as map_field_names;
 
 /// Options of a conversion.
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
@@ -36,6 +40,11 @@ pub struct BuildOptions {
     /// The run (id, name or `wandb/...` uid) oe-eval folders belong to, instead of matching
     /// them by model path.
     pub oe_eval_run: Option<String>,
+    /// Read every history row into memory, as for any other input, instead of streaming flat
+    /// history Parquet files column by column. The results are the same; streaming is the
+    /// fast way.
+    #[serde(default)]
+    pub row_wise_history: bool,
 }
 
 /// A run the lake already holds, as far as building needs to know it.
@@ -181,6 +190,8 @@ pub struct RunOutput {
     steps: Vec<Row>,
     evals: Vec<Row>,
     lineage: Vec<Row>,
+    /// History staged column-wise from the streamed files.
+    stream: Option<StreamPlan>,
 }
 
 impl RunOutput {
@@ -188,7 +199,7 @@ impl RunOutput {
     pub fn row_counts(&self) -> [usize; 4] {
         [
             usize::from(self.metadata.is_some()),
-            self.steps.len(),
+            self.steps.len() + self.stream.as_ref().map_or(0, |s| s.rows as usize),
             self.evals.len(),
             self.lineage.len(),
         ]
@@ -216,6 +227,8 @@ pub struct Built {
     pub runs: Vec<RunOutput>,
     /// Same-name links (`resumed_from` / `duplicate_of`), possibly for runs already in the lake.
     same_name: Vec<Row>,
+    /// History files read column-wise, for [`Built::stream_plans`].
+    pub(crate) streamed_files: Vec<StreamedFile>,
     /// What was noticed.
     pub report: Report,
 }
@@ -272,6 +285,15 @@ impl Built {
             evals: cells::to_batch(Table::Evals, &evals)?,
             lineage: cells::to_batch(Table::Lineage, &lineage)?,
         })
+    }
+
+    /// The column-wise history of the runs `keep` accepts.
+    pub(crate) fn stream_plans(&self, keep: &dyn Fn(&str) -> bool) -> Vec<StreamPlan> {
+        self.runs
+            .iter()
+            .filter(|r| keep(&r.run_uid))
+            .filter_map(|r| r.stream.clone())
+            .collect()
     }
 
     /// Same-name links as `(child, earlier run)`.
@@ -406,10 +428,28 @@ pub fn build(inputs: &Inputs, known: &[KnownRun], opts: &BuildOptions) -> Result
         }
     }
 
+    let claimed: HashSet<&str> = order.iter().map(|u| records[u].run_id.as_str()).collect();
+    let known_ids: HashSet<String> = known.iter().map(|k| k.run_id().into_owned()).collect();
+    let split = streamed::split(inputs, &claimed, &known_ids, opts.row_wise_history)?;
     let mut history: HashMap<&str, Vec<&HistoryRow>> = HashMap::new();
-    for h in &inputs.history {
-        history.entry(h.run_id.as_str()).or_default().push(h);
+    if split.rows.is_empty() {
+        for h in &inputs.history {
+            history.entry(h.run_id.as_str()).or_default().push(h);
+        }
+    } else {
+        let mut all: Vec<(streamed::Order, &HistoryRow)> = inputs
+            .history
+            .iter()
+            .enumerate()
+            .map(|(i, h)| ((i, 1, 0, 0), h))
+            .chain(split.rows.iter().map(|(o, h)| (*o, h)))
+            .collect();
+        all.sort_by_key(|(o, _)| *o);
+        for (_, h) in all {
+            history.entry(h.run_id.as_str()).or_default().push(h);
+        }
     }
+    let mut streamed_left = split.streamed;
 
     let mut runs = Vec::new();
     let mut named = Vec::new();
@@ -423,9 +463,16 @@ pub fn build(inputs: &Inputs, known: &[KnownRun], opts: &BuildOptions) -> Result
         );
         let raw_name = rec.name.clone().unwrap_or_else(|| rec.run_id.clone());
         let name = runname::parse(&raw_name);
+        // The first run read with an id takes its streamed rows, as it takes row-wise ones.
+        let stream = streamed_left.remove(rec.run_id.as_str());
         let mut keys: Vec<&str> = hist
             .iter()
             .flat_map(|h| h.metrics.iter().map(|(k, _)| k))
+            .chain(
+                stream
+                    .iter()
+                    .flat_map(|s| s.keys.iter().map(String::as_str)),
+            )
             .collect();
         keys.sort_unstable();
         keys.dedup();
@@ -444,7 +491,11 @@ pub fn build(inputs: &Inputs, known: &[KnownRun], opts: &BuildOptions) -> Result
             &outputs,
             &|id| uid_of_id.get(id).cloned(),
         );
-        let steps_known: Vec<i64> = hist.iter().map(|h| h.step).collect();
+        let steps_known: Vec<i64> = hist
+            .iter()
+            .map(|h| h.step)
+            .chain(stream.iter().flat_map(|s| [s.first_step, s.last_step]))
+            .collect();
         let ctx = RunContext {
             run_uid: uid.clone(),
             training_type: class.training_type,
@@ -476,6 +527,7 @@ pub fn build(inputs: &Inputs, known: &[KnownRun], opts: &BuildOptions) -> Result
             opts.time,
             &mut report,
         );
+        let stream = stream.map(|s| streamed::plan(s, uid, ctx.training_type, &redactor));
         let cp = ctx.lineage.checkpoint.as_ref();
         let eval_run = evals::EvalRun {
             run_uid: uid,
@@ -502,6 +554,7 @@ pub fn build(inputs: &Inputs, known: &[KnownRun], opts: &BuildOptions) -> Result
             steps: step_rows,
             evals: eval_rows,
             lineage: lineage_rows,
+            stream,
         });
     }
 
@@ -532,6 +585,9 @@ pub fn build(inputs: &Inputs, known: &[KnownRun], opts: &BuildOptions) -> Result
                 .history_without_run
                 .insert(run_id.to_owned(), rows.len());
         }
+    }
+    for (run_id, rows) in split.unclaimed {
+        *report.history_without_run.entry(run_id).or_default() += rows;
     }
 
     for dump in &inputs.oe_eval {
@@ -606,6 +662,7 @@ pub fn build(inputs: &Inputs, known: &[KnownRun], opts: &BuildOptions) -> Result
     Ok(Built {
         runs,
         same_name,
+        streamed_files: inputs.streamed.clone(),
         report,
     })
 }
@@ -663,6 +720,7 @@ fn attach<'a>(runs: &'a mut Vec<RunOutput>, uid: &str, tt: TrainingType) -> &'a 
                 steps: Vec::new(),
                 evals: Vec::new(),
                 lineage: Vec::new(),
+                stream: None,
             });
             runs.len() - 1
         }
@@ -671,10 +729,21 @@ fn attach<'a>(runs: &'a mut Vec<RunOutput>, uid: &str, tt: TrainingType) -> &'a 
 }
 
 fn finish_hash(run: &mut RunOutput) {
-    let text = format!(
+    let mut text = format!(
         "{:?}{:?}{:?}{:?}",
         run.metadata, run.steps, run.evals, run.lineage
     );
+    // Streamed steps are not held: their values enter through the digest of what was read,
+    // with where each key goes.
+    if let Some(s) = &run.stream {
+        text.push_str(&format!(
+            "stream {} {} {} {:?}",
+            s.training_type.as_str(),
+            s.rows,
+            s.digest,
+            s.targets
+        ));
+    }
     let hash = ContentHash::of(text.as_bytes()).to_hex();
     if let Some(meta) = &mut run.metadata
         && let Some(Cell::Str(extra)) = meta.0.get_mut("extra_json")

@@ -16,7 +16,7 @@ use crate::model::HistoryRow;
 use crate::redact::Redactor;
 
 /// The typed column of a logged key for a training type.
-fn typed_column(key: &str, training_type: TrainingType) -> Option<&'static str> {
+pub(super) fn typed_column(key: &str, training_type: TrainingType) -> Option<&'static str> {
     let wanted = key.replace('/', "_");
     TYPED_STEP_COLUMNS
         .iter()

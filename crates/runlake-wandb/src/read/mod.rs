@@ -10,13 +10,25 @@ use std::path::{Path, PathBuf};
 
 pub use detect::{InputKind, detect};
 pub use oe_eval::read_oe_eval_folder;
+pub(crate) use parquet_io::read_history_rows;
 
 use crate::error::{RejectedRow, Result, RowProblem, WandbError};
 use crate::json::{self, Json, Object};
 use crate::model::{HistoryRow, Inputs, Origin};
 
-/// Reads one input path (file or folder) of the given kind into `inputs`.
+/// Reads one input path (file or folder) of the given kind into `inputs`, every row into
+/// memory.
 pub fn read_input(path: &Path, kind: &InputKind, inputs: &mut Inputs) -> Result<()> {
+    read_input_with(path, kind, inputs, false)
+}
+
+/// Reads one input like [`read_input`], except that flat history Parquet files are scanned
+/// rather than held ([`Inputs::streamed`]); conversion reads their rows again when staging.
+pub fn scan_input(path: &Path, kind: &InputKind, inputs: &mut Inputs) -> Result<()> {
+    read_input_with(path, kind, inputs, true)
+}
+
+fn read_input_with(path: &Path, kind: &InputKind, inputs: &mut Inputs, stream: bool) -> Result<()> {
     match kind {
         InputKind::WandbV3 => v3::read_folder(path, inputs),
         InputKind::RunsJsonl => legacy::read_runs_jsonl(path, inputs),
@@ -24,7 +36,8 @@ pub fn read_input(path: &Path, kind: &InputKind, inputs: &mut Inputs) -> Result<
         InputKind::V3RunsJsonl => v3::read_runs_file(path, &v3::ExportDefaults::default(), inputs),
         InputKind::V3HistoryJsonl => v3::read_history_file(path, inputs),
         InputKind::RunsParquet => parquet_io::read_runs(path, inputs),
-        InputKind::HistoryParquet => parquet_io::read_history(path, inputs),
+        InputKind::HistoryParquet if stream => parquet_io::scan_history(path, inputs),
+        InputKind::HistoryParquet => parquet_io::read_history_rows(path, inputs),
         InputKind::OeEval => {
             let folder = if path.is_file() {
                 path.parent().unwrap_or(path)
@@ -37,7 +50,7 @@ pub fn read_input(path: &Path, kind: &InputKind, inputs: &mut Inputs) -> Result<
         }
         InputKind::Folder(children) => {
             for (child, kind) in children {
-                read_input(child, kind, inputs)?;
+                read_input_with(child, kind, inputs, stream)?;
             }
             Ok(())
         }

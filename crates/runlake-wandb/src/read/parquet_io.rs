@@ -134,7 +134,16 @@ pub(crate) fn read_runs(path: &Path, inputs: &mut Inputs) -> Result<()> {
     Ok(())
 }
 
-pub(crate) fn read_history(path: &Path, inputs: &mut Inputs) -> Result<()> {
+/// Scans a history file for streaming, or reads its rows when it cannot be streamed.
+pub(crate) fn scan_history(path: &Path, inputs: &mut Inputs) -> Result<()> {
+    if crate::stream::scan::scan(path, inputs)? {
+        return Ok(());
+    }
+    read_history_rows(path, inputs)
+}
+
+/// Reads every row of a history file into memory.
+pub(crate) fn read_history_rows(path: &Path, inputs: &mut Inputs) -> Result<()> {
     for (i, row) in rows(path)?.into_iter().enumerate() {
         // Null cells in a wide history table mean "not logged at this step", not a logged null.
         let row = Object(row.0.into_iter().filter(|(_, v)| !v.is_null()).collect());

@@ -1,0 +1,269 @@
+//! The first read of a flat history Parquet file: whether it can be streamed, and what each
+//! run's rows hold.
+
+use std::collections::{BTreeSet, HashMap};
+use std::fs::File;
+use std::path::Path;
+
+use arrow::array::{Array, ArrayRef, AsArray, Float64Array, Int64Array, RecordBatch, StringArray};
+use arrow::compute::cast;
+use arrow::datatypes::{DataType, Schema};
+use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
+
+use super::{StreamedFile, StreamedRun};
+use crate::error::{Result, WandbError};
+use crate::model::Inputs;
+
+/// Rows per record batch while streaming.
+pub(crate) const BATCH_ROWS: usize = 1 << 16;
+
+/// Where a streamable file keeps each part of a row.
+#[derive(Debug, Clone)]
+pub(crate) struct Shape {
+    pub run_id: usize,
+    pub step: usize,
+    pub timestamp: Option<usize>,
+    pub runtime: Option<usize>,
+    /// Logged keys, in column order.
+    pub metrics: Vec<(usize, String)>,
+}
+
+fn numeric(t: &DataType) -> bool {
+    matches!(
+        t,
+        DataType::Float64
+            | DataType::Float32
+            | DataType::Int64
+            | DataType::Int32
+            | DataType::Int16
+            | DataType::Int8
+            | DataType::UInt64
+            | DataType::UInt32
+            | DataType::UInt16
+            | DataType::UInt8
+    )
+}
+
+/// The shape of a history file the column-wise reader builds exactly as the row-wise one:
+/// `run_id`, an integer `step`, numeric `timestamp` and `runtime`, and numeric keys whose
+/// typed columns do not collide. `None` for any other file.
+pub(crate) fn shape(schema: &Schema) -> Option<Shape> {
+    let mut run_id = None;
+    let mut step = None;
+    let mut timestamp = None;
+    let mut runtime = None;
+    let mut metrics = Vec::new();
+    let mut typed_names = BTreeSet::new();
+    for (i, f) in schema.fields().iter().enumerate() {
+        let name = f.name().as_str();
+        let t = f.data_type();
+        match name {
+            "run_id" if matches!(t, DataType::Utf8 | DataType::LargeUtf8) => run_id = Some(i),
+            "step" if matches!(t, DataType::Int64 | DataType::Int32) => step = Some(i),
+            "timestamp" if numeric(t) => timestamp = Some(i),
+            "runtime" if numeric(t) => runtime = Some(i),
+            // Nested payloads, underscore keys and anything not numeric go row by row.
+            "run_id" | "step" | "timestamp" | "runtime" | "metrics" | "extra"
+            | "wandb_metadata" => return None,
+            _ if name.starts_with('_') || !numeric(t) => return None,
+            _ => {
+                // Two keys landing in one typed column keep the later one row by row.
+                let typed = name.replace('/', "_");
+                let is_typed = runlake_format::tables::TYPED_STEP_COLUMNS
+                    .iter()
+                    .any(|(c, _)| *c == typed);
+                if is_typed && !typed_names.insert(typed) {
+                    return None;
+                }
+                metrics.push((i, name.to_owned()));
+            }
+        }
+    }
+    Some(Shape {
+        run_id: run_id?,
+        step: step?,
+        timestamp,
+        runtime,
+        metrics,
+    })
+}
+
+pub(crate) fn open(path: &Path) -> Result<(Schema, ParquetRecordBatchReader)> {
+    let unreadable = |e: &dyn std::error::Error| WandbError::Parquet {
+        path: path.to_owned(),
+        reason: runlake_format::message::decoder_detail(&e.to_string()),
+    };
+    let file = File::open(path).map_err(|source| WandbError::Io {
+        path: path.to_owned(),
+        source,
+    })?;
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file)
+        .map_err(|e| unreadable(&e))?
+        .with_batch_size(BATCH_ROWS);
+    let schema = builder.schema().as_ref().clone();
+    let reader = builder.build().map_err(|e| unreadable(&e))?;
+    Ok((schema, reader))
+}
+
+/// One batch's columns in the types the rest of the code reads.
+pub(crate) struct Columns {
+    pub run_id: StringArray,
+    pub step: Int64Array,
+    pub timestamp: Option<Float64Array>,
+    pub runtime: Option<Float64Array>,
+    pub metrics: Vec<Float64Array>,
+}
+
+pub(crate) fn columns(path: &Path, shape: &Shape, batch: &RecordBatch) -> Result<Columns> {
+    let to = |i: usize, t: &DataType| -> Result<ArrayRef> {
+        cast(batch.column(i), t).map_err(|e| WandbError::Parquet {
+            path: path.to_owned(),
+            reason: e.to_string(),
+        })
+    };
+    let f64s = |i: usize| -> Result<Float64Array> {
+        Ok(to(i, &DataType::Float64)?.as_primitive().clone())
+    };
+    Ok(Columns {
+        run_id: to(shape.run_id, &DataType::Utf8)?
+            .as_string::<i32>()
+            .clone(),
+        step: to(shape.step, &DataType::Int64)?.as_primitive().clone(),
+        timestamp: shape.timestamp.map(f64s).transpose()?,
+        runtime: shape.runtime.map(f64s).transpose()?,
+        metrics: shape
+            .metrics
+            .iter()
+            .map(|(i, _)| f64s(*i))
+            .collect::<Result<_>>()?,
+    })
+}
+
+/// Rows `[start, end)` of one run, in reading order: maximal stretches of equal `run_id`.
+pub(crate) fn segments(run_id: &StringArray) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for i in 1..=run_id.len() {
+        if i == run_id.len() || run_id.value(i) != run_id.value(start) {
+            out.push((start, i));
+            start = i;
+        }
+    }
+    out
+}
+
+struct FileRun {
+    run: StreamedRun,
+    last_in_order: i64,
+}
+
+/// Reads `path` once. `Ok(false)` when the file must be read row by row instead: its shape is
+/// not a flat numeric one, or a row lacks a usable run id, step or timestamp (the row-wise
+/// reader then reports that row).
+pub(crate) fn scan(path: &Path, inputs: &mut Inputs) -> Result<bool> {
+    let (schema, reader) = open(path)?;
+    let Some(shape) = shape(&schema) else {
+        return Ok(false);
+    };
+    let mut runs: Vec<FileRun> = Vec::new();
+    let mut index: HashMap<String, usize> = HashMap::new();
+    let mut bytes = Vec::new();
+    for batch in reader {
+        let batch = batch.map_err(|e| WandbError::Parquet {
+            path: path.to_owned(),
+            reason: runlake_format::message::decoder_detail(&e.to_string()),
+        })?;
+        let cols = columns(path, &shape, &batch)?;
+        if !usable(&cols) {
+            return Ok(false);
+        }
+        for (start, end) in segments(&cols.run_id) {
+            let id = cols.run_id.value(start);
+            let slot = match index.get(id) {
+                Some(&i) => i,
+                None => {
+                    index.insert(id.to_owned(), runs.len());
+                    runs.push(FileRun {
+                        run: StreamedRun {
+                            run_id: id.to_owned(),
+                            rows: 0,
+                            first_step: i64::MAX,
+                            last_step: i64::MIN,
+                            increasing: true,
+                            keys: BTreeSet::new(),
+                            files: Vec::new(),
+                            digest: blake3::Hasher::new(),
+                        },
+                        last_in_order: -1,
+                    });
+                    runs.len() - 1
+                }
+            };
+            let fr = &mut runs[slot];
+            let n = end - start;
+            let steps = &cols.step.values()[start..end];
+            for &s in steps {
+                fr.run.increasing &= s > fr.last_in_order;
+                fr.last_in_order = s;
+                fr.run.first_step = fr.run.first_step.min(s);
+                fr.run.last_step = fr.run.last_step.max(s);
+            }
+            fr.run.rows += n as u64;
+            let digest = &mut fr.run.digest;
+            digest.update(&(n as u64).to_le_bytes());
+            for &s in steps {
+                digest.update(&s.to_le_bytes());
+            }
+            let named = [("timestamp", &cols.timestamp), ("runtime", &cols.runtime)];
+            let fixed = named
+                .iter()
+                .filter_map(|(name, c)| c.as_ref().map(|c| (*name, c)));
+            let logged = shape
+                .metrics
+                .iter()
+                .map(|(_, k)| k.as_str())
+                .zip(&cols.metrics);
+            for (name, col) in fixed.chain(logged) {
+                let part = col.slice(start, n);
+                if part.null_count() == n {
+                    continue;
+                }
+                if !matches!(name, "timestamp" | "runtime") && !fr.run.keys.contains(name) {
+                    fr.run.keys.insert(name.to_owned());
+                }
+                digest.update(name.as_bytes());
+                digest.update(&[0]);
+                digest.update(part.values().inner().as_slice());
+                if part.null_count() > 0 {
+                    bytes.clear();
+                    bytes.extend((0..n).map(|i| u8::from(part.is_valid(i))));
+                    digest.update(&bytes);
+                }
+            }
+        }
+    }
+    let file = inputs.streamed.len();
+    inputs.streamed.push(StreamedFile {
+        path: path.to_owned(),
+        position: inputs.history.len(),
+    });
+    for mut fr in runs {
+        fr.run.files.push(file);
+        inputs.add_streamed_run(fr.run);
+    }
+    inputs.files.push(path.to_owned());
+    Ok(true)
+}
+
+/// Every row has a non-empty run id, a non-negative step, and a finite timestamp when it has
+/// one: what the row-wise reader accepts without a report.
+fn usable(c: &Columns) -> bool {
+    let ids_ok =
+        c.run_id.null_count() == 0 && (0..c.run_id.len()).all(|i| !c.run_id.value(i).is_empty());
+    let steps_ok = c.step.null_count() == 0 && c.step.values().iter().all(|&s| s >= 0);
+    let times_ok = c
+        .timestamp
+        .as_ref()
+        .is_none_or(|t| t.iter().flatten().all(f64::is_finite));
+    ids_ok && steps_ok && times_ok
+}
