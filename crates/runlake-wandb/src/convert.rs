@@ -13,12 +13,12 @@ use arrow::array::RecordBatch;
 use runlake_format::{Manifest, Table};
 use runlake_lake::{CommitOutcome, Lake, Transaction};
 
-use crate::build::{BuildOptions, KnownRun, Report, build};
+use crate::build::{BuildOptions, Report, build};
 use crate::error::{Result, WandbError};
 use crate::gather::{Gathered, OnError, Rejection, gather};
-use crate::lake_rows;
 use crate::stored::{Shrink, Stored, rows_per_run, stored_rows};
 use crate::stream::{StreamPlan, StreamedFile};
+use crate::view::{LakeView, stored_links};
 
 /// The four tables a post-training conversion writes.
 const TABLES: [Table; 4] = [
@@ -104,33 +104,16 @@ pub async fn stage(
     planned.apply(stored, tx, opts)
 }
 
-/// What the lake already holds that building post-training rows depends on.
-#[derive(Debug, Clone, Default)]
-pub struct LakeView {
-    /// Post-training runs, each with the content hash stored at its conversion.
-    known: Vec<(KnownRun, Option<String>)>,
-    /// Same-name links stored, as `(child, earlier run)`.
-    same_name_links: HashSet<(String, String)>,
-}
-
-impl LakeView {
-    /// Reads the `metadata` and `lineage` tables at `manifest`.
-    pub async fn read(lake: &Lake, manifest: &Manifest) -> Result<Self> {
-        let meta = lake.read_table(manifest, Table::Metadata).await?;
-        let lineage = lake.read_table(manifest, Table::Lineage).await?;
-        Ok(Self {
-            known: lake_rows::known_runs(&meta),
-            same_name_links: lake_rows::same_name_links(&lineage),
-        })
-    }
-}
-
 /// Rows built and sorted into new, replaced, unchanged and extended runs; see [`plan`].
 #[derive(Debug)]
 pub struct Planned {
     summary: Summary,
     /// Runs whose stored rows are replaced.
     replace: Vec<String>,
+    /// Runs whose rows are written (new, replaced or extended); narrowed to the new ones.
+    new_runs: HashSet<String>,
+    /// Same-name links of runs not written, written unless the lake holds them.
+    unchanged_links: HashSet<(String, String)>,
     tables: [(Table, RecordBatch); 4],
     /// Step rows staged straight from the streamed history files.
     streams: Vec<StreamPlan>,
@@ -169,10 +152,15 @@ pub fn plan(gathered: Gathered, view: &LakeView, opts: &ConvertOptions) -> Resul
         rejections,
         ..Summary::default()
     };
+    let stored_hash: HashMap<&str, &Option<String>> = view
+        .known
+        .iter()
+        .map(|(k, h)| (k.run_uid.as_str(), h))
+        .collect();
     let mut write: HashSet<String> = HashSet::new();
     let mut replace: Vec<String> = Vec::new();
     for run in &built.runs {
-        let stored = view.known.iter().find(|(k, _)| k.run_uid == run.run_uid);
+        let stored = stored_hash.get(run.run_uid.as_str());
         if !run.full {
             summary.runs_extended.push(run.run_uid.clone());
             write.insert(run.run_uid.clone());
@@ -183,7 +171,7 @@ pub fn plan(gathered: Gathered, view: &LakeView, opts: &ConvertOptions) -> Resul
                 summary.runs_new.push(run.run_uid.clone());
                 write.insert(run.run_uid.clone());
             }
-            Some((_, Some(h))) if *h == run.content_hash => {
+            Some(Some(h)) if *h == run.content_hash => {
                 summary.runs_unchanged.push(run.run_uid.clone());
             }
             Some(_) => {
@@ -193,19 +181,22 @@ pub fn plan(gathered: Gathered, view: &LakeView, opts: &ConvertOptions) -> Resul
             }
         }
     }
-    // Same-name links can belong to a run that did not change (an old run's new rerun); write
-    // those the lake lacks. Unchanged runs' other rows are left out: identical re-imports.
-    let batches = built.batches_with(&|uid| write.contains(uid), &|child, earlier| {
-        write.contains(child)
-            || !view
-                .same_name_links
-                .contains(&(child.to_owned(), earlier.to_owned()))
-    })?;
+    // Same-name links can belong to a run that did not change (an old run's new rerun); those
+    // are written only where the lake lacks them, which `stored` finds out. Unchanged runs'
+    // other rows are left out: identical re-imports.
+    let unchanged_links: HashSet<(String, String)> = built
+        .same_name_links()
+        .into_iter()
+        .filter(|(child, _)| !write.contains(child))
+        .collect();
+    let batches = built.batches_with(&|uid| write.contains(uid), &|_, _| true)?;
     let streams = built.stream_plans(&|uid| write.contains(uid));
     summary.report = built.report;
     Ok(Planned {
         summary,
         replace,
+        new_runs: write,
+        unchanged_links,
         streams,
         streamed_files: built.streamed_files,
         tables: [
@@ -221,8 +212,12 @@ impl Planned {
     /// Reads what the lake holds for the runs this conversion replaces (nothing when it
     /// replaces none).
     pub async fn stored(&self, lake: &Lake, manifest: &Manifest) -> Result<Stored> {
+        let links = stored_links(lake, manifest, &self.unchanged_links).await?;
         if self.replace.is_empty() {
-            return Ok(Stored::default());
+            return Ok(Stored {
+                links,
+                ..Stored::default()
+            });
         }
         let runs: HashSet<String> = self.replace.iter().cloned().collect();
         let new_evals = &self.tables[2].1;
@@ -234,7 +229,7 @@ impl Planned {
             .cloned()
             .collect();
         // A run's metadata is one row, never a shrink.
-        stored_rows(
+        let stored = stored_rows(
             lake,
             manifest,
             &TABLES[1..],
@@ -242,7 +237,8 @@ impl Planned {
             &evals_replaced,
             new_evals,
         )
-        .await
+        .await?;
+        Ok(Stored { links, ..stored })
     }
 
     /// Adds the rows to `tx`: a replaced run's rows go only in the tables the inputs supply
@@ -257,10 +253,15 @@ impl Planned {
         let Planned {
             mut summary,
             replace,
-            tables,
+            mut new_runs,
+            unchanged_links: _,
+            mut tables,
             streams,
             streamed_files,
         } = self;
+        tables[3].1 = crate::stage::without_links(&tables[3].1, &stored.links)?;
+        let brand_new: HashSet<&String> = summary.runs_new.iter().collect();
+        new_runs.retain(|r| brand_new.contains(r));
         let mut supplied: HashMap<Table, HashMap<String, usize>> = tables
             .iter()
             .map(|(t, b)| (*t, rows_per_run(*t, b)))
@@ -324,9 +325,7 @@ impl Planned {
             summary
                 .rows_written
                 .insert(table.name().to_owned(), batch.num_rows());
-            if batch.num_rows() > 0 {
-                tx.upsert(table, batch)?;
-            }
+            crate::stage::add(tx, table, batch, &new_runs)?;
         }
         if !streams.is_empty() {
             let by_run_id: HashMap<&str, usize> = streams

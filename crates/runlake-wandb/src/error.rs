@@ -101,6 +101,9 @@ pub enum WandbError {
     /// Storage failed.
     #[error(transparent)]
     Lake(#[from] runlake_lake::LakeError),
+    /// Reading the lake's rows failed.
+    #[error(transparent)]
+    Read(#[from] runlake_reader::ReaderError),
 }
 
 impl WandbError {

@@ -23,9 +23,12 @@ pub mod convert;
 pub mod gather;
 pub mod generate;
 mod lake_rows;
+mod stage;
 mod stored;
 pub mod stream;
+mod view;
 
-pub use convert::{ConvertOptions, LakeView, Planned, Summary, convert_paths, plan, stage};
+pub use convert::{ConvertOptions, Planned, Summary, convert_paths, plan, stage};
 pub use gather::{Gathered, OnError, Rejection, gather};
 pub use stored::{Shrink, Stored};
+pub use view::LakeView;

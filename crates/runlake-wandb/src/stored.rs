@@ -55,6 +55,8 @@ pub struct Stored {
     pub(crate) counts: HashMap<(Table, String), usize>,
     /// oe-eval rows of the runs whose evals are replaced that the new rows do not supersede.
     pub(crate) kept_evals: Option<RecordBatch>,
+    /// Same-name links of unchanged runs the lake already holds, as `(child, earlier run)`.
+    pub(crate) links: HashSet<(String, String)>,
 }
 
 impl Stored {

@@ -1,0 +1,102 @@
+//! Handing built rows to the transaction.
+//!
+//! Rows of runs new to the lake are appended: no stored row can share their keys, so the
+//! commit need not look for rows they replace, and converting one more run reads none of the
+//! files the table already has. Every other row is upserted.
+
+use std::collections::HashSet;
+
+use arrow::array::{Array, BooleanArray, RecordBatch};
+use arrow::compute::filter_record_batch;
+use arrow::util::display::array_value_to_string;
+use runlake_format::Table;
+use runlake_format::tables::EVIDENCE_SAME_NAME;
+use runlake_lake::Transaction;
+
+use crate::error::{Result, WandbError};
+use crate::lake_rows::str_at;
+
+fn arrow_err(table: Table) -> impl Fn(arrow::error::ArrowError) -> WandbError {
+    move |source| WandbError::Arrow {
+        table: table.name(),
+        source,
+    }
+}
+
+/// `batch` without the same-name link rows in `links` (`(child, earlier run)`).
+pub(crate) fn without_links(
+    batch: &RecordBatch,
+    links: &HashSet<(String, String)>,
+) -> Result<RecordBatch> {
+    if links.is_empty() {
+        return Ok(batch.clone());
+    }
+    let keep: BooleanArray = (0..batch.num_rows())
+        .map(|i| {
+            let link = str_at(batch, "evidence_source", i).as_deref() == Some(EVIDENCE_SAME_NAME);
+            let pair = (
+                str_at(batch, "child_run_uid", i).unwrap_or_default(),
+                str_at(batch, "evidence_value", i).unwrap_or_default(),
+            );
+            Some(!(link && links.contains(&pair)))
+        })
+        .collect();
+    filter_record_batch(batch, &keep).map_err(arrow_err(Table::Lineage))
+}
+
+/// Adds `batch` to `tx`: the rows of `new_runs` appended when their keys are distinct (as an
+/// upsert would have kept them all), every other row upserted.
+pub(crate) fn add(
+    tx: &mut Transaction,
+    table: Table,
+    batch: RecordBatch,
+    new_runs: &HashSet<String>,
+) -> Result<()> {
+    if batch.num_rows() == 0 {
+        return Ok(());
+    }
+    let is_new: BooleanArray = (0..batch.num_rows())
+        .map(|i| Some(str_at(&batch, table.run_column(), i).is_some_and(|r| new_runs.contains(&r))))
+        .collect();
+    let fresh = filter_record_batch(&batch, &is_new).map_err(arrow_err(table))?;
+    let rest = filter_record_batch(
+        &batch,
+        &arrow::compute::not(&is_new).map_err(arrow_err(table))?,
+    )
+    .map_err(arrow_err(table))?;
+    if fresh.num_rows() > 0 {
+        if distinct_keys(table, &fresh)? {
+            tx.append(table, fresh)?;
+        } else {
+            tx.upsert(table, fresh)?;
+        }
+    }
+    if rest.num_rows() > 0 {
+        tx.upsert(table, rest)?;
+    }
+    Ok(())
+}
+
+fn distinct_keys(table: Table, batch: &RecordBatch) -> Result<bool> {
+    let columns: Vec<&arrow::array::ArrayRef> = table
+        .key_columns()
+        .iter()
+        .filter_map(|c| batch.column_by_name(c))
+        .collect();
+    let mut seen = HashSet::with_capacity(batch.num_rows());
+    for i in 0..batch.num_rows() {
+        let mut key = String::new();
+        for c in &columns {
+            if c.is_null(i) {
+                key.push('\u{1}');
+            } else {
+                key.push_str(&array_value_to_string(c, i).map_err(arrow_err(table))?);
+            }
+            key.push('\u{0}');
+        }
+        if !seen.insert(key) {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
