@@ -100,6 +100,8 @@ fn writer(path: &Path, schema: arrow::datatypes::SchemaRef) -> Result<ArrowWrite
     let props = WriterProperties::builder()
         .set_compression(Compression::ZSTD(ZstdLevel::default()))
         .set_created_by("runlake generate".into())
+        // Readers hold a row group's column chunks: small groups keep a streaming reader small.
+        .set_max_row_group_row_count(Some(1 << 16))
         .build();
     ArrowWriter::try_new(file, schema, Some(props)).map_err(|e| parquet_err(path, &e))
 }
