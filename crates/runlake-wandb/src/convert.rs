@@ -146,8 +146,11 @@ pub fn plan(gathered: Gathered, view: &LakeView, opts: &ConvertOptions) -> Resul
         }
     };
 
+    // The records are the bulk of a large conversion's memory; the built rows hold all of it.
+    let files_read = std::mem::take(&mut read.files);
+    drop(read);
     let mut summary = Summary {
-        files_read: read.files.clone(),
+        files_read,
         runs: built.runs.iter().filter(|r| r.full).count(),
         rejections,
         ..Summary::default()

@@ -67,12 +67,15 @@ fn arrow_err(table: Table) -> impl Fn(arrow::error::ArrowError) -> WandbError {
 }
 
 /// Builds a batch with exactly `table.schema()`.
-pub(crate) fn to_batch(table: Table, rows: &[Row]) -> Result<RecordBatch> {
+pub(crate) fn to_batch<R: std::borrow::Borrow<Row>>(
+    table: Table,
+    rows: &[R],
+) -> Result<RecordBatch> {
     let schema = table.schema();
     let mut columns: Vec<ArrayRef> = Vec::with_capacity(schema.fields().len());
     for field in schema.fields() {
         let name = field.name().as_str();
-        let cells = rows.iter().map(|r| r.get(name));
+        let cells = rows.iter().map(|r| r.borrow().get(name));
         let array: ArrayRef = match field.data_type() {
             DataType::Utf8 => Arc::new(
                 cells

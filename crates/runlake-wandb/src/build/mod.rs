@@ -8,6 +8,7 @@ mod cells;
 mod evals;
 pub mod lineage;
 mod metadata;
+mod oe_match;
 mod steps;
 mod streamed;
 
@@ -20,9 +21,9 @@ use runlake_format::{ContentHash, RunUid, Table};
 
 use crate::classify::classify;
 use crate::coerce::{TimePolicy, string_lenient};
-use crate::error::{Result, WandbError};
+use crate::error::Result;
 use crate::json::{Json, Object};
-use crate::model::{HistoryRow, Inputs, OeEvalDump, RunRecord, ShortExport};
+use crate::model::{HistoryRow, Inputs, RunRecord, ShortExport};
 use crate::redact::Redactor;
 use crate::runname::{self, RunName};
 use crate::stream::{StreamPlan, StreamedFile};
@@ -261,24 +262,16 @@ impl Built {
         keep_link: &dyn Fn(&str, &str) -> bool,
     ) -> Result<Batches> {
         let runs: Vec<&RunOutput> = self.runs.iter().filter(|r| keep(&r.run_uid)).collect();
-        let meta: Vec<Row> = runs.iter().filter_map(|r| r.metadata.clone()).collect();
-        let steps: Vec<Row> = runs.iter().flat_map(|r| r.steps.iter().cloned()).collect();
-        let evals: Vec<Row> = runs.iter().flat_map(|r| r.evals.iter().cloned()).collect();
-        let mut lineage: Vec<Row> = runs
-            .iter()
-            .flat_map(|r| r.lineage.iter().cloned())
-            .collect();
-        lineage.extend(
-            self.same_name
-                .iter()
-                .filter(
-                    |r| match (r.get("child_run_uid"), r.get("evidence_value")) {
-                        (Some(Cell::Str(c)), Some(Cell::Str(v))) => keep_link(c, v),
-                        _ => false,
-                    },
-                )
-                .cloned(),
-        );
+        let meta: Vec<&Row> = runs.iter().filter_map(|r| r.metadata.as_ref()).collect();
+        let steps: Vec<&Row> = runs.iter().flat_map(|r| r.steps.iter()).collect();
+        let evals: Vec<&Row> = runs.iter().flat_map(|r| r.evals.iter()).collect();
+        let mut lineage: Vec<&Row> = runs.iter().flat_map(|r| r.lineage.iter()).collect();
+        lineage.extend(self.same_name.iter().filter(|r| {
+            match (r.get("child_run_uid"), r.get("evidence_value")) {
+                (Some(Cell::Str(c)), Some(Cell::Str(v))) => keep_link(c, v),
+                _ => false,
+            }
+        }));
         Ok(Batches {
             metadata: cells::to_batch(Table::Metadata, &meta)?,
             posttrain_steps: cells::to_batch(Table::PosttrainSteps, &steps)?,
@@ -591,7 +584,8 @@ pub fn build(inputs: &Inputs, known: &[KnownRun], opts: &BuildOptions) -> Result
     }
 
     for dump in &inputs.oe_eval {
-        let (uid, matched_by) = match_oe_eval(dump, &order, &records, known, opts, &redactor)?;
+        let (uid, matched_by) =
+            oe_match::match_oe_eval(dump, &order, &records, known, opts, &redactor)?;
         let (recipe, size, seed, tt) = match runs
             .iter()
             .find(|r| r.run_uid == uid)
@@ -756,112 +750,10 @@ fn finish_hash(run: &mut RunOutput) {
     run.content_hash = hash;
 }
 
-fn match_oe_eval(
-    dump: &OeEvalDump,
-    order: &[String],
-    records: &HashMap<String, &RunRecord>,
-    known: &[KnownRun],
-    opts: &BuildOptions,
-    redactor: &Redactor,
-) -> Result<(String, String)> {
-    struct Candidate {
-        uid: String,
-        id: String,
-        name: Option<String>,
-        output_dir: Option<String>,
-    }
-    let mut candidates: Vec<Candidate> = order
-        .iter()
-        .map(|uid| {
-            let r = records[uid];
-            Candidate {
-                uid: uid.clone(),
-                id: r.run_id.clone(),
-                name: r.name.clone(),
-                output_dir: r.config.get("output_dir").and_then(string_lenient),
-            }
-        })
-        .collect();
-    for k in known {
-        if !candidates.iter().any(|c| c.uid == k.run_uid) {
-            candidates.push(Candidate {
-                uid: k.run_uid.clone(),
-                id: k.run_id().into_owned(),
-                name: k.name.clone(),
-                output_dir: k.output_dir.clone(),
-            });
-        }
-    }
-    if let Some(want) = &opts.oe_eval_run {
-        if let Some(c) = candidates
-            .iter()
-            .find(|c| c.uid == *want || c.id == *want || c.name.as_deref() == Some(want))
-        {
-            return Ok((c.uid.clone(), "explicit run".into()));
-        }
-        if want.starts_with("wandb/") {
-            return Ok((want.clone(), "explicit run".into()));
-        }
-        return Err(WandbError::UnmatchedOeEval {
-            path: dump.folder.clone(),
-            model_path: format!("(explicit run {want} is not known)"),
-        });
-    }
-    let folder = dump.folder.display().to_string();
-    let raw: Vec<&str> = dump
-        .model_paths
-        .iter()
-        .map(String::as_str)
-        .chain([folder.as_str()])
-        .collect();
-    // The lake stores its runs' output folders redacted; the same path redacted can match.
-    let redacted: Vec<String> = raw
-        .iter()
-        .map(|p| redactor.text(p))
-        .filter_map(|p| match p {
-            Cow::Owned(p) => Some(p),
-            Cow::Borrowed(_) => None,
-        })
-        .collect();
-    let paths: Vec<&str> = raw
-        .into_iter()
-        .chain(redacted.iter().map(String::as_str))
-        .collect();
-    // Most specific first: a run id in the path, then a run name, then an output folder.
-    type Test = fn(&Candidate, &str, &[&str]) -> bool;
-    let tiers: [(&str, Test); 3] = [
-        ("run id", |c, _, segs| segs.contains(&c.id.as_str())),
-        ("run name", |c, _, segs| {
-            c.name.as_deref().is_some_and(|n| segs.contains(&n))
-        }),
-        ("output folder", |c, p, _| {
-            c.output_dir.as_deref().is_some_and(|o| {
-                let o = o.trim_end_matches('/');
-                !o.is_empty() && (p.starts_with(o) || o.starts_with(p.trim_end_matches('/')))
-            })
-        }),
-    ];
-    for (what, test) in tiers {
-        for p in &paths {
-            let segments: Vec<&str> = p.split('/').filter(|s| !s.is_empty()).collect();
-            let hits: Vec<&Candidate> = candidates
-                .iter()
-                .filter(|c| test(c, p, &segments))
-                .collect();
-            if let [one] = hits.as_slice() {
-                return Ok((one.uid.clone(), format!("{what} in the model path")));
-            }
-        }
-    }
-    Err(WandbError::UnmatchedOeEval {
-        path: dump.folder.clone(),
-        model_path: dump.model_paths.first().cloned().unwrap_or_default(),
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::OeEvalDump;
 
     #[test]
     fn oe_eval_results_find_a_lake_run_by_its_redacted_output_folder() {

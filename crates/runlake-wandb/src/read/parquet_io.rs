@@ -36,9 +36,21 @@ fn open(path: &Path) -> Result<ParquetRecordBatchReaderBuilder<File>> {
 }
 
 fn rows(path: &Path) -> Result<Vec<Object>> {
+    let mut out = Vec::new();
+    each_row(path, &mut |_, row| {
+        out.push(row);
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+/// Calls `f` with every row (its 1-based number and its cells) one record batch at a time, so
+/// a large file's rows are never all held.
+fn each_row(path: &Path, f: &mut dyn FnMut(usize, Object) -> Result<()>) -> Result<()> {
     // Damaged pages can make the decoder panic deep inside instead of returning an error; that
     // is a damaged input, reported as such, not a crash.
-    std::panic::catch_unwind(|| decode_rows(path)).unwrap_or_else(|panic| {
+    let decode = std::panic::AssertUnwindSafe(|| decode_rows(path, f));
+    std::panic::catch_unwind(decode).unwrap_or_else(|panic| {
         let detail = panic
             .downcast_ref::<&str>()
             .map(|s| (*s).to_owned())
@@ -51,14 +63,19 @@ fn rows(path: &Path) -> Result<Vec<Object>> {
     })
 }
 
-fn decode_rows(path: &Path) -> Result<Vec<Object>> {
+fn decode_rows(path: &Path, f: &mut dyn FnMut(usize, Object) -> Result<()>) -> Result<()> {
     let reader = open(path)?.build().map_err(|e| unreadable(path, &e))?;
-    let mut out = Vec::new();
+    let mut seen = 0;
     for batch in reader {
         let batch = batch.map_err(|e| unreadable(path, &e))?;
-        batch_rows(path, &batch, &mut out)?;
+        let mut rows = Vec::with_capacity(batch.num_rows());
+        batch_rows(path, &batch, seen, &mut rows)?;
+        for row in rows {
+            seen += 1;
+            f(seen, row)?;
+        }
     }
-    Ok(out)
+    Ok(())
 }
 
 fn unreadable(path: &Path, e: &dyn std::error::Error) -> WandbError {
@@ -68,7 +85,13 @@ fn unreadable(path: &Path, e: &dyn std::error::Error) -> WandbError {
     }
 }
 
-fn batch_rows(path: &Path, batch: &RecordBatch, out: &mut Vec<Object>) -> Result<()> {
+/// Appends the rows of `batch`, which follow `before` rows of the file, to `out`.
+fn batch_rows(
+    path: &Path,
+    batch: &RecordBatch,
+    before: usize,
+    out: &mut Vec<Object>,
+) -> Result<()> {
     let schema = batch.schema();
     let first = out.len();
     out.extend((0..batch.num_rows()).map(|_| Object::default()));
@@ -76,7 +99,7 @@ fn batch_rows(path: &Path, batch: &RecordBatch, out: &mut Vec<Object>) -> Result
         for (i, row) in out[first..].iter_mut().enumerate() {
             let v = cell(col.as_ref(), i).map_err(|reason| WandbError::Field {
                 path: path.to_owned(),
-                line: first + i + 1,
+                line: before + i + 1,
                 field: field.name().clone(),
                 reason,
             })?;
@@ -123,13 +146,11 @@ fn cell(col: &dyn Array, i: usize) -> std::result::Result<Json, String> {
 }
 
 pub(crate) fn read_runs(path: &Path, inputs: &mut Inputs) -> Result<()> {
-    for (i, row) in rows(path)?.into_iter().enumerate() {
-        inputs.runs.push(legacy_run(
-            &row,
-            RunSource::WandbLegacyParquet,
-            origin(path, i + 1),
-        )?);
-    }
+    each_row(path, &mut |line, row| {
+        let run = legacy_run(&row, RunSource::WandbLegacyParquet, origin(path, line))?;
+        inputs.runs.push(run);
+        Ok(())
+    })?;
     inputs.files.push(path.to_owned());
     Ok(())
 }
