@@ -1,6 +1,5 @@
 //! Source-neutral records that every reader produces and every batch builder consumes.
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 
 use crate::json::{Json, Object};
@@ -174,15 +173,16 @@ pub struct Inputs {
     pub streamed: Vec<StreamedFile>,
     /// Runs with rows in `streamed`, in the order first seen.
     pub streamed_runs: Vec<StreamedRun>,
-    pub(crate) streamed_index: HashMap<String, usize>,
 }
 
 impl Inputs {
     /// Adds what a scan learned about a run's rows, after any earlier rows of the run.
     pub(crate) fn add_streamed_run(&mut self, run: StreamedRun) {
-        let Some(&i) = self.streamed_index.get(&run.run_id) else {
-            self.streamed_index
-                .insert(run.run_id.clone(), self.streamed_runs.len());
+        let Some(i) = self
+            .streamed_runs
+            .iter()
+            .position(|r| r.run_id == run.run_id)
+        else {
             let mut run = run;
             let file_digest = run.digest.finalize();
             run.digest = blake3::Hasher::new();
@@ -202,9 +202,7 @@ impl Inputs {
 
     /// The streamed run with this id.
     pub fn streamed_run(&self, run_id: &str) -> Option<&StreamedRun> {
-        self.streamed_index
-            .get(run_id)
-            .map(|&i| &self.streamed_runs[i])
+        self.streamed_runs.iter().find(|r| r.run_id == run_id)
     }
 
     /// History rows read, row-wise and streamed.

@@ -157,7 +157,12 @@ pub(crate) fn read_runs(path: &Path, inputs: &mut Inputs) -> Result<()> {
 
 /// Scans a history file for streaming, or reads its rows when it cannot be streamed.
 pub(crate) fn scan_history(path: &Path, inputs: &mut Inputs) -> Result<()> {
-    if crate::stream::scan::scan(path, inputs)? {
+    // A file the scan cannot read (or whose decoder panics on damaged pages) goes to the
+    // row-wise reader, which reports it as it always has.
+    let mut scanned = Inputs::default();
+    let scan = std::panic::AssertUnwindSafe(|| crate::stream::scan::scan(path, &mut scanned));
+    if let Ok(Ok(true)) = std::panic::catch_unwind(scan) {
+        inputs.extend(scanned);
         return Ok(());
     }
     read_history_rows(path, inputs)
