@@ -1,5 +1,7 @@
 //! OLMES tasks and metrics, the primary-metric policy, and the perplexity sets.
 
+use std::sync::OnceLock;
+
 use crate::error::UnknownSpelling;
 
 /// The 9 core OLMES multiple-choice tasks with the metric their policy names as primary
@@ -224,21 +226,58 @@ pub fn task_name(spelling: &str) -> String {
 /// The canonical task of a spelling ([`task_name`]), checked against the vocabulary: the core
 /// OLMES tasks, the MMLU subjects and averages, the macro averages and the perplexity sets.
 pub fn canonical_task(spelling: &str) -> Result<&'static str, UnknownSpelling> {
-    let name = task_name(spelling);
-    CORE_TASKS
-        .iter()
-        .map(|(t, _)| *t)
-        .chain(MMLU_SUBJECTS)
-        .chain([MMLU_AVERAGE, "mmlu", "olmes_10_macro_avg"])
-        .chain(PPL_SETS.iter().map(|p| p.task))
-        .find(|t| *t == name)
-        .ok_or_else(|| UnknownSpelling::new("task", spelling))
+    entry(spelling).map(|e| e.name)
 }
 
 /// The kind of a canonical task name.
 pub fn task_kind(task: &str) -> Result<TaskKind, UnknownSpelling> {
-    let task = canonical_task(task)?;
-    Ok(if CORE_TASKS.iter().any(|(t, _)| *t == task) {
+    entry(task).map(|e| e.kind)
+}
+
+/// The primary-metric policy of a task: the core table for core tasks, `acc_raw` for MMLU
+/// (subjects, their average and the macro_avg `mmlu`), `perplexity` for perplexity sets.
+pub fn primary_policy(task: &str) -> Result<PrimaryPolicy, UnknownSpelling> {
+    entry(task).map(|e| e.policy)
+}
+
+/// What the vocabulary knows of one canonical task.
+struct TaskEntry {
+    name: &'static str,
+    kind: TaskKind,
+    policy: PrimaryPolicy,
+}
+
+/// Converters ask about the task of every row, so the answers are tabled once and found by
+/// one hash lookup; a spelling without `:` is its own name and needs no normalising.
+fn entry(spelling: &str) -> Result<&'static TaskEntry, UnknownSpelling> {
+    static TABLE: OnceLock<foldhash::HashMap<&'static str, TaskEntry>> = OnceLock::new();
+    let table = TABLE.get_or_init(|| {
+        let mut map = foldhash::HashMap::default();
+        let names = CORE_TASKS
+            .iter()
+            .map(|(t, _)| *t)
+            .chain(MMLU_SUBJECTS)
+            .chain([MMLU_AVERAGE, "mmlu", "olmes_10_macro_avg"])
+            .chain(PPL_SETS.iter().map(|p| p.task));
+        for name in names {
+            let kind = kind_of(name);
+            let policy = PrimaryPolicy {
+                metric: policy_of(name, kind),
+            };
+            map.entry(name).or_insert(TaskEntry { name, kind, policy });
+        }
+        map
+    });
+    let found = if spelling.contains(':') {
+        table.get(task_name(spelling).as_str())
+    } else {
+        table.get(spelling)
+    };
+    found.ok_or_else(|| UnknownSpelling::new("task", spelling))
+}
+
+fn kind_of(task: &str) -> TaskKind {
+    if CORE_TASKS.iter().any(|(t, _)| *t == task) {
         TaskKind::Core
     } else if MMLU_SUBJECTS.contains(&task) {
         TaskKind::MmluSubject
@@ -248,22 +287,18 @@ pub fn task_kind(task: &str) -> Result<TaskKind, UnknownSpelling> {
         TaskKind::Perplexity
     } else {
         TaskKind::MacroAverage
-    })
+    }
 }
 
-/// The primary-metric policy of a task: the core table for core tasks, `acc_raw` for MMLU
-/// (subjects, their average and the macro_avg `mmlu`), `perplexity` for perplexity sets.
-pub fn primary_policy(task: &str) -> Result<PrimaryPolicy, UnknownSpelling> {
-    let canonical = canonical_task(task)?;
-    let metric = match task_kind(canonical)? {
+fn policy_of(task: &str, kind: TaskKind) -> &'static str {
+    match kind {
         TaskKind::Core => CORE_TASKS
             .iter()
-            .find(|(t, _)| *t == canonical)
+            .find(|(t, _)| *t == task)
             .map_or("primary_metric", |(_, m)| *m),
         TaskKind::MmluSubject | TaskKind::MmluAverage => "acc_raw",
-        TaskKind::MacroAverage if canonical == "mmlu" => "acc_raw",
+        TaskKind::MacroAverage if task == "mmlu" => "acc_raw",
         TaskKind::MacroAverage => "primary_metric",
         TaskKind::Perplexity => "perplexity",
-    };
-    Ok(PrimaryPolicy { metric })
+    }
 }
