@@ -2,7 +2,9 @@
 
 use std::sync::Arc;
 
-use arrow::array::{Array, ArrayRef, AsArray, Float64Array, RecordBatch, StringArray, StructArray};
+use arrow::array::{
+    Array, ArrayRef, AsArray, Float64Array, RecordBatch, StringArray, StringViewArray, StructArray,
+};
 use arrow::compute::{CastOptions, cast_with_options};
 use arrow::datatypes::DataType;
 
@@ -81,9 +83,15 @@ pub fn str_at(a: &StringArray, i: usize) -> Option<&str> {
     a.is_valid(i).then(|| a.value(i))
 }
 
+/// Reads a nullable text cell of a view array.
+pub fn view_at(a: &StringViewArray, i: usize) -> Option<&str> {
+    a.is_valid(i).then(|| a.value(i))
+}
+
 /// The `metrics` column: a dict repr/JSON string, or a struct of numbers.
 pub enum MetricsColumn {
-    Text(StringArray),
+    /// Views, so text read as views from Parquet is parsed where the decoder left it.
+    Text(StringViewArray),
     Struct {
         nulls: StructArray,
         fields: Vec<(String, Float64Array)>,
@@ -119,6 +127,7 @@ impl MetricsColumn {
                 fields,
             });
         }
-        Ok(MetricsColumn::Text(strings(batch, "metrics")?))
+        let text = cast(batch, "metrics", &DataType::Utf8View, "text")?;
+        Ok(MetricsColumn::Text(text.as_string_view().clone()))
     }
 }

@@ -15,6 +15,7 @@ pub mod generate;
 mod jsonl;
 mod kind;
 mod model;
+mod parse;
 mod pipeline;
 pub mod pyrepr;
 mod read;

@@ -1,7 +1,6 @@
 //! The converter's row model: what one parsed source row becomes before it is written.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::path::PathBuf;
@@ -88,37 +87,51 @@ impl RunKey {
     }
 }
 
-/// The `evals` column index of a known metric name.
-pub fn known_slot(name: &str) -> Option<usize> {
-    static INDEX: OnceLock<HashMap<&'static str, usize>> = OnceLock::new();
+/// Where a metric goes: its own `evals` column, or `extra_metrics` under an interned name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Slot {
+    Known(usize),
+    Extra(&'static str),
+}
+
+/// Metric names outside the known columns that recur in every row; interned so that they
+/// cost no allocation.
+const COMMON_EXTRAS: &[&str] = &[
+    "predicted_index_raw",
+    "predicted_index_per_token",
+    "predicted_index_per_char",
+    "predicted_index_per_byte",
+    "predicted_index_uncond",
+    "correct_logit_per_byte",
+    "correct_logit",
+    "correct_logit_per_token",
+    "correct_logit_per_char",
+];
+
+/// One lookup per metric of every row: a fast non-cryptographic hash (names are not
+/// adversarial, and the table is fixed).
+fn slot(name: &str) -> Option<Slot> {
+    static INDEX: OnceLock<foldhash::HashMap<&'static str, Slot>> = OnceLock::new();
     INDEX
         .get_or_init(|| {
-            KNOWN_METRICS
-                .iter()
-                .enumerate()
-                .map(|(i, m)| (*m, i))
-                .collect()
+            let mut map = foldhash::HashMap::default();
+            for (i, m) in KNOWN_METRICS.iter().enumerate() {
+                map.entry(*m).or_insert(Slot::Known(i));
+            }
+            for m in COMMON_EXTRAS {
+                map.entry(*m).or_insert(Slot::Extra(m));
+            }
+            map
         })
         .get(name)
         .copied()
 }
 
-/// Interns the metric names that recur in every row so that they cost no allocation.
-pub fn extra_name(name: &str) -> Cow<'static, str> {
-    const COMMON: &[&str] = &[
-        "predicted_index_raw",
-        "predicted_index_per_token",
-        "predicted_index_per_char",
-        "predicted_index_per_byte",
-        "predicted_index_uncond",
-        "correct_logit_per_byte",
-        "correct_logit",
-        "correct_logit_per_token",
-        "correct_logit_per_char",
-    ];
-    match COMMON.iter().find(|c| **c == name) {
-        Some(c) => Cow::Borrowed(c),
-        None => Cow::Owned(name.to_owned()),
+/// The `evals` column index of a known metric name.
+pub fn known_slot(name: &str) -> Option<usize> {
+    match slot(name) {
+        Some(Slot::Known(i)) => Some(i),
+        _ => None,
     }
 }
 
@@ -155,9 +168,10 @@ impl EvalRow {
 
     /// Sets a metric by name: its own column when known, `extra_metrics` otherwise.
     pub fn set_metric(&mut self, name: &str, value: Option<f64>) {
-        match known_slot(name) {
-            Some(i) => self.known[i] = value,
-            None => self.extra.push((extra_name(name), value)),
+        match slot(name) {
+            Some(Slot::Known(i)) => self.known[i] = value,
+            Some(Slot::Extra(c)) => self.extra.push((Cow::Borrowed(c), value)),
+            None => self.extra.push((Cow::Owned(name.to_owned()), value)),
         }
     }
 

@@ -6,11 +6,11 @@
 
 use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap};
-use std::hash::{DefaultHasher, Hasher};
+use std::hash::{BuildHasher, Hasher};
 use std::path::{Path, PathBuf};
 
 use arrow::array::RecordBatch;
-use rayon::prelude::*;
+use foldhash::fast::FixedState;
 use runlake_format::Table;
 use runlake_vocab::{MMLU_AVERAGE, TaskKind};
 use serde_json::{Map, Value};
@@ -19,8 +19,9 @@ use crate::build::{CkptRow, EvalsBuilder, RunRow, ckpts_batch, metadata_batch};
 use crate::error::ConvertError;
 use crate::kind::{self, Kind};
 use crate::model::{CkptFacts, EvalRow, N_KNOWN, RowRef, RunKey, Source};
-use crate::read::{self, Chunk};
-use crate::rows::{EvalResultsBatch, FullEvalBatch, PplBatch, RowError, SourceRow};
+use crate::parse::{self, Parsed};
+use crate::read;
+use crate::rows::{RowError, SourceRow};
 use crate::summary::{ConvertSummary, Progress, Rejection};
 
 /// What to do with a bad row.
@@ -42,6 +43,10 @@ pub struct ConvertOptions {
     pub kind: Option<Kind>,
     /// `evals` rows per output batch handed to the sink.
     pub output_batch_rows: usize,
+    /// Converts the straightforward way: every metrics pair parsed into owned strings first,
+    /// and each chunk parsed only after the one before it is written. Slower; kept as the
+    /// reference the default path is tested against.
+    pub reference: bool,
 }
 
 impl Default for ConvertOptions {
@@ -50,6 +55,7 @@ impl Default for ConvertOptions {
             on_error: OnError::Fail,
             kind: None,
             output_batch_rows: 131_072,
+            reference: false,
         }
     }
 }
@@ -137,7 +143,9 @@ pub struct Converter<'a> {
     progress: &'a (dyn Fn(&Progress) + Sync),
     files: Vec<PathBuf>,
     file_is_jsonl: Vec<bool>,
-    seen: HashMap<(RunKey, i64, &'static str, Source), Seen>,
+    /// Every eval key so far, with a hash of its values; one lookup per row, so the table
+    /// hashes fast (keys are not adversarial).
+    seen: HashMap<(RunKey, i64, &'static str, Source), Seen, FixedState>,
     mmlu: BTreeMap<(RunKey, i64), MmluAcc>,
     ckpts: BTreeMap<(RunKey, i64), CkptEntry>,
     /// Checkpoint facts the lake already holds, to fill what this input lacks (a ppl export
@@ -161,7 +169,7 @@ impl<'a> Converter<'a> {
             progress,
             files: Vec::new(),
             file_is_jsonl: Vec::new(),
-            seen: HashMap::new(),
+            seen: HashMap::default(),
             mmlu: BTreeMap::new(),
             ckpts: BTreeMap::new(),
             known_ckpts: HashMap::new(),
@@ -228,26 +236,16 @@ impl<'a> Converter<'a> {
         let file = u32::try_from(self.files.len()).unwrap_or(u32::MAX);
         self.files.push(path.to_owned());
         self.file_is_jsonl.push(read::is_jsonl(path));
-        let (rx, handle) = read::stream(path.to_owned());
         let mut rows_read = 0u64;
-        for chunk in rx {
-            let chunk = chunk?;
-            rows_read += (chunk.batch.num_rows() + chunk.bad_lines.len()) as u64;
-            self.convert_chunk(path, file, kind, chunk)?;
-        }
-        // The reader thread has sent everything once the channel closes.
-        let _ = handle.join();
+        parse::each_chunk(path, kind, self.opts.reference, &mut |parsed| {
+            rows_read += (parsed.len + parsed.bad_lines.len()) as u64;
+            self.convert_chunk(file, kind, parsed)
+        })?;
         self.summary.add_file(path, kind, rows_read);
         Ok(())
     }
 
-    fn convert_chunk(
-        &mut self,
-        path: &Path,
-        file: u32,
-        kind: Kind,
-        chunk: Chunk,
-    ) -> Result<(), ConvertError> {
+    fn convert_chunk(&mut self, file: u32, kind: Kind, chunk: Parsed) -> Result<(), ConvertError> {
         let table_of_rows = Table::Evals;
         for (line, msg) in &chunk.bad_lines {
             let at = self.row_ref(file, *line);
@@ -260,43 +258,8 @@ impl<'a> Converter<'a> {
                 },
             )?;
         }
-        let col_err = |source| ConvertError::Column {
-            path: path.to_owned(),
-            source,
-        };
-        let batch = &chunk.batch;
-        let n = batch.num_rows();
-        let parsed: Vec<Result<SourceRow, RowError>> = match kind {
-            Kind::HfTrain | Kind::HfMacroAvg => {
-                let source = if kind == Kind::HfTrain {
-                    Source::HfTrain
-                } else {
-                    Source::HfMacroAvg
-                };
-                let b = EvalResultsBatch::new(batch, source).map_err(col_err)?;
-                (0..n)
-                    .into_par_iter()
-                    .with_min_len(1024)
-                    .map(|i| b.row(i))
-                    .collect()
-            }
-            Kind::HfPpl => {
-                let b = PplBatch::new(batch).map_err(col_err)?;
-                (0..n)
-                    .into_par_iter()
-                    .with_min_len(1024)
-                    .map(|i| b.row(i))
-                    .collect()
-            }
-            Kind::FullEval => {
-                let b = FullEvalBatch::new(batch).map_err(col_err)?;
-                (0..n)
-                    .into_par_iter()
-                    .with_min_len(8)
-                    .map(|i| b.row(i))
-                    .collect()
-            }
-        };
+        let n = chunk.len;
+        let parsed = chunk.rows?;
         let source_name = match kind {
             Kind::HfTrain => "dd_hf_train",
             Kind::HfMacroAvg => "dd_hf_macro_avg",
@@ -340,12 +303,13 @@ impl<'a> Converter<'a> {
                 },
             );
         }
-        let mut ckpt_hasher = DefaultHasher::new();
+        let hashes = FixedState::default();
+        let mut ckpt_hasher = hashes.build_hasher();
         row.ckpt.hash_values(&mut ckpt_hasher);
         let ckpt_hash = ckpt_hasher.finish();
         let mut accepted_any = row.evals.is_empty();
         for eval in row.evals {
-            let mut h = DefaultHasher::new();
+            let mut h = hashes.build_hasher();
             h.write_u64(ckpt_hash);
             eval.hash_values(&mut h);
             let hash = h.finish();

@@ -21,18 +21,7 @@ pub struct ReprError {
 
 /// Parses a metrics dict, appending its pairs to `out` in source order.
 pub fn parse_metrics_into(text: &str, out: &mut Vec<MetricPair>) -> Result<(), ReprError> {
-    let mut p = Parser {
-        s: text.as_bytes(),
-        text,
-        i: 0,
-    };
-    p.ws();
-    p.dict("", 1, out)?;
-    p.ws();
-    if p.i != p.s.len() {
-        return Err(p.err("trailing characters after the dict"));
-    }
-    Ok(())
+    parse_metrics_each(text, |key, value| out.push((key.to_owned(), value)))
 }
 
 /// Parses a metrics dict into a new vector.
@@ -40,6 +29,28 @@ pub fn parse_metrics(text: &str) -> Result<Vec<MetricPair>, ReprError> {
     let mut out = Vec::with_capacity(40);
     parse_metrics_into(text, &mut out)?;
     Ok(out)
+}
+
+/// Parses a metrics dict and hands each pair to `emit` in source order, without allocating:
+/// keys are slices of `text` (or, under a nested dict, of one reused buffer) and numbers are
+/// read where they stand. On an error, the pairs before it have been emitted already.
+pub fn parse_metrics_each(
+    text: &str,
+    mut emit: impl FnMut(&str, Option<f64>),
+) -> Result<(), ReprError> {
+    let mut p = Parser {
+        s: text.as_bytes(),
+        text,
+        i: 0,
+        path: String::new(),
+    };
+    p.ws();
+    p.dict(1, &mut emit)?;
+    p.ws();
+    if p.i != p.s.len() {
+        return Err(p.err("trailing characters after the dict"));
+    }
+    Ok(())
 }
 
 /// How deeply dicts may nest. Real exports nest two levels; the bound keeps hostile input
@@ -50,6 +61,8 @@ struct Parser<'a> {
     s: &'a [u8],
     text: &'a str,
     i: usize,
+    /// The keys of the enclosing dicts, each followed by `.`; empty at the top level.
+    path: String,
 }
 
 impl<'a> Parser<'a> {
@@ -75,11 +88,10 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn dict(
+    fn dict<F: FnMut(&str, Option<f64>)>(
         &mut self,
-        prefix: &str,
         depth: usize,
-        out: &mut Vec<MetricPair>,
+        emit: &mut F,
     ) -> Result<(), ReprError> {
         if depth > MAX_DEPTH {
             return Err(self.err("dicts nested more than 32 levels deep"));
@@ -99,17 +111,21 @@ impl<'a> Parser<'a> {
                 return Err(self.err("expected `:` after a key"));
             }
             self.ws();
+            let outer = self.path.len();
             if self.s.get(self.i) == Some(&b'{') {
-                let nested = format!("{prefix}{key}.");
-                self.dict(&nested, depth + 1, out)?;
+                self.path.push_str(key);
+                self.path.push('.');
+                self.dict(depth + 1, emit)?;
+                self.path.truncate(outer);
             } else {
                 let value = self.value()?;
-                let name = if prefix.is_empty() {
-                    key.to_owned()
+                if outer == 0 {
+                    emit(key, value);
                 } else {
-                    format!("{prefix}{key}")
-                };
-                out.push((name, value));
+                    self.path.push_str(key);
+                    emit(&self.path, value);
+                    self.path.truncate(outer);
+                }
             }
             self.ws();
             if self.eat(b',') {

@@ -3,11 +3,13 @@
 use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::mpsc::{Receiver, sync_channel};
 use std::thread::JoinHandle;
 
 use arrow::array::RecordBatch;
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use arrow::datatypes::{DataType, Field, Schema};
+use parquet::arrow::arrow_reader::{ArrowReaderOptions, ParquetRecordBatchReaderBuilder};
 
 use crate::error::ConvertError;
 use crate::jsonl;
@@ -92,7 +94,11 @@ pub fn peek(path: &Path) -> Result<(Vec<String>, Option<u64>), ConvertError> {
 }
 
 /// Starts a reader thread; batches arrive on the receiver, at most two ahead of the consumer.
-pub fn stream(path: PathBuf) -> (Receiver<Result<Chunk, ConvertError>>, JoinHandle<()>) {
+/// `views` reads Parquet `metrics` text as string views (see [`builder`]).
+pub fn stream(
+    path: PathBuf,
+    views: bool,
+) -> (Receiver<Result<Chunk, ConvertError>>, JoinHandle<()>) {
     let (tx, rx) = sync_channel(2);
     // Named after the file, so a panic message says which file was being read.
     let name = format!("read {}", path.display());
@@ -101,7 +107,7 @@ pub fn stream(path: PathBuf) -> (Receiver<Result<Chunk, ConvertError>>, JoinHand
             if is_jsonl(&path) {
                 read_jsonl(&path, &tx)
             } else {
-                read_parquet(&path, &tx)
+                read_parquet(&path, views, &tx)
             }
         };
         // A panic in the decoder would end this thread and close the channel, which the
@@ -135,7 +141,7 @@ fn decoder_panicked(path: &Path, panic: &(dyn std::any::Any + Send)) -> ConvertE
     }
 }
 
-fn read_parquet(path: &Path, tx: &Tx) -> Result<(), ConvertError> {
+fn read_parquet(path: &Path, views: bool, tx: &Tx) -> Result<(), ConvertError> {
     let pq = |source| ConvertError::Unreadable {
         path: path.to_owned(),
         source,
@@ -144,11 +150,12 @@ fn read_parquet(path: &Path, tx: &Tx) -> Result<(), ConvertError> {
         path: path.to_owned(),
         source,
     })?;
-    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
-        .map_err(pq)?
-        .with_batch_size(CHUNK_ROWS)
-        .build()
-        .map_err(pq)?;
+    let builder = if views {
+        builder(path, file)?
+    } else {
+        ParquetRecordBatchReaderBuilder::try_new(file).map_err(pq)?
+    };
+    let reader = builder.with_batch_size(CHUNK_ROWS).build().map_err(pq)?;
     let mut start = 0u64;
     for batch in reader {
         let batch =
@@ -165,6 +172,46 @@ fn read_parquet(path: &Path, tx: &Tx) -> Result<(), ConvertError> {
         }
     }
     Ok(())
+}
+
+/// A reader that decodes the `metrics` text as string views into the decompressed pages:
+/// the longest column of the train split is then neither copied nor held twice.
+fn builder(path: &Path, file: File) -> Result<ParquetRecordBatchReaderBuilder<File>, ConvertError> {
+    let pq = |source| ConvertError::Unreadable {
+        path: path.to_owned(),
+        source,
+    };
+    let plain = ParquetRecordBatchReaderBuilder::try_new(file.try_clone().map_err(|source| {
+        ConvertError::Io {
+            path: path.to_owned(),
+            source,
+        }
+    })?)
+    .map_err(pq)?;
+    let schema = plain.schema();
+    let is_text = |f: &Field| matches!(f.data_type(), DataType::Utf8 | DataType::LargeUtf8);
+    if !schema
+        .fields()
+        .iter()
+        .any(|f| f.name() == "metrics" && is_text(f))
+    {
+        return Ok(plain);
+    }
+    let fields: Vec<Field> = schema
+        .fields()
+        .iter()
+        .map(|f| {
+            if f.name() == "metrics" && is_text(f) {
+                f.as_ref().clone().with_data_type(DataType::Utf8View)
+            } else {
+                f.as_ref().clone()
+            }
+        })
+        .collect();
+    let hinted = Schema::new_with_metadata(fields, schema.metadata().clone());
+    let options = ArrowReaderOptions::new().with_schema(Arc::new(hinted));
+    // A file whose other columns the hint cannot describe is read as it is.
+    Ok(ParquetRecordBatchReaderBuilder::try_new_with_options(file, options).unwrap_or(plain))
 }
 
 fn read_jsonl(path: &Path, tx: &Tx) -> Result<(), ConvertError> {

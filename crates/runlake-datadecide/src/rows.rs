@@ -7,7 +7,7 @@ use arrow::array::{Array, ArrayRef, Float64Array, RecordBatch, StringArray};
 use runlake_vocab::{DROP_METRICS, METRIC_NAMES, PPL_SETS, PplSet, Seed, Size, canonical_task};
 use serde_json::{Map, Value};
 
-use crate::columns::{self, ColumnError, MetricsColumn, f64_at, str_at};
+use crate::columns::{self, ColumnError, MetricsColumn, f64_at, str_at, view_at};
 use crate::model::{CkptFacts, EvalRow, RunKey, Source};
 use crate::pyrepr;
 use runlake_format::tables::KNOWN_METRICS;
@@ -71,6 +71,8 @@ pub fn integral(v: Option<f64>, field: &str) -> Result<i64, RowError> {
 /// Columns of an eval-results batch (train split or macro_avg split).
 pub struct EvalResultsBatch {
     source: Source,
+    /// Parse `metrics` into owned pairs first, as the reference path does.
+    reference: bool,
     params: StringArray,
     data: StringArray,
     seed: StringArray,
@@ -83,9 +85,10 @@ pub struct EvalResultsBatch {
 }
 
 impl EvalResultsBatch {
-    pub fn new(batch: &RecordBatch, source: Source) -> Result<Self, ColumnError> {
+    pub fn new(batch: &RecordBatch, source: Source, reference: bool) -> Result<Self, ColumnError> {
         Ok(Self {
             source,
+            reference,
             params: columns::strings(batch, "params")?,
             data: columns::strings(batch, "data")?,
             seed: columns::strings(batch, "seed")?,
@@ -113,11 +116,14 @@ impl EvalResultsBatch {
         }
         match &self.metrics {
             MetricsColumn::Text(a) => {
-                let text = required(a, i, "metrics")?;
-                let pairs = pyrepr::parse_metrics(text)
-                    .map_err(|e| RowError::new("metrics", e.to_string()))?;
-                for (k, v) in pairs {
-                    eval.set_metric(&k, v);
+                let text = view_at(a, i).ok_or_else(|| RowError::new("metrics", "is null"))?;
+                let bad = |e: pyrepr::ReprError| RowError::new("metrics", e.to_string());
+                if self.reference {
+                    for (k, v) in pyrepr::parse_metrics(text).map_err(bad)? {
+                        eval.set_metric(&k, v);
+                    }
+                } else {
+                    pyrepr::parse_metrics_each(text, |k, v| eval.set_metric(k, v)).map_err(bad)?;
                 }
             }
             MetricsColumn::Struct { nulls, fields } => {
