@@ -223,6 +223,14 @@ impl<'a> Converter<'a> {
         self.progress_state.files_total = plan.len();
         self.progress_state.rows_total =
             plan.iter().try_fold(0u64, |sum, f| f.rows.map(|r| sum + r));
+        // Every eval row is one entry: sized once, the table never rehashes while it grows.
+        if let Some(rows) = self.progress_state.rows_total {
+            self.seen.reserve(
+                usize::try_from(rows)
+                    .unwrap_or(0)
+                    .saturating_sub(self.seen.len()),
+            );
+        }
         (self.progress)(&self.progress_state);
         for f in plan {
             self.convert_file(&f.path, f.kind)?;

@@ -14,8 +14,9 @@ use parquet::arrow::arrow_reader::{ArrowReaderOptions, ParquetRecordBatchReaderB
 use crate::error::ConvertError;
 use crate::jsonl;
 
-/// Rows per Parquet batch and lines per JSONL chunk.
-pub const CHUNK_ROWS: usize = 65_536;
+/// Rows per Parquet batch and lines per JSONL chunk: enough to keep both cores parsing, few
+/// enough that the four chunks in flight (read ahead, reading, parsing, consumed) stay small.
+pub const CHUNK_ROWS: usize = 32_768;
 
 /// One batch of a file: its rows, where each starts, and lines that were not JSON.
 pub struct Chunk {
