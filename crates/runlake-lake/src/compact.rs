@@ -3,7 +3,8 @@
 //! Conversion writes bounded-memory sorted runs, so a table's rows for one task (say) are
 //! spread over one row group per run. Compaction reads each partition's files once, checks
 //! them against their hashes, merges their row groups (each one sorted) into one sorted stream
-//! and writes it back in large row groups, so readers touch as few row groups as possible. It
+//! and writes it back in full row groups of the writer's size, small enough that a narrow
+//! query decodes little and a wide one decodes row groups in parallel. It
 //! holds about one partition's compressed bytes plus small decoded batches, not the decoded
 //! table. It commits like any other write: a version whose operation names every run of the
 //! table, so it conflicts with (and retries after) any concurrent write to that table. Files
@@ -24,8 +25,9 @@ use crate::object_reader::StoreFileReader;
 use crate::order::FileOrder;
 use crate::writer::CommitOutcome;
 
-/// Rows per row group in compacted files.
-const COMPACT_ROW_GROUP_ROWS: usize = 1 << 17;
+/// Rows per row group in compacted files: the writer's default, so a fresh file whose runs were
+/// merged counts as compact.
+const COMPACT_ROW_GROUP_ROWS: usize = 1 << 15;
 
 /// Rows per batch handed from the merge to the writer.
 const MERGE_BATCH_ROWS: usize = 8192;
@@ -52,6 +54,8 @@ pub async fn compact(lake: &Lake, table: Table) -> Result<CommitOutcome> {
         spill_rows: COMPACT_ROW_GROUP_ROWS,
         file_rows: usize::MAX,
         row_group_rows: COMPACT_ROW_GROUP_ROWS,
+        // The stream is already in order: merging its buffers again would only rewrite them.
+        merge_runs: false,
         ..lake.config().clone()
     });
     let mut tx = whole.transaction("compact", table.name());
