@@ -224,6 +224,24 @@ async fn small_buffers_still_make_few_large_files() {
     assert_eq!(canonical_rows(&read), canonical_rows(&[rows]));
 }
 
+/// The `(run_uid, step)` of every row, in file order.
+fn run_steps(batches: &[arrow::array::RecordBatch]) -> Vec<(String, i64)> {
+    use arrow::array::AsArray;
+    batches
+        .iter()
+        .flat_map(|b| {
+            let run = b.column_by_name("run_uid").expect("run").as_string::<i32>();
+            let step = b
+                .column_by_name("step")
+                .expect("step")
+                .as_primitive::<arrow::datatypes::Int64Type>();
+            (0..b.num_rows())
+                .map(|i| (run.value(i).to_owned(), step.value(i)))
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
 /// Sixty checkpoint rows committed in six buffers of ten, into files of `file_rows` rows.
 async fn six_buffers(file_rows: usize, row_group_rows: usize) -> (Lake, arrow::array::RecordBatch) {
     six_buffers_merged(file_rows, row_group_rows, false).await
@@ -273,22 +291,7 @@ async fn compaction_sorts_a_table_into_one_file_per_partition() {
         .await
         .expect("read");
     assert_eq!(canonical_rows(&read), canonical_rows(&[rows]));
-    let keys: Vec<(String, i64)> = read
-        .iter()
-        .flat_map(|b| {
-            let runs = arrow::array::AsArray::as_string::<i32>(
-                b.column_by_name("run_uid").expect("r").as_ref(),
-            )
-            .clone();
-            let steps = arrow::array::AsArray::as_primitive::<arrow::datatypes::Int64Type>(
-                b.column_by_name("step").expect("s").as_ref(),
-            )
-            .clone();
-            (0..b.num_rows())
-                .map(move |i| (runs.value(i).to_owned(), steps.value(i)))
-                .collect::<Vec<_>>()
-        })
-        .collect();
+    let keys = run_steps(&read);
     let mut sorted = keys.clone();
     sorted.sort();
     assert_eq!(keys, sorted, "one globally sorted run");
@@ -362,20 +365,7 @@ async fn a_new_file_is_written_as_one_sorted_run() {
         .read_file(Table::PretrainCkpts, &files[0])
         .await
         .expect("read");
-    let keys: Vec<(String, i64)> = read
-        .iter()
-        .flat_map(|b| {
-            let run = arrow::array::AsArray::as_string::<i32>(
-                b.column_by_name("run_uid").expect("run").as_ref(),
-            );
-            let step = arrow::array::AsArray::as_primitive::<arrow::datatypes::Int64Type>(
-                b.column_by_name("step").expect("step").as_ref(),
-            );
-            (0..b.num_rows())
-                .map(|i| (run.value(i).to_owned(), step.value(i)))
-                .collect::<Vec<_>>()
-        })
-        .collect();
+    let keys = run_steps(&read);
     let mut sorted = keys.clone();
     sorted.sort();
     assert_eq!(keys, sorted, "one order from the first row to the last");
@@ -408,20 +398,7 @@ async fn a_full_file_is_merged_as_files_over_disjoint_key_ranges() {
             .read_file(Table::PretrainCkpts, file)
             .await
             .expect("read");
-        let keys: Vec<(String, i64)> = read
-            .iter()
-            .flat_map(|b| {
-                let run = arrow::array::AsArray::as_string::<i32>(
-                    b.column_by_name("run_uid").expect("run").as_ref(),
-                );
-                let step = arrow::array::AsArray::as_primitive::<arrow::datatypes::Int64Type>(
-                    b.column_by_name("step").expect("step").as_ref(),
-                );
-                (0..b.num_rows())
-                    .map(|i| (run.value(i).to_owned(), step.value(i)))
-                    .collect::<Vec<_>>()
-            })
-            .collect();
+        let keys = run_steps(&read);
         let mut sorted = keys.clone();
         sorted.sort();
         assert_eq!(keys, sorted, "{} is one sorted run", file.path);

@@ -3,6 +3,7 @@
 //! reader's ([`DataDecide::chain_curve`]); this file only turns them into series.
 
 use runlake_domain::PointKind;
+use runlake_format::tables::TrainingType;
 use runlake_reader::{ChainCurve, CurveValue, DataDecide, LakeReader};
 
 use crate::error::{PlotError, Result};
@@ -268,9 +269,9 @@ pub fn build_curve(curves: &[ChainCurve], y: &YSpec, opts: &CurveOptions) -> Res
 /// The line pattern of a post-training phase: SFT solid, DPO dashed, anything else dotted, so
 /// the phases of one chain (one colour) stay apart.
 fn phase_dash(phase: &str) -> Dash {
-    match phase {
-        "sft" => Dash::Solid,
-        "dpo" => Dash::Dashed,
-        _ => Dash::Dotted,
+    match TrainingType::posttrain(phase) {
+        TrainingType::Sft => Dash::Solid,
+        TrainingType::Dpo => Dash::Dashed,
+        TrainingType::Pretrain | TrainingType::Other => Dash::Dotted,
     }
 }

@@ -78,7 +78,7 @@ struct KeyRange {
 }
 
 /// Splits the keys into ranges of about `range_rows` rows each, at sampled keys.
-fn key_ranges(mut samples: Vec<Sample>, rows: u64, range_rows: u64) -> Vec<KeyRange> {
+fn key_ranges(samples: &mut [Sample], rows: u64, range_rows: u64) -> Vec<KeyRange> {
     let parts = rows.div_ceil(range_rows.max(1)).max(1) as usize;
     samples.sort();
     let mut bounds: Vec<Vec<u8>> = Vec::new();
@@ -117,7 +117,7 @@ pub(crate) fn merge_runs(
     partition_values: &[Option<String>],
     file: File,
     run_ends: &[usize],
-    samples: Vec<Sample>,
+    mut samples: Vec<Sample>,
     row_group_rows: usize,
     range_rows: u64,
 ) -> Result<Vec<(EncodedFile, File)>> {
@@ -131,7 +131,7 @@ pub(crate) fn merge_runs(
         .iter()
         .map(|g| g.num_rows() as u64)
         .sum();
-    let ranges = key_ranges(samples.clone(), rows, range_rows);
+    let ranges = key_ranges(&mut samples, rows, range_rows);
     let job = Job {
         table,
         partition_values,
@@ -399,17 +399,17 @@ mod tests {
     #[test]
     fn ranges_split_at_sampled_keys_and_never_start_empty() {
         let samples = vec![sample(5, 0, 0), sample(1, 1, 0), sample(9, 1, 4096)];
-        let one = key_ranges(samples.clone(), 100, 1000);
+        let one = key_ranges(&mut samples.clone(), 100, 1000);
         assert_eq!(one.len(), 1);
         assert!(one[0].lo.is_none() && one[0].hi.is_none());
 
-        let two = key_ranges(samples.clone(), 100, 50);
+        let two = key_ranges(&mut samples.clone(), 100, 50);
         assert_eq!(two.len(), 2);
         assert_eq!(two[0].hi.as_deref(), Some(&[5u8][..]));
         assert_eq!(two[1].lo.as_deref(), Some(&[5u8][..]));
 
         // Equal keys give one bound, and a bound never sits at the smallest key.
-        let same = vec![sample(3, 0, 0), sample(3, 1, 0), sample(3, 2, 0)];
-        assert_eq!(key_ranges(same, 300, 100).len(), 1);
+        let mut same = vec![sample(3, 0, 0), sample(3, 1, 0), sample(3, 2, 0)];
+        assert_eq!(key_ranges(&mut same, 300, 100).len(), 1);
     }
 }
