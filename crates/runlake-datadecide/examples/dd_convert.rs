@@ -5,6 +5,10 @@ use std::path::PathBuf;
 use runlake_datadecide::{ConvertOptions, convert_files};
 use runlake_lake::Lake;
 
+// The allocator `runlake` itself uses, so the example measures what the program does.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);

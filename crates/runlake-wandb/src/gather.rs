@@ -157,4 +157,37 @@ mod tests {
         assert_eq!(r.field, "<line>");
         assert_eq!(r.message, "not valid UTF-8 (from byte 13 of the line)");
     }
+
+    #[test]
+    fn an_export_shorter_than_its_manifest_is_reported_after_gathering() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let dir = tmp.path().join("ft");
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        std::fs::write(
+            dir.join("manifest.json"),
+            r#"{"entity":"e","project":"p","run_count":3}"#,
+        )
+        .expect("manifest");
+        std::fs::write(
+            dir.join("runs.jsonl"),
+            "{\"run\":{\"run_id\":\"a\",\"config\":{}},\"exported_at\":\"2026-01-01T00:00:00Z\"}\n",
+        )
+        .expect("runs");
+        let gathered = gather(std::slice::from_ref(&dir), OnError::Fail).expect("gather");
+        assert_eq!(gathered.inputs.runs.len(), 1);
+        let short: Vec<String> = gathered
+            .inputs
+            .short_exports
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            short,
+            [format!(
+                "{}: holds 1 runs, but {} promises 3",
+                dir.join("runs.jsonl").display(),
+                dir.join("manifest.json").display()
+            )]
+        );
+    }
 }

@@ -218,6 +218,7 @@ impl Inputs {
         self.history.extend(other.history);
         self.oe_eval.extend(other.oe_eval);
         self.files.extend(other.files);
+        self.short_exports.extend(other.short_exports);
         self.streamed
             .extend(other.streamed.into_iter().map(|f| StreamedFile {
                 position: f.position + history_before,
