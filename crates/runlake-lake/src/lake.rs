@@ -24,6 +24,9 @@ pub struct LakeConfig {
     pub backoff_base: Duration,
     /// Rows buffered per table partition before they are sorted and written to its file.
     pub spill_rows: usize,
+    /// Bytes buffered per table partition before they are written, whatever their rows:
+    /// wide rows (a run's whole config and summary) fill memory long before `spill_rows`.
+    pub spill_bytes: usize,
     /// Rows per Parquet row group.
     pub row_group_rows: usize,
     /// Rows after which a data file is closed and a new one started.
@@ -39,6 +42,7 @@ impl Default for LakeConfig {
             max_commit_attempts: 12,
             backoff_base: Duration::from_millis(20),
             spill_rows: 1 << 17,
+            spill_bytes: 64 << 20,
             row_group_rows: 1 << 15,
             file_rows: 1 << 21,
             merge_runs: true,

@@ -224,6 +224,51 @@ async fn small_buffers_still_make_few_large_files() {
     assert_eq!(canonical_rows(&read), canonical_rows(&[rows]));
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wide_rows_spill_by_their_bytes_before_the_row_count_is_reached() {
+    let lake = |spill_bytes| {
+        Lake::in_memory().with_config(runlake_lake::LakeConfig {
+            spill_rows: 1_000,
+            spill_bytes,
+            file_rows: 25,
+            row_group_rows: 8,
+            ..runlake_lake::LakeConfig::default()
+        })
+    };
+    let rows = batch(Table::PretrainCkpts, &["r"], 60, 1);
+    let mut file_rows = Vec::new();
+    for spill_bytes in [1, usize::MAX] {
+        let lake = lake(spill_bytes);
+        let mut tx = lake.transaction("convert", "");
+        for start in (0..60).step_by(5) {
+            tx.upsert(Table::PretrainCkpts, rows.slice(start, 5))
+                .expect("upsert");
+        }
+        tx.commit().await.expect("commit");
+        let m = lake.latest().await.expect("latest");
+        let mut sizes: Vec<u64> = m
+            .table(Table::PretrainCkpts)
+            .expect("table")
+            .files
+            .iter()
+            .map(|f| f.rows)
+            .collect();
+        sizes.sort();
+        file_rows.push(sizes);
+        let read = lake
+            .read_table(&m, Table::PretrainCkpts)
+            .await
+            .expect("read");
+        assert_eq!(
+            canonical_rows(&read),
+            canonical_rows(std::slice::from_ref(&rows))
+        );
+    }
+    // Every five-row batch is over one byte, so each is written at once and files close at
+    // 25 rows; unbounded bytes keep all sixty rows in one buffer until the commit.
+    assert_eq!(file_rows, [vec![10, 25, 25], vec![60]]);
+}
+
 /// The `(run_uid, step)` of every row, in file order.
 fn run_steps(batches: &[arrow::array::RecordBatch]) -> Vec<(String, i64)> {
     use arrow::array::AsArray;

@@ -127,7 +127,7 @@ pub fn plan(gathered: Gathered, view: &LakeView, opts: &ConvertOptions) -> Resul
         mut rejections,
     } = gathered;
     let known: Vec<_> = view.known.iter().map(|(k, _)| k.clone()).collect();
-    let built = loop {
+    let mut built = loop {
         match build(&read, &known, &opts.build) {
             Ok(built) => break built,
             // An oe-eval folder no run claims is one bad input; leave it out and build again.
@@ -192,16 +192,17 @@ pub fn plan(gathered: Gathered, view: &LakeView, opts: &ConvertOptions) -> Resul
         .into_iter()
         .filter(|(child, _)| !write.contains(child))
         .collect();
-    let batches = built.batches_with(&|uid| write.contains(uid), &|_, _| true)?;
-    let streams = built.stream_plans(&|uid| write.contains(uid));
-    summary.report = built.report;
+    let streamed_files = std::mem::take(&mut built.streamed_files);
+    let (batches, streams, report) =
+        built.into_batches(&|uid| write.contains(uid), &|_, _| true)?;
+    summary.report = report;
     Ok(Planned {
         summary,
         replace,
         new_runs: write,
         unchanged_links,
         streams,
-        streamed_files: built.streamed_files,
+        streamed_files,
         tables: [
             (Table::Metadata, batches.metadata),
             (Table::PosttrainSteps, batches.posttrain_steps),

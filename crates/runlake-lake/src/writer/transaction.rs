@@ -40,9 +40,26 @@ pub struct CommitOutcome {
     pub attempts: u32,
 }
 
+/// The rows of one table partition waiting to be written.
+#[derive(Default)]
+struct Buffer {
+    batches: Vec<RecordBatch>,
+    rows: usize,
+    bytes: usize,
+}
+
+/// Bytes of the rows a batch holds (not of whole buffers a slice of it shares).
+fn batch_bytes(batch: &RecordBatch) -> usize {
+    batch
+        .columns()
+        .iter()
+        .map(|c| c.to_data().get_slice_memory_size().unwrap_or(0))
+        .sum()
+}
+
 #[derive(Default)]
 struct TableTx {
-    buffers: BTreeMap<Vec<Option<String>>, (Vec<RecordBatch>, usize)>,
+    buffers: BTreeMap<Vec<Option<String>>, Buffer>,
     /// Upserted keys, each with the fingerprint of its whole row.
     keys: HashMap<Fingerprint, Fingerprint, FingerprintBuild>,
     deleted_runs: BTreeSet<String>,
@@ -159,7 +176,10 @@ impl Transaction {
         if batch.num_rows() == 0 {
             return Ok(());
         }
-        let spill_rows = self.lake.config().spill_rows;
+        let (spill_rows, spill_bytes) = {
+            let config = self.lake.config();
+            (config.spill_rows, config.spill_bytes)
+        };
         let state = self.tables.entry(table).or_default();
         if let Some(runs) = batch.column_by_name(table.run_column()) {
             // Rows of one run come together: look each run up once per stretch.
@@ -174,9 +194,10 @@ impl Transaction {
         let mut full = Vec::new();
         for (key, part) in partition_of(table, &batch)? {
             let entry = state.buffers.entry(key.clone()).or_default();
-            entry.1 += part.num_rows();
-            entry.0.push(part);
-            if entry.1 >= spill_rows {
+            entry.rows += part.num_rows();
+            entry.bytes += batch_bytes(&part);
+            entry.batches.push(part);
+            if entry.rows >= spill_rows || entry.bytes >= spill_bytes {
                 full.push(key);
             }
         }
@@ -190,7 +211,7 @@ impl Transaction {
         let Some(state) = self.tables.get_mut(&table) else {
             return Ok(());
         };
-        let Some((batches, _)) = state.buffers.remove(&key) else {
+        let Some(Buffer { batches, .. }) = state.buffers.remove(&key) else {
             return Ok(());
         };
         let lake = &self.lake;

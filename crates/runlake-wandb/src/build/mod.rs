@@ -228,7 +228,7 @@ pub struct Built {
     pub runs: Vec<RunOutput>,
     /// Same-name links (`resumed_from` / `duplicate_of`), possibly for runs already in the lake.
     same_name: Vec<Row>,
-    /// History files read column-wise, for [`Built::stream_plans`].
+    /// History files read column-wise, for [`Built::into_batches`].
     pub(crate) streamed_files: Vec<StreamedFile>,
     /// What was noticed.
     pub report: Report,
@@ -280,13 +280,62 @@ impl Built {
         })
     }
 
-    /// The column-wise history of the runs `keep` accepts.
-    pub(crate) fn stream_plans(&self, keep: &dyn Fn(&str) -> bool) -> Vec<StreamPlan> {
-        self.runs
-            .iter()
-            .filter(|r| keep(&r.run_uid))
-            .filter_map(|r| r.stream.clone())
-            .collect()
+    /// Like [`Built::batches_with`], but consumes the rows while it converts them, a few runs
+    /// at a time, so a large conversion never holds every run both as rows and as columns.
+    /// Also returns the column-wise history plans of the runs `keep` accepts.
+    pub(crate) fn into_batches(
+        mut self,
+        keep: &dyn Fn(&str) -> bool,
+        keep_link: &dyn Fn(&str, &str) -> bool,
+    ) -> Result<(Batches, Vec<StreamPlan>, Report)> {
+        /// Runs converted together: enough for batches of useful size, few enough that their
+        /// rows and columns are a small part of the whole.
+        const RUNS_PER_PIECE: usize = 64;
+        let mut runs = std::mem::take(&mut self.runs);
+        runs.retain(|r| keep(&r.run_uid));
+        let streams: Vec<StreamPlan> = runs.iter_mut().filter_map(|r| r.stream.take()).collect();
+        let links: Vec<Row> = std::mem::take(&mut self.same_name)
+            .into_iter()
+            .filter(
+                |r| match (r.get("child_run_uid"), r.get("evidence_value")) {
+                    (Some(Cell::Str(c)), Some(Cell::Str(v))) => keep_link(c, v),
+                    _ => false,
+                },
+            )
+            .collect();
+        let mut pieces: [Vec<RecordBatch>; 4] = Default::default();
+        let mut runs = runs.into_iter().peekable();
+        while runs.peek().is_some() {
+            let piece: Vec<RunOutput> = runs.by_ref().take(RUNS_PER_PIECE).collect();
+            let meta: Vec<&Row> = piece.iter().filter_map(|r| r.metadata.as_ref()).collect();
+            let steps: Vec<&Row> = piece.iter().flat_map(|r| r.steps.iter()).collect();
+            let evals: Vec<&Row> = piece.iter().flat_map(|r| r.evals.iter()).collect();
+            let lineage: Vec<&Row> = piece.iter().flat_map(|r| r.lineage.iter()).collect();
+            for (i, (table, rows)) in [
+                (Table::Metadata, meta),
+                (Table::PosttrainSteps, steps),
+                (Table::Evals, evals),
+                (Table::Lineage, lineage),
+            ]
+            .into_iter()
+            .enumerate()
+            {
+                if !rows.is_empty() {
+                    pieces[i].push(cells::to_batch(table, &rows)?);
+                }
+            }
+        }
+        if !links.is_empty() {
+            pieces[3].push(cells::to_batch(Table::Lineage, &links)?);
+        }
+        let [metadata, posttrain_steps, evals, lineage] = pieces;
+        let batches = Batches {
+            metadata: concat(Table::Metadata, metadata)?,
+            posttrain_steps: concat(Table::PosttrainSteps, posttrain_steps)?,
+            evals: concat(Table::Evals, evals)?,
+            lineage: concat(Table::Lineage, lineage)?,
+        };
+        Ok((batches, streams, self.report))
     }
 
     /// Same-name links as `(child, earlier run)`.
@@ -300,6 +349,20 @@ impl Built {
                 },
             )
             .collect()
+    }
+}
+
+/// One batch of `table` from the pieces.
+fn concat(table: Table, pieces: Vec<RecordBatch>) -> Result<RecordBatch> {
+    match pieces.as_slice() {
+        [] => cells::to_batch::<Row>(table, &[]),
+        [one] => Ok(one.clone()),
+        _ => arrow::compute::concat_batches(&table.schema(), &pieces).map_err(|source| {
+            crate::error::WandbError::Arrow {
+                table: table.name(),
+                source,
+            }
+        }),
     }
 }
 
