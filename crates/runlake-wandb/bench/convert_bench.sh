@@ -35,6 +35,9 @@ for runs in $RUNS; do
     "$BIN" generate --wandb --runs "$runs" --steps "$STEPS" --seed 1 "$WORK/wandb-$runs" >/dev/null
     "$BIN" generate --wandb --runs 1 --first-run "$runs" --steps "$STEPS" --seed 1 \
         "$WORK/wandb-$runs-more" >/dev/null
+    # The export just written would otherwise still be flushing to disk during the conversion,
+    # adding the kernel's writeback to the measured system time.
+    sync
     rm -rf "$WORK/lake" && cp -r "$WORK/lake-pretraining" "$WORK/lake"
     measure "convert-$runs" "$BIN" convert --lake "$WORK/lake" --json "$WORK/wandb-$runs"
     measure "more-$runs" "$BIN" convert --lake "$WORK/lake" --json "$WORK/wandb-$runs-more"
