@@ -4,6 +4,7 @@
 //! knows about runs ([`KnownRun`]) and returns rows grouped per run, each group with a content
 //! hash so a caller can skip runs whose rows would not change.
 
+mod batches;
 mod cells;
 mod evals;
 pub mod lineage;
@@ -15,9 +16,8 @@ mod streamed;
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use arrow::record_batch::RecordBatch;
 use runlake_format::tables::TrainingType;
-use runlake_format::{ContentHash, RunUid, Table};
+use runlake_format::{ContentHash, RunUid};
 
 use crate::classify::classify;
 use crate::coerce::{TimePolicy, string_lenient};
@@ -29,6 +29,7 @@ use crate::runname::{self, RunName};
 use crate::stream::{StreamPlan, StreamedFile};
 use cells::{Cell, Row};
 
+pub use batches::Batches;
 pub(crate) use cells::names as map_field_names;
 
 /// Options of a conversion.
@@ -232,138 +233,6 @@ pub struct Built {
     pub(crate) streamed_files: Vec<StreamedFile>,
     /// What was noticed.
     pub report: Report,
-}
-
-/// Batches for the four tables.
-#[derive(Debug, Clone)]
-pub struct Batches {
-    /// `metadata`.
-    pub metadata: RecordBatch,
-    /// `posttrain_steps`.
-    pub posttrain_steps: RecordBatch,
-    /// `evals`.
-    pub evals: RecordBatch,
-    /// `lineage`.
-    pub lineage: RecordBatch,
-}
-
-impl Built {
-    /// Batches holding the rows of the runs `keep` accepts, plus every same-name link whose
-    /// child it accepts.
-    pub fn batches(&self, keep: impl Fn(&str) -> bool) -> Result<Batches> {
-        self.batches_with(&keep, &|child, _| keep(child))
-    }
-
-    /// Batches holding the rows of the runs `keep` accepts, plus the same-name links
-    /// `keep_link(child, earlier run)` accepts.
-    pub fn batches_with(
-        &self,
-        keep: &dyn Fn(&str) -> bool,
-        keep_link: &dyn Fn(&str, &str) -> bool,
-    ) -> Result<Batches> {
-        let runs: Vec<&RunOutput> = self.runs.iter().filter(|r| keep(&r.run_uid)).collect();
-        let meta: Vec<&Row> = runs.iter().filter_map(|r| r.metadata.as_ref()).collect();
-        let steps: Vec<&Row> = runs.iter().flat_map(|r| r.steps.iter()).collect();
-        let evals: Vec<&Row> = runs.iter().flat_map(|r| r.evals.iter()).collect();
-        let mut lineage: Vec<&Row> = runs.iter().flat_map(|r| r.lineage.iter()).collect();
-        lineage.extend(self.same_name.iter().filter(|r| {
-            match (r.get("child_run_uid"), r.get("evidence_value")) {
-                (Some(Cell::Str(c)), Some(Cell::Str(v))) => keep_link(c, v),
-                _ => false,
-            }
-        }));
-        Ok(Batches {
-            metadata: cells::to_batch(Table::Metadata, &meta)?,
-            posttrain_steps: cells::to_batch(Table::PosttrainSteps, &steps)?,
-            evals: cells::to_batch(Table::Evals, &evals)?,
-            lineage: cells::to_batch(Table::Lineage, &lineage)?,
-        })
-    }
-
-    /// Like [`Built::batches_with`], but consumes the rows while it converts them, a few runs
-    /// at a time, so a large conversion never holds every run both as rows and as columns.
-    /// Also returns the column-wise history plans of the runs `keep` accepts.
-    pub(crate) fn into_batches(
-        mut self,
-        keep: &dyn Fn(&str) -> bool,
-        keep_link: &dyn Fn(&str, &str) -> bool,
-    ) -> Result<(Batches, Vec<StreamPlan>, Report)> {
-        /// Runs converted together: enough for batches of useful size, few enough that their
-        /// rows and columns are a small part of the whole.
-        const RUNS_PER_PIECE: usize = 64;
-        let mut runs = std::mem::take(&mut self.runs);
-        runs.retain(|r| keep(&r.run_uid));
-        let streams: Vec<StreamPlan> = runs.iter_mut().filter_map(|r| r.stream.take()).collect();
-        let links: Vec<Row> = std::mem::take(&mut self.same_name)
-            .into_iter()
-            .filter(
-                |r| match (r.get("child_run_uid"), r.get("evidence_value")) {
-                    (Some(Cell::Str(c)), Some(Cell::Str(v))) => keep_link(c, v),
-                    _ => false,
-                },
-            )
-            .collect();
-        let mut pieces: [Vec<RecordBatch>; 4] = Default::default();
-        let mut runs = runs.into_iter().peekable();
-        while runs.peek().is_some() {
-            let piece: Vec<RunOutput> = runs.by_ref().take(RUNS_PER_PIECE).collect();
-            let meta: Vec<&Row> = piece.iter().filter_map(|r| r.metadata.as_ref()).collect();
-            let steps: Vec<&Row> = piece.iter().flat_map(|r| r.steps.iter()).collect();
-            let evals: Vec<&Row> = piece.iter().flat_map(|r| r.evals.iter()).collect();
-            let lineage: Vec<&Row> = piece.iter().flat_map(|r| r.lineage.iter()).collect();
-            for (i, (table, rows)) in [
-                (Table::Metadata, meta),
-                (Table::PosttrainSteps, steps),
-                (Table::Evals, evals),
-                (Table::Lineage, lineage),
-            ]
-            .into_iter()
-            .enumerate()
-            {
-                if !rows.is_empty() {
-                    pieces[i].push(cells::to_batch(table, &rows)?);
-                }
-            }
-        }
-        if !links.is_empty() {
-            pieces[3].push(cells::to_batch(Table::Lineage, &links)?);
-        }
-        let [metadata, posttrain_steps, evals, lineage] = pieces;
-        let batches = Batches {
-            metadata: concat(Table::Metadata, metadata)?,
-            posttrain_steps: concat(Table::PosttrainSteps, posttrain_steps)?,
-            evals: concat(Table::Evals, evals)?,
-            lineage: concat(Table::Lineage, lineage)?,
-        };
-        Ok((batches, streams, self.report))
-    }
-
-    /// Same-name links as `(child, earlier run)`.
-    pub fn same_name_links(&self) -> Vec<(String, String)> {
-        self.same_name
-            .iter()
-            .filter_map(
-                |r| match (r.get("child_run_uid"), r.get("evidence_value")) {
-                    (Some(Cell::Str(c)), Some(Cell::Str(v))) => Some((c.clone(), v.clone())),
-                    _ => None,
-                },
-            )
-            .collect()
-    }
-}
-
-/// One batch of `table` from the pieces.
-fn concat(table: Table, pieces: Vec<RecordBatch>) -> Result<RecordBatch> {
-    match pieces.as_slice() {
-        [] => cells::to_batch::<Row>(table, &[]),
-        [one] => Ok(one.clone()),
-        _ => arrow::compute::concat_batches(&table.schema(), &pieces).map_err(|source| {
-            crate::error::WandbError::Arrow {
-                table: table.name(),
-                source,
-            }
-        }),
-    }
 }
 
 /// `wandb/<entity>/<project>/<run id>`, components escaped as `runlake_format::run_uid` says.
