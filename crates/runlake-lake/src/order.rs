@@ -117,25 +117,33 @@ impl RunTracker {
         if n == 0 {
             return Ok(());
         }
-        let columns = sort_key_columns(self.table, batch).map_err(LakeError::Task)?;
-        let key = |row: usize| -> Result<OwnedRow> {
-            let one: Vec<ArrayRef> = columns.iter().map(|a| a.slice(row, 1)).collect();
-            let rows = self
-                .converter
-                .convert_columns(&one)
-                .map_err(arrow_err("encoding sort keys"))?;
-            Ok(rows.row(0).owned())
-        };
-        let first = key(0)?;
-        if self
-            .last
-            .as_ref()
-            .is_some_and(|last| first.row() < last.row())
-        {
+        if !self.follows(batch)? {
             self.one_run = false;
         }
-        self.last = Some(key(n - 1)?);
+        self.last = Some(self.key(batch, n - 1)?);
         Ok(())
+    }
+
+    /// Whether `batch`, itself sorted, continues the chunks noted so far: its first key is not
+    /// below the last one noted.
+    pub(crate) fn follows(&self, batch: &RecordBatch) -> Result<bool> {
+        let Some(last) = &self.last else {
+            return Ok(true);
+        };
+        if batch.num_rows() == 0 {
+            return Ok(true);
+        }
+        Ok(self.key(batch, 0)?.row() >= last.row())
+    }
+
+    fn key(&self, batch: &RecordBatch, row: usize) -> Result<OwnedRow> {
+        let columns = sort_key_columns(self.table, batch).map_err(LakeError::Task)?;
+        let one: Vec<ArrayRef> = columns.iter().map(|a| a.slice(row, 1)).collect();
+        let rows = self
+            .converter
+            .convert_columns(&one)
+            .map_err(arrow_err("encoding sort keys"))?;
+        Ok(rows.row(0).owned())
     }
 
     pub(crate) fn order(&self) -> FileOrder {

@@ -426,6 +426,69 @@ async fn a_new_file_is_written_as_one_sorted_run() {
     assert_eq!(canonical_rows(&read), canonical_rows(&unmerged));
 }
 
+/// Buffers that arrive in key order (a run's steps, run after run) are written straight into
+/// the kept file: full row groups across buffers, one order, and a file closed at its size
+/// limit stays one file, where merging runs would have split it over two key ranges.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn buffers_arriving_in_key_order_are_written_once_as_one_run() {
+    use object_store::ObjectStoreExt;
+    let lake = Lake::in_memory().with_config(runlake_lake::LakeConfig {
+        spill_rows: 10,
+        file_rows: 40,
+        row_group_rows: 2,
+        ..runlake_lake::LakeConfig::default()
+    });
+    let rows = batch(Table::PretrainCkpts, &["a", "b", "c"], 20, 3);
+    let mut tx = lake.transaction("convert", "");
+    for start in (0..60).step_by(10) {
+        tx.upsert(Table::PretrainCkpts, rows.slice(start, 10))
+            .expect("upsert");
+    }
+    tx.commit().await.expect("commit");
+    let manifest = lake.latest().await.expect("latest");
+    let files = &manifest.table(Table::PretrainCkpts).expect("t").files;
+    let mut sizes: Vec<u64> = files.iter().map(|f| f.rows).collect();
+    sizes.sort();
+    assert_eq!(sizes, [20, 40], "{files:?}");
+    let mut read_all = Vec::new();
+    for file in files {
+        let bytes = lake
+            .objects()
+            .get(&Lake::object_path(&file.path))
+            .await
+            .expect("get")
+            .bytes()
+            .await
+            .expect("bytes");
+        let meta = parquet::file::metadata::ParquetMetaDataReader::new()
+            .parse_and_finish(&bytes)
+            .expect("footer");
+        assert!(
+            meta.row_groups().iter().all(|g| g.num_rows() == 2),
+            "{}: full row groups",
+            file.path
+        );
+        let order = meta
+            .file_metadata()
+            .key_value_metadata()
+            .into_iter()
+            .flatten()
+            .find(|kv| kv.key == "runlake.order")
+            .and_then(|kv| kv.value.clone());
+        assert_eq!(order.as_deref(), Some("file"), "{}", file.path);
+        let read = lake
+            .read_file(Table::PretrainCkpts, file)
+            .await
+            .expect("read");
+        let keys = run_steps(&read);
+        let mut sorted = keys.clone();
+        sorted.sort();
+        assert_eq!(keys, sorted, "{} is one sorted run", file.path);
+        read_all.extend(read);
+    }
+    assert_eq!(canonical_rows(&read_all), canonical_rows(&[rows]));
+}
+
 /// A file closed at its size limit is merged as two files over disjoint key ranges (two
 /// threads), each one sorted run; together they hold exactly the rows written.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

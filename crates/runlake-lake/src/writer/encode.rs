@@ -272,17 +272,32 @@ impl<W: Write + Send> FileBuilder<W> {
         self.rows
     }
 
-    /// Appends one sorted chunk (file schema).
+    /// Appends one sorted chunk (file schema) as a run of its own.
     pub(crate) fn append(&mut self, batch: &RecordBatch) -> Result<()> {
+        self.write(batch)?;
+        self.end_run()
+    }
+
+    /// Writes one sorted chunk (file schema) into the current run: row groups fill across
+    /// chunks, so the caller makes sure the chunk [`follows`](Self::follows) the rows before.
+    pub(crate) fn write(&mut self, batch: &RecordBatch) -> Result<()> {
         merge_stats(&mut self.stats, column_stats(batch, &self.stat_columns));
         self.runs.push(batch)?;
         self.rows += batch.num_rows() as u64;
-        self.writer.write(batch).map_err(parquet_err(self.table))?;
-        // A row group never spans two chunks, so each one is sorted and its statistics cover
-        // one run's key range rather than two runs'.
+        self.writer.write(batch).map_err(parquet_err(self.table))
+    }
+
+    /// Ends the current run. A row group never spans two runs, so each one is sorted and its
+    /// statistics cover one run's key range rather than two runs'.
+    pub(crate) fn end_run(&mut self) -> Result<()> {
         self.writer.flush().map_err(parquet_err(self.table))?;
         self.run_ends.push(self.writer.flushed_row_groups().len());
         Ok(())
+    }
+
+    /// Whether the sorted `batch` continues the rows written so far in key order.
+    pub(crate) fn follows(&self, batch: &RecordBatch) -> Result<bool> {
+        self.runs.follows(batch)
     }
 
     /// Closes the file: its description (without bytes) and the sink.
@@ -341,6 +356,15 @@ fn sort_rows(table: Table, batch: &RecordBatch) -> Result<RecordBatch> {
         })
         .collect();
     let indices = lexsort_to_indices(&columns, None).map_err(arrow_err("sorting rows"))?;
+    // Rows that arrive sorted (a run's logged steps) need no copy.
+    if indices
+        .values()
+        .iter()
+        .enumerate()
+        .all(|(i, &v)| v as usize == i)
+    {
+        return Ok(batch.clone());
+    }
     take_record_batch(batch, &indices).map_err(arrow_err("sorting rows"))
 }
 

@@ -21,8 +21,8 @@ use runlake_format::Table;
 use crate::error::{LakeError, Result};
 use crate::lake::Lake;
 use crate::writer::EncodedFile;
-use crate::writer::encode::{FileBuilder, sorted_file_batch};
-use crate::writer::merge_runs::{Sample, merge_runs, sample_keys};
+use crate::writer::encode::sorted_file_batch;
+use crate::writer::open_file::OpenFile;
 use crate::writer::upload::upload_from_file;
 
 /// Row groups a merged file holds at least when a large file is merged as several.
@@ -55,41 +55,17 @@ struct Worker {
     done: Sender<Result<EncodedFile>>,
 }
 
-/// A partition's file being written, and the keys sampled from its runs to split their merge.
-struct OpenFile {
-    builder: FileBuilder<File>,
-    samples: Vec<Sample>,
-}
-
 impl Worker {
     fn take(&mut self, chunk: Chunk) -> Result<()> {
         let batch = sorted_file_batch(chunk.table, chunk.batches)?;
         let slot = (chunk.table, chunk.key);
-        let mut open = match self.open.remove(&slot) {
+        let open = match self.open.remove(&slot) {
             Some(open) => open,
-            None => {
-                let file = tempfile::tempfile().map_err(|e| {
-                    LakeError::Task(format!("cannot create a temporary data file: {e}"))
-                })?;
-                // Runs that will be merged are written cheaply: the merge writes the kept file.
-                let builder = if self.merge_runs {
-                    FileBuilder::scratch(slot.0, &slot.1, file, self.row_group_rows)?
-                } else {
-                    FileBuilder::new(slot.0, &slot.1, file, self.row_group_rows)?
-                };
-                OpenFile {
-                    builder,
-                    samples: Vec::new(),
-                }
-            }
+            None => OpenFile::new(slot.0, &slot.1, self.merge_runs, self.row_group_rows)?,
         };
-        if self.merge_runs {
-            let run = open.builder.run_ends().len();
-            open.samples.extend(sample_keys(slot.0, &batch, run)?);
-        }
-        open.builder.append(&batch)?;
+        let open = open.append(&batch, self.row_group_rows)?;
         drop(batch);
-        if open.builder.rows() >= self.file_rows {
+        if open.rows() >= self.file_rows {
             self.close(open)?;
         } else {
             self.open.insert(slot, open);
@@ -97,33 +73,16 @@ impl Worker {
         Ok(())
     }
 
-    /// Closes a file (merging its runs into one or more sorted files) and sends each on.
+    /// Closes a file (merging its runs, if any, into one or more sorted files) and sends each
+    /// on.
     fn close(&self, open: OpenFile) -> Result<()> {
-        let OpenFile { builder, samples } = open;
-        let (table, values) = builder.slot();
-        let (table, values) = (table, values.to_vec());
-        let run_ends = builder.run_ends().to_vec();
-        let (encoded, file) = builder.finish()?;
-        if self.merge_runs {
-            // Halves of a full file, so large files merge on two threads; but never pieces
-            // of less than a few row groups, which would read as slowly as the runs did.
-            let range_rows = self
-                .file_rows
-                .div_ceil(2)
-                .max(MIN_RANGE_ROW_GROUPS * self.row_group_rows as u64);
-            let merged = merge_runs(
-                table,
-                &values,
-                file,
-                &run_ends,
-                samples,
-                self.row_group_rows,
-                range_rows,
-            )?;
-            for (encoded, file) in merged {
-                let _ = self.done.send(Ok(self.store(encoded, file)?));
-            }
-        } else {
+        // Halves of a full file, so large files merge on two threads; but never pieces of less
+        // than a few row groups, which would read as slowly as the runs did.
+        let range_rows = self
+            .file_rows
+            .div_ceil(2)
+            .max(MIN_RANGE_ROW_GROUPS * self.row_group_rows as u64);
+        for (encoded, file) in open.close()?.into_files(self.row_group_rows, range_rows)? {
             let _ = self.done.send(Ok(self.store(encoded, file)?));
         }
         Ok(())

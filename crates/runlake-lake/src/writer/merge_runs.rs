@@ -43,8 +43,14 @@ pub(crate) struct Sample {
     pub row: usize,
 }
 
-/// The sort keys of every `CURSOR_ROWS`th row of `batch`, a sorted chunk appended as run `run`.
-pub(crate) fn sample_keys(table: Table, batch: &RecordBatch, run: usize) -> Result<Vec<Sample>> {
+/// The sort keys of every `CURSOR_ROWS`th row of `batch`, a sorted chunk of run `run` whose
+/// first row is the run's row `first_row`.
+pub(crate) fn sample_keys(
+    table: Table,
+    batch: &RecordBatch,
+    run: usize,
+    first_row: usize,
+) -> Result<Vec<Sample>> {
     let rows: Vec<u32> = (0..batch.num_rows())
         .step_by(CURSOR_ROWS)
         .map(|r| r as u32)
@@ -65,7 +71,7 @@ pub(crate) fn sample_keys(table: Table, batch: &RecordBatch, run: usize) -> Resu
         .map(|(&row, key)| Sample {
             key: key.data().to_vec(),
             run,
-            row: row as usize,
+            row: first_row + row as usize,
         })
         .collect())
 }
@@ -108,36 +114,46 @@ fn key_ranges(samples: &mut [Sample], rows: u64, range_rows: u64) -> Vec<KeyRang
     ranges
 }
 
-/// Rewrites `file` (of `table`, with these partition values, written as runs ending at the
-/// row groups `run_ends`, holding `rows` rows of which `samples` were sampled) as sorted files
-/// of about `range_rows` rows, over disjoint key ranges, with row groups of `row_group_rows`.
+/// A file of sorted runs to merge: run `i` is row groups `run_ends[i - 1]..run_ends[i]`.
+pub(crate) struct RunsFile {
+    pub file: File,
+    pub run_ends: Vec<usize>,
+}
+
+/// Rewrites the runs of `files` (of `table`, with these partition values, holding runs
+/// numbered across the files in order, of which `samples` were sampled) as sorted files of
+/// about `range_rows` rows, over disjoint key ranges, with row groups of `row_group_rows`.
 /// Rows with equal keys keep the order of their runs.
 pub(crate) fn merge_runs(
     table: Table,
     partition_values: &[Option<String>],
-    file: File,
-    run_ends: &[usize],
+    files: Vec<RunsFile>,
     mut samples: Vec<Sample>,
     row_group_rows: usize,
     range_rows: u64,
 ) -> Result<Vec<(EncodedFile, File)>> {
     let io = |e: std::io::Error| LakeError::Task(format!("temporary data file: {e}"));
-    let file = SharedFile::new(file).map_err(io)?;
-    let meta =
-        ArrowReaderMetadata::load(&file, ArrowReaderOptions::new()).map_err(parquet_err(table))?;
-    let rows: u64 = meta
-        .metadata()
-        .row_groups()
+    let mut sources = Vec::with_capacity(files.len());
+    for RunsFile { file, run_ends } in files {
+        let file = SharedFile::new(file).map_err(io)?;
+        let meta = ArrowReaderMetadata::load(&file, ArrowReaderOptions::new())
+            .map_err(parquet_err(table))?;
+        sources.push(Source {
+            file,
+            meta,
+            run_ends,
+        });
+    }
+    let rows: u64 = sources
         .iter()
+        .flat_map(|s| s.meta.metadata().row_groups())
         .map(|g| g.num_rows() as u64)
         .sum();
     let ranges = key_ranges(&mut samples, rows, range_rows);
     let job = Job {
         table,
         partition_values,
-        file: &file,
-        meta: &meta,
-        run_ends,
+        sources: &sources,
         samples: &samples,
         row_group_rows,
     };
@@ -168,13 +184,18 @@ pub(crate) fn merge_runs(
     Ok(out)
 }
 
+/// A file of runs, opened for reading.
+struct Source {
+    file: SharedFile,
+    meta: ArrowReaderMetadata,
+    run_ends: Vec<usize>,
+}
+
 /// What every range's merge reads.
 struct Job<'a> {
     table: Table,
     partition_values: &'a [Option<String>],
-    file: &'a SharedFile,
-    meta: &'a ArrowReaderMetadata,
-    run_ends: &'a [usize],
+    sources: &'a [Source],
     samples: &'a [Sample],
     row_group_rows: usize,
 }
@@ -193,43 +214,47 @@ impl Job<'_> {
     fn merge(&self, range: &KeyRange) -> Result<Option<(EncodedFile, File)>> {
         let table = self.table;
         let io = |e: std::io::Error| LakeError::Task(format!("temporary data file: {e}"));
-        let groups = self.meta.metadata().row_groups();
         let mut merge = Merge {
             table,
             converter: sort_key_converter(table, table.sort_columns())?,
             sources: Vec::new(),
             range,
         };
-        let mut runs = Vec::with_capacity(self.run_ends.len());
-        let mut start = 0;
-        for (index, &end) in self.run_ends.iter().enumerate() {
-            if end > start {
-                let run_rows: usize = groups[start..end]
-                    .iter()
-                    .map(|g| g.num_rows() as usize)
-                    .sum();
-                let skip = self.first_row(index, range).min(run_rows);
-                let selection = RowSelection::from(vec![
-                    RowSelector::skip(skip),
-                    RowSelector::select(run_rows - skip),
-                ]);
-                let reader = ParquetRecordBatchReaderBuilder::new_with_metadata(
-                    self.file.clone(),
-                    self.meta.clone(),
-                )
-                .with_row_groups((start..end).collect())
-                .with_row_selection(selection)
-                .with_batch_size(CURSOR_ROWS)
-                .build()
-                .map_err(parquet_err(table))?;
-                runs.push(Run {
-                    reader,
-                    keys: merge.converter.empty_rows(0, 0),
-                    pos: 0,
-                    source: 0,
-                });
+        let mut runs = Vec::new();
+        let mut index = 0;
+        for source in self.sources {
+            let groups = source.meta.metadata().row_groups();
+            let mut start = 0;
+            for &end in &source.run_ends {
+                if end > start {
+                    let run_rows: usize = groups[start..end]
+                        .iter()
+                        .map(|g| g.num_rows() as usize)
+                        .sum();
+                    let skip = self.first_row(index, range).min(run_rows);
+                    let selection = RowSelection::from(vec![
+                        RowSelector::skip(skip),
+                        RowSelector::select(run_rows - skip),
+                    ]);
+                    let reader = ParquetRecordBatchReaderBuilder::new_with_metadata(
+                        source.file.clone(),
+                        source.meta.clone(),
+                    )
+                    .with_row_groups((start..end).collect())
+                    .with_row_selection(selection)
+                    .with_batch_size(CURSOR_ROWS)
+                    .build()
+                    .map_err(parquet_err(table))?;
+                    runs.push(Run {
+                        reader,
+                        keys: merge.converter.empty_rows(0, 0),
+                        pos: 0,
+                        source: 0,
+                    });
+                }
+                start = end;
+                index += 1;
             }
-            start = end;
         }
 
         let out = tempfile::tempfile().map_err(io)?;
