@@ -8,12 +8,10 @@ use arrow::array::{Array, AsArray, RecordBatch, UInt32Array};
 use arrow::compute::{
     SortColumn, SortOptions, concat_batches, lexsort_to_indices, take_record_batch,
 };
-use arrow::datatypes::DataType;
 use bytes::Bytes;
-use parquet::arrow::ArrowWriter;
-use parquet::basic::{Compression, ZstdLevel};
+use parquet::arrow::{ArrowSchemaConverter, ArrowWriter};
+use parquet::basic::{Compression, Type as PhysicalType, ZstdLevel};
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
-use parquet::schema::types::ColumnPath;
 use runlake_format::layout::data_file_path;
 use runlake_format::partition::partition_dir;
 use runlake_format::{ColumnStats, ContentHash, Table};
@@ -187,11 +185,14 @@ impl<W: Write + Send> FileBuilder<W> {
             // A fixed producer string keeps file bytes, and so names, stable across releases.
             .set_created_by("runlake".to_owned());
         // Metric values are nearly all distinct: a dictionary only costs a hash per value to
-        // write and an indirection to read, and zstd finds what repetition there is.
-        for field in table.file_schema().fields() {
-            if field.data_type() == &DataType::Float64 {
-                props = props
-                    .set_column_dictionary_enabled(ColumnPath::from(field.name().as_str()), false);
+        // write and an indirection to read, and zstd finds what repetition there is. That holds
+        // for the values inside maps (`extra_metrics`) too, so every float leaf goes without.
+        let leaves = ArrowSchemaConverter::new()
+            .convert(&table.file_schema())
+            .map_err(parquet_err(table))?;
+        for column in leaves.columns() {
+            if column.physical_type() == PhysicalType::DOUBLE {
+                props = props.set_column_dictionary_enabled(column.path().clone(), false);
             }
         }
         Self::with_props(
