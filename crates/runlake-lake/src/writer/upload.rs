@@ -130,9 +130,9 @@ async fn upload(
     if let Some(root) = lake.local_dir() {
         let rel = file.path.clone();
         let size = file.size;
-        let reader: Box<dyn Read + Send> = match source {
-            Source::Memory(bytes) => Box::new(std::io::Cursor::new(bytes)),
-            Source::File(f) => Box::new(f.try_clone().map_err(io)?),
+        let reader = match source {
+            Source::Memory(bytes) => LocalSource::Memory(std::io::Cursor::new(bytes)),
+            Source::File(f) => LocalSource::File(f.try_clone().map_err(io)?),
         };
         return tokio::task::spawn_blocking(move || write_local(&root, &rel, size, reader))
             .await
@@ -185,13 +185,21 @@ async fn upload(
 /// folder for plain Parquet readers to trip over.
 pub(crate) const STAGING_DIR: &str = "_runlake/staging";
 
+/// The bytes of a file going into a local lake.
+enum LocalSource {
+    Memory(std::io::Cursor<Bytes>),
+    /// Copied file to file, which the kernel does without passing the bytes through this
+    /// process (or, on file systems that share blocks, without copying them at all).
+    File(std::fs::File),
+}
+
 /// Writes a content-named file of a local lake: into the staging folder first, then linked to its
 /// name, which fails harmlessly when the name exists (the same bytes are there).
 fn write_local(
     root: &std::path::Path,
     rel: &str,
     size: u64,
-    mut reader: Box<dyn Read + Send>,
+    reader: LocalSource,
 ) -> std::io::Result<()> {
     let dest = root.join(rel);
     if std::fs::symlink_metadata(&dest).is_ok() {
@@ -202,7 +210,12 @@ fn write_local(
     let tmp = staging.join(format!("{}.tmp", uuid::Uuid::new_v4()));
     let written = (|| {
         let mut out = std::fs::File::create_new(&tmp)?;
-        let copied = std::io::copy(&mut reader.by_ref().take(size), &mut out)?;
+        let copied = match reader {
+            LocalSource::Memory(mut bytes) => {
+                std::io::copy(&mut (&mut bytes).take(size), &mut out)?
+            }
+            LocalSource::File(file) => std::io::copy(&mut file.take(size), &mut out)?,
+        };
         if copied != size {
             return Err(std::io::Error::new(
                 std::io::ErrorKind::UnexpectedEof,
