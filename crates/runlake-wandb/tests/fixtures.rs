@@ -602,3 +602,43 @@ fn legacy_jsonl_export() {
         Some(530_100_000.0)
     );
 }
+
+/// A run's content hash decides, on every later conversion, whether the lake's copy is
+/// unchanged; a release that hashed the same rows differently would replace every run.
+#[test]
+fn content_hashes_stay_those_earlier_releases_stored() {
+    let mut hashes = Vec::new();
+    for dir in [
+        "wandb/dr_wandb_v3/ft-scaling",
+        "wandb/chains",
+        "wandb/legacy_v0",
+    ] {
+        let mut inputs = Inputs::default();
+        read::read_path(&testdata().join(dir), &mut inputs).expect("read");
+        let built = build(&inputs, &[], &BuildOptions::default()).expect("build");
+        hashes.extend(
+            built
+                .runs
+                .iter()
+                .map(|r| format!("{} {}", &r.content_hash[..16], r.run_uid)),
+        );
+    }
+    hashes.sort();
+    assert_eq!(hashes, PINNED_HASHES);
+}
+
+const PINNED_HASHES: &[&str] = &[
+    "043757ab26020eb3 wandb/ml-moe/ft-scaling/2025_08_27-07_52_26_test_dpo_tune_cache_dd__dolma1_7-4M__main__100Mt_lr=5e-06_default_--learning_rate=2e-07",
+    "163bb22732064602 wandb/ml-moe/chains/dpo00003",
+    "1bc43ca90ef103ea wandb/ml-moe/ft-scaling-v0/250916-111111_test_finetune_DD-dclm-baseline-1B-2500-3_learning_rate=2e-05",
+    "2d15e3568bf927d7 wandb/ml-moe/ft-scaling/2025_08_21-15_03_00_test_finetune_DD-dolma1_7-4M_main_100M_toks_--learning_rate=5e-06",
+    "45d23af53fe7aca4 wandb/ml-moe/chains/sftfail1",
+    "488765c698ecc62a wandb/ml-moe/ft-scaling/g7k2m9qa",
+    "6b71a61f363bf059 wandb/ml-moe/ft-scaling/250901-155734_test_finetune_DD-dclm-baseline-150M_Ft_learning_rate=5e-05",
+    "6dc26a23fa0f2770 wandb/ml-moe/ft-scaling-v0/250915-101010_test_finetune_DD-c4-150M-1250-1_learning_rate=1e-05",
+    "94025b40652e6e7c wandb/ml-moe/ft-scaling/2025_08_18-22_30_05_allenai--DataDecide-dolma1_7-4M_main_default",
+    "b0d07ef8ab2bbc21 wandb/ml-moe/chains/dpo00004",
+    "e710353d8b076869 wandb/ml-moe/ft-scaling/2025_08_21-08_24_43_test_finetune_DD-dolma1_7-4M_main_1Mtx1_--learning_rate=5e-07",
+    "e887dc4fdabd3e7a wandb/ml-moe/chains/sftok002",
+    "ea9a8fe4e4febbaf wandb/ml-moe/ft-scaling/250912-172812_match_150M_c4_finetune_100Mtx1_DD-d17-530M-6250-2",
+];
