@@ -654,3 +654,40 @@ async fn compaction_refuses_a_file_that_is_not_its_blake3() {
     );
     assert_eq!(lake.latest().await.expect("latest").version, before.version);
 }
+
+/// Spilled files of a local lake are written in its staging folder and linked to their names:
+/// once committed, every file holds the bytes its name promises and no staged name is left.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn spilled_files_of_a_local_lake_are_linked_from_its_staging_folder() {
+    let (dir, lake) = runlake_lake::testkit::local_lake().await;
+    let lake = lake.with_config(runlake_lake::LakeConfig {
+        spill_rows: 10,
+        file_rows: 25,
+        row_group_rows: 8,
+        ..runlake_lake::LakeConfig::default()
+    });
+    // Out of order (b before a) and in order, so merged and directly written files are both
+    // staged.
+    let rows = batch(Table::PretrainCkpts, &["b", "a", "c"], 20, 3);
+    let mut tx = lake.transaction("convert", "");
+    for start in (0..60).step_by(10) {
+        tx.upsert(Table::PretrainCkpts, rows.slice(start, 10))
+            .expect("upsert");
+    }
+    tx.commit().await.expect("commit");
+    let report = runlake_lake::verify::verify(&lake, true)
+        .await
+        .expect("verify");
+    assert!(report.is_sound(), "{:?}", report.problems);
+    let m = lake.latest().await.expect("latest");
+    let read = lake
+        .read_table(&m, Table::PretrainCkpts)
+        .await
+        .expect("read");
+    assert_eq!(canonical_rows(&read), canonical_rows(&[rows]));
+    let staging = dir.path().join("lake/_runlake/staging");
+    let left: Vec<_> = std::fs::read_dir(&staging)
+        .map(|d| d.flatten().map(|e| e.file_name()).collect())
+        .unwrap_or_default();
+    assert!(left.is_empty(), "staged names left: {left:?}");
+}

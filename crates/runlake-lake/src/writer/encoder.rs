@@ -9,7 +9,6 @@
 //! memory for every buffer.
 
 use std::collections::BTreeMap;
-use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
 use std::thread::JoinHandle;
@@ -23,6 +22,7 @@ use crate::lake::Lake;
 use crate::writer::EncodedFile;
 use crate::writer::encode::sorted_file_batch;
 use crate::writer::open_file::OpenFile;
+use crate::writer::staged::{StagedFile, TempFiles, link_into_lake};
 use crate::writer::upload::upload_from_file;
 
 /// Row groups a merged file holds at least when a large file is merged as several.
@@ -51,6 +51,7 @@ struct Worker {
     /// Merge a file's sorted runs into one before it is uploaded.
     merge_runs: bool,
     file_rows: u64,
+    temp: TempFiles,
     open: BTreeMap<(Table, Vec<Option<String>>), OpenFile>,
     done: Sender<Result<EncodedFile>>,
 }
@@ -61,9 +62,15 @@ impl Worker {
         let slot = (chunk.table, chunk.key);
         let open = match self.open.remove(&slot) {
             Some(open) => open,
-            None => OpenFile::new(slot.0, &slot.1, self.merge_runs, self.row_group_rows)?,
+            None => OpenFile::new(
+                slot.0,
+                &slot.1,
+                self.merge_runs,
+                &self.temp,
+                self.row_group_rows,
+            )?,
         };
-        let open = open.append(&batch, self.row_group_rows)?;
+        let open = open.append(&batch, &self.temp, self.row_group_rows)?;
         drop(batch);
         if open.rows() >= self.file_rows {
             self.close(open)?;
@@ -82,24 +89,39 @@ impl Worker {
             .file_rows
             .div_ceil(2)
             .max(MIN_RANGE_ROW_GROUPS * self.row_group_rows as u64);
-        for (encoded, file) in open.close()?.into_files(self.row_group_rows, range_rows)? {
+        let files = open
+            .close()?
+            .into_files(&self.temp, self.row_group_rows, range_rows)?;
+        for (encoded, file) in files {
             let _ = self.done.send(Ok(self.store(encoded, file)?));
         }
         Ok(())
     }
 
-    /// Checksums a closed file's pages and uploads it, or reads it into memory.
-    fn store(&self, mut encoded: EncodedFile, mut file: File) -> Result<EncodedFile> {
+    /// Checksums a closed file's pages and puts it into the lake (a link when it was written
+    /// in a local lake's staging folder), or reads it into memory.
+    fn store(&self, mut encoded: EncodedFile, staged: StagedFile) -> Result<EncodedFile> {
         let io = |e: std::io::Error| LakeError::Task(format!("temporary data file: {e}"));
-        encoded.page_crc32 = Some(super::checksums::of_file(&file, encoded.size)?);
-        file.seek(SeekFrom::Start(0)).map_err(io)?;
+        encoded.page_crc32 = Some(super::checksums::of_file(&staged.file, encoded.size)?);
         match &self.uploader {
             Some((handle, lake)) => {
-                handle.block_on(upload_from_file(lake, &encoded, &file))?;
+                let linked = match (lake.local_dir(), staged.staged_path()) {
+                    (Some(root), Some(path)) => link_into_lake(&root, &encoded.path, path).is_ok(),
+                    _ => false,
+                };
+                // A gc without grace may have taken the staged name; the open file still holds
+                // every byte, so it is copied instead.
+                if !linked {
+                    let mut file = &staged.file;
+                    file.seek(SeekFrom::Start(0)).map_err(io)?;
+                    handle.block_on(upload_from_file(lake, &encoded, &staged.file))?;
+                }
                 encoded.uploaded = true;
-                encoded.spilled = Some(std::sync::Arc::new(file));
+                encoded.spilled = Some(std::sync::Arc::new(staged.into_file()));
             }
             None => {
+                let mut file = staged.into_file();
+                file.seek(SeekFrom::Start(0)).map_err(io)?;
                 let mut bytes = Vec::with_capacity(encoded.size as usize);
                 file.read_to_end(&mut bytes).map_err(io)?;
                 encoded.bytes = Bytes::from(bytes);
@@ -133,7 +155,9 @@ impl Encoder {
     ) -> Self {
         let (chunks, incoming) = sync_channel::<Chunk>(0);
         let (done, results) = channel();
+        let temp = TempFiles::new(uploader.as_ref().and_then(|(_, lake)| lake.local_dir()));
         let worker = Worker {
+            temp,
             uploader,
             row_group_rows,
             merge_runs,

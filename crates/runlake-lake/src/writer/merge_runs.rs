@@ -30,6 +30,7 @@ use crate::order::{sort_key_columns, sort_key_converter};
 use crate::writer::EncodedFile;
 use crate::writer::encode::{FileBuilder, parquet_err};
 use crate::writer::shared_file::SharedFile;
+use crate::writer::staged::{StagedFile, TempFiles};
 
 /// Rows each run decodes at a time, and the spacing of sampled keys within a run.
 const CURSOR_ROWS: usize = 4096;
@@ -129,9 +130,10 @@ pub(crate) fn merge_runs(
     partition_values: &[Option<String>],
     files: Vec<RunsFile>,
     mut samples: Vec<Sample>,
+    temp: &TempFiles,
     row_group_rows: usize,
     range_rows: u64,
-) -> Result<Vec<(EncodedFile, File)>> {
+) -> Result<Vec<(EncodedFile, StagedFile)>> {
     let io = |e: std::io::Error| LakeError::Task(format!("temporary data file: {e}"));
     let mut sources = Vec::with_capacity(files.len());
     for RunsFile { file, run_ends } in files {
@@ -155,9 +157,10 @@ pub(crate) fn merge_runs(
         partition_values,
         sources: &sources,
         samples: &samples,
+        temp,
         row_group_rows,
     };
-    let merged: Vec<Result<Option<(EncodedFile, File)>>> = if ranges.len() == 1 {
+    let merged: Vec<Result<Option<(EncodedFile, StagedFile)>>> = if ranges.len() == 1 {
         vec![job.merge(&ranges[0])]
     } else {
         std::thread::scope(|s| {
@@ -197,6 +200,7 @@ struct Job<'a> {
     partition_values: &'a [Option<String>],
     sources: &'a [Source],
     samples: &'a [Sample],
+    temp: &'a TempFiles,
     row_group_rows: usize,
 }
 
@@ -211,9 +215,8 @@ struct Run {
 
 impl Job<'_> {
     /// Merges the rows of `range` into one file, or none when it holds no rows.
-    fn merge(&self, range: &KeyRange) -> Result<Option<(EncodedFile, File)>> {
+    fn merge(&self, range: &KeyRange) -> Result<Option<(EncodedFile, StagedFile)>> {
         let table = self.table;
-        let io = |e: std::io::Error| LakeError::Task(format!("temporary data file: {e}"));
         let mut merge = Merge {
             table,
             converter: sort_key_converter(table, table.sort_columns())?,
@@ -257,7 +260,7 @@ impl Job<'_> {
             }
         }
 
-        let out = tempfile::tempfile().map_err(io)?;
+        let out = self.temp.kept()?;
         let mut builder = FileBuilder::new(table, self.partition_values, out, self.row_group_rows)?;
         let mut live: Vec<usize> = Vec::with_capacity(runs.len());
         for (i, run) in runs.iter_mut().enumerate() {
@@ -388,7 +391,7 @@ impl Merge<'_> {
         picks: &mut Vec<(usize, usize)>,
         runs: &mut [Run],
         live: &[usize],
-        builder: &mut FileBuilder<File>,
+        builder: &mut FileBuilder<StagedFile>,
     ) -> Result<()> {
         if picks.is_empty() {
             return Ok(());

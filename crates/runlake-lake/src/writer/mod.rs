@@ -8,6 +8,7 @@ mod merge_runs;
 mod open_file;
 mod plan;
 mod shared_file;
+mod staged;
 mod stats;
 mod transaction;
 mod upload;

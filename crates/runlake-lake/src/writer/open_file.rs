@@ -12,15 +12,16 @@ use std::fs::File;
 use arrow::array::RecordBatch;
 use runlake_format::Table;
 
-use crate::error::{LakeError, Result};
+use crate::error::Result;
 use crate::writer::EncodedFile;
 use crate::writer::encode::FileBuilder;
 use crate::writer::merge_runs::{RunsFile, Sample, merge_runs, sample_keys};
+use crate::writer::staged::{StagedFile, TempFiles};
 
 /// How a closed file's rows were written, and what is left to do with them.
 pub(crate) enum Closed {
     /// The kept file.
-    Done(EncodedFile, File),
+    Done(EncodedFile, StagedFile),
     /// Sorted runs to merge into kept files.
     Runs {
         table: Table,
@@ -35,9 +36,10 @@ impl Closed {
     /// rows with row groups of `row_group_rows`.
     pub(crate) fn into_files(
         self,
+        temp: &TempFiles,
         row_group_rows: usize,
         range_rows: u64,
-    ) -> Result<Vec<(EncodedFile, File)>> {
+    ) -> Result<Vec<(EncodedFile, StagedFile)>> {
         match self {
             Closed::Done(encoded, file) => Ok(vec![(encoded, file)]),
             Closed::Runs {
@@ -45,17 +47,25 @@ impl Closed {
                 values,
                 files,
                 samples,
-            } => merge_runs(table, &values, files, samples, row_group_rows, range_rows),
+            } => merge_runs(
+                table,
+                &values,
+                files,
+                samples,
+                temp,
+                row_group_rows,
+                range_rows,
+            ),
         }
     }
 }
 
 pub(crate) enum OpenFile {
     /// Every chunk is a sorted run of row groups of the kept file (merging is off).
-    Unmerged(FileBuilder<File>),
+    Unmerged(FileBuilder<StagedFile>),
     /// Every chunk so far continued the one before: one sorted run, written as kept.
     InOrder {
-        builder: FileBuilder<File>,
+        builder: FileBuilder<StagedFile>,
         /// Keys sampled from the run, in case a later chunk breaks the order.
         samples: Vec<Sample>,
     },
@@ -68,19 +78,15 @@ pub(crate) enum OpenFile {
     },
 }
 
-fn temp_file() -> Result<File> {
-    tempfile::tempfile()
-        .map_err(|e| LakeError::Task(format!("cannot create a temporary data file: {e}")))
-}
-
 impl OpenFile {
     pub(crate) fn new(
         table: Table,
         values: &[Option<String>],
         merge: bool,
+        temp: &TempFiles,
         row_group_rows: usize,
     ) -> Result<Self> {
-        let builder = FileBuilder::new(table, values, temp_file()?, row_group_rows)?;
+        let builder = FileBuilder::new(table, values, temp.kept()?, row_group_rows)?;
         Ok(if merge {
             OpenFile::InOrder {
                 builder,
@@ -105,7 +111,12 @@ impl OpenFile {
 
     /// Adds one sorted chunk (file schema); a scratch file started for it has row groups of
     /// `row_group_rows`.
-    pub(crate) fn append(self, batch: &RecordBatch, row_group_rows: usize) -> Result<Self> {
+    pub(crate) fn append(
+        self,
+        batch: &RecordBatch,
+        temp: &TempFiles,
+        row_group_rows: usize,
+    ) -> Result<Self> {
         match self {
             OpenFile::Unmerged(mut builder) => {
                 builder.append(batch)?;
@@ -126,16 +137,18 @@ impl OpenFile {
                 builder.end_run()?;
                 let first_rows = builder.rows();
                 let run_ends = builder.run_ends().to_vec();
-                let (_, file) = builder.finish()?;
+                // Not kept after all: the merge reads it, and its staged name goes.
+                let file = builder.finish()?.1.into_file();
                 // The runs after the first are only read back once, by the merge.
-                let scratch = FileBuilder::scratch(table, &values, temp_file()?, row_group_rows)?;
+                let scratch =
+                    FileBuilder::scratch(table, &values, temp.scratch()?, row_group_rows)?;
                 let merging = OpenFile::Merging {
                     first: RunsFile { file, run_ends },
                     first_rows,
                     scratch,
                     samples,
                 };
-                merging.append(batch, row_group_rows)
+                merging.append(batch, temp, row_group_rows)
             }
             OpenFile::Merging {
                 first,

@@ -222,13 +222,7 @@ fn write_local(
                 format!("{copied} of {size} bytes to write"),
             ));
         }
-        if let Some(parent) = dest.parent() {
-            std::fs::create_dir_all(parent)?;
-        }
-        match std::fs::hard_link(&tmp, &dest) {
-            Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => Err(e),
-            _ => Ok(()),
-        }
+        super::staged::link_into_lake(root, rel, &tmp)
     })();
     let _ = std::fs::remove_file(&tmp);
     written
