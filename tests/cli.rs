@@ -289,6 +289,34 @@ fn inspect_and_gc_dry_run_count_superseded_files_on_disk() {
     assert_eq!(json["files_not_live"]["kept"], 0);
 }
 
+/// A conversion killed mid-write leaves its staged data files; gc names them and counts them
+/// apart from the data files of old versions.
+#[test]
+fn gc_counts_the_staged_uploads_an_interrupted_writer_left() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let lake = dir.path().join("lake");
+    let lake_s = lake.to_str().expect("utf8");
+    let out = runlake(&[
+        "convert",
+        &testdata("datadecide/eval-results"),
+        "--lake",
+        lake_s,
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let staged = lake.join("_runlake/staging/w-killed.tmp");
+    std::fs::create_dir_all(staged.parent().expect("parent")).expect("mkdir");
+    std::fs::write(&staged, vec![7u8; 2048]).expect("write");
+    let gc = runlake(&["gc", lake_s, "--older-than", "0s"]);
+    assert!(gc.status.success(), "{}", text(&gc.stderr));
+    let report = text(&gc.stdout);
+    assert!(report.contains("w-killed.tmp"), "{report}");
+    assert!(
+        report.contains("deleted 0 files (0 B) and 1 staged uploads (2.0 KB)"),
+        "{report}"
+    );
+    assert!(!staged.exists());
+}
+
 #[cfg(unix)]
 #[test]
 fn convert_ends_link_loops_and_reads_each_file_once() {

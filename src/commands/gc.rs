@@ -40,8 +40,16 @@ pub async fn run(args: GcArgs) -> CmdResult {
         ));
     }
     let total: u64 = report.deleted_files.iter().map(|(_, b)| b).sum();
+    // Staged uploads are counted apart: they never were files of any version.
+    let staged = match report.deleted_staged.len() {
+        0 => String::new(),
+        n => format!(
+            " and {n} staged uploads ({})",
+            human_bytes(report.deleted_staged.iter().map(|(_, b)| b).sum())
+        ),
+    };
     text.push_str(&format!(
-        "{} {} files ({}), {} {} versions\n",
+        "{} {} files ({}){staged}, {} {} versions\n",
         verb,
         report.deleted_files.len(),
         human_bytes(total),
