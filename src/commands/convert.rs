@@ -17,16 +17,11 @@ struct Shown<'a> {
     summary: &'a runlake_ingest::Summary,
 }
 
+/// The forced kind, found by the name clap gives the flag's value, so the command line and
+/// the library accept the same names.
 fn forced(kind: Option<InputKindArg>) -> Option<ForcedKind> {
-    use runlake_datadecide::Kind;
-    Some(match kind? {
-        InputKindArg::DdEvalResults => ForcedKind::Pretraining(Kind::HfTrain),
-        InputKindArg::DdMacroAvg => ForcedKind::Pretraining(Kind::HfMacroAvg),
-        InputKindArg::DdPpl => ForcedKind::Pretraining(Kind::HfPpl),
-        InputKindArg::DatadecFullEval => ForcedKind::Pretraining(Kind::FullEval),
-        InputKindArg::Wandb => ForcedKind::Wandb,
-        InputKindArg::OeEval => ForcedKind::OeEval,
-    })
+    let value = clap::ValueEnum::to_possible_value(&kind?)?;
+    ForcedKind::from_name(value.get_name()).ok()
 }
 
 pub async fn run(args: ConvertArgs) -> CmdResult {
@@ -82,4 +77,20 @@ pub async fn run(args: ConvertArgs) -> CmdResult {
         print(&super::convert_summary::render(&args.lake, &summary))?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_flag_names_a_kind_of_the_library() {
+        for kind in <InputKindArg as clap::ValueEnum>::value_variants() {
+            assert!(forced(Some(*kind)).is_some(), "{kind:?}");
+        }
+        assert_eq!(
+            <InputKindArg as clap::ValueEnum>::value_variants().len(),
+            ForcedKind::NAMED.len()
+        );
+    }
 }

@@ -23,6 +23,33 @@ pub enum ForcedKind {
     OeEval,
 }
 
+impl ForcedKind {
+    /// Every kind, by the name `runlake convert --kind` and the Python `kind=` take.
+    pub const NAMED: [(&'static str, ForcedKind); 6] = {
+        use runlake_datadecide::Kind;
+        [
+            ("dd-eval-results", ForcedKind::Pretraining(Kind::HfTrain)),
+            ("dd-macro-avg", ForcedKind::Pretraining(Kind::HfMacroAvg)),
+            ("dd-ppl", ForcedKind::Pretraining(Kind::HfPpl)),
+            ("datadec-full-eval", ForcedKind::Pretraining(Kind::FullEval)),
+            ("wandb", ForcedKind::Wandb),
+            ("oe-eval", ForcedKind::OeEval),
+        ]
+    };
+
+    /// The kind of this name, or an error listing the names.
+    pub fn from_name(name: &str) -> Result<ForcedKind, String> {
+        Self::NAMED
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, kind)| *kind)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Self::NAMED.iter().map(|(n, _)| *n).collect();
+                format!("unknown kind `{name}` (use one of {})", names.join(", "))
+            })
+    }
+}
+
 /// What to do with a record or input that cannot be read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
 #[serde(rename_all = "snake_case")]

@@ -22,10 +22,12 @@ fn report(callback: &Py<PyAny>, args: (String, u64, u64)) {
 
 /// Converts exports into the lake at `lake` (created when missing), as `runlake convert`
 /// does, and returns its summary as a dict. `on_error` is `fail` (commit nothing and raise)
-/// or `skip` (leave bad records out and list them in the summary). `progress`, if given, is
-/// called with `(text, done, total)` while inputs are read.
+/// or `skip` (leave bad records out and list them in the summary). `kind`, if given, forces
+/// the inputs' kind by the names `--kind` takes. `progress`, if given, is called with
+/// `(text, done, total)` while inputs are read.
 #[pyfunction]
-#[pyo3(signature = (inputs, lake, on_error="fail", replace=false, endpoint=None, progress=None))]
+#[pyo3(signature = (inputs, lake, on_error="fail", replace=false, endpoint=None, progress=None, kind=None))]
+#[allow(clippy::too_many_arguments)] // reason: mirrors the options of `runlake convert`
 pub fn convert<'py>(
     py: Python<'py>,
     inputs: Vec<PathBuf>,
@@ -34,7 +36,12 @@ pub fn convert<'py>(
     replace: bool,
     endpoint: Option<String>,
     progress: Option<Py<PyAny>>,
+    kind: Option<&str>,
 ) -> PyResult<Bound<'py, PyAny>> {
+    let kind = kind
+        .map(runlake_ingest::ForcedKind::from_name)
+        .transpose()
+        .map_err(value_err)?;
     for input in &inputs {
         if !input.exists() {
             return Err(pyo3::exceptions::PyFileNotFoundError::new_err(format!(
@@ -63,6 +70,7 @@ pub fn convert<'py>(
     });
     let options = runlake_ingest::Options {
         on_error,
+        kind,
         replace,
         progress,
         ..runlake_ingest::Options::default()

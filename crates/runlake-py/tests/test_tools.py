@@ -55,6 +55,28 @@ def test_convert_fails_by_default_on_bad_records(tmp_path: Path):
         raise AssertionError("a bad record must fail the conversion")
 
 
+def test_convert_forces_a_kind_by_the_names_the_cli_takes(tmp_path: Path):
+    train = TESTDATA / "datadecide" / "eval-results" / "data" / "train-00000-of-00001.parquet"
+    summary = runlake.convert(train, str(tmp_path / "py"), kind="dd-eval-results", progress=False)
+    expected = json.loads(
+        cli("convert", str(train), "--kind", "dd-eval-results", "--lake", str(tmp_path / "cli"), "--json")
+    )
+    assert without_lake(summary) == without_lake(expected)
+    # Forced, the kind is not detected again: a DataDecide file read as a W&B export fails.
+    try:
+        runlake.convert(train, str(tmp_path / "wrong"), kind="wandb", progress=False)
+    except runlake.RunlakeError as e:
+        assert "train-00000-of-00001.parquet" in str(e)
+    else:
+        raise AssertionError("a DataDecide file is not a W&B export")
+    try:
+        runlake.convert(train, str(tmp_path / "none"), kind="datadecide", progress=False)
+    except ValueError as e:
+        assert "dd-eval-results" in str(e) and "oe-eval" in str(e)
+    else:
+        raise AssertionError("an unknown kind must be refused")
+
+
 def test_sync_copies_a_lake_that_reads_the_same(lake_path: Path, tmp_path: Path):
     report = runlake.sync(str(lake_path), str(tmp_path / "copy"), progress=False)
     assert report["outcome"] == "created"

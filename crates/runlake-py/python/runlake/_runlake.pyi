@@ -126,6 +126,7 @@ def convert(
     replace: bool = False,
     endpoint: str | None = None,
     progress: Any = None,
+    kind: str | None = None,
 ) -> dict[str, Any]: ...
 def sync(
     source: str,

@@ -39,14 +39,17 @@ def convert(
     replace: bool = False,
     endpoint: str | None = None,
     progress: bool = True,
+    kind: str | None = None,
 ) -> dict[str, Any]:
     """Converts exports (DataDecide eval-results, ppl-results, datadec tables, W&B exports,
     oe-eval folders) into `lake`, created when missing, as `runlake convert` does.
 
     `on_error="fail"` commits nothing and raises on the first bad record; `"skip"` leaves bad
-    records out and lists them in the summary. Returns the summary as a dict (what
-    `runlake convert --json` prints); shows a progress bar while reading when tqdm is
-    installed and `progress` is true.
+    records out and lists them in the summary. `kind` forces the inputs' kind instead of
+    detecting it, by the names `runlake convert --kind` takes (`dd-eval-results`,
+    `dd-macro-avg`, `dd-ppl`, `datadec-full-eval`, `wandb`, `oe-eval`). Returns the summary
+    as a dict (what `runlake convert --json` prints); shows a progress bar while reading when
+    tqdm is installed and `progress` is true.
     """
     if isinstance(inputs, (str, os.PathLike)):
         inputs = [inputs]
@@ -54,7 +57,13 @@ def convert(
     callback, close = _progress_bar(progress, "file")
     try:
         return _runlake.convert(
-            paths, str(lake), on_error=on_error, replace=replace, endpoint=endpoint, progress=callback
+            paths,
+            str(lake),
+            on_error=on_error,
+            replace=replace,
+            endpoint=endpoint,
+            progress=callback,
+            kind=kind,
         )
     finally:
         close()
