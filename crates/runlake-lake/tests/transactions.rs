@@ -691,3 +691,31 @@ async fn spilled_files_of_a_local_lake_are_linked_from_its_staging_folder() {
         .unwrap_or_default();
     assert!(left.is_empty(), "staged names left: {left:?}");
 }
+
+/// A data file written through the staging folder is as readable as any file the process
+/// creates (the umask decides), not private to the user: other readers of a shared lake
+/// must open it.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staged_data_files_get_the_permissions_of_any_new_file() {
+    use std::os::unix::fs::PermissionsExt;
+    let (dir, lake) = runlake_lake::testkit::local_lake().await;
+    let mut tx = lake.transaction("convert", "");
+    tx.upsert(
+        Table::PretrainCkpts,
+        batch(Table::PretrainCkpts, &["a"], 20, 3),
+    )
+    .expect("upsert");
+    tx.commit().await.expect("commit");
+    let probe = dir.path().join("probe");
+    std::fs::File::create(&probe).expect("probe");
+    let mode =
+        |p: &std::path::Path| std::fs::metadata(p).expect("metadata").permissions().mode() & 0o777;
+    let m = lake.latest().await.expect("latest");
+    let files = &m.table(Table::PretrainCkpts).expect("table").files;
+    assert!(!files.is_empty());
+    for file in files {
+        let path = dir.path().join("lake").join(&file.path);
+        assert_eq!(mode(&path), mode(&probe), "{}", path.display());
+    }
+}

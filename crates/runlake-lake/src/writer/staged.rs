@@ -10,8 +10,6 @@ use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use tempfile::TempPath;
-
 use crate::error::{LakeError, Result};
 
 /// Where a transaction's possibly kept files are written.
@@ -24,7 +22,18 @@ pub(crate) struct TempFiles {
 /// A data file being written, with its staged name when it has one.
 pub(crate) struct StagedFile {
     pub file: File,
-    staged: Option<TempPath>,
+    staged: Option<StagedName>,
+}
+
+/// A staged file's name, removed when dropped: once linked into the lake, or when the
+/// transaction does not keep the file.
+struct StagedName(PathBuf);
+
+impl Drop for StagedName {
+    fn drop(&mut self) {
+        // Already gone (a gc without grace) is fine; anything else is a leftover gc removes.
+        let _ = std::fs::remove_file(&self.0);
+    }
 }
 
 fn temp_err(e: std::io::Error) -> LakeError {
@@ -45,31 +54,48 @@ impl TempFiles {
 
     /// A file that may become a data file of the lake.
     pub(crate) fn kept(&self) -> Result<StagedFile> {
-        let Some(root) = &self.lake_root else {
+        let staging = self.lake_root.as_deref().and_then(real_staging_dir);
+        let Some(dir) = staging else {
             return Ok(StagedFile {
                 file: self.scratch()?,
                 staged: None,
             });
         };
-        let dir = root.join(super::STAGING_DIR);
-        std::fs::create_dir_all(&dir).map_err(temp_err)?;
-        let (file, path) = tempfile::Builder::new()
-            .prefix("w-")
-            .suffix(".tmp")
-            .tempfile_in(&dir)
-            .map_err(temp_err)?
-            .into_parts();
+        let (file, path) = create_staged(&dir).map_err(temp_err)?;
         Ok(StagedFile {
             file,
-            staged: Some(path),
+            staged: Some(StagedName(path)),
         })
     }
+}
+
+/// The lake's staging folder, created when missing; `None` when it is not a folder of its own
+/// (a link leading elsewhere, from which a link into the lake may not even be possible).
+fn real_staging_dir(root: &Path) -> Option<PathBuf> {
+    let dir = root.join(super::STAGING_DIR);
+    std::fs::create_dir_all(&dir).ok()?;
+    std::fs::symlink_metadata(&dir)
+        .is_ok_and(|m| m.file_type().is_dir())
+        .then_some(dir)
+}
+
+/// Creates a new file under a random `.tmp` name in `dir` (which gc removes when a killed
+/// writer leaves it). Created as any file of the process is, so the data file it becomes is
+/// as readable as the lake's other files; temporary-file helpers make it private to the user.
+pub(crate) fn create_staged(dir: &Path) -> std::io::Result<(File, PathBuf)> {
+    let path = dir.join(format!("{}.tmp", uuid::Uuid::new_v4()));
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create_new(true)
+        .open(&path)?;
+    Ok((file, path))
 }
 
 impl StagedFile {
     /// The staged name, when the file has one.
     pub(crate) fn staged_path(&self) -> Option<&Path> {
-        self.staged.as_deref()
+        self.staged.as_ref().map(|name| name.0.as_path())
     }
 
     /// The open file; its staged name, if any, goes with `self`.

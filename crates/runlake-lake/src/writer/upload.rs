@@ -207,9 +207,8 @@ fn write_local(
     }
     let staging = root.join(STAGING_DIR);
     std::fs::create_dir_all(&staging)?;
-    let tmp = staging.join(format!("{}.tmp", uuid::Uuid::new_v4()));
+    let (mut out, tmp) = super::staged::create_staged(&staging)?;
     let written = (|| {
-        let mut out = std::fs::File::create_new(&tmp)?;
         let copied = match reader {
             LocalSource::Memory(mut bytes) => {
                 std::io::copy(&mut (&mut bytes).take(size), &mut out)?
