@@ -63,11 +63,7 @@ impl Built {
     ) -> Result<Batches> {
         let runs: Vec<&RunOutput> = self.runs.iter().filter(|r| keep(&r.run_uid)).collect();
         let mut rows = table_rows(&runs);
-        rows[3].extend(
-            self.same_name
-                .iter()
-                .filter(|r| link_pair(r).is_some_and(|(c, v)| keep_link(c, v))),
-        );
+        rows[3].extend(self.kept_links(keep_link));
         let [metadata, posttrain_steps, evals, lineage] = rows;
         Ok(Batches {
             metadata: cells::to_batch(Table::Metadata, &metadata)?,
@@ -103,11 +99,7 @@ impl Built {
                 }
             }
         }
-        let links: Vec<&Row> = self
-            .same_name
-            .iter()
-            .filter(|r| link_pair(r).is_some_and(|(c, v)| keep_link(c, v)))
-            .collect();
+        let links: Vec<&Row> = self.kept_links(keep_link).collect();
         if !links.is_empty() {
             pieces[3].push(cells::to_batch(Table::Lineage, &links)?);
         }
@@ -119,6 +111,16 @@ impl Built {
             lineage: concat(Table::Lineage, lineage)?,
         };
         Ok((batches, streams, self.report))
+    }
+
+    /// The same-name link rows `keep_link(child, earlier run)` accepts.
+    fn kept_links<'a>(
+        &'a self,
+        keep_link: &'a dyn Fn(&str, &str) -> bool,
+    ) -> impl Iterator<Item = &'a Row> {
+        self.same_name
+            .iter()
+            .filter(|r| link_pair(r).is_some_and(|(c, v)| keep_link(c, v)))
     }
 
     /// Same-name links as `(child, earlier run)`.

@@ -52,13 +52,17 @@ impl std::fmt::Debug for Row {
 
 impl Row {
     pub(crate) fn set(&mut self, col: &'static str, cell: Cell) {
-        match self.0.binary_search_by(|(k, _)| (*k).cmp(col)) {
+        match self.position(col) {
             Ok(i) => self.0[i].1 = cell,
             Err(i) => self.0.insert(i, (col, cell)),
         }
     }
+    /// Where `col` is, or where it would go.
+    fn position(&self, col: &str) -> std::result::Result<usize, usize> {
+        self.0.binary_search_by(|(k, _)| (*k).cmp(col))
+    }
     pub(crate) fn get_mut(&mut self, col: &str) -> Option<&mut Cell> {
-        let i = self.0.binary_search_by(|(k, _)| (*k).cmp(col)).ok()?;
+        let i = self.position(col).ok()?;
         Some(&mut self.0[i].1)
     }
     /// Frees the room left by growing.
@@ -84,7 +88,7 @@ impl Row {
         }
     }
     pub(crate) fn get(&self, col: &str) -> Option<&Cell> {
-        let i = self.0.binary_search_by(|(k, _)| (*k).cmp(col)).ok()?;
+        let i = self.position(col).ok()?;
         Some(&self.0[i].1)
     }
 }
