@@ -1,5 +1,7 @@
 //! Round trips, upserts, re-imports and idempotence through the public API.
 
+use parquet::file::metadata::{ParquetMetaData, ParquetMetaDataReader};
+use runlake_format::DataFile;
 use runlake_lake::testkit::{batch, canonical_rows};
 use runlake_lake::{Lake, LakeError, Table};
 
@@ -287,6 +289,32 @@ fn run_steps(batches: &[arrow::array::RecordBatch]) -> Vec<(String, i64)> {
         .collect()
 }
 
+/// The Parquet footer of a committed data file.
+async fn footer(lake: &Lake, file: &DataFile) -> ParquetMetaData {
+    use object_store::ObjectStoreExt;
+    let bytes = lake
+        .objects()
+        .get(&Lake::object_path(&file.path))
+        .await
+        .expect("get")
+        .bytes()
+        .await
+        .expect("bytes");
+    ParquetMetaDataReader::new()
+        .parse_and_finish(&bytes)
+        .expect("footer")
+}
+
+/// The row order a data file records in its key-value metadata.
+fn recorded_order(meta: &ParquetMetaData) -> Option<String> {
+    meta.file_metadata()
+        .key_value_metadata()
+        .into_iter()
+        .flatten()
+        .find(|kv| kv.key == "runlake.order")
+        .and_then(|kv| kv.value.clone())
+}
+
 /// Sixty checkpoint rows committed in six buffers of ten, into files of `file_rows` rows.
 async fn six_buffers(file_rows: usize, row_group_rows: usize) -> (Lake, arrow::array::RecordBatch) {
     six_buffers_merged(file_rows, row_group_rows, false).await
@@ -348,22 +376,11 @@ async fn compaction_sorts_a_table_into_one_file_per_partition() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn row_groups_end_where_each_sorted_buffer_ends() {
-    use object_store::ObjectStoreExt;
     let (lake, _) = six_buffers(1000, 7).await;
     let manifest = lake.latest().await.expect("latest");
     let files = &manifest.table(Table::PretrainCkpts).expect("t").files;
     assert_eq!(files.len(), 1, "six buffers, one file");
-    let bytes = lake
-        .objects()
-        .get(&Lake::object_path(&files[0].path))
-        .await
-        .expect("get")
-        .bytes()
-        .await
-        .expect("bytes");
-    let meta = parquet::file::metadata::ParquetMetaDataReader::new()
-        .parse_and_finish(&bytes)
-        .expect("footer");
+    let meta = footer(&lake, &files[0]).await;
     let sizes: Vec<i64> = meta.row_groups().iter().map(|g| g.num_rows()).collect();
     // Each buffer of 10 rows becomes a group of 7 and one of 3, never sharing a group.
     assert_eq!(sizes, [7, 3].repeat(6));
@@ -374,36 +391,19 @@ async fn row_groups_end_where_each_sorted_buffer_ends() {
 /// rows as the unmerged file.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_new_file_is_written_as_one_sorted_run() {
-    use object_store::ObjectStoreExt;
     let (lake, rows) = six_buffers_merged(1000, 7, true).await;
     let (runs, _) = six_buffers_merged(1000, 7, false).await;
     let manifest = lake.latest().await.expect("latest");
     let files = &manifest.table(Table::PretrainCkpts).expect("t").files;
     assert_eq!(files.len(), 1, "six buffers, one file");
-    let bytes = lake
-        .objects()
-        .get(&Lake::object_path(&files[0].path))
-        .await
-        .expect("get")
-        .bytes()
-        .await
-        .expect("bytes");
-    let meta = parquet::file::metadata::ParquetMetaDataReader::new()
-        .parse_and_finish(&bytes)
-        .expect("footer");
+    let meta = footer(&lake, &files[0]).await;
     let sizes: Vec<i64> = meta.row_groups().iter().map(|g| g.num_rows()).collect();
     assert_eq!(
         sizes,
         [7, 7, 7, 7, 7, 7, 7, 7, 4],
         "full row groups over 60 rows"
     );
-    let order = meta
-        .file_metadata()
-        .key_value_metadata()
-        .into_iter()
-        .flatten()
-        .find(|kv| kv.key == "runlake.order")
-        .and_then(|kv| kv.value.clone());
+    let order = recorded_order(&meta);
     assert_eq!(order.as_deref(), Some("file"), "the file records one order");
 
     let read = lake
@@ -431,7 +431,6 @@ async fn a_new_file_is_written_as_one_sorted_run() {
 /// limit stays one file, where merging runs would have split it over two key ranges.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn buffers_arriving_in_key_order_are_written_once_as_one_run() {
-    use object_store::ObjectStoreExt;
     let lake = Lake::in_memory().with_config(runlake_lake::LakeConfig {
         spill_rows: 10,
         file_rows: 40,
@@ -452,29 +451,13 @@ async fn buffers_arriving_in_key_order_are_written_once_as_one_run() {
     assert_eq!(sizes, [20, 40], "{files:?}");
     let mut read_all = Vec::new();
     for file in files {
-        let bytes = lake
-            .objects()
-            .get(&Lake::object_path(&file.path))
-            .await
-            .expect("get")
-            .bytes()
-            .await
-            .expect("bytes");
-        let meta = parquet::file::metadata::ParquetMetaDataReader::new()
-            .parse_and_finish(&bytes)
-            .expect("footer");
+        let meta = footer(&lake, file).await;
         assert!(
             meta.row_groups().iter().all(|g| g.num_rows() == 2),
             "{}: full row groups",
             file.path
         );
-        let order = meta
-            .file_metadata()
-            .key_value_metadata()
-            .into_iter()
-            .flatten()
-            .find(|kv| kv.key == "runlake.order")
-            .and_then(|kv| kv.value.clone());
+        let order = recorded_order(&meta);
         assert_eq!(order.as_deref(), Some("file"), "{}", file.path);
         let read = lake
             .read_file(Table::PretrainCkpts, file)
