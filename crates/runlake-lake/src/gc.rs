@@ -281,9 +281,15 @@ fn local_candidates(root: &FsPath, links: &mut Vec<String>) -> Result<Vec<Candid
                     continue;
                 };
                 let rel = format!("{rel_dir}/{name}");
-                let meta = entry
-                    .metadata()
-                    .map_err(|e| LakeError::Task(format!("{}: {e}", entry.path().display())))?;
+                let meta = match entry.metadata() {
+                    Ok(m) => m,
+                    // A writer's upload in flight is renamed or removed between listing and
+                    // looking: gone, so nothing to collect.
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                    Err(e) => {
+                        return Err(LakeError::Task(format!("{}: {e}", entry.path().display())));
+                    }
+                };
                 let kind = meta.file_type();
                 if kind.is_symlink() {
                     links.push(rel);
