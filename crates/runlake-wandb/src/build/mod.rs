@@ -30,7 +30,6 @@ use crate::stream::{StreamPlan, StreamedFile};
 use cells::{Cell, Row};
 
 pub use batches::Batches;
-pub(crate) use cells::names as map_field_names;
 
 /// Options of a conversion.
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]

@@ -5,11 +5,13 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use arrow::array::{
-    Array, ArrayRef, BooleanArray, Float64Array, Float64Builder, Int32Array, MapBuilder,
-    RecordBatch, StringArray, StringBuilder, TimestampMicrosecondArray, new_null_array,
+    Array, ArrayRef, BooleanArray, BooleanBufferBuilder, Float64Array, Int32Array, MapArray,
+    RecordBatch, StringArray, StructArray, TimestampMicrosecondArray, new_null_array,
 };
+use arrow::buffer::{Buffer, NullBuffer, OffsetBuffer, ScalarBuffer};
 use arrow::compute::kernels::arity::unary;
-use arrow::datatypes::{DataType, TimeUnit};
+use arrow::datatypes::{DataType, Field, TimeUnit};
+use arrow::error::ArrowError;
 use runlake_format::Table;
 use runlake_lake::Transaction;
 
@@ -104,7 +106,7 @@ fn step_batch(
                 Some(r) => Arc::new(canonical(&r.slice(start, n))),
                 None => new_null_array(field.data_type(), n),
             },
-            "extra_metrics" => extra_metrics(&targets, n, &metric)?,
+            "extra_metrics" => extra_metrics(field, &targets, n, &metric)?,
             _ => match targets
                 .iter()
                 .position(|t| *t == Some(&Target::Typed(typed_name(name))))
@@ -134,6 +136,7 @@ fn repeat(value: &str, n: usize) -> ArrayRef {
 }
 
 fn extra_metrics(
+    field: &Field,
     targets: &[Option<&Target>],
     n: usize,
     metric: &dyn Fn(usize) -> Float64Array,
@@ -147,25 +150,63 @@ fn extra_metrics(
         })
         .filter(|(_, a)| a.null_count() < a.len())
         .collect();
-    let mut b = MapBuilder::new(
-        Some(crate::build::map_field_names()),
-        StringBuilder::new(),
-        Float64Builder::new(),
-    );
     let err = |source| WandbError::Arrow {
         table: "posttrain_steps",
         source,
     };
+    let DataType::Map(entries, sorted) = field.data_type() else {
+        return Err(err(ArrowError::SchemaError(format!(
+            "`{}` is not a map",
+            field.name()
+        ))));
+    };
+    let DataType::Struct(entry_fields) = entries.data_type() else {
+        return Err(err(ArrowError::SchemaError(
+            "map entries are not a struct".into(),
+        )));
+    };
+    // Built column-wise: a row's entries are its logged keys in column order, and most rows
+    // log every key, so the key bytes are one pattern repeated.
+    let mut offsets: Vec<i32> = Vec::with_capacity(n + 1);
+    let mut key_offsets: Vec<i32> = Vec::with_capacity(n * extra.len() + 1);
+    let mut key_bytes: Vec<u8> = Vec::new();
+    let mut values: Vec<f64> = Vec::with_capacity(n * extra.len());
+    let mut present = BooleanBufferBuilder::new(n);
+    let too_large = || err(ArrowError::ComputeError("map column over 2 GiB".into()));
+    offsets.push(0);
+    key_offsets.push(0);
     for row in 0..n {
-        let mut any = false;
         for (k, a) in &extra {
             if a.is_valid(row) {
-                b.keys().append_value(k);
-                b.values().append_value(a.value(row));
-                any = true;
+                key_bytes.extend_from_slice(k.as_bytes());
+                key_offsets.push(i32::try_from(key_bytes.len()).map_err(|_| too_large())?);
+                values.push(a.value(row));
             }
         }
-        b.append(any).map_err(err)?;
+        let entries = key_offsets.len() - 1;
+        offsets.push(i32::try_from(entries).map_err(|_| too_large())?);
+        present.append(entries > offsets[offsets.len() - 2] as usize);
     }
-    Ok(Arc::new(b.finish()))
+    let keys = StringArray::try_new(
+        OffsetBuffer::new(ScalarBuffer::from(key_offsets)),
+        Buffer::from_vec(key_bytes),
+        None,
+    )
+    .map_err(err)?;
+    let values = Float64Array::from(values);
+    let entry_array = StructArray::try_new(
+        entry_fields.clone(),
+        vec![Arc::new(keys), Arc::new(values)],
+        None,
+    )
+    .map_err(err)?;
+    let map = MapArray::try_new(
+        Arc::clone(entries),
+        OffsetBuffer::new(ScalarBuffer::from(offsets)),
+        entry_array,
+        Some(NullBuffer::new(present.finish())),
+        *sorted,
+    )
+    .map_err(err)?;
+    Ok(Arc::new(map))
 }
