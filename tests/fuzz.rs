@@ -157,11 +157,11 @@ fn cases(n: usize, known: &[usize]) -> impl Iterator<Item = usize> + use<'_> {
 }
 
 const DATADECIDE_PANICS: &[usize] = &[469, 773, 1037];
-const LAKE_PANICS: &[usize] = &[396, 1740];
+const LAKE_PANICS: &[usize] = &[632, 2342];
 const WANDB_PANICS: &[usize] = &[1074, 1244, 3850];
 /// Lake cases whose damaged footers are inconsistent (a page before its column chunk, a
 /// negative column offset): footers the decoder can panic on without the reader's check.
-const LAKE_BAD_FOOTERS: &[usize] = &[5, 310, 1062, 1796];
+const LAKE_BAD_FOOTERS: &[usize] = &[64, 534, 1083, 1951];
 
 fn testdata(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -2,7 +2,6 @@
 
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::sync::Arc;
 
 use arrow::array::{Array, AsArray, RecordBatch, UInt32Array};
 use arrow::compute::{
@@ -122,9 +121,9 @@ pub(crate) fn encode_partition(
     batches: Vec<RecordBatch>,
     row_group_rows: usize,
 ) -> Result<EncodedFile> {
-    let file_batch = sorted_file_batch(table, batches)?;
+    let chunk = sorted_file_batches(table, batches)?;
     let mut builder = FileBuilder::new(table, partition_values, Vec::new(), row_group_rows)?;
-    builder.append(&file_batch)?;
+    builder.append(&chunk)?;
     let (file, bytes) = builder.finish()?;
     let bytes = Bytes::from(bytes);
     Ok(EncodedFile {
@@ -134,15 +133,51 @@ pub(crate) fn encode_partition(
     })
 }
 
-/// Concatenates, sorts and drops the partition columns: one chunk ready for a data file.
-pub(crate) fn sorted_file_batch(table: Table, batches: Vec<RecordBatch>) -> Result<RecordBatch> {
+/// Sorts the rows of `batches` and drops the partition columns: one chunk ready for a data
+/// file, as batches in key order. Batches already in order (a run's logged steps, read run
+/// after run) are kept as they are; others are concatenated and sorted.
+pub(crate) fn sorted_file_batches(
+    table: Table,
+    batches: Vec<RecordBatch>,
+) -> Result<Vec<RecordBatch>> {
     let schema = table.schema();
-    // Each copy is released as soon as the next exists, so peak memory stays near twice the
-    // buffer rather than four times.
-    let all = concat_batches(&schema, &batches).map_err(arrow_err("buffering rows"))?;
-    drop(batches);
-    let sorted = sort_rows(table, &all)?;
-    drop(all);
+    // Only the sort columns are joined to find the order, so rows already in order are never
+    // copied as a whole.
+    let keys: Vec<SortColumn> = table
+        .sort_columns()
+        .iter()
+        .filter(|c| schema.index_of(c).is_ok())
+        .map(|c| {
+            let parts: Vec<&dyn Array> = batches
+                .iter()
+                .filter_map(|b| b.column_by_name(c).map(|a| a.as_ref()))
+                .collect();
+            let values = arrow::compute::concat(&parts).map_err(arrow_err("sorting rows"))?;
+            Ok(SortColumn {
+                values,
+                options: Some(SortOptions {
+                    descending: false,
+                    nulls_first: true,
+                }),
+            })
+        })
+        .collect::<Result<_>>()?;
+    let indices = lexsort_to_indices(&keys, None).map_err(arrow_err("sorting rows"))?;
+    drop(keys);
+    let in_order = indices
+        .values()
+        .iter()
+        .enumerate()
+        .all(|(i, &v)| v as usize == i);
+    let sorted = if in_order {
+        batches
+    } else {
+        // Each copy is released as soon as the next exists, so peak memory stays near twice
+        // the buffer rather than four times.
+        let all = concat_batches(&schema, &batches).map_err(arrow_err("buffering rows"))?;
+        drop(batches);
+        vec![take_record_batch(&all, &indices).map_err(arrow_err("sorting rows"))?]
+    };
     let file_schema = table.file_schema();
     let projection: Vec<usize> = file_schema
         .fields()
@@ -150,8 +185,13 @@ pub(crate) fn sorted_file_batch(table: Table, batches: Vec<RecordBatch>) -> Resu
         .filter_map(|f| schema.index_of(f.name()).ok())
         .collect();
     sorted
-        .project(&projection)
-        .map_err(arrow_err("dropping partition columns"))
+        .iter()
+        .filter(|b| b.num_rows() > 0)
+        .map(|b| {
+            b.project(&projection)
+                .map_err(arrow_err("dropping partition columns"))
+        })
+        .collect()
 }
 
 /// A data file being written chunk by chunk into `W`, hashed as it goes. Every appended chunk
@@ -193,6 +233,12 @@ impl<W: Write + Send> FileBuilder<W> {
         for column in leaves.columns() {
             if column.physical_type() == PhysicalType::DOUBLE {
                 props = props.set_column_dictionary_enabled(column.path().clone(), false);
+            }
+            // Readers prune on top-level columns only: the bounds of a map's keys or values
+            // say nothing about any one entry, and computing them compared every key written.
+            if column.path().parts().len() > 1 {
+                props = props
+                    .set_column_statistics_enabled(column.path().clone(), EnabledStatistics::None);
             }
         }
         Self::with_props(
@@ -273,9 +319,11 @@ impl<W: Write + Send> FileBuilder<W> {
         self.rows
     }
 
-    /// Appends one sorted chunk (file schema) as a run of its own.
-    pub(crate) fn append(&mut self, batch: &RecordBatch) -> Result<()> {
-        self.write(batch)?;
+    /// Appends one sorted chunk (file schema, batches in key order) as a run of its own.
+    pub(crate) fn append(&mut self, chunk: &[RecordBatch]) -> Result<()> {
+        for batch in chunk {
+            self.write(batch)?;
+        }
         self.end_run()
     }
 
@@ -341,32 +389,6 @@ pub(crate) fn parquet_err(table: Table) -> impl Fn(parquet::errors::ParquetError
         path: table.name().to_owned(),
         source,
     }
-}
-
-fn sort_rows(table: Table, batch: &RecordBatch) -> Result<RecordBatch> {
-    let columns: Vec<SortColumn> = table
-        .sort_columns()
-        .iter()
-        .filter_map(|c| batch.column_by_name(c))
-        .map(|values| SortColumn {
-            values: Arc::clone(values),
-            options: Some(SortOptions {
-                descending: false,
-                nulls_first: true,
-            }),
-        })
-        .collect();
-    let indices = lexsort_to_indices(&columns, None).map_err(arrow_err("sorting rows"))?;
-    // Rows that arrive sorted (a run's logged steps) need no copy.
-    if indices
-        .values()
-        .iter()
-        .enumerate()
-        .all(|(i, &v)| v as usize == i)
-    {
-        return Ok(batch.clone());
-    }
-    take_record_batch(batch, &indices).map_err(arrow_err("sorting rows"))
 }
 
 /// Hashes and counts bytes as the Parquet writer produces them.

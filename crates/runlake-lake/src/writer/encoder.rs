@@ -20,7 +20,7 @@ use runlake_format::Table;
 use crate::error::{LakeError, Result};
 use crate::lake::Lake;
 use crate::writer::EncodedFile;
-use crate::writer::encode::sorted_file_batch;
+use crate::writer::encode::sorted_file_batches;
 use crate::writer::open_file::OpenFile;
 use crate::writer::staged::{StagedFile, TempFiles, link_into_lake};
 use crate::writer::upload::upload_from_file;
@@ -58,7 +58,7 @@ struct Worker {
 
 impl Worker {
     fn take(&mut self, chunk: Chunk) -> Result<()> {
-        let batch = sorted_file_batch(chunk.table, chunk.batches)?;
+        let sorted = sorted_file_batches(chunk.table, chunk.batches)?;
         let slot = (chunk.table, chunk.key);
         let open = match self.open.remove(&slot) {
             Some(open) => open,
@@ -70,8 +70,8 @@ impl Worker {
                 self.row_group_rows,
             )?,
         };
-        let open = open.append(&batch, &self.temp, self.row_group_rows)?;
-        drop(batch);
+        let open = open.append(&sorted, &self.temp, self.row_group_rows)?;
+        drop(sorted);
         if open.rows() >= self.file_rows {
             self.close(open)?;
         } else {

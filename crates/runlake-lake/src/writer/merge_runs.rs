@@ -407,7 +407,7 @@ impl Merge<'_> {
             picks,
             live_runs.iter_mut().map(|r| &mut r.source),
         )?;
-        builder.append(&out)?;
+        builder.append(std::slice::from_ref(&out))?;
         Ok(())
     }
 }

@@ -109,17 +109,20 @@ impl OpenFile {
         }
     }
 
-    /// Adds one sorted chunk (file schema); a scratch file started for it has row groups of
-    /// `row_group_rows`.
+    /// Adds one sorted chunk (file schema, batches in key order); a scratch file started for
+    /// it has row groups of `row_group_rows`.
     pub(crate) fn append(
         self,
-        batch: &RecordBatch,
+        chunk: &[RecordBatch],
         temp: &TempFiles,
         row_group_rows: usize,
     ) -> Result<Self> {
+        let Some(head) = chunk.first() else {
+            return Ok(self);
+        };
         match self {
             OpenFile::Unmerged(mut builder) => {
-                builder.append(batch)?;
+                builder.append(chunk)?;
                 Ok(OpenFile::Unmerged(builder))
             }
             OpenFile::InOrder {
@@ -127,10 +130,12 @@ impl OpenFile {
                 mut samples,
             } => {
                 let (table, _) = builder.slot();
-                if builder.follows(batch)? {
-                    let first_row = builder.rows() as usize;
-                    samples.extend(sample_keys(table, batch, 0, first_row)?);
-                    builder.write(batch)?;
+                if builder.follows(head)? {
+                    for batch in chunk {
+                        let first_row = builder.rows() as usize;
+                        samples.extend(sample_keys(table, batch, 0, first_row)?);
+                        builder.write(batch)?;
+                    }
                     return Ok(OpenFile::InOrder { builder, samples });
                 }
                 let values = builder.slot().1.to_vec();
@@ -148,7 +153,7 @@ impl OpenFile {
                     scratch,
                     samples,
                 };
-                merging.append(batch, temp, row_group_rows)
+                merging.append(chunk, temp, row_group_rows)
             }
             OpenFile::Merging {
                 first,
@@ -159,8 +164,12 @@ impl OpenFile {
                 let (table, _) = scratch.slot();
                 // Run 0 is the first file's; the scratch file's runs follow it.
                 let run = 1 + scratch.run_ends().len();
-                samples.extend(sample_keys(table, batch, run, 0)?);
-                scratch.append(batch)?;
+                let mut first_row = 0;
+                for batch in chunk {
+                    samples.extend(sample_keys(table, batch, run, first_row)?);
+                    first_row += batch.num_rows();
+                }
+                scratch.append(chunk)?;
                 Ok(OpenFile::Merging {
                     first,
                     first_rows,
