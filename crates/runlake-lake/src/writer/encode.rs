@@ -425,3 +425,47 @@ impl<W: Write> Write for HashingWriter<W> {
         self.inner.flush()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use arrow::array::AsArray;
+
+    use super::*;
+    use crate::testkit::{batch, canonical_rows};
+
+    fn runs_of(batches: &[RecordBatch]) -> Vec<String> {
+        batches
+            .iter()
+            .flat_map(|b| {
+                b.column_by_name("run_uid")
+                    .map(|c| {
+                        c.as_string::<i32>()
+                            .iter()
+                            .flatten()
+                            .map(str::to_owned)
+                            .collect()
+                    })
+                    .unwrap_or_else(Vec::new)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn batches_in_key_order_stay_apart_and_others_are_joined_and_sorted() {
+        let table = Table::PretrainCkpts;
+        let (a, b) = (batch(table, &["a"], 5, 1), batch(table, &["b"], 5, 2));
+
+        let kept = sorted_file_batches(table, vec![a.clone(), b.clone()]).expect("in order");
+        assert_eq!(kept.len(), 2, "batches in order are not copied into one");
+        assert_eq!(kept[0].schema(), table.file_schema());
+        assert_eq!(
+            canonical_rows(&kept),
+            canonical_rows(&[a.clone(), b.clone()])
+        );
+
+        let sorted = sorted_file_batches(table, vec![b, a]).expect("out of order");
+        assert_eq!(sorted.len(), 1);
+        assert_eq!(runs_of(&sorted), [["a"; 5], ["b"; 5]].concat());
+        assert_eq!(canonical_rows(&sorted), canonical_rows(&kept));
+    }
+}
