@@ -13,7 +13,7 @@ use arrow::array::RecordBatch;
 use runlake_format::{Manifest, Table};
 use runlake_lake::{CommitOutcome, Lake, Transaction};
 
-use crate::build::{BuildOptions, Report, build};
+use crate::build::{BuildOptions, Report, build_with};
 use crate::error::{Result, WandbError};
 use crate::gather::{Gathered, OnError, Rejection, gather};
 use crate::stored::{Shrink, Stored, rows_per_run, stored_rows};
@@ -127,28 +127,11 @@ pub fn plan(gathered: Gathered, view: &LakeView, opts: &ConvertOptions) -> Resul
         mut rejections,
     } = gathered;
     let known: Vec<_> = view.known.iter().map(|(k, _)| k.clone()).collect();
-    let mut built = loop {
-        match build(&read, &known, &opts.build) {
-            Ok(built) => break built,
-            // An oe-eval folder no run claims is one bad input; leave it out and build again.
-            Err(err @ WandbError::UnmatchedOeEval { .. }) if opts.on_error == OnError::Skip => {
-                let WandbError::UnmatchedOeEval { path, .. } = &err else {
-                    return Err(err);
-                };
-                let before = read.oe_eval.len();
-                read.oe_eval.retain(|d| d.folder != *path);
-                if read.oe_eval.len() == before {
-                    return Err(err);
-                }
-                rejections.push(Rejection::of(&err, path));
-            }
-            Err(err) => return Err(err),
-        }
-    };
-
-    // The records are the bulk of a large conversion's memory; the built rows hold all of it.
     let files_read = std::mem::take(&mut read.files);
-    drop(read);
+    // An oe-eval folder no run claims is one bad input: left out when inputs may be skipped.
+    let skip = opts.on_error == OnError::Skip;
+    let mut built = build_with(read, &known, &opts.build, skip)?;
+    rejections.append(&mut built.unmatched_oe_eval);
     let mut summary = Summary {
         files_read,
         runs: built.runs.iter().filter(|r| r.full).count(),

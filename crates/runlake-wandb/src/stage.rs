@@ -58,12 +58,17 @@ pub(crate) fn add(
     let is_new: BooleanArray = (0..batch.num_rows())
         .map(|i| Some(str_at(&batch, table.run_column(), i).is_some_and(|r| new_runs.contains(&r))))
         .collect();
-    let fresh = filter_record_batch(&batch, &is_new).map_err(arrow_err(table))?;
-    let rest = filter_record_batch(
-        &batch,
-        &arrow::compute::not(&is_new).map_err(arrow_err(table))?,
-    )
-    .map_err(arrow_err(table))?;
+    // Usually every row is new, or none is: the batch goes on whole rather than copied.
+    let (fresh, rest) = match is_new.true_count() {
+        n if n == batch.num_rows() => (batch, RecordBatch::new_empty(table.schema())),
+        0 => (RecordBatch::new_empty(table.schema()), batch),
+        _ => {
+            let fresh = filter_record_batch(&batch, &is_new).map_err(arrow_err(table))?;
+            let not_new = arrow::compute::not(&is_new).map_err(arrow_err(table))?;
+            let rest = filter_record_batch(&batch, &not_new).map_err(arrow_err(table))?;
+            (fresh, rest)
+        }
+    };
     if fresh.num_rows() > 0 {
         if distinct_keys(table, &fresh)? {
             tx.append(table, fresh)?;

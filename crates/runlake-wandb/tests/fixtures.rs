@@ -25,7 +25,7 @@ fn v3() -> runlake_wandb::build::Batches {
     .expect("read");
     assert_eq!(inputs.runs.len(), 7);
     assert_eq!(inputs.history.len(), 34);
-    build(&inputs, &[], &BuildOptions::default())
+    build(inputs, &[], &BuildOptions::default())
         .expect("build")
         .batches(|_| true)
         .expect("batches")
@@ -375,7 +375,7 @@ fn personal_data_is_removed_by_default_and_kept_on_request() {
         keep_personal_data: true,
         ..BuildOptions::default()
     };
-    let kept = build(&inputs, &[], &opts)
+    let kept = build(inputs, &[], &opts)
         .expect("build")
         .batches(|_| true)
         .expect("batches");
@@ -415,7 +415,7 @@ fn personal_data_is_removed_from_keys_in_any_case() {
     row.metrics
         .push("probe:/gscratch/zlab/someone/x", Json::String("z".into()));
     inputs.history.push(row);
-    let batches = build(&inputs, &[], &BuildOptions::default())
+    let batches = build(inputs, &[], &BuildOptions::default())
         .expect("build")
         .batches(|_| true)
         .expect("batches");
@@ -450,7 +450,7 @@ fn oe_eval_folders_match_by_run_option_and_model_path() {
     .expect("read");
     read::read_path(&testdata().join("oe_eval/ft-run-A"), &mut inputs).expect("read");
     // Without a run option, `/m/ft-run-A/final` names no run.
-    let err = build(&inputs, &[], &BuildOptions::default()).expect_err("unmatched");
+    let err = build(inputs.clone(), &[], &BuildOptions::default()).expect_err("unmatched");
     assert!(err.to_string().contains("/m/ft-run-A/final"), "{err}");
     let opts = BuildOptions {
         oe_eval_run: Some(A.rsplit('/').next().expect("id").to_owned()),
@@ -461,7 +461,7 @@ fn oe_eval_folders_match_by_run_option_and_model_path() {
         &mut inputs,
     )
     .expect("read");
-    let built = build(&inputs, &[], &opts);
+    let built = build(inputs, &[], &opts);
     // The explicit run applies to every folder of the conversion.
     let b = built
         .expect("build")
@@ -531,7 +531,7 @@ fn oe_eval_folders_match_by_run_option_and_model_path() {
         &mut inputs,
     )
     .expect("read");
-    let built = build(&inputs, &[], &BuildOptions::default()).expect("build");
+    let built = build(inputs, &[], &BuildOptions::default()).expect("build");
     // C and G share an output folder; G is listed later, yet C's run id is the path segment.
     let m = &built.report.oe_eval[0];
     assert_eq!(m.run_uid, C);
@@ -555,7 +555,7 @@ fn legacy_jsonl_export() {
     read::read_path(&testdata().join("wandb/legacy_v0"), &mut inputs).expect("read");
     assert_eq!(inputs.runs.len(), 2);
     assert_eq!(inputs.history.len(), 3);
-    let built = build(&inputs, &[], &BuildOptions::default()).expect("build");
+    let built = build(inputs, &[], &BuildOptions::default()).expect("build");
     assert_eq!(built.report.naive_timestamps, 3);
     let b = built.batches(|_| true).expect("batches");
     let h = "wandb/ml-moe/ft-scaling-v0/250915-101010_test_finetune_DD-c4-150M-1250-1_learning_rate=1e-05";
@@ -615,7 +615,7 @@ fn content_hashes_stay_those_earlier_releases_stored() {
     ] {
         let mut inputs = Inputs::default();
         read::read_path(&testdata().join(dir), &mut inputs).expect("read");
-        let built = build(&inputs, &[], &BuildOptions::default()).expect("build");
+        let built = build(inputs, &[], &BuildOptions::default()).expect("build");
         hashes.extend(
             built
                 .runs

@@ -87,6 +87,9 @@ impl Built {
         let mut runs = std::mem::take(&mut self.runs);
         runs.retain(|r| keep(&r.run_uid));
         let streams: Vec<StreamPlan> = runs.iter_mut().filter_map(|r| r.stream.take()).collect();
+        // In run order the metadata and lineage rows arrive in their files' key order, so the
+        // writer keeps them as they come instead of sorting a copy of the whole table.
+        runs.sort_by(|a, b| a.run_uid.cmp(&b.run_uid));
         let mut pieces: [Vec<RecordBatch>; 4] = Default::default();
         let mut runs = runs.into_iter().peekable();
         while runs.peek().is_some() {

@@ -21,7 +21,8 @@ use runlake_format::{ContentHash, RunUid};
 
 use crate::classify::classify;
 use crate::coerce::{TimePolicy, string_lenient};
-use crate::error::Result;
+use crate::error::{Result, WandbError};
+use crate::gather::Rejection;
 use crate::json::{Json, Object};
 use crate::model::{HistoryRow, Inputs, RunRecord, ShortExport};
 use crate::redact::Redactor;
@@ -230,6 +231,8 @@ pub struct Built {
     same_name: Vec<Row>,
     /// History files read column-wise, for [`Built::into_batches`].
     pub(crate) streamed_files: Vec<StreamedFile>,
+    /// oe-eval folders no run claims, left out (see [`build_with`]).
+    pub(crate) unmatched_oe_eval: Vec<Rejection>,
     /// What was noticed.
     pub report: Report,
 }
@@ -295,35 +298,59 @@ fn newer(a: &RunRecord, b: &RunRecord) -> bool {
     key(b) >= key(a)
 }
 
-/// Builds the rows of every run in `inputs`.
-pub fn build(inputs: &Inputs, known: &[KnownRun], opts: &BuildOptions) -> Result<Built> {
+/// Builds the rows of every run in `inputs`. An oe-eval folder no run claims is an error.
+pub fn build(inputs: Inputs, known: &[KnownRun], opts: &BuildOptions) -> Result<Built> {
+    build_with(inputs, known, opts, false)
+}
+
+/// Like [`build`]; with `skip_unmatched`, an oe-eval folder no run claims is left out and
+/// named in [`Built::unmatched_oe_eval`] instead.
+///
+/// The inputs are consumed as the runs are built: a run's parsed config and summary, the
+/// bulk of a large export, are dropped once its rows exist, so the two are never all held at
+/// once.
+pub(crate) fn build_with(
+    inputs: Inputs,
+    known: &[KnownRun],
+    opts: &BuildOptions,
+    skip_unmatched: bool,
+) -> Result<Built> {
+    let Inputs {
+        mut runs,
+        history: history_rows,
+        oe_eval,
+        files: _,
+        short_exports,
+        streamed,
+        streamed_runs,
+    } = inputs;
     let mut report = Report {
-        short_exports: inputs.short_exports.clone(),
+        short_exports,
         ..Report::default()
     };
 
-    // One record per run uid.
+    // One record per run uid, by its index in `runs`.
     let mut order: Vec<String> = Vec::new();
-    let mut records: HashMap<String, &RunRecord> = HashMap::new();
-    for r in &inputs.runs {
+    let mut records: HashMap<String, usize> = HashMap::new();
+    for (i, r) in runs.iter().enumerate() {
         let uid = run_uid(r.entity.as_deref(), r.project.as_deref(), &r.run_id);
         match records.get(&uid) {
-            Some(prev) => {
+            Some(&prev) => {
                 report.superseded_records.push(uid.clone());
-                if newer(prev, r) {
-                    records.insert(uid, r);
+                if newer(&runs[prev], r) {
+                    records.insert(uid, i);
                 }
             }
             None => {
                 order.push(uid.clone());
-                records.insert(uid, r);
+                records.insert(uid, i);
             }
         }
     }
     let redactor = if opts.keep_personal_data {
         Redactor::keep_all()
     } else {
-        Redactor::from_runs(records.values().copied())
+        Redactor::from_runs(records.values().map(|&i| &runs[i]))
     };
 
     // Run id → uid, from the inputs first, then the lake.
@@ -332,7 +359,7 @@ pub fn build(inputs: &Inputs, known: &[KnownRun], opts: &BuildOptions) -> Result
         uid_of_id.insert(k.run_id().into_owned(), k.run_uid.clone());
     }
     for uid in &order {
-        uid_of_id.insert(records[uid].run_id.clone(), uid.clone());
+        uid_of_id.insert(runs[records[uid]].run_id.clone(), uid.clone());
     }
     // Where every converted run wrote its model, to find parents by their whole path.
     let mut outputs = lineage::OutputDirs::default();
@@ -342,7 +369,7 @@ pub fn build(inputs: &Inputs, known: &[KnownRun], opts: &BuildOptions) -> Result
         }
     }
     for uid in &order {
-        let r = records[uid];
+        let r = &runs[records[uid]];
         if let Some(dir) = r.config.get("output_dir").and_then(string_lenient) {
             let created = crate::coerce::timestamp(&r.created_at, opts.time)
                 .ok()
@@ -352,17 +379,47 @@ pub fn build(inputs: &Inputs, known: &[KnownRun], opts: &BuildOptions) -> Result
         }
     }
 
-    let claimed: HashSet<&str> = order.iter().map(|u| records[u].run_id.as_str()).collect();
-    let known_ids: HashSet<String> = known.iter().map(|k| k.run_id().into_owned()).collect();
-    let split = streamed::split(inputs, &claimed, &known_ids, opts.row_wise_history)?;
+    // Which run each oe-eval folder belongs to, decided while every config is at hand.
+    let mut oe_matches: Vec<(usize, String, String)> = Vec::new();
+    let mut unmatched_oe_eval = Vec::new();
+    {
+        let by_uid: HashMap<String, &RunRecord> = records
+            .iter()
+            .map(|(uid, &i)| (uid.clone(), &runs[i]))
+            .collect();
+        for (d, dump) in oe_eval.iter().enumerate() {
+            match oe_match::match_oe_eval(dump, &order, &by_uid, known, opts, &redactor) {
+                Ok((uid, matched_by)) => oe_matches.push((d, uid, matched_by)),
+                Err(err @ WandbError::UnmatchedOeEval { .. }) if skip_unmatched => {
+                    unmatched_oe_eval.push(Rejection::of(&err, &dump.folder));
+                }
+                Err(err) => return Err(err),
+            }
+        }
+    }
+
+    let split = {
+        let claimed: HashSet<&str> = order
+            .iter()
+            .map(|u| runs[records[u]].run_id.as_str())
+            .collect();
+        let known_ids: HashSet<String> = known.iter().map(|k| k.run_id().into_owned()).collect();
+        streamed::split(
+            &history_rows,
+            &streamed_runs,
+            &streamed,
+            &claimed,
+            &known_ids,
+            opts.row_wise_history,
+        )?
+    };
     let mut history: HashMap<&str, Vec<&HistoryRow>> = HashMap::new();
     if split.rows.is_empty() {
-        for h in &inputs.history {
+        for h in &history_rows {
             history.entry(h.run_id.as_str()).or_default().push(h);
         }
     } else {
-        let mut all: Vec<(streamed::Order, &HistoryRow)> = inputs
-            .history
+        let mut all: Vec<(streamed::Order, &HistoryRow)> = history_rows
             .iter()
             .enumerate()
             .map(|(i, h)| ((i, 1, 0, 0), h))
@@ -375,10 +432,10 @@ pub fn build(inputs: &Inputs, known: &[KnownRun], opts: &BuildOptions) -> Result
     }
     let mut streamed_left = split.streamed;
 
-    let mut runs = Vec::new();
+    let mut outputs_built = Vec::new();
     let mut named = Vec::new();
     for uid in &order {
-        let rec = records[uid];
+        let rec = &runs[records[uid]];
         let hist = take_history(
             &mut history,
             &rec.run_id,
@@ -469,7 +526,11 @@ pub fn build(inputs: &Inputs, known: &[KnownRun], opts: &BuildOptions) -> Result
             }
         }
         let meta = metadata::row(rec, &ctx, &redactor, opts.time, &mut report);
-        runs.push(RunOutput {
+        // Everything of the record is in its rows now.
+        let rec = &mut runs[records[uid]];
+        rec.config = Object::default();
+        rec.summary = Object::default();
+        outputs_built.push(RunOutput {
             run_uid: uid.clone(),
             full: true,
             training_type: ctx.training_type.as_str().to_owned(),
@@ -502,7 +563,9 @@ pub fn build(inputs: &Inputs, known: &[KnownRun], opts: &BuildOptions) -> Result
             }
             let tt = TrainingType::posttrain(&k.training_type);
             let step_rows = steps::rows(&k.run_uid, tt, &mine, &redactor, opts.time, &mut report);
-            attach(&mut runs, &k.run_uid, tt).steps.extend(step_rows);
+            attach(&mut outputs_built, &k.run_uid, tt)
+                .steps
+                .extend(step_rows);
         }
         if !rows.is_empty() {
             report
@@ -514,10 +577,9 @@ pub fn build(inputs: &Inputs, known: &[KnownRun], opts: &BuildOptions) -> Result
         *report.history_without_run.entry(run_id).or_default() += rows;
     }
 
-    for dump in &inputs.oe_eval {
-        let (uid, matched_by) =
-            oe_match::match_oe_eval(dump, &order, &records, known, opts, &redactor)?;
-        let (recipe, size, seed, tt) = match runs
+    for (d, uid, matched_by) in oe_matches {
+        let dump = &oe_eval[d];
+        let (recipe, size, seed, tt) = match outputs_built
             .iter()
             .find(|r| r.run_uid == uid)
             .and_then(|r| r.metadata.as_ref())
@@ -554,7 +616,7 @@ pub fn build(inputs: &Inputs, known: &[KnownRun], opts: &BuildOptions) -> Result
             conflicting_lines: dump.conflicting_lines.clone(),
         });
         let tt = TrainingType::posttrain(&tt);
-        let target = attach(&mut runs, &uid, tt);
+        let target = attach(&mut outputs_built, &uid, tt);
         // A later folder for the same run and source replaces an earlier one's task.
         for r in rows {
             let key = (r.get("task").cloned(), r.get("source").cloned());
@@ -581,13 +643,14 @@ pub fn build(inputs: &Inputs, known: &[KnownRun], opts: &BuildOptions) -> Result
     }
     let same_name = lineage::same_name_rows(&named);
 
-    for run in &mut runs {
+    for run in &mut outputs_built {
         finish_hash(run);
     }
     Ok(Built {
-        runs,
+        runs: outputs_built,
         same_name,
-        streamed_files: inputs.streamed.clone(),
+        streamed_files: streamed,
+        unmatched_oe_eval,
         report,
     })
 }
@@ -756,7 +819,7 @@ mod tests {
             }],
             ..Inputs::default()
         };
-        let built = build(&inputs, &known, &BuildOptions::default()).expect("build");
+        let built = build(inputs, &known, &BuildOptions::default()).expect("build");
         assert_eq!(built.report.oe_eval[0].run_uid, uid);
         assert_eq!(
             built.report.oe_eval[0].matched_by,

@@ -8,7 +8,7 @@ use super::steps::typed_column;
 use crate::error::Result;
 use crate::model::{HistoryRow, Inputs};
 use crate::redact::Redactor;
-use crate::stream::{StreamPlan, StreamedRun, Target};
+use crate::stream::{StreamPlan, StreamedFile, StreamedRun, Target};
 
 /// History rows in reading order: a row-wise row by its index, a streamed file's rows before
 /// the row-wise row read after that file.
@@ -26,19 +26,21 @@ pub(super) struct Split<'a> {
 /// Decides for every streamed run. `claimed` holds the run ids of the runs read; `known` those
 /// of the lake's runs.
 pub(super) fn split<'a>(
-    inputs: &'a Inputs,
+    history: &[HistoryRow],
+    streamed_runs: &'a [StreamedRun],
+    streamed: &[StreamedFile],
     claimed: &HashSet<&str>,
     known: &HashSet<String>,
     row_wise: bool,
 ) -> Result<Split<'a>> {
-    let row_wise_ids: HashSet<&str> = inputs.history.iter().map(|h| h.run_id.as_str()).collect();
+    let row_wise_ids: HashSet<&str> = history.iter().map(|h| h.run_id.as_str()).collect();
     let mut out = Split {
         streamed: HashMap::new(),
         rows: Vec::new(),
         unclaimed: BTreeMap::new(),
     };
     let mut read_again: HashSet<&str> = HashSet::new();
-    for run in &inputs.streamed_runs {
+    for run in streamed_runs {
         let id = run.run_id.as_str();
         let mixed = row_wise_ids.contains(id);
         if claimed.contains(id) && run.increasing && !mixed && !row_wise {
@@ -52,8 +54,7 @@ pub(super) fn split<'a>(
     if read_again.is_empty() {
         return Ok(out);
     }
-    let mut files: Vec<usize> = inputs
-        .streamed_runs
+    let mut files: Vec<usize> = streamed_runs
         .iter()
         .filter(|r| read_again.contains(r.run_id.as_str()))
         .flat_map(|r| r.files.iter().copied())
@@ -61,7 +62,7 @@ pub(super) fn split<'a>(
     files.sort_unstable();
     files.dedup();
     for f in files {
-        let file = &inputs.streamed[f];
+        let file = &streamed[f];
         let mut one = Inputs::default();
         crate::read::read_history_rows(&file.path, &mut one)?;
         for (i, row) in one.history.into_iter().enumerate() {

@@ -244,7 +244,7 @@ mod tests {
                 ),
             ]
         );
-        let built = crate::build(&inputs, &[], &crate::BuildOptions::default()).expect("build");
+        let built = crate::build(inputs, &[], &crate::BuildOptions::default()).expect("build");
         assert_eq!(built.report.warnings(), short);
     }
 
