@@ -2,8 +2,9 @@
 
 use std::collections::BTreeMap;
 use std::io::Write;
+use std::sync::Arc;
 
-use arrow::array::{Array, AsArray, RecordBatch, UInt32Array};
+use arrow::array::{Array, ArrayRef, AsArray, RecordBatch, UInt32Array};
 use arrow::compute::{
     SortColumn, SortOptions, concat_batches, lexsort_to_indices, take_record_batch,
 };
@@ -17,6 +18,7 @@ use runlake_format::{ColumnStats, ContentHash, Table};
 
 use crate::error::{LakeError, Result, arrow_err};
 use crate::order::RunTracker;
+use crate::writer::sort_order::sort_order;
 use crate::writer::stats::{column_stats, merge_stats};
 
 /// A data file ready to upload.
@@ -162,21 +164,30 @@ pub(crate) fn sorted_file_batches(
             })
         })
         .collect::<Result<_>>()?;
-    let indices = lexsort_to_indices(&keys, None).map_err(arrow_err("sorting rows"))?;
-    drop(keys);
-    let in_order = indices
-        .values()
-        .iter()
-        .enumerate()
-        .all(|(i, &v)| v as usize == i);
-    let sorted = if in_order {
-        batches
-    } else {
-        // Each copy is released as soon as the next exists, so peak memory stays near twice
-        // the buffer rather than four times.
-        let all = concat_batches(&schema, &batches).map_err(arrow_err("buffering rows"))?;
-        drop(batches);
-        vec![take_record_batch(&all, &indices).map_err(arrow_err("sorting rows"))?]
+    let values: Vec<ArrayRef> = keys.iter().map(|k| Arc::clone(&k.values)).collect();
+    let indices = match sort_order(&values) {
+        Some(None) => None,
+        Some(Some(order)) => Some(UInt32Array::from(order)),
+        None => {
+            let indices = lexsort_to_indices(&keys, None).map_err(arrow_err("sorting rows"))?;
+            let identity = indices
+                .values()
+                .iter()
+                .enumerate()
+                .all(|(i, &v)| v as usize == i);
+            (!identity).then_some(indices)
+        }
+    };
+    drop((keys, values));
+    let sorted = match indices {
+        None => batches,
+        Some(indices) => {
+            // Each copy is released as soon as the next exists, so peak memory stays near twice
+            // the buffer rather than four times.
+            let all = concat_batches(&schema, &batches).map_err(arrow_err("buffering rows"))?;
+            drop(batches);
+            vec![take_record_batch(&all, &indices).map_err(arrow_err("sorting rows"))?]
+        }
     };
     let file_schema = table.file_schema();
     let projection: Vec<usize> = file_schema

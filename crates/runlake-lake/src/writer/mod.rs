@@ -8,6 +8,7 @@ mod merge_runs;
 mod open_file;
 mod plan;
 mod shared_file;
+mod sort_order;
 mod staged;
 mod stats;
 mod transaction;
