@@ -226,6 +226,48 @@ async fn small_buffers_still_make_few_large_files() {
     assert_eq!(canonical_rows(&read), canonical_rows(&[rows]));
 }
 
+/// Partitions spilled side by side are encoded on separate threads, which finish in any order;
+/// the version still lists the same files, in path order, every time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn partitions_written_side_by_side_give_the_same_version_each_time() {
+    let config = runlake_lake::LakeConfig {
+        spill_rows: 6,
+        file_rows: 20,
+        row_group_rows: 4,
+        ..runlake_lake::LakeConfig::default()
+    };
+    let mut versions = Vec::new();
+    for _ in 0..4 {
+        let lake = Lake::in_memory().with_config(config.clone());
+        let mut tx = lake.transaction("convert", "");
+        // Evals rows alternate between the two `phase` partitions.
+        for seed in 0..8 {
+            tx.append(Table::Evals, batch(Table::Evals, &["a", "b", "c"], 4, seed))
+                .expect("append");
+        }
+        tx.commit().await.expect("commit");
+        let m = lake.latest().await.expect("latest");
+        let listed: Vec<String> = m.operation.added_files.clone();
+        let mut sorted = listed.clone();
+        sorted.sort();
+        assert_eq!(listed, sorted, "added files are listed in path order");
+        let files: Vec<(String, u64)> = m
+            .table(Table::Evals)
+            .expect("evals")
+            .files
+            .iter()
+            .map(|f| (f.path.clone(), f.rows))
+            .collect();
+        assert!(
+            files.iter().any(|(p, _)| p.contains("phase=pretrain"))
+                && files.iter().any(|(p, _)| p.contains("phase=posttrain")),
+            "{files:?}"
+        );
+        versions.push((listed, files));
+    }
+    assert!(versions.windows(2).all(|w| w[0] == w[1]), "{versions:#?}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wide_rows_spill_by_their_bytes_before_the_row_count_is_reached() {
     let lake = |spill_bytes| {

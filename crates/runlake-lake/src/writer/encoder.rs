@@ -1,11 +1,13 @@
-//! One long-lived background thread per transaction that sorts spilled buffers and appends them
-//! to data files, one buffer at a time.
+//! Long-lived background threads, one per core (at most [`MAX_WORKERS`]), that sort spilled
+//! buffers and append them to data files, one buffer at a time each.
 //!
-//! Each table partition has one open file on local disk; a full buffer becomes the next sorted
-//! run of row groups in it, and the file is closed (hashed, then uploaded) once it holds
-//! `file_rows` rows or the transaction commits. So files are large even though the buffers are
-//! small, and the transaction holds at most two buffers in memory: the one filling and the one
-//! being written. One thread rather than one per buffer also lets the allocator reuse the same
+//! Each table partition has one open file on local disk, always written by the same thread; a
+//! full buffer becomes the next sorted run of row groups in it, and the file is closed (hashed,
+//! then uploaded) once it holds `file_rows` rows or the transaction commits. So files are large
+//! even though the buffers are small, and the transaction holds at most one buffer filling and
+//! one being written per thread. Partitions are dealt to the threads in the order they first
+//! spill, so the partitions a conversion fills side by side (SFT and DPO steps) are encoded side
+//! by side. Long-lived threads rather than one per buffer also let the allocator reuse the same
 //! memory for every buffer.
 
 use std::collections::BTreeMap;
@@ -28,6 +30,10 @@ use crate::writer::upload::upload_from_file;
 /// Row groups a merged file holds at least when a large file is merged as several.
 const MIN_RANGE_ROW_GROUPS: u64 = 8;
 
+/// Encoding threads at most: one per core of the machines the project is measured on; more
+/// would each hold a buffer without speeding anything up there.
+const MAX_WORKERS: usize = 2;
+
 /// A full buffer of one table partition.
 pub(crate) struct Chunk {
     pub table: Table,
@@ -40,9 +46,12 @@ pub(crate) struct Chunk {
 pub(crate) type Uploader = Option<(tokio::runtime::Handle, Lake)>;
 
 pub(crate) struct Encoder {
-    chunks: Option<SyncSender<Chunk>>,
+    /// Each thread's buffer slot; emptied when the encoder finishes.
+    workers: Vec<SyncSender<Chunk>>,
+    /// The thread each partition was dealt to.
+    assigned: BTreeMap<(Table, Vec<Option<String>>), usize>,
     results: Receiver<Result<EncodedFile>>,
-    handle: Option<JoinHandle<()>>,
+    handles: Vec<JoinHandle<()>>,
 }
 
 struct Worker {
@@ -153,39 +162,52 @@ impl Encoder {
         file_rows: usize,
         merge_runs: bool,
     ) -> Self {
-        let (chunks, incoming) = sync_channel::<Chunk>(0);
         let (done, results) = channel();
-        let temp = TempFiles::new(uploader.as_ref().and_then(|(_, lake)| lake.local_dir()));
-        let worker = Worker {
-            temp,
-            uploader,
-            row_group_rows,
-            merge_runs,
-            file_rows: file_rows.max(1) as u64,
-            open: BTreeMap::new(),
-            done,
-        };
-        let handle = std::thread::spawn(move || worker.run(incoming));
+        let count = std::thread::available_parallelism().map_or(1, |n| n.get().min(MAX_WORKERS));
+        let mut workers = Vec::with_capacity(count);
+        let mut handles = Vec::with_capacity(count);
+        for _ in 0..count {
+            let (chunks, incoming) = sync_channel::<Chunk>(0);
+            let temp = TempFiles::new(uploader.as_ref().and_then(|(_, lake)| lake.local_dir()));
+            let worker = Worker {
+                temp,
+                uploader: uploader.clone(),
+                row_group_rows,
+                merge_runs,
+                file_rows: file_rows.max(1) as u64,
+                open: BTreeMap::new(),
+                done: done.clone(),
+            };
+            workers.push(chunks);
+            handles.push(std::thread::spawn(move || worker.run(incoming)));
+        }
         Self {
-            chunks: Some(chunks),
+            workers,
+            assigned: BTreeMap::new(),
             results,
-            handle: Some(handle),
+            handles,
         }
     }
 
-    /// Hands a buffer to the thread, waiting while it is still busy with the previous one.
+    /// Hands a buffer to its partition's thread, waiting while that thread is still busy with
+    /// the buffer before.
     pub(crate) fn submit(&mut self, chunk: Chunk) -> Result<()> {
-        let sent = match self.chunks.as_ref() {
+        let next = self.assigned.len() % self.workers.len().max(1);
+        let worker = *self
+            .assigned
+            .entry((chunk.table, chunk.key.clone()))
+            .or_insert(next);
+        let sent = match self.workers.get(worker) {
             Some(tx) => tx.send(chunk).is_ok(),
             None => false,
         };
         if sent {
             return Ok(());
         }
-        // The worker stopped: its last message says why.
+        // The thread stopped: its last message says why.
         match self.results.try_iter().find_map(|r| r.err()) {
             Some(e) => Err(e),
-            None => Err(LakeError::Task("the encoding thread stopped".into())),
+            None => Err(LakeError::Task("an encoding thread stopped".into())),
         }
     }
 
@@ -196,12 +218,12 @@ impl Encoder {
 
     /// Closes every open file and waits for all of them.
     pub(crate) fn finish(mut self) -> Result<Vec<Result<EncodedFile>>> {
-        self.chunks = None;
+        self.workers.clear();
         let out = self.results.iter().collect();
-        if let Some(handle) = self.handle.take() {
+        for handle in self.handles.drain(..) {
             handle
                 .join()
-                .map_err(|_| LakeError::Task("encoding thread panicked".into()))?;
+                .map_err(|_| LakeError::Task("an encoding thread panicked".into()))?;
         }
         Ok(out)
     }

@@ -256,6 +256,9 @@ impl Transaction {
                 self.encoded.push(file?);
             }
         }
+        // Files finish on several threads in no fixed order; the version lists them in one.
+        self.encoded
+            .sort_by(|a, b| (a.table, &a.path).cmp(&(b.table, &b.path)));
         let lake = self.lake.clone();
         upload_all(&lake, &self.encoded).await?;
         let new_paths: HashSet<String> = self.encoded.iter().map(|f| f.path.clone()).collect();
