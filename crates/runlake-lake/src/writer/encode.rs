@@ -2,7 +2,6 @@
 
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef, AsArray, RecordBatch, UInt32Array};
 use arrow::compute::{
@@ -145,7 +144,7 @@ pub(crate) fn sorted_file_batches(
     let schema = table.schema();
     // Only the sort columns are joined to find the order, so rows already in order are never
     // copied as a whole.
-    let keys: Vec<SortColumn> = table
+    let keys: Vec<ArrayRef> = table
         .sort_columns()
         .iter()
         .filter(|c| schema.index_of(c).is_ok())
@@ -154,31 +153,17 @@ pub(crate) fn sorted_file_batches(
                 .iter()
                 .filter_map(|b| b.column_by_name(c).map(|a| a.as_ref()))
                 .collect();
-            let values = arrow::compute::concat(&parts).map_err(arrow_err("sorting rows"))?;
-            Ok(SortColumn {
-                values,
-                options: Some(SortOptions {
-                    descending: false,
-                    nulls_first: true,
-                }),
-            })
+            arrow::compute::concat(&parts).map_err(arrow_err("sorting rows"))
         })
         .collect::<Result<_>>()?;
-    let values: Vec<ArrayRef> = keys.iter().map(|k| Arc::clone(&k.values)).collect();
-    let indices = match sort_order(&values) {
-        Some(None) => None,
-        Some(Some(order)) => Some(UInt32Array::from(order)),
-        None => {
-            let indices = lexsort_to_indices(&keys, None).map_err(arrow_err("sorting rows"))?;
-            let identity = indices
-                .values()
-                .iter()
-                .enumerate()
-                .all(|(i, &v)| v as usize == i);
-            (!identity).then_some(indices)
+    // The joined keys go before the rows are copied.
+    let indices = match sort_order(&keys) {
+        Some(order) => {
+            drop(keys);
+            order.map(UInt32Array::from)
         }
+        None => lexsort_order(keys)?,
     };
-    drop((keys, values));
     let sorted = match indices {
         None => batches,
         Some(indices) => {
@@ -203,6 +188,28 @@ pub(crate) fn sorted_file_batches(
                 .map_err(arrow_err("dropping partition columns"))
         })
         .collect()
+}
+
+/// The order `lexsort_to_indices` gives `keys` (ascending, nulls first), or `None` when the
+/// rows already are in it: for sort columns [`sort_order`] does not rank.
+fn lexsort_order(keys: Vec<ArrayRef>) -> Result<Option<UInt32Array>> {
+    let columns: Vec<SortColumn> = keys
+        .into_iter()
+        .map(|values| SortColumn {
+            values,
+            options: Some(SortOptions {
+                descending: false,
+                nulls_first: true,
+            }),
+        })
+        .collect();
+    let indices = lexsort_to_indices(&columns, None).map_err(arrow_err("sorting rows"))?;
+    let identity = indices
+        .values()
+        .iter()
+        .enumerate()
+        .all(|(i, &v)| v as usize == i);
+    Ok((!identity).then_some(indices))
 }
 
 /// A data file being written chunk by chunk into `W`, hashed as it goes. Every appended chunk
