@@ -165,8 +165,8 @@ fn extra_metrics(
             "map entries are not a struct".into(),
         )));
     };
-    // Built column-wise: a row's entries are its logged keys in column order, and most rows
-    // log every key, so the key bytes are one pattern repeated.
+    // Built straight into the column buffers: a row's entries are the keys it logged, in
+    // column order; a row that logged none is null.
     let mut offsets: Vec<i32> = Vec::with_capacity(n + 1);
     let mut key_offsets: Vec<i32> = Vec::with_capacity(n * extra.len() + 1);
     let mut key_bytes: Vec<u8> = Vec::new();
@@ -176,6 +176,7 @@ fn extra_metrics(
     offsets.push(0);
     key_offsets.push(0);
     for row in 0..n {
+        let before = values.len();
         for (k, a) in &extra {
             if a.is_valid(row) {
                 key_bytes.extend_from_slice(k.as_bytes());
@@ -183,9 +184,8 @@ fn extra_metrics(
                 values.push(a.value(row));
             }
         }
-        let entries = key_offsets.len() - 1;
-        offsets.push(i32::try_from(entries).map_err(|_| too_large())?);
-        present.append(entries > offsets[offsets.len() - 2] as usize);
+        offsets.push(i32::try_from(values.len()).map_err(|_| too_large())?);
+        present.append(values.len() > before);
     }
     let keys = StringArray::try_new(
         OffsetBuffer::new(ScalarBuffer::from(key_offsets)),
