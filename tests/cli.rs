@@ -1,6 +1,6 @@
 //! The program end to end: exit codes, messages naming paths, and the documented example.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn runlake(args: &[&str]) -> Output {
@@ -204,18 +204,20 @@ fn a_shrinking_reimport_needs_replace() {
     assert_eq!(versions(lake), 3);
 }
 
-#[test]
-fn stray_version_files_are_named_never_listed_and_stop_gc() {
+/// A lake in a new temporary folder, converted from the test data at `input`.
+fn converted_lake(input: &str) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().expect("tempdir");
     let lake = dir.path().join("lake");
     let lake_s = lake.to_str().expect("utf8");
-    let out = runlake(&[
-        "convert",
-        &testdata("wandb/dr_wandb_v3/ft-scaling"),
-        "--lake",
-        lake_s,
-    ]);
+    let out = runlake(&["convert", &testdata(input), "--lake", lake_s]);
     assert!(out.status.success(), "{}", text(&out.stderr));
+    (dir, lake)
+}
+
+#[test]
+fn stray_version_files_are_named_never_listed_and_stop_gc() {
+    let (_dir, lake) = converted_lake("wandb/dr_wandb_v3/ft-scaling");
+    let lake_s = lake.to_str().expect("utf8");
     let versions_dir = lake.join("_runlake/versions");
     let v0 = std::fs::read(versions_dir.join("18446744073709551615.json")).expect("version 0");
     // A copy of version 0 under the name of version u64::MAX.
@@ -293,16 +295,8 @@ fn inspect_and_gc_dry_run_count_superseded_files_on_disk() {
 /// apart from the data files of old versions.
 #[test]
 fn gc_counts_the_staged_uploads_an_interrupted_writer_left() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let lake = dir.path().join("lake");
+    let (_dir, lake) = converted_lake("datadecide/eval-results");
     let lake_s = lake.to_str().expect("utf8");
-    let out = runlake(&[
-        "convert",
-        &testdata("datadecide/eval-results"),
-        "--lake",
-        lake_s,
-    ]);
-    assert!(out.status.success(), "{}", text(&out.stderr));
     let staged = lake.join("_runlake/staging/w-killed.tmp");
     std::fs::create_dir_all(staged.parent().expect("parent")).expect("mkdir");
     std::fs::write(&staged, vec![7u8; 2048]).expect("write");
