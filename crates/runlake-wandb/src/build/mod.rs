@@ -577,55 +577,14 @@ pub(crate) fn build_with(
         *report.history_without_run.entry(run_id).or_default() += rows;
     }
 
-    for (d, uid, matched_by) in oe_matches {
-        let dump = &oe_eval[d];
-        let (recipe, size, seed, tt) = match outputs_built
-            .iter()
-            .find(|r| r.run_uid == uid)
-            .and_then(|r| r.metadata.as_ref())
-        {
-            Some(m) => (
-                cell_str(m, "recipe"),
-                cell_str(m, "size"),
-                cell_str(m, "seed"),
-                cell_str(m, "training_type").unwrap_or_default(),
-            ),
-            None => {
-                let k = known.iter().find(|k| k.run_uid == uid);
-                (
-                    k.and_then(|k| k.recipe.clone()),
-                    k.and_then(|k| k.size.clone()),
-                    k.and_then(|k| k.seed.clone()),
-                    k.map(|k| k.training_type.clone()).unwrap_or_default(),
-                )
-            }
-        };
-        let eval_run = evals::EvalRun {
-            run_uid: &uid,
-            recipe: recipe.as_deref(),
-            size: size.as_deref(),
-            seed: seed.as_deref(),
-        };
-        let rows = evals::oe_eval_rows(&eval_run, &dump.tasks, &redactor, &mut report);
-        report.oe_eval.push(OeEvalMatch {
-            folder: dump.folder.display().to_string(),
-            run_uid: uid.clone(),
-            matched_by,
-            tasks: rows.len(),
-            duplicate_lines: dump.duplicate_lines,
-            conflicting_lines: dump.conflicting_lines.clone(),
-        });
-        let tt = TrainingType::posttrain(&tt);
-        let target = attach(&mut outputs_built, &uid, tt);
-        // A later folder for the same run and source replaces an earlier one's task.
-        for r in rows {
-            let key = (r.get("task").cloned(), r.get("source").cloned());
-            target
-                .evals
-                .retain(|e| (e.get("task").cloned(), e.get("source").cloned()) != key);
-            target.evals.push(r);
-        }
-    }
+    oe_match::add_results(
+        &mut outputs_built,
+        oe_matches,
+        &oe_eval,
+        known,
+        &redactor,
+        &mut report,
+    );
 
     // Same-name links among the converted runs and the lake's.
     for k in known {

@@ -1,10 +1,12 @@
-//! Which run an oe-eval output folder belongs to: the one named by the options, or the one
-//! its model path names most specifically.
+//! Which run an oe-eval output folder belongs to (the one named by the options, or the one
+//! its model path names most specifically), and its task rows added to that run's evals.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
 
-use super::{BuildOptions, KnownRun};
+use runlake_format::tables::TrainingType;
+
+use super::{BuildOptions, KnownRun, OeEvalMatch, Report, RunOutput};
 use crate::coerce::string_lenient;
 use crate::error::{Result, WandbError};
 use crate::model::{OeEvalDump, RunRecord};
@@ -111,4 +113,65 @@ pub(super) fn match_oe_eval(
         path: dump.folder.clone(),
         model_path: dump.model_paths.first().cloned().unwrap_or_default(),
     })
+}
+/// Adds the task rows of each matched folder (`(folder, run uid, how it was matched)`) to its
+/// run's evals, with the checkpoint fields of the run's metadata row or of the lake's record.
+/// A later folder for the same run and source replaces an earlier one's task.
+pub(super) fn add_results(
+    runs: &mut Vec<RunOutput>,
+    matches: Vec<(usize, String, String)>,
+    dumps: &[OeEvalDump],
+    known: &[KnownRun],
+    redactor: &Redactor,
+    report: &mut Report,
+) {
+    for (d, uid, matched_by) in matches {
+        let dump = &dumps[d];
+        let (recipe, size, seed, tt) = match runs
+            .iter()
+            .find(|r| r.run_uid == uid)
+            .and_then(|r| r.metadata.as_ref())
+        {
+            Some(m) => (
+                super::cell_str(m, "recipe"),
+                super::cell_str(m, "size"),
+                super::cell_str(m, "seed"),
+                super::cell_str(m, "training_type").unwrap_or_default(),
+            ),
+            None => {
+                let k = known.iter().find(|k| k.run_uid == uid);
+                (
+                    k.and_then(|k| k.recipe.clone()),
+                    k.and_then(|k| k.size.clone()),
+                    k.and_then(|k| k.seed.clone()),
+                    k.map(|k| k.training_type.clone()).unwrap_or_default(),
+                )
+            }
+        };
+        let eval_run = super::evals::EvalRun {
+            run_uid: &uid,
+            recipe: recipe.as_deref(),
+            size: size.as_deref(),
+            seed: seed.as_deref(),
+        };
+        let rows = super::evals::oe_eval_rows(&eval_run, &dump.tasks, redactor, report);
+        report.oe_eval.push(OeEvalMatch {
+            folder: dump.folder.display().to_string(),
+            run_uid: uid.clone(),
+            matched_by,
+            tasks: rows.len(),
+            duplicate_lines: dump.duplicate_lines,
+            conflicting_lines: dump.conflicting_lines.clone(),
+        });
+        let tt = TrainingType::posttrain(&tt);
+        let target = super::attach(runs, &uid, tt);
+        // A later folder for the same run and source replaces an earlier one's task.
+        for r in rows {
+            let key = (r.get("task").cloned(), r.get("source").cloned());
+            target
+                .evals
+                .retain(|e| (e.get("task").cloned(), e.get("source").cloned()) != key);
+            target.evals.push(r);
+        }
+    }
 }
