@@ -88,7 +88,13 @@ pub async fn convert(
         };
         let view = runlake_wandb::LakeView::read(lake, &manifest).await?;
         let options = post.clone();
-        let planned = blocking(move || runlake_wandb::plan(gathered, &view, &options)).await??;
+        let (back, planned) = blocking(move || {
+            let planned = runlake_wandb::plan(gathered, &view, &options, &mut tx);
+            (tx, planned)
+        })
+        .await?;
+        tx = back;
+        let planned = planned?;
         let stored = planned.stored(lake, &manifest).await?;
         let (back, staged) = blocking(move || {
             let staged = planned.apply(stored, &mut tx, &post);

@@ -16,6 +16,7 @@ use runlake_lake::{CommitOutcome, Lake, Transaction};
 use crate::build::{BuildOptions, Report, build_with};
 use crate::error::{Result, WandbError};
 use crate::gather::{Gathered, OnError, Rejection, gather};
+use crate::stage::NewRuns;
 use crate::stored::{Shrink, Stored, rows_per_run, stored_rows};
 use crate::stream::{StreamPlan, StreamedFile};
 use crate::view::{LakeView, stored_links};
@@ -99,7 +100,7 @@ pub async fn stage(
     opts: &ConvertOptions,
 ) -> Result<Summary> {
     let view = LakeView::read(lake, manifest).await?;
-    let planned = plan(gathered, &view, opts)?;
+    let planned = plan(gathered, &view, opts, tx)?;
     let stored = planned.stored(lake, manifest).await?;
     planned.apply(stored, tx, opts)
 }
@@ -120,8 +121,15 @@ pub struct Planned {
     streamed_files: Vec<StreamedFile>,
 }
 
-/// Builds the rows of `gathered` and decides what each run needs. Pure CPU work.
-pub fn plan(gathered: Gathered, view: &LakeView, opts: &ConvertOptions) -> Result<Planned> {
+/// Builds the rows of `gathered` and decides what each run needs. CPU work, blocking when
+/// `tx` writes a full buffer: the rows of runs new to the lake go to `tx` as they are built;
+/// the rest wait for [`Planned::apply`], which decides against the lake's rows.
+pub fn plan(
+    gathered: Gathered,
+    view: &LakeView,
+    opts: &ConvertOptions,
+    tx: &mut Transaction,
+) -> Result<Planned> {
     let Gathered {
         inputs: mut read,
         mut rejections,
@@ -130,12 +138,21 @@ pub fn plan(gathered: Gathered, view: &LakeView, opts: &ConvertOptions) -> Resul
     let files_read = std::mem::take(&mut read.files);
     // An oe-eval folder no run claims is one bad input: left out when inputs may be skipped.
     let skip = opts.on_error == OnError::Skip;
-    let mut built = build_with(read, &known, &opts.build, skip)?;
+    let mut staged = NewRuns::default();
+    let mut built = build_with(
+        read,
+        &known,
+        &opts.build,
+        skip,
+        Some(&mut |run| staged.push(run, tx)),
+    )?;
+    staged.flush(tx)?;
     rejections.append(&mut built.unmatched_oe_eval);
     let mut summary = Summary {
         files_read,
-        runs: built.runs.iter().filter(|r| r.full).count(),
+        runs: built.runs.iter().filter(|r| r.full).count() + staged.uids.len(),
         rejections,
+        rows_written: staged.rows_written,
         ..Summary::default()
     };
     let stored_hash: HashMap<&str, &Option<String>> = view
@@ -143,7 +160,8 @@ pub fn plan(gathered: Gathered, view: &LakeView, opts: &ConvertOptions) -> Resul
         .iter()
         .map(|(k, h)| (k.run_uid.as_str(), h))
         .collect();
-    let mut write: HashSet<String> = HashSet::new();
+    let mut write: HashSet<String> = staged.uids.iter().cloned().collect();
+    summary.runs_new = staged.uids;
     let mut replace: Vec<String> = Vec::new();
     for run in &built.runs {
         let stored = stored_hash.get(run.run_uid.as_str());
@@ -176,8 +194,9 @@ pub fn plan(gathered: Gathered, view: &LakeView, opts: &ConvertOptions) -> Resul
         .filter(|(child, _)| !write.contains(child))
         .collect();
     let streamed_files = std::mem::take(&mut built.streamed_files);
-    let (batches, streams, report) =
+    let (batches, mut streams, report) =
         built.into_batches(&|uid| write.contains(uid), &|_, _| true)?;
+    streams.append(&mut staged.streams);
     summary.report = report;
     Ok(Planned {
         summary,
@@ -309,9 +328,10 @@ impl Planned {
             tx.upsert(Table::Evals, kept)?;
         }
         for (table, batch) in tables {
-            summary
+            *summary
                 .rows_written
-                .insert(table.name().to_owned(), batch.num_rows());
+                .entry(table.name().to_owned())
+                .or_default() += batch.num_rows();
             crate::stage::add(tx, table, batch, &new_runs)?;
         }
         if !streams.is_empty() {

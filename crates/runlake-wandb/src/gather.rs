@@ -103,7 +103,10 @@ impl Gathered {
             }
             return Ok(());
         }
-        let mut one = Inputs::default();
+        let mut one = Inputs {
+            pack_runs: true,
+            ..Inputs::default()
+        };
         match read::scan_input(path, kind, &mut one) {
             Ok(()) => {
                 self.merge(one);

@@ -70,6 +70,67 @@ pub struct RunRecord {
     pub source: RunSource,
     /// Where the record was read.
     pub origin: Origin,
+    /// `config` and `summary` as text until the run is built (see [`RunRecord::pack`]).
+    pub(crate) packed: Option<Packed>,
+}
+
+/// A record's config and summary as compact JSON text. A large export's records are all held
+/// from reading until each run is built, and as text they take a fraction of the memory of
+/// parsed values.
+#[derive(Debug, Clone)]
+pub(crate) struct Packed {
+    config: Box<str>,
+    summary: Box<str>,
+    /// `config.output_dir`, which runs are matched by before any is built.
+    output_dir: Option<String>,
+}
+
+impl RunRecord {
+    /// Keeps `config` and `summary` as text until [`RunRecord::unpack`].
+    pub(crate) fn pack(&mut self) {
+        if self.packed.is_some() {
+            return;
+        }
+        let output_dir = self.output_dir();
+        let text = |o: &mut Object| Json::Object(std::mem::take(o)).to_text().into_boxed_str();
+        self.packed = Some(Packed {
+            config: text(&mut self.config),
+            summary: text(&mut self.summary),
+            output_dir,
+        });
+    }
+
+    /// Parses `config` and `summary` back; the text is this crate's own, written by
+    /// [`RunRecord::pack`], so it parses to the values it was written from.
+    pub(crate) fn unpack(&mut self) -> crate::error::Result<()> {
+        let Some(packed) = self.packed.take() else {
+            return Ok(());
+        };
+        let parse = |text: &str, field: &str| match crate::json::parse(text) {
+            Ok(Json::Object(o)) => Ok(o),
+            Ok(_) => Ok(Object::default()),
+            Err(source) => Err(crate::error::WandbError::Json {
+                path: self.origin.path.clone(),
+                line: self.origin.line,
+                field: Some(field.to_owned()),
+                source,
+            }),
+        };
+        self.config = parse(&packed.config, "config")?;
+        self.summary = parse(&packed.summary, "summary")?;
+        Ok(())
+    }
+
+    /// `config.output_dir`, packed or not.
+    pub(crate) fn output_dir(&self) -> Option<String> {
+        match &self.packed {
+            Some(p) => p.output_dir.clone(),
+            None => self
+                .config
+                .get("output_dir")
+                .and_then(crate::coerce::string_lenient),
+        }
+    }
 }
 
 /// One logged history row.
@@ -173,9 +234,20 @@ pub struct Inputs {
     pub streamed: Vec<StreamedFile>,
     /// Runs with rows in `streamed`, in the order first seen.
     pub streamed_runs: Vec<StreamedRun>,
+    /// Keep each run's config and summary as text until it is built (a conversion's reading;
+    /// see [`RunRecord::pack`]).
+    pub(crate) pack_runs: bool,
 }
 
 impl Inputs {
+    /// Adds a run record, its config and summary packed as text when `pack_runs` says so.
+    pub(crate) fn add_run(&mut self, mut run: RunRecord) {
+        if self.pack_runs {
+            run.pack();
+        }
+        self.runs.push(run);
+    }
+
     /// Adds what a scan learned about a run's rows, after any earlier rows of the run.
     pub(crate) fn add_streamed_run(&mut self, run: StreamedRun) {
         let Some(i) = self
@@ -261,5 +333,74 @@ impl std::fmt::Display for ShortExport {
             self.manifest.display(),
             self.promised
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::json::parse;
+
+    fn record(config: &str, summary: &str) -> RunRecord {
+        let object = |text: &str| match parse(text).expect("json") {
+            Json::Object(o) => o,
+            other => panic!("not an object: {other:?}"),
+        };
+        RunRecord {
+            run_id: "r".into(),
+            name: None,
+            entity: None,
+            project: None,
+            state: None,
+            created_at: Json::Null,
+            updated_at: Json::Null,
+            tags: vec![],
+            config: object(config),
+            summary: object(summary),
+            metadata: Json::Null,
+            attrs: Object::default(),
+            exported_at: Json::Null,
+            source: RunSource::WandbV3,
+            origin: Origin {
+                path: "runs.jsonl".into(),
+                line: 3,
+            },
+            packed: None,
+        }
+    }
+
+    #[test]
+    fn a_packed_record_unpacks_to_the_values_read() {
+        let config = r#"{"output_dir":"/out/sft-a","lr":1e-5,"big":123456789012345678901234,
+            "nested":{"a":[1,2.50,{"b":null}],"e":{}},"esc":"tab\tquote\"nl\n\u0001é",
+            "dup":1,"dup":2,"t":true,"n":NaN,"i":-Infinity}"#;
+        let summary = r#"{"_step":7,"eval/acc":0.25,"list":[]}"#;
+        let original = record(config, summary);
+        let mut packed = original.clone();
+        packed.pack();
+        assert!(packed.config.is_empty() && packed.summary.is_empty());
+        assert_eq!(packed.output_dir().as_deref(), Some("/out/sft-a"));
+        packed.unpack().expect("unpack");
+        assert!(packed.packed.is_none());
+        assert_eq!(packed.config, original.config);
+        assert_eq!(packed.summary, original.summary);
+        // Numbers keep their tokens and duplicate keys stay in order.
+        assert_eq!(packed.config.get("dup"), parse("2").ok().as_ref());
+        assert_eq!(
+            packed
+                .config
+                .get("big")
+                .and_then(Json::as_number)
+                .map(|n| n.raw()),
+            Some("123456789012345678901234")
+        );
+    }
+
+    #[test]
+    fn an_unpacked_record_is_left_as_it_is() {
+        let mut r = record(r#"{"output_dir":"/o"}"#, "{}");
+        r.unpack().expect("unpack");
+        assert_eq!(r.output_dir().as_deref(), Some("/o"));
+        assert_eq!(r.config.len(), 1);
     }
 }

@@ -425,6 +425,7 @@ mod tests {
             metadata: meta.clone(),
             attrs: Object(vec![("system_attrs".into(), attrs)]),
             exported_at: Json::Null,
+            packed: None,
             source: crate::model::RunSource::WandbV3,
             origin: crate::model::Origin {
                 path: "f".into(),

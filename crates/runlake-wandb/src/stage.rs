@@ -4,7 +4,7 @@
 //! commit need not look for rows they replace, and converting one more run reads none of the
 //! files the table already has. Every other row is upserted.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 
 use arrow::array::{Array, BooleanArray, RecordBatch};
 use arrow::compute::filter_record_batch;
@@ -13,8 +13,10 @@ use runlake_format::Table;
 use runlake_format::tables::EVIDENCE_SAME_NAME;
 use runlake_lake::Transaction;
 
+use crate::build::{RunOutput, piece_batches};
 use crate::error::{Result, WandbError};
 use crate::lake_rows::str_at;
+use crate::stream::StreamPlan;
 
 fn arrow_err(table: Table) -> impl Fn(arrow::error::ArrowError) -> WandbError {
     move |source| WandbError::Arrow {
@@ -104,4 +106,52 @@ fn distinct_keys(table: Table, batch: &RecordBatch) -> Result<bool> {
         }
     }
     Ok(true)
+}
+
+/// Runs new to the lake, handed to the transaction a few at a time while later runs are still
+/// being built, so the rows of a large export are never all held at once.
+#[derive(Debug, Default)]
+pub(crate) struct NewRuns {
+    piece: Vec<RunOutput>,
+    /// Every run staged, in the order built.
+    pub uids: Vec<String>,
+    /// Their column-wise history plans, staged with the other runs' at the end.
+    pub streams: Vec<StreamPlan>,
+    /// Rows staged per table.
+    pub rows_written: BTreeMap<String, usize>,
+}
+
+impl NewRuns {
+    /// Runs converted together: enough for batches of useful size, few enough that their rows
+    /// are a small part of a large conversion.
+    const RUNS_PER_PIECE: usize = 64;
+
+    /// Takes `run`, staging the piece it completes. Blocking when `tx` writes a full buffer.
+    pub fn push(&mut self, mut run: RunOutput, tx: &mut Transaction) -> Result<()> {
+        self.streams.extend(run.take_stream());
+        self.uids.push(run.run_uid.clone());
+        self.piece.push(run);
+        if self.piece.len() >= Self::RUNS_PER_PIECE {
+            self.flush(tx)?;
+        }
+        Ok(())
+    }
+
+    /// Stages the runs taken since the last piece.
+    pub fn flush(&mut self, tx: &mut Transaction) -> Result<()> {
+        let mut piece = std::mem::take(&mut self.piece);
+        // In run order the metadata and lineage rows arrive in their files' key order.
+        piece.sort_by(|a, b| a.run_uid.cmp(&b.run_uid));
+        let uids: HashSet<String> = piece.iter().map(|r| r.run_uid.clone()).collect();
+        for (table, batch) in piece_batches(&piece)? {
+            if let Some(batch) = batch {
+                *self
+                    .rows_written
+                    .entry(table.name().to_owned())
+                    .or_default() += batch.num_rows();
+                add(tx, table, batch, &uids)?;
+            }
+        }
+        Ok(())
+    }
 }

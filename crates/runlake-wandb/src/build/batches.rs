@@ -94,11 +94,9 @@ impl Built {
         let mut runs = runs.into_iter().peekable();
         while runs.peek().is_some() {
             let piece: Vec<RunOutput> = runs.by_ref().take(RUNS_PER_PIECE).collect();
-            let piece: Vec<&RunOutput> = piece.iter().collect();
-            for ((table, rows), out) in TABLES.into_iter().zip(table_rows(&piece)).zip(&mut pieces)
-            {
-                if !rows.is_empty() {
-                    out.push(cells::to_batch(table, &rows)?);
+            for ((_, batch), out) in piece_batches(&piece)?.into_iter().zip(&mut pieces) {
+                if let Some(batch) = batch {
+                    out.push(batch);
                 }
             }
         }
@@ -134,6 +132,18 @@ impl Built {
             .map(|(c, v)| (c.to_owned(), v.to_owned()))
             .collect()
     }
+}
+
+/// Per table, in the order of [`TABLES`], one batch of the rows of `runs` (none without rows).
+pub(crate) fn piece_batches(runs: &[RunOutput]) -> Result<[(Table, Option<RecordBatch>); 4]> {
+    let runs: Vec<&RunOutput> = runs.iter().collect();
+    let mut out: [(Table, Option<RecordBatch>); 4] = TABLES.map(|t| (t, None));
+    for ((table, rows), slot) in TABLES.into_iter().zip(table_rows(&runs)).zip(&mut out) {
+        if !rows.is_empty() {
+            slot.1 = Some(cells::to_batch(table, &rows)?);
+        }
+    }
+    Ok(out)
 }
 
 /// One batch of `table` from the pieces.

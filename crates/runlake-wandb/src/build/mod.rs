@@ -20,7 +20,7 @@ use runlake_format::tables::TrainingType;
 use runlake_format::{ContentHash, RunUid};
 
 use crate::classify::classify;
-use crate::coerce::{TimePolicy, string_lenient};
+use crate::coerce::TimePolicy;
 use crate::error::{Result, WandbError};
 use crate::gather::Rejection;
 use crate::json::{Json, Object};
@@ -31,6 +31,7 @@ use crate::stream::{StreamPlan, StreamedFile};
 use cells::{Cell, Row};
 
 pub use batches::Batches;
+pub(crate) use batches::piece_batches;
 
 /// Options of a conversion.
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
@@ -206,6 +207,10 @@ impl RunOutput {
             self.lineage.len(),
         ]
     }
+    /// The column-wise history plan, taken out of the run.
+    pub(crate) fn take_stream(&mut self) -> Option<StreamPlan> {
+        self.stream.take()
+    }
     /// `evals.source` values present.
     pub fn eval_sources(&self) -> Vec<String> {
         let mut out: Vec<String> = self
@@ -300,8 +305,12 @@ fn newer(a: &RunRecord, b: &RunRecord) -> bool {
 
 /// Builds the rows of every run in `inputs`. An oe-eval folder no run claims is an error.
 pub fn build(inputs: Inputs, known: &[KnownRun], opts: &BuildOptions) -> Result<Built> {
-    build_with(inputs, known, opts, false)
+    build_with(inputs, known, opts, false, None)
 }
+
+/// Takes each run new to the lake as soon as its rows are complete, so a large conversion
+/// need not hold every run's rows until the last is built.
+pub(crate) type NewRunSink<'a> = &'a mut dyn FnMut(RunOutput) -> Result<()>;
 
 /// Like [`build`]; with `skip_unmatched`, an oe-eval folder no run claims is left out and
 /// named in [`Built::unmatched_oe_eval`] instead.
@@ -309,11 +318,16 @@ pub fn build(inputs: Inputs, known: &[KnownRun], opts: &BuildOptions) -> Result<
 /// The inputs are consumed as the runs are built: a run's parsed config and summary, the
 /// bulk of a large export, are dropped once its rows exist, so the two are never all held at
 /// once.
+///
+/// With `new_runs`, a run the lake does not know and no oe-eval folder belongs to is handed
+/// to it, hash finished, once built, and left out of [`Built::runs`]: nothing built later can
+/// change its rows. Every other run may still gain rows or need a decision against the lake.
 pub(crate) fn build_with(
     inputs: Inputs,
     known: &[KnownRun],
     opts: &BuildOptions,
     skip_unmatched: bool,
+    mut new_runs: Option<NewRunSink<'_>>,
 ) -> Result<Built> {
     let Inputs {
         mut runs,
@@ -323,6 +337,7 @@ pub(crate) fn build_with(
         short_exports,
         streamed,
         streamed_runs,
+        pack_runs: _,
     } = inputs;
     let mut report = Report {
         short_exports,
@@ -370,7 +385,7 @@ pub(crate) fn build_with(
     }
     for uid in &order {
         let r = &runs[records[uid]];
-        if let Some(dir) = r.config.get("output_dir").and_then(string_lenient) {
+        if let Some(dir) = r.output_dir() {
             let created = crate::coerce::timestamp(&r.created_at, opts.time)
                 .ok()
                 .flatten()
@@ -431,10 +446,17 @@ pub(crate) fn build_with(
         }
     }
     let mut streamed_left = split.streamed;
+    // Runs that may still gain rows after the loop (oe-eval results, history of lake runs).
+    let held: HashSet<&str> = known
+        .iter()
+        .map(|k| k.run_uid.as_str())
+        .chain(oe_matches.iter().map(|(_, uid, _)| uid.as_str()))
+        .collect();
 
     let mut outputs_built = Vec::new();
     let mut named = Vec::new();
     for uid in &order {
+        runs[records[uid]].unpack()?;
         let rec = &runs[records[uid]];
         let hist = take_history(
             &mut history,
@@ -530,7 +552,7 @@ pub(crate) fn build_with(
         let rec = &mut runs[records[uid]];
         rec.config = Object::default();
         rec.summary = Object::default();
-        outputs_built.push(RunOutput {
+        let mut out = RunOutput {
             run_uid: uid.clone(),
             full: true,
             training_type: ctx.training_type.as_str().to_owned(),
@@ -540,7 +562,14 @@ pub(crate) fn build_with(
             evals: eval_rows,
             lineage: lineage_rows,
             stream,
-        });
+        };
+        match new_runs.as_mut() {
+            Some(sink) if !held.contains(uid.as_str()) => {
+                finish_hash(&mut out);
+                sink(out)?;
+            }
+            _ => outputs_built.push(out),
+        }
     }
 
     // History of runs without a record in the inputs.

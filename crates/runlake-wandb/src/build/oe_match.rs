@@ -7,7 +7,6 @@ use std::collections::HashMap;
 use runlake_format::tables::TrainingType;
 
 use super::{BuildOptions, KnownRun, OeEvalMatch, Report, RunOutput};
-use crate::coerce::string_lenient;
 use crate::error::{Result, WandbError};
 use crate::model::{OeEvalDump, RunRecord};
 use crate::redact::Redactor;
@@ -34,7 +33,7 @@ pub(super) fn match_oe_eval(
                 uid: uid.clone(),
                 id: r.run_id.clone(),
                 name: r.name.clone(),
-                output_dir: r.config.get("output_dir").and_then(string_lenient),
+                output_dir: r.output_dir(),
             }
         })
         .collect();

@@ -13,14 +13,13 @@ use crate::model::{Inputs, Origin, RunRecord, RunSource};
 
 pub(crate) fn read_runs_jsonl(path: &Path, inputs: &mut Inputs) -> Result<()> {
     let text = read_text(path)?;
-    for (line, value) in jsonl(path, &text)? {
+    for item in jsonl(path, &text) {
+        let (line, value) = item?;
         let o = origin(path, line);
         let Json::Object(obj) = value else {
             return Err(field_err(&o, "run_id", "expected an object per line"));
         };
-        inputs
-            .runs
-            .push(legacy_run(&obj, RunSource::WandbLegacyJsonl, o)?);
+        inputs.add_run(legacy_run(&obj, RunSource::WandbLegacyJsonl, o)?);
     }
     inputs.files.push(path.to_owned());
     Ok(())
@@ -28,7 +27,8 @@ pub(crate) fn read_runs_jsonl(path: &Path, inputs: &mut Inputs) -> Result<()> {
 
 pub(crate) fn read_history_jsonl(path: &Path, inputs: &mut Inputs) -> Result<()> {
     let text = read_text(path)?;
-    for (line, value) in jsonl(path, &text)? {
+    for item in jsonl(path, &text) {
+        let (line, value) = item?;
         let rows = match value {
             Json::Array(rows) => rows,
             Json::Object(o) => vec![Json::Object(o)],
@@ -124,5 +124,6 @@ pub(crate) fn legacy_run(obj: &Object, source: RunSource, o: Origin) -> Result<R
         source,
         origin: o,
         run_id,
+        packed: None,
     })
 }

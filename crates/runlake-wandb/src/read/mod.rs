@@ -89,21 +89,24 @@ fn text_position(before: &[u8]) -> (usize, usize) {
 }
 
 /// Non-blank lines of a JSONL text, parsed leniently, with 1-based line numbers.
-pub(crate) fn jsonl(path: &Path, text: &str) -> Result<Vec<(usize, Json)>> {
-    let mut out = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let v = json::parse(line).map_err(|source| WandbError::Json {
-            path: path.to_owned(),
-            line: i + 1,
-            field: None,
-            source,
-        })?;
-        out.push((i + 1, v));
-    }
-    Ok(out)
+pub(crate) fn jsonl<'a>(
+    path: &'a Path,
+    text: &'a str,
+) -> impl Iterator<Item = Result<(usize, Json)>> + 'a {
+    // Parsed a line at a time, so a large file is never held as values all at once.
+    text.lines()
+        .enumerate()
+        .filter(|(_, line)| !line.trim().is_empty())
+        .map(move |(i, line)| {
+            json::parse(line)
+                .map(|v| (i + 1, v))
+                .map_err(|source| WandbError::Json {
+                    path: path.to_owned(),
+                    line: i + 1,
+                    field: None,
+                    source,
+                })
+        })
 }
 
 pub(crate) fn field_err(origin: &Origin, field: &str, reason: impl Into<String>) -> WandbError {

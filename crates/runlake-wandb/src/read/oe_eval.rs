@@ -55,7 +55,8 @@ pub fn read_oe_eval_folder(dir: &Path) -> Result<OeEvalDump> {
     let all = results.join("metrics-all.jsonl");
     if all.is_file() {
         let text = read_text(&all)?;
-        for (line, value) in jsonl(&all, &text)? {
+        for item in jsonl(&all, &text) {
+            let (line, value) = item?;
             let o = origin(&all, line);
             if !seen_lines.insert(value.to_canonical_text()) {
                 dump.duplicate_lines += 1;

@@ -148,7 +148,7 @@ fn cell(col: &dyn Array, i: usize) -> std::result::Result<Json, String> {
 pub(crate) fn read_runs(path: &Path, inputs: &mut Inputs) -> Result<()> {
     each_row(path, &mut |line, row| {
         let run = legacy_run(&row, RunSource::WandbLegacyParquet, origin(path, line))?;
-        inputs.runs.push(run);
+        inputs.add_run(run);
         Ok(())
     })?;
     inputs.files.push(path.to_owned());

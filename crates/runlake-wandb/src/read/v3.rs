@@ -96,7 +96,8 @@ pub(crate) fn read_runs_file(
     inputs: &mut Inputs,
 ) -> Result<()> {
     let text = read_text(path)?;
-    for (line, value) in jsonl(path, &text)? {
+    for item in jsonl(path, &text) {
+        let (line, value) = item?;
         let o = origin(path, line);
         let Json::Object(snapshot) = value else {
             return Err(super::field_err(&o, "run", "expected an object per line"));
@@ -108,7 +109,7 @@ pub(crate) fn read_runs_file(
             ),
             _ => (snapshot, Json::Null),
         };
-        inputs.runs.push(run_record(run, exported_at, defaults, o)?);
+        inputs.add_run(run_record(run, exported_at, defaults, o)?);
     }
     inputs.files.push(path.to_owned());
     Ok(())
@@ -149,6 +150,7 @@ fn run_record(
         source: RunSource::WandbV3,
         origin: o,
         run_id,
+        packed: None,
     };
     for key in [
         "run_id",
@@ -175,7 +177,8 @@ fn run_record(
 
 pub(crate) fn read_history_file(path: &Path, inputs: &mut Inputs) -> Result<()> {
     let text = read_text(path)?;
-    for (line, value) in jsonl(path, &text)? {
+    for item in jsonl(path, &text) {
+        let (line, value) = item?;
         let o = origin(path, line);
         let Json::Object(row) = value else {
             return Err(super::field_err(
