@@ -7,6 +7,7 @@
 mod batches;
 mod cells;
 mod evals;
+mod hash;
 pub mod lineage;
 mod metadata;
 mod oe_match;
@@ -16,8 +17,8 @@ mod streamed;
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+use runlake_format::RunUid;
 use runlake_format::tables::TrainingType;
-use runlake_format::{ContentHash, RunUid};
 
 use crate::classify::classify;
 use crate::coerce::TimePolicy;
@@ -29,6 +30,7 @@ use crate::redact::Redactor;
 use crate::runname::{self, RunName};
 use crate::stream::{StreamPlan, StreamedFile};
 use cells::{Cell, Row};
+use hash::finish_hash;
 
 pub use batches::Batches;
 pub(crate) use batches::piece_batches;
@@ -702,87 +704,6 @@ fn attach<'a>(runs: &'a mut Vec<RunOutput>, uid: &str, tt: TrainingType) -> &'a 
         }
     };
     &mut runs[idx]
-}
-
-/// Text hashed as it is written, never held whole. It passes through a buffer because the
-/// hasher is fastest on many kilobytes at a time, and formatting writes a few bytes at a time.
-struct HashText {
-    hasher: blake3::Hasher,
-    buffer: String,
-}
-
-impl HashText {
-    const BUFFER: usize = 64 << 10;
-
-    fn new() -> Self {
-        Self {
-            hasher: blake3::Hasher::new(),
-            buffer: String::with_capacity(Self::BUFFER),
-        }
-    }
-
-    fn finish(mut self) -> ContentHash {
-        self.hasher.update(self.buffer.as_bytes());
-        ContentHash::from_hasher(&self.hasher)
-    }
-}
-
-impl std::fmt::Write for HashText {
-    fn write_str(&mut self, s: &str) -> std::fmt::Result {
-        if self.buffer.len() + s.len() > Self::BUFFER {
-            self.hasher.update(self.buffer.as_bytes());
-            self.buffer.clear();
-        }
-        if s.len() > Self::BUFFER {
-            self.hasher.update(s.as_bytes());
-        } else {
-            self.buffer.push_str(s);
-        }
-        Ok(())
-    }
-}
-
-/// Hashes the run's rows as their debug text, in a format stored hashes depend on.
-fn finish_hash(run: &mut RunOutput) {
-    use std::fmt::Write as _;
-    let mut text = HashText::new();
-    // Writing into a hasher cannot fail.
-    let _ = write!(
-        text,
-        "{:?}{:?}{:?}{:?}",
-        run.metadata, run.steps, run.evals, run.lineage
-    );
-    // Streamed steps are not held: their values enter through the digest of what was read,
-    // with where each key goes.
-    if let Some(s) = &run.stream {
-        let _ = write!(
-            text,
-            "stream {} {} {} {:?}",
-            s.training_type.as_str(),
-            s.rows,
-            s.digest,
-            s.targets
-        );
-    }
-    let hash = text.finish().to_hex();
-    for row in run
-        .metadata
-        .iter_mut()
-        .chain(&mut run.steps)
-        .chain(&mut run.evals)
-        .chain(&mut run.lineage)
-    {
-        row.shrink();
-    }
-    if let Some(meta) = &mut run.metadata
-        && let Some(Cell::Str(extra)) = meta.get_mut("extra_json")
-        && extra.ends_with('}')
-    {
-        extra.pop();
-        let sep = if extra.ends_with('{') { "" } else { "," };
-        extra.push_str(&format!("{sep}\"content_hash\":\"{hash}\"}}"));
-    }
-    run.content_hash = hash;
 }
 
 #[cfg(test)]
