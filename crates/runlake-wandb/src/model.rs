@@ -74,50 +74,87 @@ pub struct RunRecord {
     pub(crate) packed: Option<Packed>,
 }
 
-/// A record's config and summary as compact JSON text. A large export's records are all held
-/// from reading until each run is built, and as text they take a fraction of the memory of
-/// parsed values.
+/// Where a record's config and summary are while the run waits to be built. A large export's
+/// records are all held from reading until each run is built; parsed values take several
+/// times the memory of their text.
 #[derive(Debug, Clone)]
 pub(crate) struct Packed {
-    config: Box<str>,
-    summary: Box<str>,
+    body: Body,
     /// `config.output_dir`, which runs are matched by before any is built.
     output_dir: Option<String>,
 }
 
+#[derive(Debug, Clone)]
+enum Body {
+    /// As compact JSON text.
+    Text { config: Box<str>, summary: Box<str> },
+    /// Not held: read again from where the record was read (a Parquet runs file).
+    Source,
+}
+
+/// Reads a record again from where it was read (its [`Origin`]).
+pub(crate) type Reread<'a> = &'a mut dyn FnMut(&Origin) -> crate::error::Result<RunRecord>;
+
 impl RunRecord {
-    /// Keeps `config` and `summary` as text until [`RunRecord::unpack`].
-    pub(crate) fn pack(&mut self) {
+    /// Lets go of `config` and `summary` until [`RunRecord::unpack`]: kept as text, or, when
+    /// `rereadable`, not at all.
+    pub(crate) fn pack(&mut self, rereadable: bool) {
         if self.packed.is_some() {
             return;
         }
         let output_dir = self.output_dir();
-        let text = |o: &mut Object| Json::Object(std::mem::take(o)).to_text().into_boxed_str();
-        self.packed = Some(Packed {
-            config: text(&mut self.config),
-            summary: text(&mut self.summary),
-            output_dir,
-        });
+        let body = if rereadable {
+            self.config = Object::default();
+            self.summary = Object::default();
+            Body::Source
+        } else {
+            let text = |o: &mut Object| Json::Object(std::mem::take(o)).to_text().into_boxed_str();
+            Body::Text {
+                config: text(&mut self.config),
+                summary: text(&mut self.summary),
+            }
+        };
+        self.packed = Some(Packed { body, output_dir });
     }
 
-    /// Parses `config` and `summary` back; the text is this crate's own, written by
-    /// [`RunRecord::pack`], so it parses to the values it was written from.
-    pub(crate) fn unpack(&mut self) -> crate::error::Result<()> {
+    /// Brings `config` and `summary` back: parsed from the text [`RunRecord::pack`] wrote, which
+    /// parses to the values it was written from, or read again with `reread`.
+    pub(crate) fn unpack(&mut self, reread: Reread<'_>) -> crate::error::Result<()> {
         let Some(packed) = self.packed.take() else {
             return Ok(());
         };
-        let parse = |text: &str, field: &str| match crate::json::parse(text) {
-            Ok(Json::Object(o)) => Ok(o),
-            Ok(_) => Ok(Object::default()),
-            Err(source) => Err(crate::error::WandbError::Json {
-                path: self.origin.path.clone(),
-                line: self.origin.line,
-                field: Some(field.to_owned()),
-                source,
-            }),
-        };
-        self.config = parse(&packed.config, "config")?;
-        self.summary = parse(&packed.summary, "summary")?;
+        match packed.body {
+            Body::Text { config, summary } => {
+                let parse = |text: &str, field: &str| match crate::json::parse(text) {
+                    Ok(Json::Object(o)) => Ok(o),
+                    Ok(_) => Ok(Object::default()),
+                    Err(source) => Err(crate::error::WandbError::Json {
+                        path: self.origin.path.clone(),
+                        line: self.origin.line,
+                        field: Some(field.to_owned()),
+                        source,
+                    }),
+                };
+                self.config = parse(&config, "config")?;
+                self.summary = parse(&summary, "summary")?;
+            }
+            Body::Source => {
+                let again = reread(&self.origin)?;
+                if again.run_id != self.run_id {
+                    return Err(crate::error::WandbError::Field {
+                        path: self.origin.path.clone(),
+                        line: self.origin.line,
+                        field: "run_id".to_owned(),
+                        reason: format!(
+                            "the file changed during the conversion: the row held run {:?}, now {:?}",
+                            self.run_id, again.run_id
+                        ),
+                    });
+                }
+                self.config = again.config;
+                self.summary = again.summary;
+            }
+        }
         Ok(())
     }
 
@@ -240,10 +277,11 @@ pub struct Inputs {
 }
 
 impl Inputs {
-    /// Adds a run record, its config and summary packed as text when `pack_runs` says so.
-    pub(crate) fn add_run(&mut self, mut run: RunRecord) {
+    /// Adds a run record; when `pack_runs` says so its config and summary are packed, as text
+    /// or, when `rereadable` from its file, not held at all.
+    pub(crate) fn add_run(&mut self, mut run: RunRecord, rereadable: bool) {
         if self.pack_runs {
-            run.pack();
+            run.pack(rereadable);
         }
         self.runs.push(run);
     }
@@ -377,10 +415,12 @@ mod tests {
         let summary = r#"{"_step":7,"eval/acc":0.25,"list":[]}"#;
         let original = record(config, summary);
         let mut packed = original.clone();
-        packed.pack();
+        packed.pack(false);
         assert!(packed.config.is_empty() && packed.summary.is_empty());
         assert_eq!(packed.output_dir().as_deref(), Some("/out/sft-a"));
-        packed.unpack().expect("unpack");
+        packed
+            .unpack(&mut |_| panic!("text is not read again"))
+            .expect("unpack");
         assert!(packed.packed.is_none());
         assert_eq!(packed.config, original.config);
         assert_eq!(packed.summary, original.summary);
@@ -399,7 +439,8 @@ mod tests {
     #[test]
     fn an_unpacked_record_is_left_as_it_is() {
         let mut r = record(r#"{"output_dir":"/o"}"#, "{}");
-        r.unpack().expect("unpack");
+        r.unpack(&mut |_| panic!("nothing to read"))
+            .expect("unpack");
         assert_eq!(r.output_dir().as_deref(), Some("/o"));
         assert_eq!(r.config.len(), 1);
     }

@@ -229,6 +229,11 @@ pub(crate) struct FileBuilder<W: Write + Send> {
     run_ends: Vec<usize>,
 }
 
+/// Encoded bytes after which a row group is closed whatever its rows: a row group is held in
+/// memory until it closes, and wide rows (a run's whole config and summary, tens of kilobytes
+/// each) would otherwise grow it with every run written.
+const ROW_GROUP_BYTES: usize = 64 << 20;
+
 impl<W: Write + Send> FileBuilder<W> {
     pub(crate) fn new(
         table: Table,
@@ -240,6 +245,7 @@ impl<W: Write + Send> FileBuilder<W> {
             .set_compression(Compression::ZSTD(ZstdLevel::try_new(3).unwrap_or_default()))
             .set_statistics_enabled(EnabledStatistics::Page)
             .set_max_row_group_row_count(Some(row_group_rows.max(1)))
+            .set_max_row_group_bytes(Some(ROW_GROUP_BYTES))
             // A fixed producer string keeps file bytes, and so names, stable across releases.
             .set_created_by("runlake".to_owned());
         // Metric values are nearly all distinct: a dictionary only costs a hash per value to
@@ -281,6 +287,7 @@ impl<W: Write + Send> FileBuilder<W> {
             .set_dictionary_enabled(false)
             .set_statistics_enabled(EnabledStatistics::None)
             .set_max_row_group_row_count(Some(row_group_rows.max(1)))
+            .set_max_row_group_bytes(Some(ROW_GROUP_BYTES))
             .build();
         Self::with_props(
             table,

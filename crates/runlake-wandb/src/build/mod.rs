@@ -1,8 +1,10 @@
 //! From records to rows of the four post-training tables.
 //!
-//! [`build`] is pure: it takes everything read from the inputs plus what the lake already
-//! knows about runs ([`KnownRun`]) and returns rows grouped per run, each group with a content
-//! hash so a caller can skip runs whose rows would not change.
+//! [`build`] takes everything read from the inputs plus what the lake already knows about runs
+//! ([`KnownRun`]) and returns rows grouped per run, each group with a content hash so a caller
+//! can skip runs whose rows would not change. Its only IO is reading again the config and
+//! summary of records read from a Parquet runs file, which a conversion does not hold between
+//! reading and building (see `RunRecord::pack`).
 
 mod batches;
 mod cells;
@@ -457,8 +459,9 @@ pub(crate) fn build_with(
 
     let mut outputs_built = Vec::new();
     let mut named = Vec::new();
+    let mut reread = crate::read::Reread::default();
     for uid in &order {
-        runs[records[uid]].unpack()?;
+        runs[records[uid]].unpack(&mut |origin| reread.record(origin))?;
         let rec = &runs[records[uid]];
         let hist = take_history(
             &mut history,
@@ -554,6 +557,8 @@ pub(crate) fn build_with(
         let rec = &mut runs[records[uid]];
         rec.config = Object::default();
         rec.summary = Object::default();
+        rec.metadata = Json::Null;
+        rec.attrs = Object::default();
         let mut out = RunOutput {
             run_uid: uid.clone(),
             full: true,

@@ -19,7 +19,7 @@ pub(crate) fn read_runs_jsonl(path: &Path, inputs: &mut Inputs) -> Result<()> {
         let Json::Object(obj) = value else {
             return Err(field_err(&o, "run_id", "expected an object per line"));
         };
-        inputs.add_run(legacy_run(&obj, RunSource::WandbLegacyJsonl, o)?);
+        inputs.add_run(legacy_run(&obj, RunSource::WandbLegacyJsonl, o)?, false);
     }
     inputs.files.push(path.to_owned());
     Ok(())

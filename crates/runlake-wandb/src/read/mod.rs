@@ -4,6 +4,7 @@ mod detect;
 mod legacy;
 mod oe_eval;
 mod parquet_io;
+mod reread;
 mod v3;
 
 use std::path::{Path, PathBuf};
@@ -11,6 +12,7 @@ use std::path::{Path, PathBuf};
 pub use detect::{InputKind, detect};
 pub use oe_eval::read_oe_eval_folder;
 pub(crate) use parquet_io::read_history_rows;
+pub(crate) use reread::Reread;
 
 use crate::error::{RejectedRow, Result, RowProblem, WandbError};
 use crate::json::{self, Json, Object};

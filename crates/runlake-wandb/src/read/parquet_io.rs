@@ -8,7 +8,7 @@ use std::path::Path;
 use arrow::array::{Array, AsArray};
 use arrow::datatypes::{DataType, Float32Type, Float64Type, Int32Type, Int64Type, UInt64Type};
 use arrow::record_batch::RecordBatch;
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
 use runlake_format::message::decoder_detail;
 
 use super::{history_row, legacy::legacy_run, origin};
@@ -35,9 +35,13 @@ fn open(path: &Path) -> Result<ParquetRecordBatchReaderBuilder<File>> {
     ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| unreadable(path, &e))
 }
 
+/// Rows of a runs file decoded at a time: each holds a run's config and summary text, often
+/// tens of kilobytes, and the parsed rows of a batch are held together.
+pub(crate) const RUNS_BATCH: usize = 64;
+
 fn rows(path: &Path) -> Result<Vec<Object>> {
     let mut out = Vec::new();
-    each_row(path, &mut |_, row| {
+    each_row(path, None, &mut |_, row| {
         out.push(row);
         Ok(())
     })?;
@@ -46,11 +50,19 @@ fn rows(path: &Path) -> Result<Vec<Object>> {
 
 /// Calls `f` with every row (its 1-based number and its cells) one record batch at a time, so
 /// a large file's rows are never all held.
-fn each_row(path: &Path, f: &mut dyn FnMut(usize, Object) -> Result<()>) -> Result<()> {
-    // Damaged pages can make the decoder panic deep inside instead of returning an error; that
-    // is a damaged input, reported as such, not a crash.
-    let decode = std::panic::AssertUnwindSafe(|| decode_rows(path, f));
-    std::panic::catch_unwind(decode).unwrap_or_else(|panic| {
+fn each_row(
+    path: &Path,
+    batch_size: Option<usize>,
+    f: &mut dyn FnMut(usize, Object) -> Result<()>,
+) -> Result<()> {
+    guarded(path, || decode_rows(path, batch_size, f))
+}
+
+/// Runs `decode`, turning a panic of the decoder into an error naming `path`: damaged pages
+/// can make it panic deep inside instead of returning an error, and that is a damaged input,
+/// reported as such, not a crash.
+pub(crate) fn guarded<T>(path: &Path, decode: impl FnOnce() -> Result<T>) -> Result<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(decode)).unwrap_or_else(|panic| {
         let detail = panic
             .downcast_ref::<&str>()
             .map(|s| (*s).to_owned())
@@ -63,8 +75,21 @@ fn each_row(path: &Path, f: &mut dyn FnMut(usize, Object) -> Result<()>) -> Resu
     })
 }
 
-fn decode_rows(path: &Path, f: &mut dyn FnMut(usize, Object) -> Result<()>) -> Result<()> {
-    let reader = open(path)?.build().map_err(|e| unreadable(path, &e))?;
+/// A reader of `path`'s record batches, `batch_size` rows each when given.
+pub(crate) fn batches(path: &Path, batch_size: Option<usize>) -> Result<ParquetRecordBatchReader> {
+    let mut builder = open(path)?;
+    if let Some(n) = batch_size {
+        builder = builder.with_batch_size(n);
+    }
+    builder.build().map_err(|e| unreadable(path, &e))
+}
+
+fn decode_rows(
+    path: &Path,
+    batch_size: Option<usize>,
+    f: &mut dyn FnMut(usize, Object) -> Result<()>,
+) -> Result<()> {
+    let reader = batches(path, batch_size)?;
     let mut seen = 0;
     for batch in reader {
         let batch = batch.map_err(|e| unreadable(path, &e))?;
@@ -78,7 +103,7 @@ fn decode_rows(path: &Path, f: &mut dyn FnMut(usize, Object) -> Result<()>) -> R
     Ok(())
 }
 
-fn unreadable(path: &Path, e: &dyn std::error::Error) -> WandbError {
+pub(crate) fn unreadable(path: &Path, e: &dyn std::error::Error) -> WandbError {
     WandbError::Parquet {
         path: path.to_owned(),
         reason: decoder_detail(&e.to_string()),
@@ -86,7 +111,7 @@ fn unreadable(path: &Path, e: &dyn std::error::Error) -> WandbError {
 }
 
 /// Appends the rows of `batch`, which follow `before` rows of the file, to `out`.
-fn batch_rows(
+pub(crate) fn batch_rows(
     path: &Path,
     batch: &RecordBatch,
     before: usize,
@@ -146,9 +171,10 @@ fn cell(col: &dyn Array, i: usize) -> std::result::Result<Json, String> {
 }
 
 pub(crate) fn read_runs(path: &Path, inputs: &mut Inputs) -> Result<()> {
-    each_row(path, &mut |line, row| {
+    each_row(path, Some(RUNS_BATCH), &mut |line, row| {
         let run = legacy_run(&row, RunSource::WandbLegacyParquet, origin(path, line))?;
-        inputs.add_run(run);
+        // The file can be read again when the run is built (`read::Reread`).
+        inputs.add_run(run, true);
         Ok(())
     })?;
     inputs.files.push(path.to_owned());

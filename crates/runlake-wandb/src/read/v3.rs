@@ -109,7 +109,7 @@ pub(crate) fn read_runs_file(
             ),
             _ => (snapshot, Json::Null),
         };
-        inputs.add_run(run_record(run, exported_at, defaults, o)?);
+        inputs.add_run(run_record(run, exported_at, defaults, o)?, false);
     }
     inputs.files.push(path.to_owned());
     Ok(())
