@@ -241,11 +241,29 @@ impl<W: Write + Send> FileBuilder<W> {
         sink: W,
         row_group_rows: usize,
     ) -> Result<Self> {
+        Self::kept(
+            table,
+            partition_values,
+            sink,
+            row_group_rows,
+            ROW_GROUP_BYTES,
+        )
+    }
+
+    /// A file to keep, with row groups of at most `row_group_rows` rows and about
+    /// `row_group_bytes` encoded bytes.
+    fn kept(
+        table: Table,
+        partition_values: &[Option<String>],
+        sink: W,
+        row_group_rows: usize,
+        row_group_bytes: usize,
+    ) -> Result<Self> {
         let mut props = WriterProperties::builder()
             .set_compression(Compression::ZSTD(ZstdLevel::try_new(3).unwrap_or_default()))
             .set_statistics_enabled(EnabledStatistics::Page)
             .set_max_row_group_row_count(Some(row_group_rows.max(1)))
-            .set_max_row_group_bytes(Some(ROW_GROUP_BYTES))
+            .set_max_row_group_bytes(Some(row_group_bytes.max(1)))
             // A fixed producer string keeps file bytes, and so names, stable across releases.
             .set_created_by("runlake".to_owned());
         // Metric values are nearly all distinct: a dictionary only costs a hash per value to
@@ -473,6 +491,41 @@ mod tests {
                     .unwrap_or_else(Vec::new)
             })
             .collect()
+    }
+
+    fn row_groups(table: Table, rows: &RecordBatch, row_group_bytes: usize) -> Vec<i64> {
+        // Written as the writer receives rows: many small batches.
+        let sorted = sorted_file_batches(table, vec![rows.clone()]).expect("sorted");
+        let sorted = concat_batches(&table.file_schema(), &sorted).expect("concat");
+        let chunk: Vec<RecordBatch> = (0..sorted.num_rows())
+            .step_by(100)
+            .map(|at| sorted.slice(at, 100.min(sorted.num_rows() - at)))
+            .collect();
+        let mut builder =
+            FileBuilder::kept(table, &[], Vec::new(), 1 << 15, row_group_bytes).expect("builder");
+        builder.append(&chunk).expect("append");
+        let (_, bytes) = builder.finish().expect("finish");
+        let reader =
+            parquet::file::serialized_reader::SerializedFileReader::new(Bytes::from(bytes))
+                .expect("parquet");
+        use parquet::file::reader::FileReader as _;
+        reader
+            .metadata()
+            .row_groups()
+            .iter()
+            .map(|g| g.num_rows())
+            .collect()
+    }
+
+    #[test]
+    fn a_row_group_closes_at_its_byte_limit_before_its_row_limit() {
+        let table = Table::PretrainCkpts;
+        let rows = batch(table, &["a", "b", "c"], 2_000, 7);
+        let n = rows.num_rows() as i64;
+        assert_eq!(row_groups(table, &rows, ROW_GROUP_BYTES), vec![n]);
+        let small = row_groups(table, &rows, 8 << 10);
+        assert!(small.len() > 4, "{small:?}");
+        assert_eq!(small.iter().sum::<i64>(), n);
     }
 
     #[test]
