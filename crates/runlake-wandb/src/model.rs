@@ -88,8 +88,10 @@ pub(crate) struct Packed {
 enum Body {
     /// As compact JSON text.
     Text { config: Box<str>, summary: Box<str> },
-    /// Not held: read again from where the record was read (a Parquet runs file).
-    Source,
+    /// Not held, nor `metadata` and `attrs`: read again from where the record was read (a
+    /// Parquet runs file). Only their personal values are kept, which every run is redacted
+    /// by before any is built.
+    Source { personal: Vec<String> },
 }
 
 /// Reads a record again from where it was read (its [`Origin`]).
@@ -104,9 +106,15 @@ impl RunRecord {
         }
         let output_dir = self.output_dir();
         let body = if rereadable {
+            let mut personal = Vec::new();
+            crate::redact::personal_values(&self.metadata, &self.attrs, &mut personal);
+            personal.sort_unstable();
+            personal.dedup();
             self.config = Object::default();
             self.summary = Object::default();
-            Body::Source
+            self.metadata = Json::Null;
+            self.attrs = Object::default();
+            Body::Source { personal }
         } else {
             let text = |o: &mut Object| Json::Object(std::mem::take(o)).to_text().into_boxed_str();
             Body::Text {
@@ -138,7 +146,7 @@ impl RunRecord {
                 self.config = parse(&config, "config")?;
                 self.summary = parse(&summary, "summary")?;
             }
-            Body::Source => {
+            Body::Source { .. } => {
                 let again = reread(&self.origin)?;
                 if again.run_id != self.run_id {
                     return Err(crate::error::WandbError::Field {
@@ -153,9 +161,23 @@ impl RunRecord {
                 }
                 self.config = again.config;
                 self.summary = again.summary;
+                self.metadata = again.metadata;
+                self.attrs = again.attrs;
             }
         }
         Ok(())
+    }
+
+    /// The personal values of `metadata` and `attrs` when those are not held (see
+    /// [`RunRecord::pack`]).
+    pub(crate) fn personal_values(&self) -> Option<&[String]> {
+        match &self.packed {
+            Some(Packed {
+                body: Body::Source { personal },
+                ..
+            }) => Some(personal),
+            _ => None,
+        }
     }
 
     /// `config.output_dir`, packed or not.

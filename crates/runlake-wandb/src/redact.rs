@@ -55,9 +55,9 @@ impl Redactor {
     pub fn from_runs<'a>(runs: impl IntoIterator<Item = &'a RunRecord>) -> Redactor {
         let mut tokens = Vec::new();
         for run in runs {
-            collect(&run.metadata, &mut tokens);
-            for (_, v) in run.attrs.iter() {
-                collect(v, &mut tokens);
+            match run.personal_values() {
+                Some(values) => tokens.extend(values.iter().cloned()),
+                None => personal_values(&run.metadata, &run.attrs, &mut tokens),
             }
         }
         Redactor::with_tokens(tokens)
@@ -150,6 +150,15 @@ impl Redactor {
             return v.clone();
         }
         self.json(&drop_fields(v))
+    }
+}
+
+/// The personal values of a record's `wandb-metadata.json` and other fields, to be searched for
+/// everywhere else.
+pub(crate) fn personal_values(metadata: &Json, attrs: &Object, out: &mut Vec<String>) {
+    collect(metadata, out);
+    for (_, v) in attrs.iter() {
+        collect(v, out);
     }
 }
 

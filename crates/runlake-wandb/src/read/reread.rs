@@ -120,7 +120,16 @@ mod tests {
         let file = export(tmp.path(), RUNS_BATCH * 2 + 5, 0);
         let whole = read(&file, false);
         let mut packed = read(&file, true);
-        assert!(packed.iter().all(|r| r.config.is_empty()));
+        assert!(
+            packed
+                .iter()
+                .all(|r| r.config.is_empty() && r.metadata.is_null())
+        );
+        // Runs are redacted by the values of every record before any is read again.
+        let tokens =
+            |runs: &[RunRecord]| crate::redact::Redactor::from_runs(runs).tokens().to_vec();
+        assert!(!tokens(&whole).is_empty());
+        assert_eq!(tokens(&packed), tokens(&whole));
         let mut order: Vec<usize> = (0..packed.len()).collect();
         // Forward, then a step back into an earlier batch, then the rest backwards.
         order.swap(3, RUNS_BATCH + 1);
@@ -130,6 +139,8 @@ mod tests {
             packed[i].unpack(&mut |o| reread.record(o)).expect("unpack");
             assert_eq!(packed[i].config, whole[i].config, "row {i}");
             assert_eq!(packed[i].summary, whole[i].summary, "row {i}");
+            assert_eq!(packed[i].metadata, whole[i].metadata, "row {i}");
+            assert_eq!(packed[i].attrs, whole[i].attrs, "row {i}");
             assert!(!packed[i].config.is_empty());
         }
     }
