@@ -51,6 +51,10 @@ impl std::fmt::Debug for Row {
 }
 
 impl Row {
+    /// The cells, sorted by column name.
+    pub(crate) fn cells(&self) -> &[(&'static str, Cell)] {
+        &self.0
+    }
     pub(crate) fn set(&mut self, col: &'static str, cell: Cell) {
         match self.position(col) {
             Ok(i) => self.0[i].1 = cell,

@@ -3,8 +3,10 @@
 
 use runlake_format::ContentHash;
 
+use std::fmt::Write as _;
+
 use super::RunOutput;
-use super::cells::Cell;
+use super::cells::{Cell, Row};
 
 /// Text hashed as it is written, never held whole. It passes through a buffer because the
 /// hasher is fastest on many kilobytes at a time, and formatting writes a few bytes at a time.
@@ -29,6 +31,130 @@ impl HashText {
     }
 }
 
+impl HashText {
+    fn push(&mut self, s: &str) {
+        // Writing into a hasher cannot fail.
+        let _ = std::fmt::Write::write_str(self, s);
+    }
+
+    /// `s` as `{:?}` writes it. ASCII text (nearly every key and value, JSON texts included)
+    /// is copied a stretch at a time between the few characters debug formatting escapes,
+    /// rather than checked character by character through the formatter.
+    fn quoted(&mut self, s: &str) {
+        if !s.is_ascii() {
+            let _ = write!(self, "{s:?}");
+            return;
+        }
+        self.push("\"");
+        let mut from = 0;
+        for (i, b) in s.bytes().enumerate() {
+            if (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\' {
+                continue;
+            }
+            self.push(&s[from..i]);
+            match b {
+                b'"' => self.push("\\\""),
+                b'\\' => self.push("\\\\"),
+                // Tabs, line ends, NUL and other control characters, as `char` escapes them.
+                _ => {
+                    let _ = write!(self, "{}", char::from(b).escape_debug());
+                }
+            }
+            from = i + 1;
+        }
+        self.push(&s[from..]);
+        self.push("\"");
+    }
+
+    /// `rows` as `{:?}` writes them.
+    fn rows(&mut self, rows: &[Row]) {
+        self.push("[");
+        for (i, row) in rows.iter().enumerate() {
+            if i > 0 {
+                self.push(", ");
+            }
+            self.row(row);
+        }
+        self.push("]");
+    }
+
+    /// `row` as `{:?}` writes it.
+    fn row(&mut self, row: &Row) {
+        self.push("Row({");
+        for (i, (col, cell)) in row.cells().iter().enumerate() {
+            if i > 0 {
+                self.push(", ");
+            }
+            self.quoted(col);
+            self.push(": ");
+            self.cell(cell);
+        }
+        self.push("})");
+    }
+
+    /// `cell` as `{:?}` writes it.
+    fn cell(&mut self, cell: &Cell) {
+        match cell {
+            Cell::Str(s) => {
+                self.push("Str(");
+                self.quoted(s);
+                self.push(")");
+            }
+            Cell::I64(v) => {
+                let _ = write!(self, "I64({v})");
+            }
+            Cell::I32(v) => {
+                let _ = write!(self, "I32({v})");
+            }
+            Cell::F64(v) => {
+                let _ = write!(self, "F64({v:?})");
+            }
+            Cell::Bool(v) => {
+                let _ = write!(self, "Bool({v})");
+            }
+            Cell::Ts(v) => {
+                let _ = write!(self, "Ts({v})");
+            }
+            Cell::List(items) => {
+                self.push("List([");
+                for (i, s) in items.iter().enumerate() {
+                    if i > 0 {
+                        self.push(", ");
+                    }
+                    self.quoted(s);
+                }
+                self.push("])");
+            }
+            Cell::MapF64(entries) => {
+                self.push("MapF64([");
+                for (i, (k, v)) in entries.iter().enumerate() {
+                    if i > 0 {
+                        self.push(", ");
+                    }
+                    self.push("(");
+                    self.quoted(k);
+                    let _ = write!(self, ", {v:?})");
+                }
+                self.push("])");
+            }
+            Cell::MapStr(entries) => {
+                self.push("MapStr([");
+                for (i, (k, v)) in entries.iter().enumerate() {
+                    if i > 0 {
+                        self.push(", ");
+                    }
+                    self.push("(");
+                    self.quoted(k);
+                    self.push(", ");
+                    self.quoted(v);
+                    self.push(")");
+                }
+                self.push("])");
+            }
+        }
+    }
+}
+
 impl std::fmt::Write for HashText {
     fn write_str(&mut self, s: &str) -> std::fmt::Result {
         if self.buffer.len() + s.len() > Self::BUFFER {
@@ -46,17 +172,23 @@ impl std::fmt::Write for HashText {
 
 /// Hashes the run's rows as their debug text, in a format stored hashes depend on.
 pub(super) fn finish_hash(run: &mut RunOutput) {
-    use std::fmt::Write as _;
     let mut text = HashText::new();
-    // Writing into a hasher cannot fail.
-    let _ = write!(
-        text,
-        "{:?}{:?}{:?}{:?}",
-        run.metadata, run.steps, run.evals, run.lineage
-    );
+    // The text `{:?}{:?}{:?}{:?}` of the four, written without the formatting machinery.
+    match &run.metadata {
+        Some(row) => {
+            text.push("Some(");
+            text.row(row);
+            text.push(")");
+        }
+        None => text.push("None"),
+    }
+    text.rows(&run.steps);
+    text.rows(&run.evals);
+    text.rows(&run.lineage);
     // Streamed steps are not held: their values enter through the digest of what was read,
     // with where each key goes.
     if let Some(s) = &run.stream {
+        // Writing into a hasher cannot fail.
         let _ = write!(
             text,
             "stream {} {} {} {:?}",
@@ -85,4 +217,96 @@ pub(super) fn finish_hash(run: &mut RunOutput) {
         extra.push_str(&format!("{sep}\"content_hash\":\"{hash}\"}}"));
     }
     run.content_hash = hash;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(write: impl FnOnce(&mut HashText)) -> String {
+        let mut t = HashText::new();
+        write(&mut t);
+        t.buffer
+    }
+
+    #[test]
+    fn rows_are_written_as_their_debug_text() {
+        let texts = [
+            "plain",
+            "",
+            "quote \" and \\ backslash",
+            "tab\tnew\nline\r\u{0}\u{7f}",
+            "naïve café 日本 🚀",
+            "\u{301}combining first, then e\u{301}",
+            "\u{200b}zero width \u{feff}",
+            r#"{"config":{"lr":1e-5,"path":"C:\\runs\\a","note":"it's \"quoted\""},"x":[1,2]}"#,
+            "\u{1b}[31mred\u{1b}[0m \u{1}\u{1f}",
+        ];
+        let mut rows = Vec::new();
+        for (i, s) in texts.iter().enumerate() {
+            let mut row = Row::default();
+            row.str("run_uid", *s);
+            row.set("i64", Cell::I64(-(i as i64) * 1_000_000_007));
+            row.set("i32", Cell::I32(i as i32 - 3));
+            row.set("ts", Cell::Ts(1_700_000_000_000_000 + i as i64));
+            row.set("bool", Cell::Bool(i % 2 == 0));
+            row.set(
+                "f64",
+                Cell::F64(
+                    [
+                        0.1,
+                        -0.0,
+                        1e-7,
+                        1e300,
+                        f64::NAN,
+                        f64::INFINITY,
+                        3.0,
+                        5e-324,
+                        2.0,
+                    ][i],
+                ),
+            );
+            row.set(
+                "list",
+                Cell::List(texts[..i].iter().map(|t| t.to_string()).collect()),
+            );
+            row.set(
+                "map_f64",
+                Cell::MapF64(vec![(s.to_string(), 2.5), ("x".into(), f64::NEG_INFINITY)]),
+            );
+            row.set(
+                "map_str",
+                Cell::MapStr(vec![(
+                    s.to_string(),
+                    texts[texts.len() - 1 - i].to_string(),
+                )]),
+            );
+            rows.push(row);
+        }
+        rows.push(Row::default());
+        assert_eq!(text(|t| t.rows(&rows)), format!("{rows:?}"));
+
+        // A run's hash is the hash of its rows' debug text, as stored hashes were taken.
+        let mut run = RunOutput {
+            run_uid: "r".into(),
+            full: true,
+            training_type: "sft".into(),
+            content_hash: String::new(),
+            metadata: Some(rows[4].clone()),
+            steps: rows[..3].to_vec(),
+            evals: Vec::new(),
+            lineage: rows[5..].to_vec(),
+            stream: None,
+        };
+        let debug = format!(
+            "{:?}{:?}{:?}{:?}",
+            run.metadata, run.steps, run.evals, run.lineage
+        );
+        finish_hash(&mut run);
+        assert_eq!(run.content_hash, ContentHash::of(debug.as_bytes()).to_hex());
+        assert_eq!(text(|t| t.rows(&[])), format!("{:?}", Vec::<Row>::new()));
+        for row in &rows {
+            assert_eq!(text(|t| t.row(row)), format!("{row:?}"));
+        }
+    }
 }
