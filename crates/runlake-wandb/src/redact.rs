@@ -102,18 +102,26 @@ impl Redactor {
             return Cow::Borrowed(s);
         }
         let mut out = Cow::Borrowed(s);
-        // Every logged key and value passes here; most hold no token and no path.
-        let mut lower = if self.tokens.is_empty() {
-            String::new()
-        } else {
-            s.to_lowercase()
-        };
-        for (t, l) in self.tokens.iter().zip(&self.lower) {
-            if lower.contains(l.as_str())
-                && let Some(replaced) = replace_word(&out, t)
-            {
-                lower = replaced.to_lowercase();
-                out = Cow::Owned(replaced);
+        // Every logged key and value passes here; most hold no token and no path. ASCII text
+        // (nearly all of it) is searched as it is, ignoring case, rather than lower-cased
+        // into a new string first; a replacement is ASCII too.
+        if s.is_ascii() {
+            for (t, l) in self.tokens.iter().zip(&self.lower) {
+                if contains_ignoring_ascii_case(out.as_bytes(), l.as_bytes())
+                    && let Some(replaced) = replace_word(&out, t)
+                {
+                    out = Cow::Owned(replaced);
+                }
+            }
+        } else if !self.tokens.is_empty() {
+            let mut lower = s.to_lowercase();
+            for (t, l) in self.tokens.iter().zip(&self.lower) {
+                if lower.contains(l.as_str())
+                    && let Some(replaced) = replace_word(&out, t)
+                {
+                    lower = replaced.to_lowercase();
+                    out = Cow::Owned(replaced);
+                }
             }
         }
         if let Some(replaced) = redact_homes(&out) {
@@ -151,6 +159,18 @@ impl Redactor {
         }
         self.json(&drop_fields(v))
     }
+}
+
+/// Whether ASCII `haystack` holds `lower` (lower case) in any case: what `contains` finds in the
+/// haystack lower-cased. A non-ASCII `lower` is never found in ASCII text.
+fn contains_ignoring_ascii_case(haystack: &[u8], lower: &[u8]) -> bool {
+    let Some(&first) = lower.first() else {
+        return true;
+    };
+    haystack.len() >= lower.len()
+        && haystack
+            .windows(lower.len())
+            .any(|w| w[0].to_ascii_lowercase() == first && w.eq_ignore_ascii_case(lower))
 }
 
 /// The personal values of a record's `wandb-metadata.json` and other fields, to be searched for
@@ -329,6 +349,48 @@ mod tests {
 
     fn redactor(tokens: &[&str]) -> Redactor {
         Redactor::with_tokens(tokens.iter().map(|t| (*t).to_owned()).collect())
+    }
+
+    #[test]
+    fn ascii_text_is_searched_as_its_lower_cased_copy_would_be() {
+        let r = redactor(&[
+            "aperson",
+            "A.Person@Example.Invalid",
+            "NODE042",
+            "J\u{fc}rgen",
+            "\u{212a}elvin",
+            "xy",
+        ]);
+        // How text was searched before: a lower-cased copy, made again after each replacement.
+        let reference = |s: &str| {
+            let mut out = s.to_owned();
+            let mut lower = s.to_lowercase();
+            for (t, l) in r.tokens.iter().zip(&r.lower) {
+                if lower.contains(l.as_str())
+                    && let Some(replaced) = replace_word(&out, t)
+                {
+                    lower = replaced.to_lowercase();
+                    out = replaced;
+                }
+            }
+            redact_homes(&out).unwrap_or(out)
+        };
+        for s in [
+            "APERSON/loss",
+            "x_aPeRsOn_y",
+            "a.person@example.invalid_acc and aperson",
+            "node042:8080",
+            "kelvin KELVIN",
+            "Jurgen",
+            "aperso",
+            "",
+            "/home/aperson/x ~aperson",
+            "apersonaperson aperson",
+        ] {
+            assert_eq!(r.text(s), reference(s), "{s:?}");
+        }
+        assert!(contains_ignoring_ascii_case(b"ABC", b""));
+        assert!(!contains_ignoring_ascii_case(b"ab", b"abc"));
     }
 
     #[test]
