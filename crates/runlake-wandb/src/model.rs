@@ -70,114 +70,83 @@ pub struct RunRecord {
     pub source: RunSource,
     /// Where the record was read.
     pub origin: Origin,
-    /// `config` and `summary` as text until the run is built (see [`RunRecord::pack`]).
+    /// What is kept of `config`, `summary`, `metadata` and `attrs` until the run is built (see
+    /// [`RunRecord::pack`]).
     pub(crate) packed: Option<Packed>,
 }
 
-/// Where a record's config and summary are while the run waits to be built. A large export's
-/// records are all held from reading until each run is built; parsed values take several
-/// times the memory of their text.
+/// What a record keeps while its run waits to be built: a large export's records are all held
+/// from reading until each run is built, and their config and summary are most of it. They are
+/// read again from the runs file instead.
 #[derive(Debug, Clone)]
 pub(crate) struct Packed {
-    body: Body,
+    /// Where the record's line starts in a JSONL file (0 for a Parquet row).
+    offset: u64,
+    /// The personal values of `metadata` and `attrs`, which every run is redacted by before
+    /// any is built.
+    personal: Vec<String>,
     /// `config.output_dir`, which runs are matched by before any is built.
     output_dir: Option<String>,
 }
 
-#[derive(Debug, Clone)]
-enum Body {
-    /// As compact JSON text.
-    Text { config: Box<str>, summary: Box<str> },
-    /// Not held, nor `metadata` and `attrs`: read again from where the record was read (a
-    /// Parquet runs file). Only their personal values are kept, which every run is redacted
-    /// by before any is built.
-    Source { personal: Vec<String> },
-}
-
-/// Reads a record again from where it was read (its [`Origin`]).
-pub(crate) type Reread<'a> = &'a mut dyn FnMut(&Origin) -> crate::error::Result<RunRecord>;
+/// Reads a record again from where it was read: its [`Origin`], its format and, in a JSONL
+/// file, the byte its line starts at.
+pub(crate) type Reread<'a> =
+    &'a mut dyn FnMut(&Origin, RunSource, u64) -> crate::error::Result<RunRecord>;
 
 impl RunRecord {
-    /// Lets go of `config` and `summary` until [`RunRecord::unpack`]: kept as text, or, when
-    /// `rereadable`, not at all.
-    pub(crate) fn pack(&mut self, rereadable: bool) {
+    /// Lets go of `config`, `summary`, `metadata` and `attrs` until [`RunRecord::unpack`] reads
+    /// them again from the runs file; `offset` is where the record's line starts in a JSONL
+    /// file.
+    pub(crate) fn pack(&mut self, offset: u64) {
         if self.packed.is_some() {
             return;
         }
         let output_dir = self.output_dir();
-        let body = if rereadable {
-            let mut personal = Vec::new();
-            crate::redact::personal_values(&self.metadata, &self.attrs, &mut personal);
-            personal.sort_unstable();
-            personal.dedup();
-            self.config = Object::default();
-            self.summary = Object::default();
-            self.metadata = Json::Null;
-            self.attrs = Object::default();
-            Body::Source { personal }
-        } else {
-            let text = |o: &mut Object| Json::Object(std::mem::take(o)).to_text().into_boxed_str();
-            Body::Text {
-                config: text(&mut self.config),
-                summary: text(&mut self.summary),
-            }
-        };
-        self.packed = Some(Packed { body, output_dir });
+        let mut personal = Vec::new();
+        crate::redact::personal_values(&self.metadata, &self.attrs, &mut personal);
+        personal.sort_unstable();
+        personal.dedup();
+        self.config = Object::default();
+        self.summary = Object::default();
+        self.metadata = Json::Null;
+        self.attrs = Object::default();
+        self.packed = Some(Packed {
+            offset,
+            personal,
+            output_dir,
+        });
     }
 
-    /// Brings `config` and `summary` back: parsed from the text [`RunRecord::pack`] wrote, which
-    /// parses to the values it was written from, or read again with `reread`.
+    /// Brings back what [`RunRecord::pack`] let go of, read again with `reread`. A record that
+    /// is not the run it was (the file changed meanwhile) is an error naming it.
     pub(crate) fn unpack(&mut self, reread: Reread<'_>) -> crate::error::Result<()> {
         let Some(packed) = self.packed.take() else {
             return Ok(());
         };
-        match packed.body {
-            Body::Text { config, summary } => {
-                let parse = |text: &str, field: &str| match crate::json::parse(text) {
-                    Ok(Json::Object(o)) => Ok(o),
-                    Ok(_) => Ok(Object::default()),
-                    Err(source) => Err(crate::error::WandbError::Json {
-                        path: self.origin.path.clone(),
-                        line: self.origin.line,
-                        field: Some(field.to_owned()),
-                        source,
-                    }),
-                };
-                self.config = parse(&config, "config")?;
-                self.summary = parse(&summary, "summary")?;
-            }
-            Body::Source { .. } => {
-                let again = reread(&self.origin)?;
-                if again.run_id != self.run_id {
-                    return Err(crate::error::WandbError::Field {
-                        path: self.origin.path.clone(),
-                        line: self.origin.line,
-                        field: "run_id".to_owned(),
-                        reason: format!(
-                            "the file changed during the conversion: the row held run {:?}, now {:?}",
-                            self.run_id, again.run_id
-                        ),
-                    });
-                }
-                self.config = again.config;
-                self.summary = again.summary;
-                self.metadata = again.metadata;
-                self.attrs = again.attrs;
-            }
+        let again = reread(&self.origin, self.source, packed.offset)?;
+        if again.run_id != self.run_id {
+            return Err(crate::error::WandbError::Field {
+                path: self.origin.path.clone(),
+                line: self.origin.line,
+                field: "run_id".to_owned(),
+                reason: format!(
+                    "the file changed during the conversion: the record held run {:?}, now {:?}",
+                    self.run_id, again.run_id
+                ),
+            });
         }
+        self.config = again.config;
+        self.summary = again.summary;
+        self.metadata = again.metadata;
+        self.attrs = again.attrs;
         Ok(())
     }
 
-    /// The personal values of `metadata` and `attrs` when those are not held (see
+    /// The personal values of `metadata` and `attrs` while those are not held (see
     /// [`RunRecord::pack`]).
     pub(crate) fn personal_values(&self) -> Option<&[String]> {
-        match &self.packed {
-            Some(Packed {
-                body: Body::Source { personal },
-                ..
-            }) => Some(personal),
-            _ => None,
-        }
+        self.packed.as_ref().map(|p| p.personal.as_slice())
     }
 
     /// `config.output_dir`, packed or not.
@@ -293,17 +262,17 @@ pub struct Inputs {
     pub streamed: Vec<StreamedFile>,
     /// Runs with rows in `streamed`, in the order first seen.
     pub streamed_runs: Vec<StreamedRun>,
-    /// Keep each run's config and summary as text until it is built (a conversion's reading;
-    /// see [`RunRecord::pack`]).
+    /// Read each run's config and summary again when it is built rather than hold them (a
+    /// conversion's reading; see [`RunRecord::pack`]).
     pub(crate) pack_runs: bool,
 }
 
 impl Inputs {
-    /// Adds a run record; when `pack_runs` says so its config and summary are packed, as text
-    /// or, when `rereadable` from its file, not held at all.
-    pub(crate) fn add_run(&mut self, mut run: RunRecord, rereadable: bool) {
+    /// Adds a run record, packed when `pack_runs` says so; `offset` is where its line starts
+    /// in a JSONL file.
+    pub(crate) fn add_run(&mut self, mut run: RunRecord, offset: u64) {
         if self.pack_runs {
-            run.pack(rereadable);
+            run.pack(offset);
         }
         self.runs.push(run);
     }
@@ -401,13 +370,13 @@ mod tests {
     use super::*;
     use crate::json::parse;
 
-    fn record(config: &str, summary: &str) -> RunRecord {
+    fn record(run_id: &str, config: &str) -> RunRecord {
         let object = |text: &str| match parse(text).expect("json") {
             Json::Object(o) => o,
             other => panic!("not an object: {other:?}"),
         };
         RunRecord {
-            run_id: "r".into(),
+            run_id: run_id.into(),
             name: None,
             entity: None,
             project: None,
@@ -416,9 +385,9 @@ mod tests {
             updated_at: Json::Null,
             tags: vec![],
             config: object(config),
-            summary: object(summary),
-            metadata: Json::Null,
-            attrs: Object::default(),
+            summary: object(r#"{"_step":7}"#),
+            metadata: parse(r#"{"email":"a.person@example.invalid","os":"linux"}"#).expect("json"),
+            attrs: object(r#"{"user":{"username":"aperson"}}"#),
             exported_at: Json::Null,
             source: RunSource::WandbV3,
             origin: Origin {
@@ -430,38 +399,50 @@ mod tests {
     }
 
     #[test]
-    fn a_packed_record_unpacks_to_the_values_read() {
-        let config = r#"{"output_dir":"/out/sft-a","lr":1e-5,"big":123456789012345678901234,
-            "nested":{"a":[1,2.50,{"b":null}],"e":{}},"esc":"tab\tquote\"nl\n\u0001é",
-            "dup":1,"dup":2,"t":true,"n":NaN,"i":-Infinity}"#;
-        let summary = r#"{"_step":7,"eval/acc":0.25,"list":[]}"#;
-        let original = record(config, summary);
+    fn a_packed_record_keeps_what_matching_needs_and_reads_the_rest_again() {
+        let original = record("r", r#"{"output_dir":"/out/sft-a","lr":1e-5}"#);
         let mut packed = original.clone();
-        packed.pack(false);
+        packed.pack(120);
         assert!(packed.config.is_empty() && packed.summary.is_empty());
+        assert!(packed.metadata.is_null() && packed.attrs.is_empty());
         assert_eq!(packed.output_dir().as_deref(), Some("/out/sft-a"));
+        assert_eq!(
+            packed.personal_values(),
+            Some(&["a.person@example.invalid".to_owned(), "aperson".to_owned()][..])
+        );
+        let mut asked = None;
         packed
-            .unpack(&mut |_| panic!("text is not read again"))
+            .unpack(&mut |o, source, offset| {
+                asked = Some((o.line, source, offset));
+                Ok(original.clone())
+            })
             .expect("unpack");
-        assert!(packed.packed.is_none());
+        assert_eq!(asked, Some((3, RunSource::WandbV3, 120)));
         assert_eq!(packed.config, original.config);
         assert_eq!(packed.summary, original.summary);
-        // Numbers keep their tokens and duplicate keys stay in order.
-        assert_eq!(packed.config.get("dup"), parse("2").ok().as_ref());
-        assert_eq!(
-            packed
-                .config
-                .get("big")
-                .and_then(Json::as_number)
-                .map(|n| n.raw()),
-            Some("123456789012345678901234")
+        assert_eq!(packed.metadata, original.metadata);
+        assert_eq!(packed.attrs, original.attrs);
+        assert!(packed.personal_values().is_none());
+    }
+
+    #[test]
+    fn a_record_read_again_as_another_run_is_an_error_naming_the_file() {
+        let mut packed = record("r", "{}");
+        packed.pack(0);
+        let err = packed
+            .unpack(&mut |_, _, _| Ok(record("other", "{}")))
+            .expect_err("another run");
+        let text = err.to_string();
+        assert!(
+            text.contains("runs.jsonl") && text.contains("changed"),
+            "{text}"
         );
     }
 
     #[test]
     fn an_unpacked_record_is_left_as_it_is() {
-        let mut r = record(r#"{"output_dir":"/o"}"#, "{}");
-        r.unpack(&mut |_| panic!("nothing to read"))
+        let mut r = record("r", r#"{"output_dir":"/o"}"#);
+        r.unpack(&mut |_, _, _| panic!("nothing to read"))
             .expect("unpack");
         assert_eq!(r.output_dir().as_deref(), Some("/o"));
         assert_eq!(r.config.len(), 1);

@@ -3,8 +3,8 @@
 //! [`build`] takes everything read from the inputs plus what the lake already knows about runs
 //! ([`KnownRun`]) and returns rows grouped per run, each group with a content hash so a caller
 //! can skip runs whose rows would not change. Its only IO is reading again the config and
-//! summary of records read from a Parquet runs file, which a conversion does not hold between
-//! reading and building (see `RunRecord::pack`).
+//! summary of records from their runs file, which a conversion does not hold between reading
+//! and building (see `RunRecord::pack`).
 
 mod batches;
 mod cells;
@@ -461,7 +461,8 @@ pub(crate) fn build_with(
     let mut named = Vec::new();
     let mut reread = crate::read::Reread::default();
     for uid in &order {
-        runs[records[uid]].unpack(&mut |origin| reread.record(origin))?;
+        runs[records[uid]]
+            .unpack(&mut |origin, source, offset| reread.record(origin, source, offset))?;
         let rec = &runs[records[uid]];
         let hist = take_history(
             &mut history,

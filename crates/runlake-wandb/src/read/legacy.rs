@@ -12,17 +12,21 @@ use crate::json::{Json, Object};
 use crate::model::{Inputs, Origin, RunRecord, RunSource};
 
 pub(crate) fn read_runs_jsonl(path: &Path, inputs: &mut Inputs) -> Result<()> {
-    let text = read_text(path)?;
-    for item in jsonl(path, &text) {
-        let (line, value) = item?;
-        let o = origin(path, line);
-        let Json::Object(obj) = value else {
-            return Err(field_err(&o, "run_id", "expected an object per line"));
-        };
-        inputs.add_run(legacy_run(&obj, RunSource::WandbLegacyJsonl, o)?, false);
-    }
+    super::each_jsonl_line(path, &mut |line, offset, value| {
+        let record = line_record(value, origin(path, line))?;
+        inputs.add_run(record, offset);
+        Ok(())
+    })?;
     inputs.files.push(path.to_owned());
     Ok(())
+}
+
+/// The record of one `wandb_runs.jsonl` line.
+pub(crate) fn line_record(value: Json, o: Origin) -> Result<RunRecord> {
+    let Json::Object(obj) = value else {
+        return Err(field_err(&o, "run_id", "expected an object per line"));
+    };
+    legacy_run(&obj, RunSource::WandbLegacyJsonl, o)
 }
 
 pub(crate) fn read_history_jsonl(path: &Path, inputs: &mut Inputs) -> Result<()> {

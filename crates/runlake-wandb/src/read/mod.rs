@@ -90,6 +90,60 @@ fn text_position(before: &[u8]) -> (usize, usize) {
     (line, before.len() - line_start + 1)
 }
 
+/// Calls `f` with each non-blank line of the JSONL file at `path`, parsed leniently, with its
+/// 1-based number and the byte it starts at. The file is read a line at a time, never whole.
+pub(crate) fn each_jsonl_line(
+    path: &Path,
+    f: &mut dyn FnMut(usize, u64, Json) -> Result<()>,
+) -> Result<()> {
+    let io = |source| WandbError::Io {
+        path: path.to_owned(),
+        source,
+    };
+    let mut reader = std::io::BufReader::new(std::fs::File::open(path).map_err(io)?);
+    let mut bytes = Vec::new();
+    let (mut line, mut offset) = (0, 0u64);
+    loop {
+        bytes.clear();
+        let n = std::io::BufRead::read_until(&mut reader, b'\n', &mut bytes).map_err(io)?;
+        if n == 0 {
+            return Ok(());
+        }
+        line += 1;
+        let start = offset;
+        offset += n as u64;
+        let Some(value) = parse_line(path, line, &bytes)? else {
+            continue;
+        };
+        f(line, start, value)?;
+    }
+}
+
+/// One line of a JSONL file as read with its end: parsed, or `None` when blank.
+pub(crate) fn parse_line(path: &Path, line: usize, bytes: &[u8]) -> Result<Option<Json>> {
+    let text = std::str::from_utf8(bytes).map_err(|e| WandbError::Utf8 {
+        path: path.to_owned(),
+        line,
+        column: e.valid_up_to() + 1,
+    })?;
+    // As `str::lines` splits: at `\n`, dropping a `\r` before it.
+    let text = match text.strip_suffix('\n') {
+        Some(t) => t.strip_suffix('\r').unwrap_or(t),
+        None => text,
+    };
+    if text.trim().is_empty() {
+        return Ok(None);
+    }
+    json::parse(text)
+        .map(Some)
+        .map_err(|source| WandbError::Json {
+            path: path.to_owned(),
+            line,
+            field: None,
+            source,
+        })
+}
+
 /// Non-blank lines of a JSONL text, parsed leniently, with 1-based line numbers.
 pub(crate) fn jsonl<'a>(
     path: &'a Path,

@@ -174,7 +174,7 @@ pub(crate) fn read_runs(path: &Path, inputs: &mut Inputs) -> Result<()> {
     each_row(path, Some(RUNS_BATCH), &mut |line, row| {
         let run = legacy_run(&row, RunSource::WandbLegacyParquet, origin(path, line))?;
         // The file can be read again when the run is built (`read::Reread`).
-        inputs.add_run(run, true);
+        inputs.add_run(run, 0);
         Ok(())
     })?;
     inputs.files.push(path.to_owned());

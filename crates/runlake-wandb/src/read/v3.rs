@@ -95,24 +95,33 @@ pub(crate) fn read_runs_file(
     defaults: &ExportDefaults,
     inputs: &mut Inputs,
 ) -> Result<()> {
-    let text = read_text(path)?;
-    for item in jsonl(path, &text) {
-        let (line, value) = item?;
-        let o = origin(path, line);
-        let Json::Object(snapshot) = value else {
-            return Err(super::field_err(&o, "run", "expected an object per line"));
-        };
-        let (run, exported_at) = match snapshot.get("run") {
-            Some(Json::Object(run)) => (
-                run.clone(),
-                snapshot.get("exported_at").cloned().unwrap_or(Json::Null),
-            ),
-            _ => (snapshot, Json::Null),
-        };
-        inputs.add_run(run_record(run, exported_at, defaults, o)?, false);
-    }
+    super::each_jsonl_line(path, &mut |line, offset, value| {
+        let record = line_record(value, defaults, origin(path, line))?;
+        inputs.add_run(record, offset);
+        Ok(())
+    })?;
     inputs.files.push(path.to_owned());
     Ok(())
+}
+
+/// The record of one `runs.jsonl` line: a snapshot (`{"run": {...}, "exported_at": ...}`) or
+/// a bare run.
+pub(crate) fn line_record(
+    value: Json,
+    defaults: &ExportDefaults,
+    o: crate::model::Origin,
+) -> Result<RunRecord> {
+    let Json::Object(snapshot) = value else {
+        return Err(super::field_err(&o, "run", "expected an object per line"));
+    };
+    let (run, exported_at) = match snapshot.get("run") {
+        Some(Json::Object(run)) => (
+            run.clone(),
+            snapshot.get("exported_at").cloned().unwrap_or(Json::Null),
+        ),
+        _ => (snapshot, Json::Null),
+    };
+    run_record(run, exported_at, defaults, o)
 }
 
 fn run_record(
