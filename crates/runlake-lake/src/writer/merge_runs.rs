@@ -35,6 +35,12 @@ use crate::writer::staged::{StagedFile, TempFiles};
 /// Rows each run decodes at a time, and the spacing of sampled keys within a run.
 const CURSOR_ROWS: usize = 4096;
 
+/// Decoded bytes each run holds at a time, and bytes of picked rows held before they are
+/// written: a merge holds a batch of every run, so wide rows (a run's whole config and
+/// summary, tens of kilobytes each) are read a few at a time rather than `CURSOR_ROWS`.
+const CURSOR_BYTES: usize = 4 << 20;
+const PICKED_BYTES: usize = 32 << 20;
+
 /// The sort key of one row of a run, kept to split a merge into key ranges.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) struct Sample {
@@ -223,6 +229,17 @@ impl Job<'_> {
             sources: Vec::new(),
             range,
         };
+        // The runs are written uncompressed, so their row groups' sizes are decoded sizes.
+        let (bytes, rows) = self
+            .sources
+            .iter()
+            .flat_map(|s| s.meta.metadata().row_groups())
+            .fold((0i64, 0i64), |(b, r), g| {
+                (b + g.total_byte_size(), r + g.num_rows())
+            });
+        let row_bytes = usize::try_from(bytes / rows.max(1)).unwrap_or(1).max(1);
+        let cursor_rows = (CURSOR_BYTES / row_bytes).clamp(1, CURSOR_ROWS);
+        let picked_rows = (PICKED_BYTES / row_bytes).clamp(1, self.row_group_rows.max(1));
         let mut runs = Vec::new();
         let mut index = 0;
         for source in self.sources {
@@ -245,7 +262,7 @@ impl Job<'_> {
                     )
                     .with_row_groups((start..end).collect())
                     .with_row_selection(selection)
-                    .with_batch_size(CURSOR_ROWS)
+                    .with_batch_size(cursor_rows)
                     .build()
                     .map_err(parquet_err(table))?;
                     runs.push(Run {
@@ -268,7 +285,9 @@ impl Job<'_> {
                 live.push(i);
             }
         }
-        let mut picks: Vec<(usize, usize)> = Vec::with_capacity(self.row_group_rows);
+        let mut picks: Vec<(usize, usize)> = Vec::with_capacity(picked_rows);
+        // Rows written into the row group in progress.
+        let mut group_rows = 0;
         while !live.is_empty() {
             // The run with the smallest next key (the earliest run among equal ones), and the
             // next smallest key, up to which it can be taken without looking again.
@@ -299,8 +318,13 @@ impl Job<'_> {
                 }
                 picks.push((run.source, run.pos));
                 runs[taker].pos += 1;
-                if picks.len() >= self.row_group_rows {
-                    merge.flush(&mut picks, &mut runs, &live, &mut builder)?;
+                if picks.len() >= picked_rows {
+                    group_rows += picks.len();
+                    let full = group_rows >= self.row_group_rows;
+                    merge.flush(&mut picks, &mut runs, &live, &mut builder, full)?;
+                    if full {
+                        group_rows = 0;
+                    }
                 }
                 if !merge.settle(&mut runs[taker])? {
                     live.retain(|&i| i != taker);
@@ -308,7 +332,7 @@ impl Job<'_> {
                 }
             }
         }
-        merge.flush(&mut picks, &mut runs, &live, &mut builder)?;
+        merge.flush(&mut picks, &mut runs, &live, &mut builder, true)?;
         if builder.rows() == 0 {
             return Ok(None);
         }
@@ -386,14 +410,19 @@ impl Merge<'_> {
     }
 
     /// Writes the picked rows as one chunk, then keeps only the batches runs still read.
+    /// Writes the picked rows, ending the row group when `end_group`.
     fn flush(
         &mut self,
         picks: &mut Vec<(usize, usize)>,
         runs: &mut [Run],
         live: &[usize],
         builder: &mut FileBuilder<StagedFile>,
+        end_group: bool,
     ) -> Result<()> {
         if picks.is_empty() {
+            if end_group {
+                builder.end_run()?;
+            }
             return Ok(());
         }
         let mut live_runs: Vec<&mut Run> = runs
@@ -407,7 +436,10 @@ impl Merge<'_> {
             picks,
             live_runs.iter_mut().map(|r| &mut r.source),
         )?;
-        builder.append(std::slice::from_ref(&out))?;
+        builder.write(&out)?;
+        if end_group {
+            builder.end_run()?;
+        }
         Ok(())
     }
 }
