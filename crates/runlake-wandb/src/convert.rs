@@ -160,8 +160,9 @@ pub fn plan(
         .iter()
         .map(|(k, h)| (k.run_uid.as_str(), h))
         .collect();
-    let mut write: HashSet<String> = staged.uids.iter().cloned().collect();
-    summary.runs_new = staged.uids;
+    let mut write: HashSet<String> = staged.uids.iter().map(|(_, u)| u.clone()).collect();
+    // New runs in input order, whether staged early or held for oe-eval results.
+    let mut new_in_order = staged.uids;
     let mut replace: Vec<String> = Vec::new();
     for run in &built.runs {
         let stored = stored_hash.get(run.run_uid.as_str());
@@ -172,7 +173,7 @@ pub fn plan(
         }
         match stored {
             None => {
-                summary.runs_new.push(run.run_uid.clone());
+                new_in_order.push((run.position, run.run_uid.clone()));
                 write.insert(run.run_uid.clone());
             }
             Some(Some(h)) if *h == run.content_hash => {
@@ -185,6 +186,8 @@ pub fn plan(
             }
         }
     }
+    new_in_order.sort_by_key(|(position, _)| *position);
+    summary.runs_new = new_in_order.into_iter().map(|(_, uid)| uid).collect();
     // Same-name links can belong to a run that did not change (an old run's new rerun); those
     // are written only where the lake lacks them, which `stored` finds out. Unchanged runs'
     // other rows are left out: identical re-imports.

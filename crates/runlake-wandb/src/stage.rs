@@ -113,8 +113,8 @@ fn distinct_keys(table: Table, batch: &RecordBatch) -> Result<bool> {
 #[derive(Debug, Default)]
 pub(crate) struct NewRuns {
     piece: Vec<RunOutput>,
-    /// Every run staged, in the order built.
-    pub uids: Vec<String>,
+    /// Every run staged, with where its record came in the inputs.
+    pub uids: Vec<(usize, String)>,
     /// Their column-wise history plans, staged with the other runs' at the end.
     pub streams: Vec<StreamPlan>,
     /// Rows staged per table.
@@ -129,7 +129,7 @@ impl NewRuns {
     /// Takes `run`, staging the piece it completes. Blocking when `tx` writes a full buffer.
     pub fn push(&mut self, mut run: RunOutput, tx: &mut Transaction) -> Result<()> {
         self.streams.extend(run.take_stream());
-        self.uids.push(run.run_uid.clone());
+        self.uids.push((run.position, run.run_uid.clone()));
         self.piece.push(run);
         if self.piece.len() >= Self::RUNS_PER_PIECE {
             self.flush(tx)?;

@@ -88,3 +88,35 @@ async fn an_export_staged_a_piece_at_a_time_gives_the_rows_of_building_it_whole(
     assert_eq!(again.commit.version, None);
     assert_eq!(again.runs_unchanged, uids);
 }
+
+#[tokio::test]
+async fn new_runs_are_listed_in_input_order_when_oe_eval_results_hold_one_back() {
+    let testdata = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata");
+    let inputs = [
+        testdata.join("wandb/dr_wandb_v3/ft-scaling"),
+        testdata.join("oe_eval/dump-2025-11-03_posttrain"),
+    ];
+    let gathered = gather(&inputs, OnError::Fail).expect("gather");
+    let built = build(gathered.inputs, &[], &BuildOptions::default()).expect("build");
+    let order: Vec<String> = built
+        .runs
+        .iter()
+        .filter(|r| r.full)
+        .map(|r| r.run_uid.clone())
+        .collect();
+    // The run the oe-eval folder belongs to waits for its results; the others are staged as
+    // they are built. It is not the last run read, so the order shows.
+    let held = &built.report.oe_eval[0].run_uid;
+    let at = order.iter().position(|u| u == held).expect("held run");
+    assert!(at + 1 < order.len(), "{order:?}");
+
+    let tmp = tempfile::tempdir().expect("tmp");
+    let lake = Lake::create(tmp.path().join("lake").to_str().expect("utf8"))
+        .await
+        .expect("lake");
+    let summary = convert_paths(&lake, &inputs, &ConvertOptions::default())
+        .await
+        .expect("convert");
+    assert_eq!(summary.runs_new, order);
+    assert_eq!(&summary.report.oe_eval[0].run_uid, held);
+}

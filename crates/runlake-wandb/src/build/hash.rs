@@ -297,6 +297,7 @@ mod tests {
             evals: Vec::new(),
             lineage: rows[5..].to_vec(),
             stream: None,
+            position: 0,
         };
         let debug = format!(
             "{:?}{:?}{:?}{:?}",

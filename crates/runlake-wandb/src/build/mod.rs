@@ -199,6 +199,8 @@ pub struct RunOutput {
     lineage: Vec<Row>,
     /// History staged column-wise from the streamed files.
     stream: Option<StreamPlan>,
+    /// Where the run's record came in the inputs (`usize::MAX` for a run only given rows).
+    pub(crate) position: usize,
 }
 
 impl RunOutput {
@@ -460,7 +462,7 @@ pub(crate) fn build_with(
     let mut outputs_built = Vec::new();
     let mut named = Vec::new();
     let mut reread = crate::read::Reread::default();
-    for uid in &order {
+    for (position, uid) in order.iter().enumerate() {
         runs[records[uid]]
             .unpack(&mut |origin, source, offset| reread.record(origin, source, offset))?;
         let rec = &runs[records[uid]];
@@ -570,6 +572,7 @@ pub(crate) fn build_with(
             evals: eval_rows,
             lineage: lineage_rows,
             stream,
+            position,
         };
         match new_runs.as_mut() {
             Some(sink) if !held.contains(uid.as_str()) => {
@@ -705,6 +708,7 @@ fn attach<'a>(runs: &'a mut Vec<RunOutput>, uid: &str, tt: TrainingType) -> &'a 
                 evals: Vec::new(),
                 lineage: Vec::new(),
                 stream: None,
+                position: usize::MAX,
             });
             runs.len() - 1
         }
