@@ -161,6 +161,34 @@ impl RunRecord {
     }
 }
 
+#[cfg(test)]
+impl RunRecord {
+    /// A v3 record of run `run_id` read at `path:line`, every other field empty.
+    pub(crate) fn bare(run_id: &str, path: &str, line: usize) -> RunRecord {
+        RunRecord {
+            run_id: run_id.into(),
+            name: None,
+            entity: None,
+            project: None,
+            state: None,
+            created_at: Json::Null,
+            updated_at: Json::Null,
+            tags: vec![],
+            config: Object::default(),
+            summary: Object::default(),
+            metadata: Json::Null,
+            attrs: Object::default(),
+            exported_at: Json::Null,
+            source: RunSource::WandbV3,
+            origin: Origin {
+                path: path.into(),
+                line,
+            },
+            packed: None,
+        }
+    }
+}
+
 /// One logged history row.
 #[derive(Debug, Clone)]
 pub struct HistoryRow {
@@ -376,25 +404,11 @@ mod tests {
             other => panic!("not an object: {other:?}"),
         };
         RunRecord {
-            run_id: run_id.into(),
-            name: None,
-            entity: None,
-            project: None,
-            state: None,
-            created_at: Json::Null,
-            updated_at: Json::Null,
-            tags: vec![],
             config: object(config),
             summary: object(r#"{"_step":7}"#),
             metadata: parse(r#"{"email":"a.person@example.invalid","os":"linux"}"#).expect("json"),
             attrs: object(r#"{"user":{"username":"aperson"}}"#),
-            exported_at: Json::Null,
-            source: RunSource::WandbV3,
-            origin: Origin {
-                path: "runs.jsonl".into(),
-                line: 3,
-            },
-            packed: None,
+            ..RunRecord::bare(run_id, "runs.jsonl", 3)
         }
     }
 

@@ -483,25 +483,9 @@ mod tests {
         let meta = parse(r#"{"email":"a.person@example.invalid","username":"aperson","host":"g3112","program":"/x/aperson/run.py","git":{"remote":"r"}}"#).expect("json");
         let attrs = parse(r#"{"user":{"name":"A Person","username":"aperson"}}"#).expect("json");
         let run = crate::model::RunRecord {
-            run_id: "r".into(),
-            name: None,
-            entity: None,
-            project: None,
-            state: None,
-            created_at: Json::Null,
-            updated_at: Json::Null,
-            tags: vec![],
-            config: Object::default(),
-            summary: Object::default(),
             metadata: meta.clone(),
             attrs: Object(vec![("system_attrs".into(), attrs)]),
-            exported_at: Json::Null,
-            packed: None,
-            source: crate::model::RunSource::WandbV3,
-            origin: crate::model::Origin {
-                path: "f".into(),
-                line: 1,
-            },
+            ..crate::model::RunRecord::bare("r", "f", 1)
         };
         let r = Redactor::from_runs([&run]);
         assert_eq!(

@@ -131,6 +131,11 @@ pub(crate) fn parse_line(path: &Path, line: usize, bytes: &[u8]) -> Result<Optio
         Some(t) => t.strip_suffix('\r').unwrap_or(t),
         None => text,
     };
+    parse_text_line(path, line, text)
+}
+
+/// One line of JSONL text without its end: parsed, or `None` when blank.
+fn parse_text_line(path: &Path, line: usize, text: &str) -> Result<Option<Json>> {
     if text.trim().is_empty() {
         return Ok(None);
     }
@@ -150,19 +155,11 @@ pub(crate) fn jsonl<'a>(
     text: &'a str,
 ) -> impl Iterator<Item = Result<(usize, Json)>> + 'a {
     // Parsed a line at a time, so a large file is never held as values all at once.
-    text.lines()
-        .enumerate()
-        .filter(|(_, line)| !line.trim().is_empty())
-        .map(move |(i, line)| {
-            json::parse(line)
-                .map(|v| (i + 1, v))
-                .map_err(|source| WandbError::Json {
-                    path: path.to_owned(),
-                    line: i + 1,
-                    field: None,
-                    source,
-                })
-        })
+    text.lines().enumerate().filter_map(move |(i, line)| {
+        parse_text_line(path, i + 1, line)
+            .transpose()
+            .map(|v| v.map(|v| (i + 1, v)))
+    })
 }
 
 pub(crate) fn field_err(origin: &Origin, field: &str, reason: impl Into<String>) -> WandbError {
