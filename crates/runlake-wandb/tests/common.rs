@@ -10,6 +10,23 @@ pub fn testdata() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata")
 }
 
+/// Every row of `batches` as its cells' text joined by `|`, sorted.
+pub fn row_texts(batches: &[RecordBatch]) -> Vec<String> {
+    let mut out = Vec::new();
+    for b in batches {
+        for i in 0..b.num_rows() {
+            let cells: Vec<String> = b
+                .columns()
+                .iter()
+                .map(|c| arrow::util::display::array_value_to_string(c, i).expect("cell"))
+                .collect();
+            out.push(cells.join("|"));
+        }
+    }
+    out.sort();
+    out
+}
+
 /// Index of the rows where every `(column, value)` string matches.
 pub fn rows_where(b: &RecordBatch, conds: &[(&str, &str)]) -> Vec<usize> {
     (0..b.num_rows())

@@ -1,28 +1,13 @@
 //! Runs new to the lake are handed to the transaction a few at a time while later runs are
 //! still being built; the lake must hold exactly the rows that building every run first gives.
 
-use arrow::array::RecordBatch;
+mod common;
+
+use common::{row_texts as texts, testdata};
 use runlake_format::Table;
 use runlake_lake::Lake;
 use runlake_wandb::generate::{GenerateOptions, generate};
 use runlake_wandb::{BuildOptions, ConvertOptions, OnError, build, convert_paths, gather};
-
-/// Every row as text, sorted.
-fn texts(batches: &[RecordBatch]) -> Vec<String> {
-    let mut out = Vec::new();
-    for b in batches {
-        for i in 0..b.num_rows() {
-            let cells: Vec<String> = b
-                .columns()
-                .iter()
-                .map(|c| arrow::util::display::array_value_to_string(c, i).expect("cell"))
-                .collect();
-            out.push(cells.join("|"));
-        }
-    }
-    out.sort();
-    out
-}
 
 async fn lake_rows(lake: &Lake, table: Table) -> Vec<String> {
     let m = lake.latest().await.expect("manifest");
@@ -91,10 +76,9 @@ async fn an_export_staged_a_piece_at_a_time_gives_the_rows_of_building_it_whole(
 
 #[tokio::test]
 async fn new_runs_are_listed_in_input_order_when_oe_eval_results_hold_one_back() {
-    let testdata = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata");
     let inputs = [
-        testdata.join("wandb/dr_wandb_v3/ft-scaling"),
-        testdata.join("oe_eval/dump-2025-11-03_posttrain"),
+        testdata().join("wandb/dr_wandb_v3/ft-scaling"),
+        testdata().join("oe_eval/dump-2025-11-03_posttrain"),
     ];
     let gathered = gather(&inputs, OnError::Fail).expect("gather");
     let built = build(gathered.inputs, &[], &BuildOptions::default()).expect("build");

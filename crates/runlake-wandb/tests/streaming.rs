@@ -96,17 +96,10 @@ async fn rows(lake: &Lake, table: Table) -> Vec<String> {
     let m = lake.latest().await.expect("manifest");
     let batches = lake.read_table(&m, table).await.expect("read");
     let hash = regex::Regex::new(r#",?"content_hash":"[0-9a-f]+""#).expect("regex");
-    let mut out = Vec::new();
-    for b in &batches {
-        for i in 0..b.num_rows() {
-            let cells: Vec<String> = b
-                .columns()
-                .iter()
-                .map(|c| arrow::util::display::array_value_to_string(c, i).expect("cell"))
-                .collect();
-            out.push(hash.replace_all(&cells.join("|"), "").into_owned());
-        }
-    }
+    let mut out: Vec<String> = common::row_texts(&batches)
+        .iter()
+        .map(|row| hash.replace_all(row, "").into_owned())
+        .collect();
     out.sort();
     out
 }

@@ -66,30 +66,30 @@ impl HashText {
         self.push("\"");
     }
 
-    /// `rows` as `{:?}` writes them.
-    fn rows(&mut self, rows: &[Row]) {
-        self.push("[");
-        for (i, row) in rows.iter().enumerate() {
+    /// `items` between `open` and `close`, separated as `{:?}` separates them.
+    fn list<T>(&mut self, open: &str, items: &[T], close: &str, item: impl Fn(&mut Self, &T)) {
+        self.push(open);
+        for (i, it) in items.iter().enumerate() {
             if i > 0 {
                 self.push(", ");
             }
-            self.row(row);
+            item(self, it);
         }
-        self.push("]");
+        self.push(close);
+    }
+
+    /// `rows` as `{:?}` writes them.
+    fn rows(&mut self, rows: &[Row]) {
+        self.list("[", rows, "]", Self::row);
     }
 
     /// `row` as `{:?}` writes it.
     fn row(&mut self, row: &Row) {
-        self.push("Row({");
-        for (i, (col, cell)) in row.cells().iter().enumerate() {
-            if i > 0 {
-                self.push(", ");
-            }
-            self.quoted(col);
-            self.push(": ");
-            self.cell(cell);
-        }
-        self.push("})");
+        self.list("Row({", row.cells(), "})", |t, (col, cell)| {
+            t.quoted(col);
+            t.push(": ");
+            t.cell(cell);
+        });
     }
 
     /// `cell` as `{:?}` writes it.
@@ -115,42 +115,19 @@ impl HashText {
             Cell::Ts(v) => {
                 let _ = write!(self, "Ts({v})");
             }
-            Cell::List(items) => {
-                self.push("List([");
-                for (i, s) in items.iter().enumerate() {
-                    if i > 0 {
-                        self.push(", ");
-                    }
-                    self.quoted(s);
-                }
-                self.push("])");
-            }
-            Cell::MapF64(entries) => {
-                self.push("MapF64([");
-                for (i, (k, v)) in entries.iter().enumerate() {
-                    if i > 0 {
-                        self.push(", ");
-                    }
-                    self.push("(");
-                    self.quoted(k);
-                    let _ = write!(self, ", {v:?})");
-                }
-                self.push("])");
-            }
-            Cell::MapStr(entries) => {
-                self.push("MapStr([");
-                for (i, (k, v)) in entries.iter().enumerate() {
-                    if i > 0 {
-                        self.push(", ");
-                    }
-                    self.push("(");
-                    self.quoted(k);
-                    self.push(", ");
-                    self.quoted(v);
-                    self.push(")");
-                }
-                self.push("])");
-            }
+            Cell::List(items) => self.list("List([", items, "])", |t, s| t.quoted(s)),
+            Cell::MapF64(entries) => self.list("MapF64([", entries, "])", |t, (k, v)| {
+                t.push("(");
+                t.quoted(k);
+                let _ = write!(t, ", {v:?})");
+            }),
+            Cell::MapStr(entries) => self.list("MapStr([", entries, "])", |t, (k, v)| {
+                t.push("(");
+                t.quoted(k);
+                t.push(", ");
+                t.quoted(v);
+                t.push(")");
+            }),
         }
     }
 }
