@@ -216,6 +216,25 @@ pub async fn flip_bit(
     store.put(path, bytes.into()).await.expect("put");
 }
 
+/// The Parquet footer of one of the lake's data files.
+pub async fn footer(
+    lake: &crate::Lake,
+    file: &runlake_format::DataFile,
+) -> parquet::file::metadata::ParquetMetaData {
+    use object_store::ObjectStoreExt;
+    let bytes = lake
+        .objects()
+        .get(&crate::Lake::object_path(&file.path))
+        .await
+        .expect("get")
+        .bytes()
+        .await
+        .expect("bytes");
+    parquet::file::metadata::ParquetMetaDataReader::new()
+        .parse_and_finish(&bytes)
+        .expect("footer")
+}
+
 /// A new, empty lake in `lake/` of a fresh temporary folder, where tests can put their inputs
 /// beside it. The folder is deleted when the returned guard drops.
 pub async fn local_lake() -> (tempfile::TempDir, crate::Lake) {

@@ -409,8 +409,8 @@ impl Merge<'_> {
         Ok(false)
     }
 
-    /// Writes the picked rows as one chunk, then keeps only the batches runs still read.
-    /// Writes the picked rows, ending the row group when `end_group`.
+    /// Writes the picked rows, ending the row group when `end_group`, then keeps only the
+    /// batches runs still read.
     fn flush(
         &mut self,
         picks: &mut Vec<(usize, usize)>,

@@ -88,6 +88,7 @@ impl Reread {
             None => true,
         };
         if reopen {
+            // The old cursor's rows go before the new one reads any.
             self.cursor = None;
             self.cursor = Some(Cursor::open(path)?);
         }
