@@ -108,9 +108,9 @@ const COMMON_EXTRAS: &[&str] = &[
     "correct_logit_per_char",
 ];
 
-/// One lookup per metric of every row: a fast non-cryptographic hash (names are not
-/// adversarial, and the table is fixed).
-fn slot(name: &str) -> Option<Slot> {
+/// The slot table: a fast non-cryptographic hash (names are not adversarial, and the table is
+/// fixed), keyed by the table's own `'static` names.
+fn slot_entry(name: &str) -> Option<(&'static str, Slot)> {
     static INDEX: OnceLock<foldhash::HashMap<&'static str, Slot>> = OnceLock::new();
     INDEX
         .get_or_init(|| {
@@ -123,8 +123,36 @@ fn slot(name: &str) -> Option<Slot> {
             }
             map
         })
-        .get(name)
-        .copied()
+        .get_key_value(name)
+        .map(|(k, v)| (*k, *v))
+}
+
+fn slot(name: &str) -> Option<Slot> {
+    slot_entry(name).map(|(_, s)| s)
+}
+
+/// The slot of each metric position in the rows one parsing job saw last. Rows of one task
+/// list their metrics in one order, so a name usually costs one comparison with the name
+/// the row before had there, not a hash lookup.
+#[derive(Debug, Default)]
+pub struct SlotCache {
+    last: Vec<Option<(&'static str, Slot)>>,
+}
+
+impl SlotCache {
+    fn slot(&mut self, position: usize, name: &str) -> Option<Slot> {
+        if let Some(Some((seen, slot))) = self.last.get(position)
+            && *seen == name
+        {
+            return Some(*slot);
+        }
+        let found = slot_entry(name);
+        if self.last.len() <= position {
+            self.last.resize(position + 1, None);
+        }
+        self.last[position] = found;
+        found.map(|(_, s)| s)
+    }
 }
 
 /// The `evals` column index of a known metric name.
@@ -168,7 +196,22 @@ impl EvalRow {
 
     /// Sets a metric by name: its own column when known, `extra_metrics` otherwise.
     pub fn set_metric(&mut self, name: &str, value: Option<f64>) {
-        match slot(name) {
+        self.set_slot(slot(name), name, value);
+    }
+
+    /// Sets the metric at `position` of its row's metrics, its slot looked up through `cache`.
+    pub fn set_metric_at(
+        &mut self,
+        cache: &mut SlotCache,
+        position: usize,
+        name: &str,
+        value: Option<f64>,
+    ) {
+        self.set_slot(cache.slot(position, name), name, value);
+    }
+
+    fn set_slot(&mut self, slot: Option<Slot>, name: &str, value: Option<f64>) {
+        match slot {
             Some(Slot::Known(i)) => self.known[i] = value,
             Some(Slot::Extra(c)) => self.extra.push((Cow::Borrowed(c), value)),
             None => self.extra.push((Cow::Owned(name.to_owned()), value)),
@@ -243,5 +286,51 @@ impl fmt::Display for RowRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let what = if self.is_line { "line" } else { "row" };
         write!(f, "{} {what} {}", self.file.display(), self.row)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row_through(cache: &mut SlotCache, pairs: &[(&str, f64)]) -> EvalRow {
+        let run = RunKey::new(&RECIPES[0], &SIZES[0], &SEEDS[0]);
+        let mut row = EvalRow::new(run, 0, "arc_easy", Source::HfTrain);
+        for (position, (name, value)) in pairs.iter().enumerate() {
+            row.set_metric_at(cache, position, name, Some(*value));
+        }
+        row
+    }
+
+    fn row_by_name(pairs: &[(&str, f64)]) -> EvalRow {
+        let run = RunKey::new(&RECIPES[0], &SIZES[0], &SEEDS[0]);
+        let mut row = EvalRow::new(run, 0, "arc_easy", Source::HfTrain);
+        for (name, value) in pairs {
+            row.set_metric(name, Some(*value));
+        }
+        row
+    }
+
+    #[test]
+    fn cached_slots_follow_names_that_move_between_rows() {
+        let rows: [&[(&str, f64)]; 4] = [
+            &[("acc_raw", 1.0), ("predicted_index_raw", 2.0), ("odd", 3.0)],
+            // Every name one position later, and a name the table lacks where one it has was.
+            &[("odd", 4.0), ("acc_raw", 5.0), ("predicted_index_raw", 6.0)],
+            &[("acc_per_char", 7.0), ("acc_raw", 8.0)],
+            &[
+                ("acc_raw", 9.0),
+                ("predicted_index_raw", 10.0),
+                ("odd", 11.0),
+            ],
+        ];
+        let mut cache = SlotCache::default();
+        for pairs in rows {
+            assert_eq!(
+                row_through(&mut cache, pairs),
+                row_by_name(pairs),
+                "{pairs:?}"
+            );
+        }
     }
 }

@@ -12,7 +12,7 @@ use rayon::prelude::*;
 
 use crate::error::ConvertError;
 use crate::kind::Kind;
-use crate::model::Source;
+use crate::model::{SlotCache, Source};
 use crate::read::{self, Chunk, RowNumbers};
 use crate::rows::{EvalResultsBatch, FullEvalBatch, PplBatch, RowError, SourceRow};
 
@@ -78,7 +78,7 @@ fn parse_chunk(path: &Path, kind: Kind, chunk: Chunk, reference: bool) -> Parsed
                 (0..n)
                     .into_par_iter()
                     .with_min_len(1024)
-                    .map(|i| b.row(i))
+                    .map_init(SlotCache::default, |slots, i| b.row(i, slots))
                     .collect()
             })
         }

@@ -150,19 +150,23 @@ impl<'a> Parser<'a> {
         };
         self.i += 1;
         let start = self.i;
-        while self.i < self.s.len() && self.s[self.i] != quote {
-            if self.s[self.i] == b'\\' {
-                return Err(self.err("escapes in keys are not supported"));
+        let rest = self.s.get(start..).unwrap_or_default();
+        match memchr::memchr2(quote, b'\\', rest) {
+            Some(n) if rest[n] == quote => {
+                self.i = start + n + 1;
+                let text: &'a str = self.text;
+                // The quote is ASCII, so both ends are character boundaries.
+                Ok(&text[start..start + n])
             }
-            self.i += 1;
+            Some(n) => {
+                self.i = start + n;
+                Err(self.err("escapes in keys are not supported"))
+            }
+            None => {
+                self.i = self.s.len();
+                Err(self.err("unterminated key"))
+            }
         }
-        if self.i >= self.s.len() {
-            return Err(self.err("unterminated key"));
-        }
-        let text: &'a str = self.text;
-        let key = &text[start..self.i];
-        self.i += 1;
-        Ok(key)
     }
 
     fn value(&mut self) -> Result<Option<f64>, ReprError> {

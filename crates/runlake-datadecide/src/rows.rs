@@ -8,7 +8,7 @@ use runlake_vocab::{DROP_METRICS, METRIC_NAMES, PPL_SETS, PplSet, Seed, Size, ca
 use serde_json::{Map, Value};
 
 use crate::columns::{self, ColumnError, MetricsColumn, f64_at, str_at, view_at};
-use crate::model::{CkptFacts, EvalRow, RunKey, Source};
+use crate::model::{CkptFacts, EvalRow, RunKey, SlotCache, Source};
 use crate::pyrepr;
 use runlake_format::tables::KNOWN_METRICS;
 
@@ -101,7 +101,8 @@ impl EvalResultsBatch {
         })
     }
 
-    pub fn row(&self, i: usize) -> Result<SourceRow, RowError> {
+    /// Row `i`; `slots` carries metric slots from row to row of one parsing job.
+    pub fn row(&self, i: usize, slots: &mut SlotCache) -> Result<SourceRow, RowError> {
         let run = run_key(
             required(&self.params, i, "params")?,
             required(&self.data, i, "data")?,
@@ -123,7 +124,12 @@ impl EvalResultsBatch {
                         eval.set_metric(&k, v);
                     }
                 } else {
-                    pyrepr::parse_metrics_each(text, |k, v| eval.set_metric(k, v)).map_err(bad)?;
+                    let mut position = 0;
+                    pyrepr::parse_metrics_each(text, |k, v| {
+                        eval.set_metric_at(slots, position, k, v);
+                        position += 1;
+                    })
+                    .map_err(bad)?;
                 }
             }
             MetricsColumn::Struct { nulls, fields } => {
