@@ -10,7 +10,7 @@ use arrow::error::ArrowError;
 use runlake_format::Table;
 use runlake_format::tables::{Phase, TrainingType};
 
-use crate::model::{CkptFacts, EvalRow, N_KNOWN, RunKey};
+use crate::model::{CkptFacts, EvalRow, N_KNOWN, RunKey, known_slot};
 
 fn map_builder() -> MapBuilder<StringBuilder, Float64Builder> {
     // Field names as the format crate's `map()` declares them.
@@ -43,6 +43,28 @@ pub struct EvalsBuilder {
     details_json: StringBuilder,
     len: usize,
     uid_cache: Option<(RunKey, String)>,
+    /// What each task name puts in its rows, looked up once per name rather than per row.
+    tasks: foldhash::HashMap<&'static str, TaskColumns>,
+}
+
+/// The columns a task decides: its suite and its primary metric (with that metric's column
+/// when it has one).
+#[derive(Clone, Copy)]
+struct TaskColumns {
+    suite: Option<&'static str>,
+    primary: Option<(&'static str, Option<usize>)>,
+}
+
+impl TaskColumns {
+    fn of(task: &str) -> Self {
+        let primary = runlake_vocab::primary_policy(task)
+            .ok()
+            .map(|p| (p.metric, known_slot(p.metric)));
+        Self {
+            suite: suite_of(task),
+            primary,
+        }
+    }
 }
 
 impl Default for EvalsBuilder {
@@ -73,6 +95,7 @@ impl EvalsBuilder {
             details_json: StringBuilder::new(),
             len: 0,
             uid_cache: None,
+            tasks: foldhash::HashMap::default(),
         }
     }
 
@@ -98,15 +121,21 @@ impl EvalsBuilder {
         self.task.append_value(row.task);
         self.task_alias.append_option(row.task_alias.as_deref());
         self.source.append_value(row.source.as_str());
-        self.suite.append_option(suite_of(row.task));
+        let task = *self
+            .tasks
+            .entry(row.task)
+            .or_insert_with(|| TaskColumns::of(row.task));
+        self.suite.append_option(task.suite);
         self.recipe.append_value(row.run.recipe().slug);
         self.size.append_value(row.run.size().label);
         self.seed.append_value(row.run.seed().slug);
-        let policy = runlake_vocab::primary_policy(row.task).ok();
         self.primary_metric_name
-            .append_option(policy.map(|p| p.metric));
+            .append_option(task.primary.map(|(metric, _)| metric));
         self.primary_score
-            .append_option(policy.and_then(|p| row.metric(p.metric)));
+            .append_option(task.primary.and_then(|(metric, slot)| match slot {
+                Some(i) => row.known[i],
+                None => row.metric(metric),
+            }));
         self.derived.append_value(row.derived);
         self.num_instances.append_null();
         for (b, v) in self.known.iter_mut().zip(&row.known) {

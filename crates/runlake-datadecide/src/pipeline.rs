@@ -22,7 +22,7 @@ use crate::model::{CkptFacts, EvalRow, N_KNOWN, RowRef, RunKey, Source};
 use crate::parse::{self, Parsed};
 use crate::read;
 use crate::rows::{RowError, SourceRow};
-use crate::summary::{ConvertSummary, Progress, Rejection};
+use crate::summary::{ConvertSummary, Progress, Rejection, TableCounts};
 
 /// What to do with a bad row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
@@ -131,6 +131,32 @@ impl Default for MmluAcc {
     }
 }
 
+/// What the per-row path needs of a task name.
+#[derive(Clone, Copy)]
+struct TaskFacts {
+    /// Numbered in the order first seen, for the duplicate table's key.
+    id: u32,
+    /// Its rows feed the derived `mmlu_average`.
+    mmlu_subject: bool,
+}
+
+/// An `evals` key (run, step, task, source) as two words, so the duplicate table hashes and
+/// compares integers rather than the task's name.
+fn eval_key(run: RunKey, step: i64, task: TaskFacts, source: Source) -> (u64, i64) {
+    let source = match source {
+        Source::HfTrain => 0,
+        Source::HfMacroAvg => 1,
+        Source::HfPpl => 2,
+        Source::FullEval => 3,
+    };
+    let packed = u64::from(task.id) << 32
+        | u64::from(run.recipe) << 24
+        | u64::from(run.size) << 16
+        | u64::from(run.seed) << 8
+        | source;
+    (packed, step)
+}
+
 struct CkptEntry {
     facts: CkptFacts,
     source: &'static str,
@@ -143,9 +169,11 @@ pub struct Converter<'a> {
     progress: &'a (dyn Fn(&Progress) + Sync),
     files: Vec<PathBuf>,
     file_is_jsonl: Vec<bool>,
-    /// Every eval key so far, with a hash of its values; one lookup per row, so the table
-    /// hashes fast (keys are not adversarial).
-    seen: HashMap<(RunKey, i64, &'static str, Source), Seen, FixedState>,
+    /// Every eval key so far (see [`eval_key`]), with a hash of its values; one lookup per
+    /// row, so the table hashes fast (keys are not adversarial).
+    seen: HashMap<(u64, i64), Seen, FixedState>,
+    /// Each task name seen so far, looked up once per row.
+    tasks: HashMap<&'static str, TaskFacts, FixedState>,
     mmlu: BTreeMap<(RunKey, i64), MmluAcc>,
     ckpts: BTreeMap<(RunKey, i64), CkptEntry>,
     /// Checkpoint facts the lake already holds, to fill what this input lacks (a ppl export
@@ -153,6 +181,9 @@ pub struct Converter<'a> {
     known_ckpts: HashMap<(RunKey, i64), CkptFacts>,
     runs: BTreeMap<RunKey, Map<String, Value>>,
     evals: EvalsBuilder,
+    /// `evals` rows written and deduplicated, counted here rather than through the summary's
+    /// map of tables on every row; added to the summary by `finish`.
+    evals_counts: TableCounts,
     summary: ConvertSummary,
     progress_state: Progress,
 }
@@ -170,11 +201,13 @@ impl<'a> Converter<'a> {
             files: Vec::new(),
             file_is_jsonl: Vec::new(),
             seen: HashMap::default(),
+            tasks: HashMap::default(),
             mmlu: BTreeMap::new(),
             ckpts: BTreeMap::new(),
             known_ckpts: HashMap::new(),
             runs: BTreeMap::new(),
             evals: EvalsBuilder::new(),
+            evals_counts: TableCounts::default(),
             summary: ConvertSummary::default(),
             progress_state: Progress::default(),
         }
@@ -321,12 +354,13 @@ impl<'a> Converter<'a> {
             h.write_u64(ckpt_hash);
             eval.hash_values(&mut h);
             let hash = h.finish();
-            let key = (eval.run, eval.step, eval.task, eval.source);
+            let task = self.task_facts(eval.task);
+            let key = eval_key(eval.run, eval.step, task, eval.source);
             match self.seen.entry(key) {
                 Entry::Occupied(prev) => {
                     let prev = *prev.get();
                     if prev.hash == hash {
-                        self.summary.table_mut(Table::Evals).deduplicated += 1;
+                        self.evals_counts.deduplicated += 1;
                     } else {
                         let first = self.row_ref(prev.file, prev.row).to_string();
                         let second = self.row_ref(file, row_no).to_string();
@@ -362,9 +396,7 @@ impl<'a> Converter<'a> {
                 }
             }
             accepted_any = true;
-            if eval.source == Source::HfTrain
-                && runlake_vocab::task_kind(eval.task) == Ok(TaskKind::MmluSubject)
-            {
+            if eval.source == Source::HfTrain && task.mmlu_subject {
                 let acc = self.mmlu.entry((eval.run, eval.step)).or_default();
                 acc.subjects += 1;
                 for (i, v) in eval.known.iter().enumerate() {
@@ -388,9 +420,17 @@ impl<'a> Converter<'a> {
         Ok(())
     }
 
+    fn task_facts(&mut self, task: &'static str) -> TaskFacts {
+        let next = u32::try_from(self.tasks.len()).unwrap_or(u32::MAX);
+        *self.tasks.entry(task).or_insert_with(|| TaskFacts {
+            id: next,
+            mmlu_subject: runlake_vocab::task_kind(task) == Ok(TaskKind::MmluSubject),
+        })
+    }
+
     fn push_eval(&mut self, eval: &EvalRow) -> Result<(), ConvertError> {
         self.evals.append(eval)?;
-        self.summary.table_mut(Table::Evals).written += 1;
+        self.evals_counts.written += 1;
         if self.evals.len() >= self.opts.output_batch_rows {
             let batch = self.evals.finish()?;
             (self.sink)(Table::Evals, batch)?;
@@ -450,6 +490,11 @@ impl<'a> Converter<'a> {
         if !self.evals.is_empty() {
             let batch = self.evals.finish()?;
             (self.sink)(Table::Evals, batch)?;
+        }
+        if self.evals_counts != TableCounts::default() {
+            let counts = self.summary.table_mut(Table::Evals);
+            counts.written += self.evals_counts.written;
+            counts.deduplicated += self.evals_counts.deduplicated;
         }
         let ckpts = std::mem::take(&mut self.ckpts);
         let mut rows = Vec::with_capacity(ckpts.len());
