@@ -21,7 +21,7 @@ use crate::kind::{self, Kind};
 use crate::model::{CkptFacts, EvalRow, N_KNOWN, RowRef, RunKey, Source};
 use crate::parse::{self, Parsed};
 use crate::read;
-use crate::rows::{RowError, SourceRow};
+use crate::rows::{RowError, RunInfo, SourceRow};
 use crate::summary::{ConvertSummary, Progress, Rejection, TableCounts};
 
 /// What to do with a bad row.
@@ -180,6 +180,9 @@ pub struct Converter<'a> {
     /// has no tokens; upserting its checkpoints must not erase those eval-results gave).
     known_ckpts: HashMap<(RunKey, i64), CkptFacts>,
     runs: BTreeMap<RunKey, Map<String, Value>>,
+    /// The checkpoint facts last noted without a clash, and the run facts last merged.
+    last_ckpt: Option<(RunKey, i64, CkptFacts, &'static str)>,
+    last_info: Option<(RunKey, Option<RunInfo>)>,
     evals: EvalsBuilder,
     /// `evals` rows written and deduplicated, counted here rather than through the summary's
     /// map of tables on every row; added to the summary by `finish`.
@@ -206,6 +209,8 @@ impl<'a> Converter<'a> {
             ckpts: BTreeMap::new(),
             known_ckpts: HashMap::new(),
             runs: BTreeMap::new(),
+            last_ckpt: None,
+            last_info: None,
             evals: EvalsBuilder::new(),
             evals_counts: TableCounts::default(),
             summary: ConvertSummary::default(),
@@ -409,12 +414,21 @@ impl<'a> Converter<'a> {
             self.push_eval(&eval)?;
         }
         if accepted_any {
-            self.note_ckpt(row.run, row.step, row.ckpt, source_name);
-            let info = self.runs.entry(row.run).or_default();
-            if let Some(extra) = row.run_info {
-                for (k, v) in extra {
-                    info.entry(k).or_insert(v);
+            // Rows come grouped by checkpoint: a row repeating what the row before noted
+            // without a clash changes nothing, and skips the lookups.
+            let noted = (row.run, row.step, row.ckpt, source_name);
+            if self.last_ckpt != Some(noted) {
+                let agreed = self.note_ckpt(row.run, row.step, row.ckpt, source_name);
+                self.last_ckpt = agreed.then_some(noted);
+            }
+            let repeated = matches!(&self.last_info,
+                Some((run, last)) if *run == row.run && *last == row.run_info);
+            if !repeated {
+                let info = self.runs.entry(row.run).or_default();
+                for (k, v) in row.run_info.iter().flatten() {
+                    info.entry(k.as_str()).or_insert_with(|| v.clone());
                 }
+                self.last_info = Some((row.run, row.run_info));
             }
         }
         Ok(())
@@ -438,10 +452,18 @@ impl<'a> Converter<'a> {
         Ok(())
     }
 
-    fn note_ckpt(&mut self, run: RunKey, step: i64, facts: CkptFacts, source: &'static str) {
+    /// Notes a row's checkpoint facts; false when they clash with facts noted before.
+    fn note_ckpt(
+        &mut self,
+        run: RunKey,
+        step: i64,
+        facts: CkptFacts,
+        source: &'static str,
+    ) -> bool {
         match self.ckpts.entry((run, step)) {
             std::collections::btree_map::Entry::Vacant(v) => {
                 v.insert(CkptEntry { facts, source });
+                true
             }
             std::collections::btree_map::Entry::Occupied(mut o) => {
                 let e = o.get_mut();
@@ -465,6 +487,7 @@ impl<'a> Converter<'a> {
                         e.source
                     ));
                 }
+                !clash
             }
         }
     }

@@ -5,7 +5,7 @@
 
 use arrow::array::{Array, ArrayRef, Float64Array, RecordBatch, StringArray};
 use runlake_vocab::{DROP_METRICS, METRIC_NAMES, PPL_SETS, PplSet, Seed, Size, canonical_task};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::columns::{self, ColumnError, MetricsColumn, f64_at, str_at, view_at};
 use crate::model::{CkptFacts, EvalRow, RunKey, SlotCache, Source};
@@ -40,8 +40,11 @@ pub struct SourceRow {
     /// nothing disappears unreported.
     pub empty_cells: u32,
     /// Run-level facts (chinchilla label, datadec model/dataset columns).
-    pub run_info: Option<Map<String, Value>>,
+    pub run_info: Option<RunInfo>,
 }
+
+/// Run-level facts of one row, by column name, in column order.
+pub type RunInfo = Vec<(String, Value)>;
 
 fn required<'a>(a: &'a StringArray, i: usize, field: &str) -> Result<&'a str, RowError> {
     str_at(a, i).ok_or_else(|| RowError::new(field, "is null"))
@@ -152,11 +155,7 @@ impl EvalResultsBatch {
             .chinchilla
             .as_ref()
             .and_then(|a| str_at(a, i))
-            .map(|c| {
-                let mut m = Map::new();
-                m.insert("chinchilla".into(), Value::String(c.to_owned()));
-                m
-            });
+            .map(|c| vec![("chinchilla".to_owned(), Value::String(c.to_owned()))]);
         Ok(SourceRow {
             run,
             step,
@@ -380,10 +379,11 @@ impl FullEvalBatch {
                 evals.push(e);
             }
         }
-        let mut info = Map::new();
-        for (name, a) in &self.others {
-            info.insert(name.clone(), cell_json(a.as_ref(), i));
-        }
+        let info = self
+            .others
+            .iter()
+            .map(|(name, a)| (name.clone(), cell_json(a.as_ref(), i)))
+            .collect();
         Ok(SourceRow {
             run,
             step,
