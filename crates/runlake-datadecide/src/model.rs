@@ -143,6 +143,7 @@ pub struct SlotCache {
 }
 
 impl SlotCache {
+    #[inline]
     fn slot(&mut self, position: usize, name: &str) -> Option<Slot> {
         if let Some(Some((seen, slot))) = self.last.get(position)
             && *seen == name
@@ -203,6 +204,7 @@ impl EvalRow {
     }
 
     /// Sets the metric at `position` of its row's metrics, its slot looked up through `cache`.
+    #[inline]
     pub fn set_metric_at(
         &mut self,
         cache: &mut SlotCache,
@@ -213,6 +215,7 @@ impl EvalRow {
         self.set_slot(cache.slot(position, name), name, value);
     }
 
+    #[inline]
     fn set_slot(&mut self, slot: Option<Slot>, name: &str, value: Option<f64>) {
         match slot {
             Some(Slot::Known(i)) => self.known[i] = value,

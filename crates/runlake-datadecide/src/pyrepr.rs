@@ -71,6 +71,7 @@ static ENDS_VALUE: [bool; 256] = {
 
 /// The length of the value `rest` starts with: up to the first byte of [`ENDS_VALUE`]. Values
 /// are mostly runs of digits, which are skipped eight bytes at a time.
+#[inline]
 fn value_len(rest: &[u8]) -> usize {
     let mut i = 0;
     loop {
@@ -115,12 +116,14 @@ impl<'a> Parser<'a> {
         }
     }
 
+    #[inline]
     fn ws(&mut self) {
         while self.i < self.s.len() && self.s[self.i].is_ascii_whitespace() {
             self.i += 1;
         }
     }
 
+    #[inline]
     fn eat(&mut self, b: u8) -> bool {
         if self.s.get(self.i) == Some(&b) {
             self.i += 1;
@@ -185,6 +188,7 @@ impl<'a> Parser<'a> {
         }
     }
 
+    #[inline]
     fn key(&mut self) -> Result<&'a str, ReprError> {
         let quote = match self.s.get(self.i) {
             Some(&q @ (b'\'' | b'"')) => q,
@@ -211,6 +215,7 @@ impl<'a> Parser<'a> {
         }
     }
 
+    #[inline]
     fn value(&mut self) -> Result<Option<f64>, ReprError> {
         let start = self.i;
         self.i = start + value_len(self.s.get(start..).unwrap_or_default());
