@@ -45,7 +45,7 @@ warnings:
   lineage evidence disagreeing with the resolved parent: 1 (first: wandb/ml-moe/chains/dpo00003: config:pretrain_steps = 5000)
   summary metrics differing between the nested and flat shapes, nested kept: 1 (first: wandb/ml-moe/chains/dpo00003 piqa acc_raw: 0.6 against 0.65)
   timestamps without a time zone, read with --naive-offset-minutes: 14
-committed version 1: 34 rows added, 0 removed, 5 files, 50.6 KB
+committed version 1: 34 rows added, 0 removed, 5 files, 50.4 KB
 lake: lake  (`--json` gives every detail)
 "
     );
