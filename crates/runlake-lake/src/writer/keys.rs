@@ -70,32 +70,47 @@ fn hash_bytes(seed: u64, bytes: &[u8]) -> u64 {
     h
 }
 
+/// The hashes of recently seen strings, each in a slot its length and last byte pick. Key
+/// strings (run, task, source) repeat row after row, and a map's keys cycle through a few
+/// names, so most strings of a column are hashed once rather than once per row.
+#[derive(Default)]
+struct RecentStrings<'a> {
+    slots: [Option<(&'a str, [u64; 2])>; 32],
+}
+
+impl<'a> RecentStrings<'a> {
+    fn hashes(&mut self, value: &'a str) -> [u64; 2] {
+        let last = value.as_bytes().last().copied().unwrap_or(0);
+        let slot = (value.len().wrapping_mul(31) ^ usize::from(last)) % self.slots.len();
+        match self.slots[slot] {
+            Some((seen, hashes)) if seen == value => hashes,
+            _ => {
+                let hashes = SEEDS.map(|seed| hash_bytes(seed, value.as_bytes()));
+                self.slots[slot] = Some((value, hashes));
+                hashes
+            }
+        }
+    }
+}
+
 /// Folds one column into the running per-row lanes.
 fn fold_column(array: &ArrayRef, lanes: &mut [[u64; 2]]) -> Result<()> {
     let mut fold = |i: usize, lane: usize, v: u64| {
         lanes[i][lane] = mix(lanes[i][lane].rotate_left(5) ^ v);
     };
     let n = array.len();
-    let is_null = |i: usize| array.is_null(i);
+    // The null buffer once, rather than through the array's vtable for every value.
+    let nulls = array.nulls();
+    let is_null = |i: usize| nulls.is_some_and(|b| b.is_null(i));
     match array.data_type() {
         DataType::Utf8 => {
             let a = array.as_string::<i32>();
-            // Key strings (run, task, source) repeat row after row: hash each run of equal
-            // values once.
-            let mut last: Option<(&str, [u64; 2])> = None;
+            let mut recent = RecentStrings::default();
             for i in 0..n {
                 let hashes = if is_null(i) {
                     [NULL, NULL]
                 } else {
-                    let value = a.value(i);
-                    match last {
-                        Some((prev, hashes)) if prev == value => hashes,
-                        _ => {
-                            let hashes = SEEDS.map(|seed| hash_bytes(seed, value.as_bytes()));
-                            last = Some((value, hashes));
-                            hashes
-                        }
-                    }
+                    recent.hashes(a.value(i))
                 };
                 for (lane, v) in hashes.into_iter().enumerate() {
                     fold(i, lane, v);
@@ -195,8 +210,9 @@ fn fold_nested(
     for child in children {
         fold_column(child, &mut lanes)?;
     }
+    let nulls = array.nulls();
     for i in 0..array.len() {
-        if array.is_null(i) {
+        if nulls.is_some_and(|b| b.is_null(i)) {
             fold(i, 0, NULL);
             fold(i, 1, NULL);
             continue;
@@ -220,8 +236,13 @@ fn fold_values<T: Copy>(
     bits: impl Fn(T) -> u64,
     fold: &mut impl FnMut(usize, usize, u64),
 ) {
+    let nulls = array.nulls();
     for (i, v) in values.iter().enumerate() {
-        let v = if array.is_null(i) { NULL } else { bits(*v) };
+        let v = if nulls.is_some_and(|b| b.is_null(i)) {
+            NULL
+        } else {
+            bits(*v)
+        };
         fold(i, 0, v ^ SEEDS[0]);
         fold(i, 1, v ^ SEEDS[1]);
     }
@@ -323,6 +344,26 @@ mod tests {
             row_fingerprints(&swapped).expect("a"),
             row_fingerprints(&other).expect("b")
         );
+    }
+
+    #[test]
+    fn strings_hashed_through_the_recent_cache_equal_strings_hashed_alone() {
+        // Enough names, cycling and repeating, that slots are shared and overwritten.
+        let names: Vec<String> = (0..300)
+            .map(|i| format!("{}{}", "k".repeat(i % 7), (i * 37) % 101))
+            .collect();
+        let values: Vec<Option<&str>> = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (i % 13 != 0).then_some(n.as_str()))
+            .collect();
+        let n = values.len();
+        let b = batch(values, vec![Some(1); n], vec![Some(0.5); n]);
+        let whole = row_fingerprints(&b).expect("whole");
+        for (i, fp) in whole.iter().enumerate() {
+            let alone = row_fingerprints(&b.slice(i, 1)).expect("alone");
+            assert_eq!(alone, [*fp], "row {i}");
+        }
     }
 
     #[test]
