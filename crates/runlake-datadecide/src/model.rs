@@ -255,8 +255,8 @@ impl EvalRow {
     /// Hashes the row's values (not its key), bit-exact, for duplicate detection.
     pub fn hash_values<H: Hasher>(&self, h: &mut H) {
         // The known metrics go in as one write of their bits and a word saying which are
-        // present (and whether the row is derived): one write per field costs more than all
-        // the rest of a row's hash.
+        // present (and whether the row is derived), rather than two writes per metric: every
+        // row is hashed, and each write is a round of the hasher.
         let mut bytes = [0u8; 8 * (N_KNOWN + 1)];
         let mut present = u64::from(self.derived) << 63;
         for (i, (v, out)) in self.known.iter().zip(bytes.chunks_exact_mut(8)).enumerate() {
