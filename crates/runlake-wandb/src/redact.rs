@@ -15,6 +15,8 @@
 
 use std::borrow::Cow;
 
+use aho_corasick::AhoCorasick;
+
 use crate::json::{Json, Object};
 use crate::model::RunRecord;
 
@@ -43,6 +45,10 @@ pub struct Redactor {
     tokens: Vec<String>,
     // The tokens in lower case, for a quick test before the exact search.
     lower: Vec<String>,
+    // Finds whether an ASCII text holds any token (in any case) in one pass, whatever the
+    // number of tokens: a sweep brings a host name per node, and every key and value of every
+    // run is searched.
+    any: Option<AhoCorasick>,
 }
 
 impl Redactor {
@@ -79,10 +85,17 @@ impl Redactor {
             }
             new
         });
+        // Building fails only past the automaton's size limits; the texts are then searched
+        // token by token.
+        let any = AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(&lower)
+            .ok();
         Redactor {
             enabled: true,
             tokens,
             lower,
+            any,
         }
     }
 
@@ -105,7 +118,8 @@ impl Redactor {
         // Every logged key and value passes here; most hold no token and no path. ASCII text
         // (nearly all of it) is searched as it is, ignoring case, rather than lower-cased
         // into a new string first; a replacement is ASCII too.
-        if s.is_ascii() {
+        let ascii = s.is_ascii();
+        if ascii && self.any.as_ref().is_none_or(|any| any.is_match(s)) {
             for (t, l) in self.tokens.iter().zip(&self.lower) {
                 if contains_ignoring_ascii_case(out.as_bytes(), l.as_bytes())
                     && let Some(replaced) = replace_word(&out, t)
@@ -113,7 +127,7 @@ impl Redactor {
                     out = Cow::Owned(replaced);
                 }
             }
-        } else if !self.tokens.is_empty() {
+        } else if !ascii && !self.tokens.is_empty() {
             let mut lower = s.to_lowercase();
             for (t, l) in self.tokens.iter().zip(&self.lower) {
                 if lower.contains(l.as_str())
@@ -275,11 +289,28 @@ fn ends_folder(c: char) -> bool {
     ) || c.is_whitespace()
 }
 
+/// Whether `s` has a tilde or a home-like root (any case): nearly no key or value has either,
+/// though many have a `/` (`train/loss`), and telling so needs no lower-cased copy.
+fn may_hold_home(s: &[u8]) -> bool {
+    let root_at = |i: usize| {
+        HOME_ROOTS.iter().any(|(root, _)| {
+            s.get(i..i + root.len())
+                .is_some_and(|w| w.eq_ignore_ascii_case(root.as_bytes()))
+        })
+    };
+    memchr::memchr(b'~', s).is_some() || memchr::memchr_iter(b'/', s).any(root_at)
+}
+
 /// `s` with the personal folders of home-like paths replaced; `None` when it has none.
 fn redact_homes(s: &str) -> Option<String> {
-    if !s.contains(['/', '~']) {
+    if !may_hold_home(s.as_bytes()) {
         return None;
     }
+    replace_homes(s)
+}
+
+/// [`redact_homes`] without the quick test first.
+fn replace_homes(s: &str) -> Option<String> {
     // Lower-casing ASCII keeps byte offsets, so positions found in `lower` index `s`.
     let lower = s.to_ascii_lowercase();
     let mut spans: Vec<(usize, usize)> = Vec::new();
@@ -373,7 +404,7 @@ mod tests {
                     out = replaced;
                 }
             }
-            redact_homes(&out).unwrap_or(out)
+            replace_homes(&out).unwrap_or(out)
         };
         for s in [
             "APERSON/loss",
@@ -388,6 +419,46 @@ mod tests {
             "apersonaperson aperson",
         ] {
             assert_eq!(r.text(s), reference(s), "{s:?}");
+        }
+        // Generated texts: tokens and home roots in any case, glued to letters or not, among
+        // slashes, tildes and non-ASCII letters.
+        let parts = [
+            "aperson",
+            "APERSON",
+            "aPerson",
+            "a.person@example.INVALID",
+            "node042",
+            "Node042",
+            "/home/",
+            "/HOME/",
+            "/Users/",
+            "/gscratch/",
+            "/gScratch/",
+            ".cache",
+            "~",
+            "/",
+            "_",
+            "x",
+            "9",
+            " ",
+            "-",
+            "J\u{fc}rgen",
+            "\u{212a}elvin",
+            "train/loss",
+            "<redacted>",
+            ":",
+        ];
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n as u64) as usize
+        };
+        for _ in 0..20_000 {
+            let len = next(9);
+            let s: String = (0..len).map(|_| parts[next(parts.len())]).collect();
+            assert_eq!(r.text(&s), reference(&s), "{s:?}");
         }
         assert!(contains_ignoring_ascii_case(b"ABC", b""));
         assert!(!contains_ignoring_ascii_case(b"ab", b"abc"));
