@@ -6,6 +6,7 @@
 //! and projects it to `i64`/`f64` on demand. Writing a value back reproduces each number token
 //! byte for byte; non-finite numbers are written as the bare tokens Python reads back.
 
+use crate::escape_scan::{Escapes, plain_prefix};
 use std::fmt::Write as _;
 
 /// A JSON number kept as its source token (`12`, `5e-06`, `168631869269606400000`, `NaN`).
@@ -245,19 +246,26 @@ impl Json {
 
 fn write_string(out: &mut String, s: &str) {
     out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => {
+    let bytes = s.as_bytes();
+    let mut from = 0;
+    loop {
+        // Every escaped byte is ASCII, so each stretch ends on a character boundary.
+        let plain = plain_prefix(&bytes[from..], Escapes::Json);
+        out.push_str(&s[from..from + plain]);
+        from += plain;
+        let Some(&b) = bytes.get(from) else { break };
+        match b {
+            b'"' => out.push_str("\\\""),
+            b'\\' => out.push_str("\\\\"),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            b'\t' => out.push_str("\\t"),
+            b => {
                 // Writing to a String cannot fail.
-                let _ = write!(out, "\\u{:04x}", c as u32);
+                let _ = write!(out, "\\u{:04x}", b);
             }
-            c => out.push(c),
         }
+        from += 1;
     }
     out.push('"');
 }
@@ -465,12 +473,8 @@ impl Parser<'_> {
         let mut out = String::new();
         loop {
             let start = self.i;
-            while let Some(&b) = self.s.get(self.i) {
-                if b == b'"' || b == b'\\' {
-                    break;
-                }
-                self.i += 1;
-            }
+            self.i = memchr::memchr2(b'"', b'\\', &self.s[start..])
+                .map_or(self.s.len(), |at| start + at);
             out.push_str(&self.text[start..self.i]);
             match self.s.get(self.i) {
                 None => return Err(self.err("unterminated string")),
@@ -573,6 +577,57 @@ mod tests {
         );
         assert_eq!(items[3].as_number().expect("n").as_i64_exact(), Some(-3));
         assert_eq!(v.to_text(), "[168631869269606400000,5e-06,1250.0,-3]");
+    }
+
+    #[test]
+    fn generated_strings_are_written_as_escaped_character_by_character() {
+        let reference = |s: &str| {
+            let mut out = String::from('"');
+            for c in s.chars() {
+                match c {
+                    '"' => out.push_str("\\\""),
+                    '\\' => out.push_str("\\\\"),
+                    '\n' => out.push_str("\\n"),
+                    '\r' => out.push_str("\\r"),
+                    '\t' => out.push_str("\\t"),
+                    c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+                    c => out.push(c),
+                }
+            }
+            out.push('"');
+            out
+        };
+        let parts = [
+            "a",
+            "abcdefgh",
+            "abcdefghijklmnopq",
+            "\"",
+            "\\",
+            "\t",
+            "\n",
+            "\r",
+            "\u{0}",
+            "\u{1f}",
+            "\u{7f}",
+            " ",
+            "caf\u{e9}",
+            "\u{1f680}",
+            "/",
+        ];
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n as u64) as usize
+        };
+        for _ in 0..20_000 {
+            let s: String = (0..next(12)).map(|_| parts[next(parts.len())]).collect();
+            let mut out = String::new();
+            write_string(&mut out, &s);
+            assert_eq!(out, reference(&s));
+            assert_eq!(parse(&out), Ok(Json::String(s)));
+        }
     }
 
     #[test]

@@ -8,6 +8,7 @@
 
 pub mod coerce;
 pub mod error;
+mod escape_scan;
 pub mod json;
 pub mod model;
 pub mod read;

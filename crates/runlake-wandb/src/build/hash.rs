@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 
 use super::RunOutput;
 use super::cells::{Cell, Row};
+use crate::escape_scan::{Escapes, plain_prefix};
 
 /// Text hashed as it is written, never held whole. It passes through a buffer because the
 /// hasher is fastest on many kilobytes at a time, and formatting writes a few bytes at a time.
@@ -46,12 +47,12 @@ impl HashText {
             return;
         }
         self.push("\"");
+        let bytes = s.as_bytes();
         let mut from = 0;
-        for (i, b) in s.bytes().enumerate() {
-            if (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\' {
-                continue;
-            }
+        loop {
+            let i = from + plain_prefix(&bytes[from..], Escapes::Debug);
             self.push(&s[from..i]);
+            let Some(&b) = bytes.get(i) else { break };
             match b {
                 b'"' => self.push("\\\""),
                 b'\\' => self.push("\\\\"),
@@ -62,7 +63,6 @@ impl HashText {
             }
             from = i + 1;
         }
-        self.push(&s[from..]);
         self.push("\"");
     }
 
@@ -285,6 +285,39 @@ mod tests {
         assert_eq!(text(|t| t.rows(&[])), format!("{:?}", Vec::<Row>::new()));
         for row in &rows {
             assert_eq!(text(|t| t.row(row)), format!("{row:?}"));
+        }
+    }
+
+    #[test]
+    fn generated_texts_are_quoted_as_debug_quotes_them() {
+        // Stretches longer and shorter than a word, with every escaped byte between them.
+        let parts = [
+            "a",
+            "abcdefgh",
+            "abcdefghijklmnopq",
+            "\"",
+            "\\",
+            "\t",
+            "\n",
+            "\r",
+            "\u{0}",
+            "\u{1f}",
+            "\u{7f}",
+            " ",
+            "~",
+            "}",
+            "{\"k\":1}",
+        ];
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n as u64) as usize
+        };
+        for _ in 0..20_000 {
+            let s: String = (0..next(12)).map(|_| parts[next(parts.len())]).collect();
+            assert_eq!(text(|t| t.quoted(&s)), format!("{s:?}"));
         }
     }
 }
