@@ -31,6 +31,7 @@
 //! `resumed_from` when its first logged step follows the previous run's last step (it continues
 //! that run), else `duplicate_of` (a separate attempt from the same start, not a continuation).
 
+use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -127,9 +128,12 @@ pub struct RunLineage {
 
 /// Where converted runs wrote their models: normalised `output_dir` and the run's uid and
 /// creation time, to recognise a parent in a child's `model_name_or_path`.
+///
+/// Keyed by folder: a child's path is looked up folder by folder, from itself up, so a
+/// conversion of many runs does not compare every child with every run's folder.
 #[derive(Debug, Default)]
 pub struct OutputDirs {
-    dirs: Vec<(String, String, Option<i64>)>,
+    dirs: HashMap<String, Vec<(String, Option<i64>)>>,
 }
 
 /// A path with `//`, `.` and a trailing `/` removed and `..` applied, so spellings of one
@@ -160,8 +164,9 @@ impl OutputDirs {
         if dir.is_empty() || dir == "/" {
             return;
         }
-        if !self.dirs.iter().any(|(d, u, _)| *d == dir && u == uid) {
-            self.dirs.push((dir, uid.to_owned(), created_at));
+        let runs = self.dirs.entry(dir).or_default();
+        if !runs.iter().any(|(u, _)| u == uid) {
+            runs.push((uid.to_owned(), created_at));
         }
     }
 
@@ -170,27 +175,16 @@ impl OutputDirs {
     /// folder): the one created last wrote the model that remains.
     pub fn find(&self, path: &str) -> Option<(String, Option<String>)> {
         let want = normalise_path(path);
-        let inside = |d: &str| {
-            want == d
-                || want
-                    .strip_prefix(d)
-                    .is_some_and(|rest| rest.starts_with('/'))
-        };
-        let depth = self
-            .dirs
-            .iter()
-            .filter(|(d, _, _)| inside(d))
-            .map(|(d, _, _)| d.len())
-            .max()?;
-        let mut hits: Vec<&(String, String, Option<i64>)> = self
-            .dirs
-            .iter()
-            .filter(|(d, _, _)| d.len() == depth && inside(d))
-            .collect();
-        hits.sort_by(|a, b| (a.2, &a.1).cmp(&(b.2, &b.1)));
-        let (_, uid, _) = hits.pop()?;
+        // `want` itself, then each folder above it, deepest first.
+        let above = want.rmatch_indices('/').map(|(i, _)| &want[..i]);
+        let runs = std::iter::once(want.as_str())
+            .chain(above)
+            .find_map(|dir| self.dirs.get(dir))?;
+        let mut hits: Vec<&(String, Option<i64>)> = runs.iter().collect();
+        hits.sort_by(|a, b| (a.1, &a.0).cmp(&(b.1, &b.0)));
+        let (uid, _) = hits.pop()?;
         let note = (!hits.is_empty()).then(|| {
-            let others: Vec<&str> = hits.iter().map(|h| h.1.as_str()).collect();
+            let others: Vec<&str> = hits.iter().map(|h| h.0.as_str()).collect();
             format!(
                 "also the output folder of {} (created earlier); the latest run is taken",
                 others.join(", ")
@@ -677,5 +671,16 @@ mod tests {
         // The last segment alone is not a match.
         assert_eq!(dirs.find("/elsewhere/4M"), None);
         assert_eq!(dirs.find("/m/sft dolma/4M2"), None);
+        // The deepest folder holding the path wins; relative folders match the same way.
+        dirs.add("/m", "wandb/e/p/d", None);
+        dirs.add("models/run", "wandb/e/p/e", None);
+        let uid = |path: &str| dirs.find(path).map(|m| m.0);
+        assert_eq!(uid("/m/other/final").as_deref(), Some("wandb/e/p/c"));
+        assert_eq!(uid("/m/x/y").as_deref(), Some("wandb/e/p/d"));
+        assert_eq!(uid("/m").as_deref(), Some("wandb/e/p/d"));
+        assert_eq!(uid("models/run/step100").as_deref(), Some("wandb/e/p/e"));
+        assert_eq!(uid("/models/run"), None);
+        assert_eq!(uid("/"), None);
+        assert_eq!(uid(""), None);
     }
 }
