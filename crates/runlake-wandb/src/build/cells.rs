@@ -6,7 +6,7 @@ use arrow::array::{
     ArrayRef, BooleanArray, Float64Array, Float64Builder, Int32Array, Int64Array, ListBuilder,
     MapBuilder, MapFieldNames, StringArray, StringBuilder, TimestampMicrosecondArray,
 };
-use arrow::datatypes::{DataType, TimeUnit};
+use arrow::datatypes::{DataType, Field, TimeUnit};
 use arrow::record_batch::RecordBatch;
 use runlake_format::Table;
 
@@ -110,94 +110,116 @@ pub(crate) fn to_batch<R: std::borrow::Borrow<Row>>(
     rows: &[R],
 ) -> Result<RecordBatch> {
     let schema = table.schema();
-    let mut columns: Vec<ArrayRef> = Vec::with_capacity(schema.fields().len());
-    for field in schema.fields() {
-        let name = field.name().as_str();
-        let cells = rows.iter().map(|r| r.borrow().get(name));
-        let array: ArrayRef = match field.data_type() {
-            DataType::Utf8 => Arc::new(
-                cells
-                    .map(|c| match c {
-                        Some(Cell::Str(s)) => Some(s.as_str()),
-                        _ => None,
-                    })
-                    .collect::<StringArray>(),
-            ),
-            DataType::Int64 => Arc::new(
-                cells
-                    .map(|c| match c {
-                        Some(Cell::I64(v)) => Some(*v),
-                        _ => None,
-                    })
-                    .collect::<Int64Array>(),
-            ),
-            DataType::Int32 => Arc::new(
-                cells
-                    .map(|c| match c {
-                        Some(Cell::I32(v)) => Some(*v),
-                        _ => None,
-                    })
-                    .collect::<Int32Array>(),
-            ),
-            DataType::Float64 => Arc::new(
-                cells
-                    .map(|c| match c {
-                        Some(Cell::F64(v)) => Some(*v),
-                        _ => None,
-                    })
-                    .collect::<Float64Array>(),
-            ),
-            DataType::Boolean => Arc::new(
-                cells
-                    .map(|c| match c {
-                        Some(Cell::Bool(v)) => Some(*v),
-                        _ => None,
-                    })
-                    .collect::<BooleanArray>(),
-            ),
-            DataType::Timestamp(TimeUnit::Microsecond, tz) => Arc::new(
-                cells
-                    .map(|c| match c {
-                        Some(Cell::Ts(v)) => Some(*v),
-                        _ => None,
-                    })
-                    .collect::<TimestampMicrosecondArray>()
-                    .with_timezone_opt(tz.clone()),
-            ),
-            DataType::List(_) => {
-                let mut b = ListBuilder::new(StringBuilder::new());
-                for c in cells {
-                    match c {
-                        Some(Cell::List(items)) => {
-                            for i in items {
-                                b.values().append_value(i);
-                            }
-                            b.append(true);
-                        }
-                        _ => b.append(false),
-                    }
-                }
-                Arc::new(b.finish())
+    let fields = schema.fields();
+    // Columns are built in name order, the order of every row's cells, so each row's cursor
+    // only moves forward: a row is walked once rather than searched once per column.
+    let mut order: Vec<usize> = (0..fields.len()).collect();
+    order.sort_by_key(|&i| fields[i].name().as_str());
+    let mut cursors = vec![0usize; rows.len()];
+    let mut columns: Vec<Option<ArrayRef>> = vec![None; fields.len()];
+    for i in order {
+        let name = fields[i].name().as_str();
+        let cells = rows.iter().zip(cursors.iter_mut()).map(|(row, at)| {
+            let cells = row.borrow().cells();
+            while cells.get(*at).is_some_and(|(k, _)| *k < name) {
+                *at += 1;
             }
-            DataType::Map(entries, _) => {
-                let numeric = matches!(
-                    entries.data_type(),
-                    DataType::Struct(f) if f.len() == 2 && f[1].data_type() == &DataType::Float64
-                );
-                map_column(cells, numeric)?
-            }
-            other => {
-                return Err(WandbError::Arrow {
-                    table: table.name(),
-                    source: arrow::error::ArrowError::NotYetImplemented(format!(
-                        "column {name} of type {other}"
-                    )),
-                });
-            }
-        };
-        columns.push(array);
+            cells.get(*at).filter(|(k, _)| *k == name).map(|(_, c)| c)
+        });
+        columns[i] = Some(column(table, &fields[i], cells)?);
     }
-    RecordBatch::try_new(schema, columns).map_err(arrow_err(table))
+    RecordBatch::try_new(schema, columns.into_iter().flatten().collect()).map_err(arrow_err(table))
+}
+
+/// One column of `table` from each row's cell for it.
+fn column<'a>(
+    table: Table,
+    field: &Field,
+    cells: impl Iterator<Item = Option<&'a Cell>>,
+) -> Result<ArrayRef> {
+    let name = field.name();
+    let array: ArrayRef = match field.data_type() {
+        DataType::Utf8 => Arc::new(
+            cells
+                .map(|c| match c {
+                    Some(Cell::Str(s)) => Some(s.as_str()),
+                    _ => None,
+                })
+                .collect::<StringArray>(),
+        ),
+        DataType::Int64 => Arc::new(
+            cells
+                .map(|c| match c {
+                    Some(Cell::I64(v)) => Some(*v),
+                    _ => None,
+                })
+                .collect::<Int64Array>(),
+        ),
+        DataType::Int32 => Arc::new(
+            cells
+                .map(|c| match c {
+                    Some(Cell::I32(v)) => Some(*v),
+                    _ => None,
+                })
+                .collect::<Int32Array>(),
+        ),
+        DataType::Float64 => Arc::new(
+            cells
+                .map(|c| match c {
+                    Some(Cell::F64(v)) => Some(*v),
+                    _ => None,
+                })
+                .collect::<Float64Array>(),
+        ),
+        DataType::Boolean => Arc::new(
+            cells
+                .map(|c| match c {
+                    Some(Cell::Bool(v)) => Some(*v),
+                    _ => None,
+                })
+                .collect::<BooleanArray>(),
+        ),
+        DataType::Timestamp(TimeUnit::Microsecond, tz) => Arc::new(
+            cells
+                .map(|c| match c {
+                    Some(Cell::Ts(v)) => Some(*v),
+                    _ => None,
+                })
+                .collect::<TimestampMicrosecondArray>()
+                .with_timezone_opt(tz.clone()),
+        ),
+        DataType::List(_) => {
+            let mut b = ListBuilder::new(StringBuilder::new());
+            for c in cells {
+                match c {
+                    Some(Cell::List(items)) => {
+                        for i in items {
+                            b.values().append_value(i);
+                        }
+                        b.append(true);
+                    }
+                    _ => b.append(false),
+                }
+            }
+            Arc::new(b.finish())
+        }
+        DataType::Map(entries, _) => {
+            let numeric = matches!(
+                entries.data_type(),
+                DataType::Struct(f) if f.len() == 2 && f[1].data_type() == &DataType::Float64
+            );
+            map_column(cells, numeric)?
+        }
+        other => {
+            return Err(WandbError::Arrow {
+                table: table.name(),
+                source: arrow::error::ArrowError::NotYetImplemented(format!(
+                    "column {name} of type {other}"
+                )),
+            });
+        }
+    };
+    Ok(array)
 }
 
 pub(crate) fn names() -> MapFieldNames {
@@ -244,5 +266,78 @@ fn map_column<'a>(
             }
         }
         Ok(Arc::new(b.finish()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use arrow::array::{Array, AsArray};
+    use arrow::datatypes::{Float64Type, Int64Type};
+
+    use super::*;
+
+    #[test]
+    fn every_cell_lands_in_its_column_whatever_cells_a_row_has() {
+        let table = Table::Evals;
+        let schema = table.schema();
+        // Every text, integer, float and boolean column, and names no column has.
+        let mut names: Vec<&'static str> = schema
+            .fields()
+            .iter()
+            .filter(|f| {
+                matches!(
+                    f.data_type(),
+                    DataType::Utf8 | DataType::Int64 | DataType::Float64 | DataType::Boolean
+                )
+            })
+            .map(|f| &*f.name().clone().leak())
+            .collect();
+        names.push("zz_not_a_column");
+        names.push("a_not_a_column");
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = |n: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % n
+        };
+        let rows: Vec<Row> = (0..200)
+            .map(|r| {
+                let mut row = Row::default();
+                for name in &names {
+                    let field = schema.field_with_name(name).ok();
+                    if field.is_none_or(|f| f.is_nullable()) && next(3) == 0 {
+                        continue;
+                    }
+                    let cell = match field.map(|f| f.data_type()) {
+                        Some(DataType::Int64) => Cell::I64(r * 1000 + next(1000) as i64),
+                        Some(DataType::Float64) => Cell::F64(next(1 << 20) as f64 / 7.0),
+                        Some(DataType::Boolean) => Cell::Bool(next(2) == 0),
+                        _ => Cell::Str(format!("{name}-{r}")),
+                    };
+                    row.set(name, cell);
+                }
+                row
+            })
+            .collect();
+        let batch = to_batch(table, &rows).expect("batch");
+        assert_eq!(batch.schema(), schema);
+        for name in names.iter().filter(|n| !n.ends_with("not_a_column")) {
+            let column = batch.column_by_name(name).expect("column");
+            for (i, row) in rows.iter().enumerate() {
+                match row.get(name) {
+                    None => assert!(column.is_null(i), "{name} row {i}"),
+                    Some(Cell::Str(s)) => assert_eq!(column.as_string::<i32>().value(i), s),
+                    Some(Cell::I64(v)) => {
+                        assert_eq!(column.as_primitive::<Int64Type>().value(i), *v)
+                    }
+                    Some(Cell::F64(v)) => {
+                        assert_eq!(column.as_primitive::<Float64Type>().value(i), *v)
+                    }
+                    Some(Cell::Bool(v)) => assert_eq!(column.as_boolean().value(i), *v),
+                    Some(other) => panic!("{other:?}"),
+                }
+            }
+        }
     }
 }
