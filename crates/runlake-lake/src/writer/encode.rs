@@ -17,7 +17,7 @@ use runlake_format::{ColumnStats, ContentHash, Table};
 
 use crate::error::{LakeError, Result, arrow_err};
 use crate::order::RunTracker;
-use crate::writer::sort_order::sort_order;
+use crate::writer::sort_order::{in_order, sort_order};
 use crate::writer::stats::{column_stats, merge_stats};
 
 /// A data file ready to upload.
@@ -142,12 +142,19 @@ pub(crate) fn sorted_file_batches(
     batches: Vec<RecordBatch>,
 ) -> Result<Vec<RecordBatch>> {
     let schema = table.schema();
-    // Only the sort columns are joined to find the order, so rows already in order are never
-    // copied as a whole.
-    let keys: Vec<ArrayRef> = table
+    let sort_columns: Vec<&str> = table
         .sort_columns()
         .iter()
+        .copied()
         .filter(|c| schema.index_of(c).is_ok())
+        .collect();
+    if in_order(&batches, &sort_columns) == Some(true) {
+        return project_to_file(table, &batches);
+    }
+    // Only the sort columns are joined to find the order, so rows already in order are never
+    // copied as a whole.
+    let keys: Vec<ArrayRef> = sort_columns
+        .iter()
         .map(|c| {
             let parts: Vec<&dyn Array> = batches
                 .iter()
@@ -174,13 +181,19 @@ pub(crate) fn sorted_file_batches(
             vec![take_record_batch(&all, &indices).map_err(arrow_err("sorting rows"))?]
         }
     };
+    project_to_file(table, &sorted)
+}
+
+/// `batches` without their partition columns (and without empty batches).
+fn project_to_file(table: Table, batches: &[RecordBatch]) -> Result<Vec<RecordBatch>> {
+    let schema = table.schema();
     let file_schema = table.file_schema();
     let projection: Vec<usize> = file_schema
         .fields()
         .iter()
         .filter_map(|f| schema.index_of(f.name()).ok())
         .collect();
-    sorted
+    batches
         .iter()
         .filter(|b| b.num_rows() > 0)
         .map(|b| {

@@ -7,9 +7,11 @@
 //! usually fit one 128-bit key, and rows sort by that key alone; a buffer already in order
 //! (history read run after run) is recognised in one pass.
 
+use std::cmp::Ordering;
 use std::collections::HashMap;
 
-use arrow::array::{Array, ArrayRef, AsArray};
+use arrow::array::{Array, ArrayRef, AsArray, DynComparator, RecordBatch, make_comparator};
+use arrow::compute::SortOptions;
 use arrow::datatypes::{DataType, Int32Type, Int64Type};
 
 /// Ranks of one column, one per row (null ranks 0, below every value), and the bits its
@@ -62,6 +64,51 @@ pub(crate) fn sort_order(columns: &[ArrayRef]) -> Option<Option<Vec<u32>>> {
     let mut order: Vec<u32> = (0..rows as u32).collect();
     order.sort_by(|&a, &b| compare(a as usize, b as usize));
     Some(Some(order))
+}
+
+/// Whether the rows of `batches`, one after the other, are in ascending order of `columns`
+/// (nulls first): the question [`sort_order`] answers, without joining the batches first.
+/// Rows arrive in order whenever history is read run after run, so this usually compares
+/// each row with the one before and stops there. `None` for columns it cannot compare.
+pub(crate) fn in_order(batches: &[RecordBatch], columns: &[&str]) -> Option<bool> {
+    let options = SortOptions {
+        descending: false,
+        nulls_first: true,
+    };
+    let keys = |b: &RecordBatch| -> Option<Vec<ArrayRef>> {
+        columns
+            .iter()
+            .map(|c| b.column_by_name(c).cloned())
+            .collect()
+    };
+    // The comparators of one batch's rows with each other, or with the next batch's.
+    let comparators = |a: &[ArrayRef], b: &[ArrayRef]| -> Option<Vec<DynComparator>> {
+        a.iter()
+            .zip(b)
+            .map(|(a, b)| make_comparator(a.as_ref(), b.as_ref(), options).ok())
+            .collect()
+    };
+    let ordered = |cmp: &[DynComparator], i: usize, j: usize| {
+        cmp.iter()
+            .map(|c| c(i, j))
+            .find(|o| o.is_ne())
+            .is_none_or(Ordering::is_lt)
+    };
+    let mut before: Option<(Vec<ArrayRef>, usize)> = None;
+    for batch in batches.iter().filter(|b| b.num_rows() > 0) {
+        let here = keys(batch)?;
+        if let Some((last, row)) = &before
+            && !ordered(&comparators(last, &here)?, *row, 0)
+        {
+            return Some(false);
+        }
+        let within = comparators(&here, &here)?;
+        if !(1..batch.num_rows()).all(|i| ordered(&within, i - 1, i)) {
+            return Some(false);
+        }
+        before = Some((here, batch.num_rows() - 1));
+    }
+    Some(true)
 }
 
 fn ranks(column: &ArrayRef) -> Option<Ranks> {
@@ -203,6 +250,55 @@ mod tests {
             .expect("random rows are out of order");
         let sorted = sorted_by(&cols, &order);
         assert_eq!(sort_order(&sorted), Some(None));
+    }
+
+    #[test]
+    fn batches_in_order_are_told_apart_as_the_joined_keys_would_tell_them() {
+        let mut rng = Rng::new(10);
+        let names = ["t", "i", "s"];
+        let schema = Arc::new(arrow::datatypes::Schema::new(
+            names
+                .iter()
+                .zip(columns(&mut rng, 1))
+                .map(|(n, c)| arrow::datatypes::Field::new(*n, c.data_type().clone(), true))
+                .collect::<Vec<_>>(),
+        ));
+        let (mut sorted_cases, mut unsorted_cases) = (0, 0);
+        for case in 0..400 {
+            let rows = 1 + rng.below(40) as usize;
+            let mut cols = columns(&mut rng, rows);
+            // Half the cases sorted, some of those with one pair of rows swapped.
+            if case % 2 == 0
+                && let Some(Some(mut order)) = sort_order(&cols)
+            {
+                if case % 4 == 0 && rows > 1 {
+                    let at = rng.below(rows as u64 - 1) as usize;
+                    order.swap(at, at + 1);
+                }
+                cols = sorted_by(&cols, &order);
+            }
+            let whole = RecordBatch::try_new(schema.clone(), cols.clone()).expect("batch");
+            // Cut into batches of random sizes, empty ones included.
+            let mut batches = Vec::new();
+            let mut at = 0;
+            while at < rows {
+                let len = (rng.below(8) as usize).min(rows - at);
+                batches.push(whole.slice(at, len));
+                at += len;
+            }
+            let expected = sort_order(&cols).expect("ranked").is_none();
+            assert_eq!(in_order(&batches, &names), Some(expected), "case {case}");
+            if expected {
+                sorted_cases += 1;
+            } else {
+                unsorted_cases += 1;
+            }
+        }
+        assert!(sorted_cases > 50 && unsorted_cases > 50);
+        let floats: ArrayRef = Arc::new(arrow::array::Float64Array::from(vec![1.0]));
+        let other = RecordBatch::try_from_iter([("t", floats)]).expect("batch");
+        assert_eq!(in_order(std::slice::from_ref(&other), &["missing"]), None);
+        assert_eq!(in_order(&[], &names), Some(true));
     }
 
     #[test]
