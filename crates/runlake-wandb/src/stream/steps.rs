@@ -167,10 +167,16 @@ fn extra_metrics(
     };
     // Built straight into the column buffers: a row's entries are the keys it logged, in
     // column order; a row that logged none is null.
+    // Sized for every value present, so no buffer grows (and is copied) while rows are added.
+    let present: usize = extra.iter().map(|(_, a)| a.len() - a.null_count()).sum();
+    let key_len: usize = extra
+        .iter()
+        .map(|(k, a)| k.len() * (a.len() - a.null_count()))
+        .sum();
     let mut offsets: Vec<i32> = Vec::with_capacity(n + 1);
-    let mut key_offsets: Vec<i32> = Vec::with_capacity(n * extra.len() + 1);
-    let mut key_bytes: Vec<u8> = Vec::new();
-    let mut values: Vec<f64> = Vec::with_capacity(n * extra.len());
+    let mut key_offsets: Vec<i32> = Vec::with_capacity(present + 1);
+    let mut key_bytes: Vec<u8> = Vec::with_capacity(key_len);
+    let mut values: Vec<f64> = Vec::with_capacity(present);
     let mut present = BooleanBufferBuilder::new(n);
     let too_large = || err(ArrowError::ComputeError("map column over 2 GiB".into()));
     offsets.push(0);
