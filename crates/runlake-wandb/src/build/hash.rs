@@ -289,6 +289,33 @@ mod tests {
     }
 
     #[test]
+    fn texts_longer_than_the_buffer_hash_as_their_debug_text() {
+        // Short texts that fill the buffer, then texts too long to fit it whole.
+        let texts: Vec<String> = [10, 900, 11_000, 70_000, 5, 200_000]
+            .iter()
+            .map(|&n| {
+                (0..n)
+                    .map(|i| match i % 97 {
+                        0 => '"',
+                        1 => '\\',
+                        2 => '\u{1}',
+                        _ => char::from(b'a' + (i % 26) as u8),
+                    })
+                    .collect()
+            })
+            .collect();
+        let mut t = HashText::new();
+        let mut expected = String::new();
+        for _ in 0..3 {
+            for s in &texts {
+                t.quoted(s);
+                expected.push_str(&format!("{s:?}"));
+            }
+        }
+        assert_eq!(t.finish(), ContentHash::of(expected.as_bytes()));
+    }
+
+    #[test]
     fn generated_texts_are_quoted_as_debug_quotes_them() {
         // Stretches longer and shorter than a word, with every escaped byte between them.
         let parts = [
