@@ -40,7 +40,7 @@ impl Escapes {
 
 /// The length of the stretch at the start of `s` with no byte `escapes` escapes: `s.len()` when
 /// there is none.
-pub(crate) fn plain_prefix(s: &[u8], escapes: Escapes) -> usize {
+fn plain_prefix(s: &[u8], escapes: Escapes) -> usize {
     let mut at = 0;
     for word in s.chunks_exact(8) {
         let mut bytes = [0u8; 8];
@@ -54,6 +54,53 @@ pub(crate) fn plain_prefix(s: &[u8], escapes: Escapes) -> usize {
         .iter()
         .position(|&b| escapes.escapes(b))
         .unwrap_or(s.len() - at)
+}
+
+/// A part of a text being quoted: a stretch to copy as it is, or a byte to escape.
+pub(crate) enum Piece<'a> {
+    Plain(&'a str),
+    Escape(u8),
+}
+
+/// The stretches of `s` that `escapes` leaves alone and the bytes between them, in order.
+/// Every escaped byte is ASCII, so each stretch ends on a character boundary.
+pub(crate) fn pieces(s: &str, escapes: Escapes) -> Pieces<'_> {
+    Pieces {
+        s,
+        escapes,
+        from: 0,
+        escape: None,
+    }
+}
+
+/// See [`pieces`].
+pub(crate) struct Pieces<'a> {
+    s: &'a str,
+    escapes: Escapes,
+    /// Where the next stretch starts; past the end once the last stretch is out.
+    from: usize,
+    /// The escaped byte that ends the stretch just handed out.
+    escape: Option<u8>,
+}
+
+impl<'a> Iterator for Pieces<'a> {
+    type Item = Piece<'a>;
+
+    #[inline]
+    fn next(&mut self) -> Option<Piece<'a>> {
+        if let Some(b) = self.escape.take() {
+            return Some(Piece::Escape(b));
+        }
+        let bytes = self.s.as_bytes();
+        let from = self.from;
+        if from > bytes.len() {
+            return None;
+        }
+        let end = from + plain_prefix(&bytes[from..], self.escapes);
+        self.escape = bytes.get(end).copied();
+        self.from = end + 1;
+        Some(Piece::Plain(&self.s[from..end]))
+    }
 }
 
 #[cfg(test)]

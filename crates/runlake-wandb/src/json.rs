@@ -6,7 +6,7 @@
 //! and projects it to `i64`/`f64` on demand. Writing a value back reproduces each number token
 //! byte for byte; non-finite numbers are written as the bare tokens Python reads back.
 
-use crate::escape_scan::{Escapes, plain_prefix};
+use crate::escape_scan::{Escapes, Piece, pieces};
 use std::fmt::Write as _;
 
 /// A JSON number kept as its source token (`12`, `5e-06`, `168631869269606400000`, `NaN`).
@@ -246,26 +246,19 @@ impl Json {
 
 fn write_string(out: &mut String, s: &str) {
     out.push('"');
-    let bytes = s.as_bytes();
-    let mut from = 0;
-    loop {
-        // Every escaped byte is ASCII, so each stretch ends on a character boundary.
-        let plain = plain_prefix(&bytes[from..], Escapes::Json);
-        out.push_str(&s[from..from + plain]);
-        from += plain;
-        let Some(&b) = bytes.get(from) else { break };
-        match b {
-            b'"' => out.push_str("\\\""),
-            b'\\' => out.push_str("\\\\"),
-            b'\n' => out.push_str("\\n"),
-            b'\r' => out.push_str("\\r"),
-            b'\t' => out.push_str("\\t"),
-            b => {
+    for piece in pieces(s, Escapes::Json) {
+        match piece {
+            Piece::Plain(text) => out.push_str(text),
+            Piece::Escape(b'"') => out.push_str("\\\""),
+            Piece::Escape(b'\\') => out.push_str("\\\\"),
+            Piece::Escape(b'\n') => out.push_str("\\n"),
+            Piece::Escape(b'\r') => out.push_str("\\r"),
+            Piece::Escape(b'\t') => out.push_str("\\t"),
+            Piece::Escape(b) => {
                 // Writing to a String cannot fail.
                 let _ = write!(out, "\\u{:04x}", b);
             }
         }
-        from += 1;
     }
     out.push('"');
 }
@@ -532,6 +525,8 @@ impl Parser<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_texts::joined;
+    use runlake_lake::testkit::Rng;
 
     #[test]
     fn bare_non_finite_tokens_parse_and_round_trip() {
@@ -614,15 +609,9 @@ mod tests {
             "\u{1f680}",
             "/",
         ];
-        let mut state = 0x2545_f491_4f6c_dd1d_u64;
-        let mut next = |n: usize| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state % n as u64) as usize
-        };
+        let mut rng = Rng::new(2);
         for _ in 0..20_000 {
-            let s: String = (0..next(12)).map(|_| parts[next(parts.len())]).collect();
+            let s = joined(&mut rng, &parts, 11);
             let mut out = String::new();
             write_string(&mut out, &s);
             assert_eq!(out, reference(&s));

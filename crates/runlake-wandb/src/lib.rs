@@ -27,6 +27,8 @@ mod lake_rows;
 mod stage;
 mod stored;
 pub mod stream;
+#[cfg(test)]
+mod test_texts;
 mod view;
 
 pub use convert::{ConvertOptions, Planned, Summary, convert_paths, plan, stage};

@@ -377,6 +377,8 @@ fn replace_homes(s: &str) -> Option<String> {
 mod tests {
     use super::*;
     use crate::json::parse;
+    use crate::test_texts::joined;
+    use runlake_lake::testkit::Rng;
 
     fn redactor(tokens: &[&str]) -> Redactor {
         Redactor::with_tokens(tokens.iter().map(|t| (*t).to_owned()).collect())
@@ -448,16 +450,9 @@ mod tests {
             "<redacted>",
             ":",
         ];
-        let mut state = 0x2545_f491_4f6c_dd1d_u64;
-        let mut next = |n: usize| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state % n as u64) as usize
-        };
+        let mut rng = Rng::new(3);
         for _ in 0..20_000 {
-            let len = next(9);
-            let s: String = (0..len).map(|_| parts[next(parts.len())]).collect();
+            let s = joined(&mut rng, &parts, 8);
             assert_eq!(r.text(&s), reference(&s), "{s:?}");
         }
         assert!(contains_ignoring_ascii_case(b"ABC", b""));

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 
 use super::RunOutput;
 use super::cells::{Cell, Row};
-use crate::escape_scan::{Escapes, plain_prefix};
+use crate::escape_scan::{Escapes, Piece, pieces};
 
 /// Text hashed as it is written, never held whole. It passes through a buffer because the
 /// hasher is fastest on many kilobytes at a time, and formatting writes a few bytes at a time.
@@ -47,21 +47,16 @@ impl HashText {
             return;
         }
         self.push("\"");
-        let bytes = s.as_bytes();
-        let mut from = 0;
-        loop {
-            let i = from + plain_prefix(&bytes[from..], Escapes::Debug);
-            self.push(&s[from..i]);
-            let Some(&b) = bytes.get(i) else { break };
-            match b {
-                b'"' => self.push("\\\""),
-                b'\\' => self.push("\\\\"),
+        for piece in pieces(s, Escapes::Debug) {
+            match piece {
+                Piece::Plain(text) => self.push(text),
+                Piece::Escape(b'"') => self.push("\\\""),
+                Piece::Escape(b'\\') => self.push("\\\\"),
                 // Tabs, line ends, NUL and other control characters, as `char` escapes them.
-                _ => {
+                Piece::Escape(b) => {
                     let _ = write!(self, "{}", char::from(b).escape_debug());
                 }
             }
-            from = i + 1;
         }
         self.push("\"");
     }
@@ -199,6 +194,8 @@ pub(super) fn finish_hash(run: &mut RunOutput) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_texts::joined;
+    use runlake_lake::testkit::Rng;
 
     fn text(write: impl FnOnce(&mut HashText)) -> String {
         let mut t = HashText::new();
@@ -335,15 +332,9 @@ mod tests {
             "}",
             "{\"k\":1}",
         ];
-        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
-        let mut next = |n: usize| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state % n as u64) as usize
-        };
+        let mut rng = Rng::new(1);
         for _ in 0..20_000 {
-            let s: String = (0..next(12)).map(|_| parts[next(parts.len())]).collect();
+            let s = joined(&mut rng, &parts, 11);
             assert_eq!(text(|t| t.quoted(&s)), format!("{s:?}"));
         }
     }
