@@ -3,10 +3,13 @@
 use std::sync::Arc;
 
 use arrow::array::{
-    ArrayRef, BooleanArray, Float64Array, Float64Builder, Int32Array, Int64Array, ListBuilder,
-    MapBuilder, MapFieldNames, StringArray, StringBuilder, TimestampMicrosecondArray,
+    ArrayRef, BooleanArray, Float64Builder, ListBuilder, MapBuilder, MapFieldNames, PrimitiveArray,
+    StringArray, StringBuilder,
 };
-use arrow::datatypes::{DataType, Field, TimeUnit};
+use arrow::datatypes::{
+    ArrowPrimitiveType, DataType, Field, Float64Type, Int32Type, Int64Type, TimeUnit,
+    TimestampMicrosecondType,
+};
 use arrow::record_batch::RecordBatch;
 use runlake_format::Table;
 
@@ -147,30 +150,18 @@ fn column<'a>(
                 })
                 .collect::<StringArray>(),
         ),
-        DataType::Int64 => Arc::new(
-            cells
-                .map(|c| match c {
-                    Some(Cell::I64(v)) => Some(*v),
-                    _ => None,
-                })
-                .collect::<Int64Array>(),
-        ),
-        DataType::Int32 => Arc::new(
-            cells
-                .map(|c| match c {
-                    Some(Cell::I32(v)) => Some(*v),
-                    _ => None,
-                })
-                .collect::<Int32Array>(),
-        ),
-        DataType::Float64 => Arc::new(
-            cells
-                .map(|c| match c {
-                    Some(Cell::F64(v)) => Some(*v),
-                    _ => None,
-                })
-                .collect::<Float64Array>(),
-        ),
+        DataType::Int64 => Arc::new(primitive::<Int64Type>(cells, |c| match c {
+            Cell::I64(v) => Some(*v),
+            _ => None,
+        })),
+        DataType::Int32 => Arc::new(primitive::<Int32Type>(cells, |c| match c {
+            Cell::I32(v) => Some(*v),
+            _ => None,
+        })),
+        DataType::Float64 => Arc::new(primitive::<Float64Type>(cells, |c| match c {
+            Cell::F64(v) => Some(*v),
+            _ => None,
+        })),
         DataType::Boolean => Arc::new(
             cells
                 .map(|c| match c {
@@ -180,13 +171,11 @@ fn column<'a>(
                 .collect::<BooleanArray>(),
         ),
         DataType::Timestamp(TimeUnit::Microsecond, tz) => Arc::new(
-            cells
-                .map(|c| match c {
-                    Some(Cell::Ts(v)) => Some(*v),
-                    _ => None,
-                })
-                .collect::<TimestampMicrosecondArray>()
-                .with_timezone_opt(tz.clone()),
+            primitive::<TimestampMicrosecondType>(cells, |c| match c {
+                Cell::Ts(v) => Some(*v),
+                _ => None,
+            })
+            .with_timezone_opt(tz.clone()),
         ),
         DataType::List(_) => {
             let mut b = ListBuilder::new(StringBuilder::new());
@@ -220,6 +209,14 @@ fn column<'a>(
         }
     };
     Ok(array)
+}
+
+/// A primitive column: each cell's value of the kind `value` picks, null otherwise.
+fn primitive<'a, T: ArrowPrimitiveType>(
+    cells: impl Iterator<Item = Option<&'a Cell>>,
+    value: impl Fn(&Cell) -> Option<T::Native>,
+) -> PrimitiveArray<T> {
+    cells.map(|c| c.and_then(&value)).collect()
 }
 
 pub(crate) fn names() -> MapFieldNames {
@@ -272,7 +269,7 @@ fn map_column<'a>(
 #[cfg(test)]
 mod tests {
     use arrow::array::{Array, AsArray};
-    use arrow::datatypes::{Float64Type, Int64Type};
+    use runlake_lake::testkit::Rng;
 
     use super::*;
 
@@ -294,13 +291,8 @@ mod tests {
             .collect();
         names.push("zz_not_a_column");
         names.push("a_not_a_column");
-        let mut state = 0x2545_f491_4f6c_dd1d_u64;
-        let mut next = |n: u64| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state % n
-        };
+        let mut rng = Rng::new(4);
+        let mut next = |n: u64| rng.below(n);
         let rows: Vec<Row> = (0..200)
             .map(|r| {
                 let mut row = Row::default();
