@@ -157,11 +157,11 @@ fn cases(n: usize, known: &[usize]) -> impl Iterator<Item = usize> + use<'_> {
 }
 
 const DATADECIDE_PANICS: &[usize] = &[469, 773, 1037];
-const LAKE_PANICS: &[usize] = &[632, 2342];
+const LAKE_PANICS: &[usize] = &[1970, 2252];
 const WANDB_PANICS: &[usize] = &[1074, 1244, 3850];
 /// Lake cases whose damaged footers are inconsistent (a page before its column chunk, a
 /// negative column offset): footers the decoder can panic on without the reader's check.
-const LAKE_BAD_FOOTERS: &[usize] = &[64, 534, 1083, 1951];
+const LAKE_BAD_FOOTERS: &[usize] = &[56, 533, 1057, 1949];
 
 fn testdata(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -281,8 +281,11 @@ impl<W: Write + Send> FileBuilder<W> {
         row_group_rows: usize,
         row_group_bytes: usize,
     ) -> Result<Self> {
+        // zstd level 1: most bytes are float metrics, nearly incompressible past their exponents,
+        // and level 3 spent about a tenth of a post-training conversion's instructions for 3%
+        // smaller files (0.4% on DataDecide evals).
         let mut props = WriterProperties::builder()
-            .set_compression(Compression::ZSTD(ZstdLevel::try_new(3).unwrap_or_default()))
+            .set_compression(Compression::ZSTD(ZstdLevel::try_new(1).unwrap_or_default()))
             .set_statistics_enabled(EnabledStatistics::Page)
             .set_max_row_group_row_count(Some(row_group_rows.max(1)))
             .set_max_row_group_bytes(Some(row_group_bytes.max(1)))
