@@ -133,6 +133,7 @@ pub fn plan(
     let Gathered {
         inputs: mut read,
         mut rejections,
+        hold: _,
     } = gathered;
     let known: Vec<_> = view.known.iter().map(|(k, _)| k.clone()).collect();
     let files_read = std::mem::take(&mut read.files);
@@ -343,7 +344,7 @@ impl Planned {
                 .enumerate()
                 .map(|(i, s)| (s.run_id.as_str(), i))
                 .collect();
-            let rows = crate::stream::steps::stage(&streamed_files, &streams, &by_run_id, tx)?;
+            let rows = crate::stream::steps::stage(streamed_files, &streams, &by_run_id, tx)?;
             *summary
                 .rows_written
                 .entry(Table::PosttrainSteps.name().to_owned())

@@ -85,16 +85,38 @@ impl Rejection {
     }
 }
 
+/// Decoded streamed history a conversion keeps from its scan for staging, so a file within it is
+/// decoded once. Past it, files are read again when staged, which keeps memory bounded.
+pub const HELD_HISTORY_BYTES: usize = 256 << 20;
+
 /// Everything read from the inputs of one conversion, and what was left out.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Gathered {
     /// What was read.
     pub inputs: Inputs,
     /// What was left out under [`OnError::Skip`], in reading order.
     pub rejections: Vec<Rejection>,
+    /// Decoded history bytes the scans may still keep.
+    pub(crate) hold: usize,
+}
+
+impl Default for Gathered {
+    fn default() -> Self {
+        Self::holding(HELD_HISTORY_BYTES)
+    }
 }
 
 impl Gathered {
+    /// A gathering whose scans keep at most `bytes` of decoded history for staging (0: every
+    /// streamed file is read again when staged).
+    pub fn holding(bytes: usize) -> Self {
+        Self {
+            inputs: Inputs::default(),
+            rejections: Vec::new(),
+            hold: bytes,
+        }
+    }
+
     /// Reads one input of a known kind. Blocking: it reads files.
     pub fn read(&mut self, path: &Path, kind: &InputKind, on_error: OnError) -> Result<()> {
         if let InputKind::Folder(children) = kind {
@@ -105,10 +127,12 @@ impl Gathered {
         }
         let mut one = Inputs {
             pack_runs: true,
+            hold_history: self.hold,
             ..Inputs::default()
         };
         match read::scan_input(path, kind, &mut one) {
             Ok(()) => {
+                self.hold = one.hold_history;
                 self.merge(one);
                 Ok(())
             }

@@ -293,6 +293,9 @@ pub struct Inputs {
     /// Read each run's config and summary again when it is built rather than hold them (a
     /// conversion's reading; see [`RunRecord::pack`]).
     pub(crate) pack_runs: bool,
+    /// Decoded bytes of streamed history scans may still keep for staging (0: files are read
+    /// again when staged).
+    pub(crate) hold_history: usize,
 }
 
 impl Inputs {

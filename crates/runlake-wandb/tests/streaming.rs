@@ -15,7 +15,9 @@ use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use runlake_format::Table;
 use runlake_lake::Lake;
 use runlake_wandb::generate::{GenerateOptions, generate};
-use runlake_wandb::{BuildOptions, ConvertOptions, OnError, Summary, convert_paths, gather};
+use runlake_wandb::{
+    BuildOptions, ConvertOptions, Gathered, OnError, Summary, convert_paths, gather, stage,
+};
 
 fn run_ids(runs_file: &Path) -> Vec<String> {
     let file = File::open(runs_file).expect("runs file");
@@ -177,4 +179,82 @@ async fn converting_a_streamed_export_again_changes_nothing() {
         .expect("again");
     assert_eq!(again.commit.version, None);
     assert_eq!(again.runs_unchanged.len(), 7);
+}
+
+/// Gathers `input` with scans keeping at most `hold` decoded bytes of history, removes
+/// `removed` (history files) and stages and commits the rest into a new lake.
+async fn convert_holding(
+    dir: &Path,
+    input: &Path,
+    hold: usize,
+    removed: &[PathBuf],
+) -> runlake_wandb::Result<Lake> {
+    let lake = Lake::create(dir.to_str().expect("utf8 path"))
+        .await
+        .expect("lake");
+    let mut gathered = Gathered::holding(hold);
+    let kind = runlake_wandb::read::detect(input).expect("detect");
+    gathered.read(input, &kind, OnError::Fail).expect("read");
+    for file in removed {
+        std::fs::rename(file, file.with_extension("gone")).expect("remove");
+    }
+    let manifest = lake.latest().await.expect("manifest");
+    let mut tx = lake.transaction("test", "held history");
+    let staged = stage(
+        &lake,
+        &manifest,
+        &mut tx,
+        gathered,
+        &ConvertOptions::default(),
+    )
+    .await;
+    for file in removed {
+        std::fs::rename(file.with_extension("gone"), file).expect("restore");
+    }
+    staged?;
+    tx.commit().await.expect("commit");
+    Ok(lake)
+}
+
+#[tokio::test]
+async fn held_history_is_staged_without_reading_its_files_again_and_writes_the_same_rows() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let (input, _) = export(tmp.path());
+    // Runs 3, 4 and 5 stream from this file alone; nothing else reads it after the scan.
+    let clean = input.join("history/part-00001.parquet");
+    assert!(clean.exists());
+
+    let (reference, _) = convert(&tmp.path().join("reference"), &input, true).await;
+    let held = convert_holding(
+        &tmp.path().join("held"),
+        &input,
+        usize::MAX,
+        std::slice::from_ref(&clean),
+    )
+    .await
+    .expect("held batches need no file");
+    let reread = convert_holding(&tmp.path().join("reread"), &input, usize::MAX, &[])
+        .await
+        .expect("reread");
+    let none_held = convert_holding(&tmp.path().join("none"), &input, 0, &[])
+        .await
+        .expect("read again");
+    for table in [Table::Metadata, Table::PosttrainSteps, Table::Lineage] {
+        let expected = rows(&reference, table).await;
+        assert!(!expected.is_empty(), "{table}");
+        for lake in [&held, &reread, &none_held] {
+            assert_eq!(rows(lake, table).await, expected, "{table}");
+        }
+    }
+
+    // With no budget the file is read again when staged, so its absence is an error.
+    let err = convert_holding(
+        &tmp.path().join("missing"),
+        &input,
+        0,
+        std::slice::from_ref(&clean),
+    )
+    .await
+    .expect_err("a streamed file gone before staging");
+    assert!(err.to_string().contains("part-00001.parquet"), "{err}");
 }

@@ -344,6 +344,7 @@ pub(crate) fn build_with(
         streamed,
         streamed_runs,
         pack_runs: _,
+        hold_history: _,
     } = inputs;
     let mut report = Report {
         short_exports,

@@ -185,9 +185,13 @@ pub(crate) fn read_runs(path: &Path, inputs: &mut Inputs) -> Result<()> {
 pub(crate) fn scan_history(path: &Path, inputs: &mut Inputs) -> Result<()> {
     // A file the scan cannot read (or whose decoder panics on damaged pages) goes to the
     // row-wise reader, which reports it as it always has.
-    let mut scanned = Inputs::default();
+    let mut scanned = Inputs {
+        hold_history: inputs.hold_history,
+        ..Inputs::default()
+    };
     let scan = std::panic::AssertUnwindSafe(|| crate::stream::scan::scan(path, &mut scanned));
     if let Ok(Ok(true)) = std::panic::catch_unwind(scan) {
+        inputs.hold_history = scanned.hold_history;
         inputs.extend(scanned);
         return Ok(());
     }

@@ -1,10 +1,11 @@
 //! History Parquet files converted column by column instead of row by row.
 //!
-//! A flat history file (one numeric column per logged key) is read twice and never held:
-//! [`scan`] reads it once while the inputs are gathered, keeping per run only what building
-//! needs (rows, step range, keys logged, a digest of the values); [`steps`] reads it again
-//! when the rows are staged and hands `posttrain_steps` batches to the transaction as it goes.
-//! Memory is bounded by one record batch, whatever the number of rows.
+//! A flat history file (one numeric column per logged key) is decoded once by [`scan`] while
+//! the inputs are gathered, keeping per run what building needs (rows, step range, keys logged,
+//! a digest of the values); [`steps`] hands `posttrain_steps` batches to the transaction when
+//! the rows are staged. The scan keeps the decoded batches for staging while the conversion's
+//! budget for them lasts ([`crate::Gathered`]); past it, files are read again when staged.
+//! Memory is bounded by that budget and one record batch, whatever the number of rows.
 //!
 //! A run is streamed only when the column-wise rows are exactly what the row-wise reader
 //! would build: its steps strictly increase in reading order (no repeated or conflicting
@@ -17,6 +18,8 @@ pub(crate) mod steps;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
+use arrow::array::RecordBatch;
+
 /// A history file whose rows were not read into memory.
 #[derive(Debug, Clone)]
 pub struct StreamedFile {
@@ -25,6 +28,18 @@ pub struct StreamedFile {
     /// How many row-wise history rows were read before it, to keep reading order when a run
     /// of it has to be read row-wise after all.
     pub position: usize,
+    /// Leading batches the scan decoded, kept for staging (the very values digested).
+    pub(crate) held: Held,
+}
+
+/// The first batches of a streamed file, kept from its scan.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Held {
+    pub batches: Vec<RecordBatch>,
+    /// Rows in `batches`.
+    pub rows: usize,
+    /// `batches` are the whole file: nothing is read again.
+    pub whole: bool,
 }
 
 /// What a scan learned about one run's rows in streamed files.

@@ -8,9 +8,13 @@ use std::path::Path;
 use arrow::array::{Array, ArrayRef, AsArray, Float64Array, Int64Array, RecordBatch, StringArray};
 use arrow::compute::cast;
 use arrow::datatypes::{DataType, Schema, ToByteSlice};
-use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
+use parquet::arrow::arrow_reader::{
+    ArrowReaderOptions, ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder, RowSelection,
+    RowSelector,
+};
+use parquet::file::metadata::PageIndexPolicy;
 
-use super::{StreamedFile, StreamedRun};
+use super::{Held, StreamedFile, StreamedRun};
 use crate::error::{Result, WandbError};
 use crate::model::Inputs;
 
@@ -89,6 +93,12 @@ pub(crate) fn shape(schema: &Schema) -> Option<Shape> {
 }
 
 pub(crate) fn open(path: &Path) -> Result<(Schema, ParquetRecordBatchReader)> {
+    open_from(path, 0)
+}
+
+/// Reads `path` from row `first` on: the row groups before it are not read, and rows of its
+/// row group before it are skipped (whole pages unread where the file has an offset index).
+pub(crate) fn open_from(path: &Path, first: usize) -> Result<(Schema, ParquetRecordBatchReader)> {
     let unreadable = |e: &dyn std::error::Error| WandbError::Parquet {
         path: path.to_owned(),
         reason: runlake_format::message::decoder_detail(&e.to_string()),
@@ -97,12 +107,46 @@ pub(crate) fn open(path: &Path) -> Result<(Schema, ParquetRecordBatchReader)> {
         path: path.to_owned(),
         source,
     })?;
-    let builder = ParquetRecordBatchReaderBuilder::try_new(file)
+    let options = if first > 0 {
+        ArrowReaderOptions::new().with_offset_index_policy(PageIndexPolicy::Optional)
+    } else {
+        ArrowReaderOptions::new()
+    };
+    let mut builder = ParquetRecordBatchReaderBuilder::try_new_with_options(file, options)
         .map_err(|e| unreadable(&e))?
         .with_batch_size(BATCH_ROWS);
+    if first > 0 {
+        let sizes: Vec<usize> = builder
+            .metadata()
+            .row_groups()
+            .iter()
+            .map(|g| usize::try_from(g.num_rows()).unwrap_or(0))
+            .collect();
+        let (groups, skip) = groups_from(&sizes, first);
+        let rest: usize = groups.iter().map(|&g| sizes[g]).sum();
+        let selection = vec![
+            RowSelector::skip(skip),
+            RowSelector::select(rest.saturating_sub(skip)),
+        ];
+        builder = builder
+            .with_row_groups(groups)
+            .with_row_selection(RowSelection::from(selection));
+    }
     let schema = builder.schema().as_ref().clone();
     let reader = builder.build().map_err(|e| unreadable(&e))?;
     Ok((schema, reader))
+}
+
+/// The row groups holding row `first` and those after it, and how many rows of the first of
+/// them come before `first`.
+fn groups_from(sizes: &[usize], first: usize) -> (Vec<usize>, usize) {
+    let mut skip = first;
+    let mut start = 0;
+    while start < sizes.len() && skip >= sizes[start] {
+        skip -= sizes[start];
+        start += 1;
+    }
+    ((start..sizes.len()).collect(), skip)
 }
 
 /// One batch's columns in the types the rest of the code reads.
@@ -157,9 +201,10 @@ struct FileRun {
     last_in_order: i64,
 }
 
-/// Reads `path` once. `Ok(false)` when the file must be read row by row instead: its shape is
-/// not a flat numeric one, or a row lacks a usable run id, step or timestamp (the row-wise
-/// reader then reports that row).
+/// Reads `path` once, keeping its decoded batches for staging when they fit in
+/// [`Inputs::hold_history`]. `Ok(false)` when the file must be read row by row instead: its
+/// shape is not a flat numeric one, or a row lacks a usable run id, step or timestamp (the
+/// row-wise reader then reports that row).
 pub(crate) fn scan(path: &Path, inputs: &mut Inputs) -> Result<bool> {
     let (schema, reader) = open(path)?;
     let Some(shape) = shape(&schema) else {
@@ -168,6 +213,9 @@ pub(crate) fn scan(path: &Path, inputs: &mut Inputs) -> Result<bool> {
     let mut runs: Vec<FileRun> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
     let mut bytes = Vec::new();
+    let mut held = Held::default();
+    let mut held_bytes = 0;
+    let mut holding = true;
     for batch in reader {
         let batch = batch.map_err(|e| WandbError::Parquet {
             path: path.to_owned(),
@@ -176,6 +224,16 @@ pub(crate) fn scan(path: &Path, inputs: &mut Inputs) -> Result<bool> {
         let cols = columns(path, &shape, &batch)?;
         if !usable(&cols) {
             return Ok(false);
+        }
+        if holding {
+            let bytes = batch.get_array_memory_size();
+            // Past the budget the rest of the file is read again when staged.
+            holding = held_bytes + bytes <= inputs.hold_history;
+            if holding {
+                held_bytes += bytes;
+                held.rows += batch.num_rows();
+                held.batches.push(batch.clone());
+            }
         }
         for (start, end) in segments(&cols.run_id) {
             let id = cols.run_id.value(start);
@@ -248,10 +306,13 @@ pub(crate) fn scan(path: &Path, inputs: &mut Inputs) -> Result<bool> {
             }
         }
     }
+    held.whole = holding;
+    inputs.hold_history -= held_bytes;
     let file = inputs.streamed.len();
     inputs.streamed.push(StreamedFile {
         path: path.to_owned(),
         position: inputs.history.len(),
+        held,
     });
     for mut fr in runs {
         fr.run.files.push(file);
@@ -279,10 +340,124 @@ mod tests {
     use std::sync::Arc;
 
     use arrow::array::{ArrayRef, Float64Array, Int64Array, StringArray};
-    use arrow::datatypes::{Field, Schema};
+    use arrow::datatypes::{Field, Int64Type, Schema};
     use parquet::arrow::ArrowWriter;
+    use parquet::file::properties::WriterProperties;
 
     use super::*;
+
+    /// Writes a history file of `run_id`, `step` and `train_loss` rows, in row groups of at
+    /// most `group` rows.
+    fn history(path: &Path, ids: &[&str], steps: &[i64], loss: &[Option<f64>], group: usize) {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("run_id", DataType::Utf8, false),
+            Field::new("step", DataType::Int64, false),
+            Field::new("train_loss", DataType::Float64, true),
+        ]));
+        let columns: Vec<ArrayRef> = vec![
+            Arc::new(StringArray::from_iter_values(ids)),
+            Arc::new(Int64Array::from_iter_values(steps.iter().copied())),
+            Arc::new(Float64Array::from_iter(loss.iter().copied())),
+        ];
+        let batch = RecordBatch::try_new(schema.clone(), columns).expect("batch");
+        let props = WriterProperties::builder()
+            .set_max_row_group_row_count(Some(group))
+            .build();
+        let mut w = ArrowWriter::try_new(File::create(path).expect("create"), schema, Some(props))
+            .expect("writer");
+        w.write(&batch).expect("write");
+        w.close().expect("close");
+    }
+
+    /// `n` rows of one run, its steps 0 to `n - 1`.
+    fn one_run(path: &Path, n: usize, group: usize) {
+        let ids = vec!["a"; n];
+        let steps: Vec<i64> = (0..n as i64).collect();
+        let loss: Vec<Option<f64>> = (0..n)
+            .map(|i| (i % 5 != 0).then(|| i as f64 / 7.0))
+            .collect();
+        history(path, &ids, &steps, &loss, group);
+    }
+
+    fn steps_of(batches: impl IntoIterator<Item = RecordBatch>) -> Vec<i64> {
+        batches
+            .into_iter()
+            .flat_map(|b| b.column(1).as_primitive::<Int64Type>().values().to_vec())
+            .collect()
+    }
+
+    #[test]
+    fn scans_keep_decoded_batches_while_the_budget_lasts_and_no_further() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let paths: Vec<_> = (0..3)
+            .map(|i| dir.path().join(format!("history-{i}.parquet")))
+            .collect();
+        for p in &paths {
+            one_run(p, 100, 1 << 20);
+        }
+        let mut sizing = Inputs {
+            hold_history: usize::MAX,
+            ..Inputs::default()
+        };
+        assert!(scan(&paths[0], &mut sizing).expect("scan"));
+        let one_file = usize::MAX - sizing.hold_history;
+        assert!(one_file > 100 * 8, "{one_file}");
+        assert!(sizing.streamed[0].held.whole);
+
+        // Room for one and a half files: the first is kept; the others, each larger than what
+        // is left, are read again when staged.
+        let mut inputs = Inputs {
+            hold_history: one_file + one_file / 2,
+            ..Inputs::default()
+        };
+        for p in &paths {
+            assert!(scan(p, &mut inputs).expect("scan"));
+        }
+        let kept: Vec<(bool, usize)> = inputs
+            .streamed
+            .iter()
+            .map(|f| (f.held.whole, f.held.rows))
+            .collect();
+        assert_eq!(kept, [(true, 100), (false, 0), (false, 0)]);
+        assert_eq!(inputs.hold_history, one_file / 2);
+        assert_eq!(steps_of(inputs.streamed[0].held.batches.clone()).len(), 100);
+    }
+
+    #[test]
+    fn a_file_part_held_is_read_again_from_the_first_row_not_held() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("history.parquet");
+        let n = BATCH_ROWS + 1000;
+        one_run(&path, n, 3000);
+        let read = |first: usize| {
+            let (_, reader) = open_from(&path, first).expect("open");
+            steps_of(reader.map(|b| b.expect("batch")))
+        };
+        let all: Vec<i64> = (0..n as i64).collect();
+        assert_eq!(read(0), all);
+        // Inside a row group, on its boundaries, in the last one, and past the end.
+        for first in [1, 2999, 3000, 3001, 6000, BATCH_ROWS, n - 1, n] {
+            assert_eq!(read(first), all[first..], "from row {first}");
+        }
+
+        // A budget of one batch holds the first and leaves the rest to be read again.
+        let mut sizing = Inputs {
+            hold_history: usize::MAX,
+            ..Inputs::default()
+        };
+        assert!(scan(&path, &mut sizing).expect("scan"));
+        let first_batch = sizing.streamed[0].held.batches[0].get_array_memory_size();
+        let mut inputs = Inputs {
+            hold_history: first_batch,
+            ..Inputs::default()
+        };
+        assert!(scan(&path, &mut inputs).expect("scan"));
+        let held = &inputs.streamed[0].held;
+        assert_eq!((held.whole, held.rows), (false, BATCH_ROWS));
+        let mut staged = steps_of(held.batches.clone());
+        staged.extend(read(held.rows));
+        assert_eq!(staged, all);
+    }
 
     #[test]
     fn a_runs_digest_is_its_values_hashed_row_by_row_as_stored_hashes_were() {
@@ -293,21 +468,7 @@ mod tests {
         // A null's value slot holds whatever the decoder left there, so stretches here are
         // either all values or all nulls.
         let loss = [Some(1.5), Some(0.5), Some(0.25), Some(3.0), Some(2.0), None];
-        let schema = Arc::new(Schema::new(vec![
-            Field::new("run_id", DataType::Utf8, false),
-            Field::new("step", DataType::Int64, false),
-            Field::new("train_loss", DataType::Float64, true),
-        ]));
-        let columns: Vec<ArrayRef> = vec![
-            Arc::new(StringArray::from_iter_values(ids)),
-            Arc::new(Int64Array::from_iter_values(steps)),
-            Arc::new(Float64Array::from_iter(loss)),
-        ];
-        let batch = RecordBatch::try_new(schema.clone(), columns).expect("batch");
-        let mut w = ArrowWriter::try_new(File::create(&path).expect("create"), schema, None)
-            .expect("writer");
-        w.write(&batch).expect("write");
-        w.close().expect("close");
+        history(&path, &ids, &steps, &loss, 1 << 20);
 
         let mut inputs = Inputs::default();
         assert!(scan(&path, &mut inputs).expect("scan"));

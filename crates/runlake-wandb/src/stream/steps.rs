@@ -15,36 +15,57 @@ use arrow::error::ArrowError;
 use runlake_format::Table;
 use runlake_lake::Transaction;
 
-use super::scan::{Columns, columns, open, segments, shape};
+use super::scan::{Columns, columns, open_from, segments, shape};
 use super::{StreamPlan, StreamedFile, Target};
 use crate::error::{Result, WandbError};
 
-/// Reads the streamed files holding rows of `plans`' runs and adds those rows to `tx`.
-/// Returns the rows added. Blocking: it reads files, and `tx` writes full buffers.
+/// Stages the rows of `plans`' runs from the streamed files holding them: the batches their
+/// scan kept, or the files read again. Returns the rows added. Blocking: it reads files, and
+/// `tx` writes full buffers.
 pub(crate) fn stage(
-    files: &[StreamedFile],
+    files: Vec<StreamedFile>,
     plans: &[StreamPlan],
     by_run_id: &HashMap<&str, usize>,
     tx: &mut Transaction,
 ) -> Result<u64> {
-    let mut wanted: Vec<usize> = plans.iter().flat_map(|p| p.files.iter().copied()).collect();
-    wanted.sort_unstable();
-    wanted.dedup();
+    let mut wanted = vec![false; files.len()];
+    for f in plans.iter().flat_map(|p| p.files.iter()) {
+        wanted[*f] = true;
+    }
     let mut rows = 0;
-    for f in wanted {
-        let path = &files[f].path;
-        let (schema, reader) = open(path)?;
+    // Files not wanted drop here, and with them the batches they held.
+    for file in files
+        .into_iter()
+        .zip(wanted)
+        .filter_map(|(f, w)| w.then_some(f))
+    {
+        let path = file.path;
+        let held = file.held;
+        let first = held.batches.first().map(|b| b.schema().as_ref().clone());
+        let kept = held.batches.into_iter().map(Ok);
+        let (schema, batches): (_, Box<dyn Iterator<Item = Result<RecordBatch>>>) =
+            match (held.whole, first) {
+                (true, None) => continue,
+                (true, Some(schema)) => (schema, Box::new(kept)),
+                (false, _) => {
+                    let (schema, reader) = open_from(&path, held.rows)?;
+                    let unreadable = path.clone();
+                    let rest = reader.map(move |b| {
+                        b.map_err(|e| WandbError::Parquet {
+                            path: unreadable.clone(),
+                            reason: runlake_format::message::decoder_detail(&e.to_string()),
+                        })
+                    });
+                    (schema, Box::new(kept.chain(rest)))
+                }
+            };
         let shape = shape(&schema).ok_or_else(|| WandbError::Parquet {
             path: path.clone(),
             reason: "its columns changed since it was first read".into(),
         })?;
         let metric_names: Vec<&str> = shape.metrics.iter().map(|(_, k)| k.as_str()).collect();
-        for batch in reader {
-            let batch = batch.map_err(|e| WandbError::Parquet {
-                path: path.clone(),
-                reason: runlake_format::message::decoder_detail(&e.to_string()),
-            })?;
-            let cols = columns(path, &shape, &batch)?;
+        for batch in batches {
+            let cols = columns(&path, &shape, &batch?)?;
             for (start, end) in segments(&cols.run_id) {
                 let Some(&p) = by_run_id.get(cols.run_id.value(start)) else {
                     continue;
