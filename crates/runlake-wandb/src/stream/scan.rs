@@ -226,11 +226,11 @@ pub(crate) fn scan(path: &Path, inputs: &mut Inputs) -> Result<bool> {
             return Ok(false);
         }
         if holding {
-            let bytes = batch.get_array_memory_size();
+            let size = batch.get_array_memory_size();
             // Past the budget the rest of the file is read again when staged.
-            holding = held_bytes + bytes <= inputs.hold_history;
+            holding = held_bytes + size <= inputs.hold_history;
             if holding {
-                held_bytes += bytes;
+                held_bytes += size;
                 held.rows += batch.num_rows();
                 held.batches.push(batch.clone());
             }
