@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 pub use detect::{InputKind, detect};
 pub use oe_eval::read_oe_eval_folder;
-pub(crate) use parquet_io::read_history_rows;
+pub(crate) use parquet_io::{read_history_rows, unreadable};
 pub(crate) use reread::Reread;
 
 use crate::error::{RejectedRow, Result, RowProblem, WandbError};

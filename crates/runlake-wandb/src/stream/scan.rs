@@ -9,14 +9,13 @@ use arrow::array::{Array, ArrayRef, AsArray, Float64Array, Int64Array, RecordBat
 use arrow::compute::cast;
 use arrow::datatypes::{DataType, Schema, ToByteSlice};
 use parquet::arrow::arrow_reader::{
-    ArrowReaderOptions, ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder, RowSelection,
-    RowSelector,
+    ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder, RowSelection, RowSelector,
 };
-use parquet::file::metadata::PageIndexPolicy;
 
 use super::{Held, StreamedFile, StreamedRun};
 use crate::error::{Result, WandbError};
 use crate::model::Inputs;
+use crate::read::unreadable;
 
 /// Rows per record batch while streaming.
 pub(crate) const BATCH_ROWS: usize = 1 << 16;
@@ -97,23 +96,16 @@ pub(crate) fn open(path: &Path) -> Result<(Schema, ParquetRecordBatchReader)> {
 }
 
 /// Reads `path` from row `first` on: the row groups before it are not read, and rows of its
-/// row group before it are skipped (whole pages unread where the file has an offset index).
+/// row group before it are decoded and skipped. The file's offset index, which could skip
+/// whole pages, is not trusted: the scan that digested the rows did not read it, and a damaged
+/// one would skip the wrong rows without an error.
 pub(crate) fn open_from(path: &Path, first: usize) -> Result<(Schema, ParquetRecordBatchReader)> {
-    let unreadable = |e: &dyn std::error::Error| WandbError::Parquet {
-        path: path.to_owned(),
-        reason: runlake_format::message::decoder_detail(&e.to_string()),
-    };
     let file = File::open(path).map_err(|source| WandbError::Io {
         path: path.to_owned(),
         source,
     })?;
-    let options = if first > 0 {
-        ArrowReaderOptions::new().with_offset_index_policy(PageIndexPolicy::Optional)
-    } else {
-        ArrowReaderOptions::new()
-    };
-    let mut builder = ParquetRecordBatchReaderBuilder::try_new_with_options(file, options)
-        .map_err(|e| unreadable(&e))?
+    let mut builder = ParquetRecordBatchReaderBuilder::try_new(file)
+        .map_err(|e| unreadable(path, &e))?
         .with_batch_size(BATCH_ROWS);
     if first > 0 {
         let sizes: Vec<usize> = builder
@@ -133,7 +125,7 @@ pub(crate) fn open_from(path: &Path, first: usize) -> Result<(Schema, ParquetRec
             .with_row_selection(RowSelection::from(selection));
     }
     let schema = builder.schema().as_ref().clone();
-    let reader = builder.build().map_err(|e| unreadable(&e))?;
+    let reader = builder.build().map_err(|e| unreadable(path, &e))?;
     Ok((schema, reader))
 }
 
@@ -217,10 +209,7 @@ pub(crate) fn scan(path: &Path, inputs: &mut Inputs) -> Result<bool> {
     let mut held_bytes = 0;
     let mut holding = true;
     for batch in reader {
-        let batch = batch.map_err(|e| WandbError::Parquet {
-            path: path.to_owned(),
-            reason: runlake_format::message::decoder_detail(&e.to_string()),
-        })?;
+        let batch = batch.map_err(|e| unreadable(path, &e))?;
         let cols = columns(path, &shape, &batch)?;
         if !usable(&cols) {
             return Ok(false);

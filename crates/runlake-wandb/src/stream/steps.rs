@@ -18,6 +18,7 @@ use runlake_lake::Transaction;
 use super::scan::{Columns, columns, open_from, segments, shape};
 use super::{StreamPlan, StreamedFile, Target};
 use crate::error::{Result, WandbError};
+use crate::read::unreadable;
 
 /// Stages the rows of `plans`' runs from the streamed files holding them: the batches their
 /// scan kept, or the files read again. Returns the rows added. Blocking: it reads files, and
@@ -49,13 +50,8 @@ pub(crate) fn stage(
                 (true, Some(schema)) => (schema, Box::new(kept)),
                 (false, _) => {
                     let (schema, reader) = open_from(&path, held.rows)?;
-                    let unreadable = path.clone();
-                    let rest = reader.map(move |b| {
-                        b.map_err(|e| WandbError::Parquet {
-                            path: unreadable.clone(),
-                            reason: runlake_format::message::decoder_detail(&e.to_string()),
-                        })
-                    });
+                    let named = path.clone();
+                    let rest = reader.map(move |b| b.map_err(|e| unreadable(&named, &e)));
                     (schema, Box::new(kept.chain(rest)))
                 }
             };
