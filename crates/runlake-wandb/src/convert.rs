@@ -133,7 +133,6 @@ pub fn plan(
     let Gathered {
         inputs: mut read,
         mut rejections,
-        hold: _,
     } = gathered;
     let known: Vec<_> = view.known.iter().map(|(k, _)| k.clone()).collect();
     let files_read = std::mem::take(&mut read.files);

@@ -96,8 +96,6 @@ pub struct Gathered {
     pub inputs: Inputs,
     /// What was left out under [`OnError::Skip`], in reading order.
     pub rejections: Vec<Rejection>,
-    /// Decoded history bytes the scans may still keep.
-    pub(crate) hold: usize,
 }
 
 impl Default for Gathered {
@@ -111,9 +109,11 @@ impl Gathered {
     /// streamed file is read again when staged).
     pub fn holding(bytes: usize) -> Self {
         Self {
-            inputs: Inputs::default(),
+            inputs: Inputs {
+                hold_history: bytes,
+                ..Inputs::default()
+            },
             rejections: Vec::new(),
-            hold: bytes,
         }
     }
 
@@ -127,12 +127,12 @@ impl Gathered {
         }
         let mut one = Inputs {
             pack_runs: true,
-            hold_history: self.hold,
+            hold_history: self.inputs.hold_history,
             ..Inputs::default()
         };
         match read::scan_input(path, kind, &mut one) {
             Ok(()) => {
-                self.hold = one.hold_history;
+                self.inputs.hold_history = one.hold_history;
                 self.merge(one);
                 Ok(())
             }
