@@ -525,7 +525,7 @@ impl Parser<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_texts::joined;
+    use crate::test_texts::{ESCAPE_PARTS, joined};
     use runlake_lake::testkit::Rng;
 
     #[test]
@@ -592,23 +592,10 @@ mod tests {
             out.push('"');
             out
         };
-        let parts = [
-            "a",
-            "abcdefgh",
-            "abcdefghijklmnopq",
-            "\"",
-            "\\",
-            "\t",
-            "\n",
-            "\r",
-            "\u{0}",
-            "\u{1f}",
-            "\u{7f}",
-            " ",
-            "caf\u{e9}",
-            "\u{1f680}",
-            "/",
-        ];
+        let parts: Vec<&str> = ESCAPE_PARTS
+            .into_iter()
+            .chain(["caf\u{e9}", "\u{1f680}", "/"])
+            .collect();
         let mut rng = Rng::new(2);
         for _ in 0..20_000 {
             let s = joined(&mut rng, &parts, 11);

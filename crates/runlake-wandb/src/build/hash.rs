@@ -194,7 +194,7 @@ pub(super) fn finish_hash(run: &mut RunOutput) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_texts::joined;
+    use crate::test_texts::{ESCAPE_PARTS, joined};
     use runlake_lake::testkit::Rng;
 
     fn text(write: impl FnOnce(&mut HashText)) -> String {
@@ -315,23 +315,10 @@ mod tests {
     #[test]
     fn generated_texts_are_quoted_as_debug_quotes_them() {
         // Stretches longer and shorter than a word, with every escaped byte between them.
-        let parts = [
-            "a",
-            "abcdefgh",
-            "abcdefghijklmnopq",
-            "\"",
-            "\\",
-            "\t",
-            "\n",
-            "\r",
-            "\u{0}",
-            "\u{1f}",
-            "\u{7f}",
-            " ",
-            "~",
-            "}",
-            "{\"k\":1}",
-        ];
+        let parts: Vec<&str> = ESCAPE_PARTS
+            .into_iter()
+            .chain(["~", "}", "{\"k\":1}"])
+            .collect();
         let mut rng = Rng::new(1);
         for _ in 0..20_000 {
             let s = joined(&mut rng, &parts, 11);
