@@ -11,8 +11,9 @@ use runlake_domain::{Curve, EvalValue, LoggedRow, SegmentInput};
 use runlake_format::Table;
 use runlake_format::tables::{KNOWN_METRICS, Phase, TYPED_STEP_COLUMNS};
 
-use crate::datadecide::{DataDecide, prefer_sources};
+use crate::datadecide::DataDecide;
 use crate::error::{ReaderError, Result, arrow_err};
+use crate::eval_sources::prefer_sources;
 use crate::expr::col;
 use crate::lineage::{collect, f64_at, i64_at, map_f64_at, str_at};
 

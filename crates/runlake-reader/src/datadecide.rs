@@ -13,74 +13,14 @@ use runlake_format::tables::{KNOWN_METRICS, Phase};
 
 pub use runlake_vocab::{FinalRule, MetricType};
 
+pub use crate::vocabulary::{CanonicalNames, KnownSpellings, Vocabulary};
+
 use crate::agg::Agg;
 use crate::error::{ReaderError, Result, arrow_err};
+use crate::eval_sources::{one_pretrain_source, prefer_sources};
 use crate::exec::gather;
 use crate::expr::{Expr, col};
 use crate::scan::{JoinKind, LakeReader, Scan, SortKey};
-
-/// Turns user spellings into canonical names. Each method returns `None` for a spelling it
-/// does not know.
-pub trait Vocabulary: Send + Sync + std::fmt::Debug {
-    /// A data recipe (`Dolma1.7`, `dolma17`, ...).
-    fn recipe(&self, raw: &str) -> Option<String>;
-    /// A model size (`150M`, `150m`, ...).
-    fn size(&self, raw: &str) -> Option<String>;
-    /// A seed (`default`, `small aux 2`, `small_aux_2`, datadec's ordinal `1`, ...).
-    fn seed(&self, raw: &str) -> Option<String>;
-    /// A task (`arc_challenge:rc::olmes:full`, `arc_challenge`, ...).
-    fn task(&self, raw: &str) -> Option<String>;
-}
-
-/// The project's vocabulary (`runlake-vocab`): every spelling seen in the wild maps to the
-/// canonical recipe slug, size label, seed slug and task name the lake stores. Sizes match in
-/// any case (`530m`); an integer seed is datadec's ordinal (0 = default ... 4 = large aux 3).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct KnownSpellings;
-
-impl Vocabulary for KnownSpellings {
-    fn recipe(&self, raw: &str) -> Option<String> {
-        runlake_vocab::Recipe::parse(raw)
-            .ok()
-            .map(|r| r.slug.to_owned())
-    }
-    fn size(&self, raw: &str) -> Option<String> {
-        runlake_vocab::Size::parse_any_case(raw)
-            .ok()
-            .map(|s| s.label.to_owned())
-    }
-    fn seed(&self, raw: &str) -> Option<String> {
-        let raw = raw.trim();
-        // An integer is datadec's seed column: the 0..=4 ordinal of its `SEED_MAP`.
-        let seed = match raw.parse::<i64>() {
-            Ok(ordinal) => runlake_vocab::Seed::from_ordinal(ordinal),
-            Err(_) => runlake_vocab::Seed::parse(raw),
-        };
-        seed.ok().map(|s| s.slug.to_owned())
-    }
-    fn task(&self, raw: &str) -> Option<String> {
-        runlake_vocab::canonical_task(raw).ok().map(str::to_owned)
-    }
-}
-
-/// Accepts every name as already canonical.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct CanonicalNames;
-
-impl Vocabulary for CanonicalNames {
-    fn recipe(&self, raw: &str) -> Option<String> {
-        Some(raw.to_owned())
-    }
-    fn size(&self, raw: &str) -> Option<String> {
-        Some(raw.to_owned())
-    }
-    fn seed(&self, raw: &str) -> Option<String> {
-        Some(raw.to_owned())
-    }
-    fn task(&self, raw: &str) -> Option<String> {
-        Some(raw.to_owned())
-    }
-}
 
 /// An inclusive range; either end may be open.
 pub type Bounds = (Option<i64>, Option<i64>);
@@ -820,40 +760,6 @@ fn metric_aggs(metrics: &[String]) -> Vec<Agg> {
         .iter()
         .flat_map(|m| [Agg::mean(m), Agg::std(m), Agg::count(m)])
         .collect()
-}
-
-/// One row per (run, step, task): the row of the most preferred eval source.
-/// Whether every pretraining eval comes from one source, by the manifest's statistics of the
-/// `source` key column: then each checkpoint has one answer per task already, and the source
-/// precedence has nothing to choose between.
-fn one_pretrain_source(manifest: &runlake_format::Manifest) -> bool {
-    let Some(evals) = manifest.table(Table::Evals) else {
-        return true;
-    };
-    let mut only: Option<&runlake_format::manifest::StatValue> = None;
-    for file in evals.files.iter().filter(|f| {
-        f.partition.get("phase").and_then(Option::as_deref) == Some(Phase::Pretrain.as_str())
-    }) {
-        let Some(stats) = file.stats.get("source") else {
-            return false;
-        };
-        let (Some(min), Some(max)) = (&stats.min, &stats.max) else {
-            return false;
-        };
-        if min != max || only.is_some_and(|o| o != min) || stats.null_count > 0 {
-            return false;
-        }
-        only = Some(min);
-    }
-    true
-}
-
-pub(crate) fn prefer_sources(evals: Scan) -> Scan {
-    evals.keep_preferred(
-        ["run_uid", "step", "task"],
-        "source",
-        runlake_vocab::EVAL_SOURCE_PRECEDENCE,
-    )
 }
 
 /// The value of `key` in each row of a `map<utf8, utf8>` column.

@@ -33,6 +33,7 @@ mod dict_hint;
 pub mod display;
 mod error;
 mod eval;
+mod eval_sources;
 mod exec;
 mod explain;
 pub mod expr;
@@ -51,6 +52,7 @@ mod prune;
 mod scan;
 mod scan_exec;
 mod schema_util;
+mod vocabulary;
 mod wide;
 
 pub use agg::{Agg, AggFunc};
