@@ -1,5 +1,6 @@
 //! Source-neutral records that every reader produces and every batch builder consumes.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 
 use crate::json::{Json, Object};
@@ -288,8 +289,12 @@ pub struct Inputs {
     pub short_exports: Vec<ShortExport>,
     /// History files read column-wise; their rows are read again when staged.
     pub streamed: Vec<StreamedFile>,
-    /// Runs with rows in `streamed`, in the order first seen.
-    pub streamed_runs: Vec<StreamedRun>,
+    /// Runs with rows in `streamed`, in the order first seen; added only through
+    /// [`Inputs::add_streamed_run`], which keeps `streamed_at` in step.
+    pub(crate) streamed_runs: Vec<StreamedRun>,
+    /// Where each run id stands in `streamed_runs`: a scan adds every run's rows file by file,
+    /// and a search through all runs for each would grow with the square of their number.
+    pub(crate) streamed_at: HashMap<String, usize>,
     /// Read each run's config and summary again when it is built rather than hold them (a
     /// conversion's reading; see [`RunRecord::pack`]).
     pub(crate) pack_runs: bool,
@@ -310,15 +315,13 @@ impl Inputs {
 
     /// Adds what a scan learned about a run's rows, after any earlier rows of the run.
     pub(crate) fn add_streamed_run(&mut self, run: StreamedRun) {
-        let Some(i) = self
-            .streamed_runs
-            .iter()
-            .position(|r| r.run_id == run.run_id)
-        else {
+        let Some(i) = self.streamed_position(&run.run_id) else {
             let mut run = run;
             let file_digest = run.digest.finalize();
             run.digest = blake3::Hasher::new();
             run.digest.update(file_digest.as_bytes());
+            self.streamed_at
+                .insert(run.run_id.clone(), self.streamed_runs.len());
             self.streamed_runs.push(run);
             return;
         };
@@ -334,7 +337,17 @@ impl Inputs {
 
     /// The streamed run with this id.
     pub fn streamed_run(&self, run_id: &str) -> Option<&StreamedRun> {
-        self.streamed_runs.iter().find(|r| r.run_id == run_id)
+        self.streamed_position(run_id)
+            .map(|i| &self.streamed_runs[i])
+    }
+
+    /// Runs with rows in streamed files, in the order first seen.
+    pub fn streamed_runs(&self) -> &[StreamedRun] {
+        &self.streamed_runs
+    }
+
+    fn streamed_position(&self, run_id: &str) -> Option<usize> {
+        self.streamed_at.get(run_id).copied()
     }
 
     /// History rows read, row-wise and streamed.

@@ -131,7 +131,7 @@ async fn streamed_history_converts_to_the_rows_of_the_row_wise_reader() {
     let gathered = gather(std::slice::from_ref(&input), OnError::Fail).expect("gather");
     let streamed: Vec<&str> = gathered
         .inputs
-        .streamed_runs
+        .streamed_runs()
         .iter()
         .filter(|r| r.increasing)
         .map(|r| r.run_id.as_str())

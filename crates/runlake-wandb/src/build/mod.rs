@@ -343,6 +343,7 @@ pub(crate) fn build_with(
         short_exports,
         streamed,
         streamed_runs,
+        streamed_at: _,
         pack_runs: _,
         hold_history: _,
     } = inputs;

@@ -5,11 +5,16 @@ use std::collections::{BTreeSet, HashMap};
 use std::fs::File;
 use std::path::Path;
 
-use arrow::array::{Array, ArrayRef, AsArray, Float64Array, Int64Array, RecordBatch, StringArray};
+use std::sync::Arc;
+
+use arrow::array::{
+    Array, ArrayRef, AsArray, Float64Array, Int32Array, Int64Array, RecordBatch, StringArray,
+};
 use arrow::compute::cast;
-use arrow::datatypes::{DataType, Schema, ToByteSlice};
+use arrow::datatypes::{DataType, FieldRef, Int32Type, Schema, SchemaRef, ToByteSlice};
 use parquet::arrow::arrow_reader::{
-    ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder, RowSelection, RowSelector,
+    ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReader,
+    ParquetRecordBatchReaderBuilder, RowSelection, RowSelector,
 };
 
 use super::{Held, StreamedFile, StreamedRun};
@@ -61,7 +66,11 @@ pub(crate) fn shape(schema: &Schema) -> Option<Shape> {
         let name = f.name().as_str();
         let t = f.data_type();
         match name {
-            "run_id" if matches!(t, DataType::Utf8 | DataType::LargeUtf8) => run_id = Some(i),
+            "run_id"
+                if matches!(t, DataType::Utf8 | DataType::LargeUtf8) || *t == run_ids_type() =>
+            {
+                run_id = Some(i)
+            }
             "step" if matches!(t, DataType::Int64 | DataType::Int32) => step = Some(i),
             "timestamp" if numeric(t) => timestamp = Some(i),
             "runtime" if numeric(t) => runtime = Some(i),
@@ -104,9 +113,21 @@ pub(crate) fn open_from(path: &Path, first: usize) -> Result<(Schema, ParquetRec
         path: path.to_owned(),
         source,
     })?;
-    let mut builder = ParquetRecordBatchReaderBuilder::try_new(file)
-        .map_err(|e| unreadable(path, &e))?
-        .with_batch_size(BATCH_ROWS);
+    let mut builder =
+        ParquetRecordBatchReaderBuilder::try_new(file.try_clone().map_err(|source| {
+            WandbError::Io {
+                path: path.to_owned(),
+                source,
+            }
+        })?)
+        .map_err(|e| unreadable(path, &e))?;
+    if let Some(schema) = ids_as_dictionary(builder.schema()) {
+        let options = ArrowReaderOptions::new().with_schema(schema);
+        let metadata = ArrowReaderMetadata::try_new(Arc::clone(builder.metadata()), options)
+            .map_err(|e| unreadable(path, &e))?;
+        builder = ParquetRecordBatchReaderBuilder::new_with_metadata(file, metadata);
+    }
+    builder = builder.with_batch_size(BATCH_ROWS);
     if first > 0 {
         let sizes: Vec<usize> = builder
             .metadata()
@@ -129,6 +150,27 @@ pub(crate) fn open_from(path: &Path, first: usize) -> Result<(Schema, ParquetRec
     Ok((schema, reader))
 }
 
+/// `schema` with a `run_id` string column read as dictionary keys into its distinct values
+/// (`None` when it has no such column). A history file repeats each run id over thousands of
+/// rows: so read, no row's id is copied out of the file's dictionary, and rows are compared by
+/// key rather than by text.
+fn ids_as_dictionary(schema: &SchemaRef) -> Option<SchemaRef> {
+    let fields = schema.fields();
+    let at = fields
+        .iter()
+        .position(|f| f.name() == "run_id" && *f.data_type() == DataType::Utf8)?;
+    let mut hinted: Vec<FieldRef> = fields.iter().cloned().collect();
+    hinted[at] = Arc::new(fields[at].as_ref().clone().with_data_type(run_ids_type()));
+    Some(Arc::new(Schema::new_with_metadata(
+        hinted,
+        schema.metadata().clone(),
+    )))
+}
+
+fn run_ids_type() -> DataType {
+    DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8))
+}
+
 /// The row groups holding row `first` and those after it, and how many rows of the first of
 /// them come before `first`.
 fn groups_from(sizes: &[usize], first: usize) -> (Vec<usize>, usize) {
@@ -141,9 +183,47 @@ fn groups_from(sizes: &[usize], first: usize) -> (Vec<usize>, usize) {
     ((start..sizes.len()).collect(), skip)
 }
 
+/// A batch's run ids: each row's key into the distinct ids.
+pub(crate) struct RunIds {
+    keys: Int32Array,
+    ids: StringArray,
+}
+
+impl RunIds {
+    fn new(column: &ArrayRef) -> Option<Self> {
+        let dictionary = column.as_dictionary_opt::<Int32Type>()?;
+        Some(RunIds {
+            keys: dictionary.keys().clone(),
+            ids: dictionary.values().as_string_opt::<i32>()?.clone(),
+        })
+    }
+
+    /// The id of row `i` (empty when null; [`usable`] rejects such batches).
+    pub fn value(&self, i: usize) -> &str {
+        match usize::try_from(self.keys.value(i)) {
+            Ok(k) if k < self.ids.len() => self.ids.value(k),
+            _ => "",
+        }
+    }
+
+    /// Every row has an id, and no id is empty.
+    fn all_present(&self) -> bool {
+        let present: Vec<bool> = (0..self.ids.len())
+            .map(|k| self.ids.is_valid(k) && !self.ids.value(k).is_empty())
+            .collect();
+        self.keys.null_count() == 0
+            && self.keys.values().iter().all(|&k| {
+                usize::try_from(k)
+                    .ok()
+                    .and_then(|k| present.get(k))
+                    .is_some_and(|p| *p)
+            })
+    }
+}
+
 /// One batch's columns in the types the rest of the code reads.
 pub(crate) struct Columns {
-    pub run_id: StringArray,
+    pub run_id: RunIds,
     pub step: Int64Array,
     pub timestamp: Option<Float64Array>,
     pub runtime: Option<Float64Array>,
@@ -161,9 +241,12 @@ pub(crate) fn columns(path: &Path, shape: &Shape, batch: &RecordBatch) -> Result
         Ok(to(i, &DataType::Float64)?.as_primitive().clone())
     };
     Ok(Columns {
-        run_id: to(shape.run_id, &DataType::Utf8)?
-            .as_string::<i32>()
-            .clone(),
+        run_id: RunIds::new(&to(shape.run_id, &run_ids_type())?).ok_or_else(|| {
+            WandbError::Parquet {
+                path: path.to_owned(),
+                reason: "`run_id` is not read as text".into(),
+            }
+        })?,
         step: to(shape.step, &DataType::Int64)?.as_primitive().clone(),
         timestamp: shape.timestamp.map(f64s).transpose()?,
         runtime: shape.runtime.map(f64s).transpose()?,
@@ -176,11 +259,14 @@ pub(crate) fn columns(path: &Path, shape: &Shape, batch: &RecordBatch) -> Result
 }
 
 /// Rows `[start, end)` of one run, in reading order: maximal stretches of equal `run_id`.
-pub(crate) fn segments(run_id: &StringArray) -> Vec<(usize, usize)> {
+/// Equal keys are equal ids; the ids of unequal keys are compared too, since a dictionary may
+/// hold a value twice.
+pub(crate) fn segments(run_id: &RunIds) -> Vec<(usize, usize)> {
+    let keys = run_id.keys.values();
     let mut out = Vec::new();
     let mut start = 0;
-    for i in 1..=run_id.len() {
-        if i == run_id.len() || run_id.value(i) != run_id.value(start) {
+    for i in 1..=keys.len() {
+        if i == keys.len() || (keys[i] != keys[start] && run_id.value(i) != run_id.value(start)) {
             out.push((start, i));
             start = i;
         }
@@ -314,8 +400,7 @@ pub(crate) fn scan(path: &Path, inputs: &mut Inputs) -> Result<bool> {
 /// Every row has a non-empty run id, a non-negative step, and a finite timestamp when it has
 /// one: what the row-wise reader accepts without a report.
 fn usable(c: &Columns) -> bool {
-    let ids_ok =
-        c.run_id.null_count() == 0 && (0..c.run_id.len()).all(|i| !c.run_id.value(i).is_empty());
+    let ids_ok = c.run_id.all_present();
     let steps_ok = c.step.null_count() == 0 && c.step.values().iter().all(|&s| s >= 0);
     let times_ok = c
         .timestamp
@@ -326,8 +411,6 @@ fn usable(c: &Columns) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
     use arrow::array::{ArrayRef, Float64Array, Int64Array, StringArray};
     use arrow::datatypes::{Field, Int64Type, Schema};
     use parquet::arrow::ArrowWriter;
@@ -446,6 +529,80 @@ mod tests {
         let mut staged = steps_of(held.batches.clone());
         staged.extend(read(held.rows));
         assert_eq!(staged, all);
+    }
+
+    #[test]
+    fn run_ids_split_where_their_text_changes_whatever_their_keys() {
+        use arrow::array::DictionaryArray;
+        // A dictionary holding "a" twice, as a page that fell back from dictionary encoding
+        // may give: keys 0 and 2 are one run.
+        let dictionary = DictionaryArray::<Int32Type>::try_new(
+            Int32Array::from(vec![0, 0, 2, 1, 1, 0]),
+            Arc::new(StringArray::from(vec!["a", "b", "a"])),
+        )
+        .expect("dictionary");
+        let column: ArrayRef = Arc::new(dictionary);
+        let ids = RunIds::new(&column).expect("run ids");
+        assert_eq!(segments(&ids), [(0, 3), (3, 5), (5, 6)]);
+        assert_eq!(ids.value(3), "b");
+        assert!(ids.all_present());
+
+        let empty = DictionaryArray::<Int32Type>::try_new(
+            Int32Array::from(vec![0, 1]),
+            Arc::new(StringArray::from(vec!["a", ""])),
+        )
+        .expect("dictionary");
+        let column: ArrayRef = Arc::new(empty);
+        assert!(!RunIds::new(&column).expect("run ids").all_present());
+        let missing = DictionaryArray::<Int32Type>::try_new(
+            Int32Array::from(vec![Some(0), None]),
+            Arc::new(StringArray::from(vec!["a"])),
+        )
+        .expect("dictionary");
+        let column: ArrayRef = Arc::new(missing);
+        assert!(!RunIds::new(&column).expect("run ids").all_present());
+    }
+
+    #[test]
+    fn large_string_run_ids_scan_as_plain_ones_do() {
+        use arrow::array::LargeStringArray;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let digests = |large: bool| {
+            let path = dir.path().join(format!("history-{large}.parquet"));
+            let ids = ["a", "a", "b", "a"];
+            let id_column: ArrayRef = if large {
+                Arc::new(LargeStringArray::from_iter_values(ids))
+            } else {
+                Arc::new(StringArray::from_iter_values(ids))
+            };
+            let batch = RecordBatch::try_from_iter(vec![
+                ("run_id", id_column),
+                (
+                    "step",
+                    Arc::new(Int64Array::from(vec![0, 1, 0, 2])) as ArrayRef,
+                ),
+                (
+                    "train_loss",
+                    Arc::new(Float64Array::from(vec![1.0, 2.0, 3.0, 4.0])),
+                ),
+            ])
+            .expect("batch");
+            let mut w =
+                ArrowWriter::try_new(File::create(&path).expect("create"), batch.schema(), None)
+                    .expect("writer");
+            w.write(&batch).expect("write");
+            w.close().expect("close");
+            let mut inputs = Inputs::default();
+            assert!(scan(&path, &mut inputs).expect("scan"));
+            inputs
+                .streamed_runs()
+                .iter()
+                .map(|r| (r.run_id.clone(), r.rows, r.digest.finalize()))
+                .collect::<Vec<_>>()
+        };
+        let plain = digests(false);
+        assert_eq!(plain.len(), 2);
+        assert_eq!(digests(true), plain);
     }
 
     #[test]

@@ -98,8 +98,8 @@ fn step_batch(
     for field in schema.fields() {
         let name = field.name().as_str();
         let col: ArrayRef = match name {
-            "run_uid" => repeat(&plan.run_uid, n),
-            "training_type" => repeat(plan.training_type.as_str(), n),
+            "run_uid" => repeat(&plan.run_uid, n)?,
+            "training_type" => repeat(plan.training_type.as_str(), n)?,
             "step" => Arc::new(cols.step.slice(start, n)),
             "variant" => Arc::new(Int32Array::from(vec![0; n])),
             "conflict" => Arc::new(BooleanArray::from(vec![false; n])),
@@ -148,8 +148,26 @@ fn typed_name(name: &str) -> &'static str {
         .map_or("", |(c, _)| c)
 }
 
-fn repeat(value: &str, n: usize) -> ArrayRef {
-    Arc::new(StringArray::from_iter_values(std::iter::repeat_n(value, n)))
+/// `value` in each of `n` rows, its buffers sized once: built value by value, the bytes grew
+/// (and were copied) a doubling at a time, for every run's stretch of rows.
+fn repeat(value: &str, n: usize) -> Result<ArrayRef> {
+    let too_large = || WandbError::Arrow {
+        table: "posttrain_steps",
+        source: ArrowError::ComputeError("string column over 2 GiB".into()),
+    };
+    let len = i32::try_from(value.len()).map_err(|_| too_large())?;
+    let rows = i32::try_from(n).map_err(|_| too_large())?;
+    len.checked_mul(rows).ok_or_else(too_large)?;
+    let offsets: ScalarBuffer<i32> = (0..=rows).map(|i| i * len).collect();
+    let bytes = Buffer::from_vec(value.as_bytes().repeat(n));
+    let array =
+        StringArray::try_new(OffsetBuffer::new(offsets), bytes, None).map_err(|source| {
+            WandbError::Arrow {
+                table: "posttrain_steps",
+                source,
+            }
+        })?;
+    Ok(Arc::new(array))
 }
 
 fn extra_metrics(
@@ -232,4 +250,20 @@ fn extra_metrics(
     )
     .map_err(err)?;
     Ok(Arc::new(map))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repeat_builds_the_array_a_value_at_a_time_builds() {
+        for value in ["", "a", "wandb/ml-moe/ft-scaling/run-0001", "é/ü"] {
+            for n in [0, 1, 2, 7, 1000] {
+                let built = repeat(value, n).expect("repeat");
+                let expected = StringArray::from_iter_values(std::iter::repeat_n(value, n));
+                assert_eq!(built.as_ref(), &expected as &dyn Array, "{value:?} x {n}");
+            }
+        }
+    }
 }
