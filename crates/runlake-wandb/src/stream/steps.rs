@@ -148,26 +148,21 @@ fn typed_name(name: &str) -> &'static str {
         .map_or("", |(c, _)| c)
 }
 
-/// `value` in each of `n` rows, its buffers sized once: built value by value, the bytes grew
-/// (and were copied) a doubling at a time, for every run's stretch of rows.
+/// `value` in each of `n` rows, its buffers sized once (built value by value, the bytes grew,
+/// and were copied, a doubling at a time for every run's stretch of rows).
 fn repeat(value: &str, n: usize) -> Result<ArrayRef> {
-    let too_large = || WandbError::Arrow {
-        table: "posttrain_steps",
-        source: ArrowError::ComputeError("string column over 2 GiB".into()),
-    };
-    let len = i32::try_from(value.len()).map_err(|_| too_large())?;
-    let rows = i32::try_from(n).map_err(|_| too_large())?;
-    len.checked_mul(rows).ok_or_else(too_large)?;
-    let offsets: ScalarBuffer<i32> = (0..=rows).map(|i| i * len).collect();
-    let bytes = Buffer::from_vec(value.as_bytes().repeat(n));
-    let array =
-        StringArray::try_new(OffsetBuffer::new(offsets), bytes, None).map_err(|source| {
-            WandbError::Arrow {
-                table: "posttrain_steps",
-                source,
-            }
-        })?;
-    Ok(Arc::new(array))
+    // `new_repeated` panics past the offsets' range; a run's stretch never comes near it.
+    let fits = value
+        .len()
+        .checked_mul(n)
+        .is_some_and(|total| i32::try_from(total).is_ok());
+    if !fits {
+        return Err(WandbError::Arrow {
+            table: "posttrain_steps",
+            source: ArrowError::ComputeError("string column over 2 GiB".into()),
+        });
+    }
+    Ok(Arc::new(StringArray::new_repeated(value, n)))
 }
 
 fn extra_metrics(
