@@ -4,7 +4,6 @@
 use std::collections::{BTreeSet, HashMap};
 use std::fs::File;
 use std::path::Path;
-
 use std::sync::Arc;
 
 use arrow::array::{
