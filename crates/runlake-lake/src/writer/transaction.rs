@@ -182,13 +182,20 @@ impl Transaction {
         };
         let state = self.tables.entry(table).or_default();
         if let Some(runs) = batch.column_by_name(table.run_column()) {
-            // Rows of one run come together: look each run up once per stretch.
-            let mut last = None;
-            for run in runs.as_string::<i32>().iter().flatten() {
-                if last != Some(run) && !state.runs.contains(run) {
+            let runs = runs.as_string::<i32>();
+            if let Some(run) = super::stats::only_value(runs) {
+                if !state.runs.contains(run) {
                     state.runs.insert(run.to_owned());
                 }
-                last = Some(run);
+            } else {
+                // Rows of one run come together: look each run up once per stretch.
+                let mut last = None;
+                for run in runs.iter().flatten() {
+                    if last != Some(run) && !state.runs.contains(run) {
+                        state.runs.insert(run.to_owned());
+                    }
+                    last = Some(run);
+                }
             }
         }
         let mut full = Vec::new();
