@@ -107,11 +107,7 @@ pub(crate) fn partition_of(
 }
 
 fn is_constant(a: &arrow::array::StringArray) -> bool {
-    if a.null_count() > 0 {
-        return a.null_count() == a.len();
-    }
-    let first = a.value(0);
-    a.iter().all(|v| v == Some(first))
+    a.null_count() == a.len() || super::stats::only_value(a).is_some()
 }
 
 /// Sorts rows by the table's sort order and writes them as one in-memory Parquet file named by
