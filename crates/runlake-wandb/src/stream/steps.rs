@@ -6,9 +6,10 @@ use std::sync::Arc;
 
 use arrow::array::{
     Array, ArrayRef, BooleanArray, BooleanBufferBuilder, Float64Array, Int32Array, MapArray,
-    RecordBatch, StringArray, StructArray, TimestampMicrosecondArray, new_null_array,
+    RecordBatch, StringArray, StringBuilder, StructArray, TimestampMicrosecondArray,
+    new_null_array,
 };
-use arrow::buffer::{Buffer, NullBuffer, OffsetBuffer, ScalarBuffer};
+use arrow::buffer::{NullBuffer, OffsetBuffer, ScalarBuffer};
 use arrow::compute::kernels::arity::unary;
 use arrow::datatypes::{DataType, Field, TimeUnit};
 use arrow::error::ArrowError;
@@ -204,32 +205,29 @@ fn extra_metrics(
         .iter()
         .map(|(k, a)| k.len() * (a.len() - a.null_count()))
         .sum();
+    let too_large = || err(ArrowError::ComputeError("map column over 2 GiB".into()));
+    if i32::try_from(key_len).is_err() || i32::try_from(present).is_err() {
+        return Err(too_large());
+    }
     let mut offsets: Vec<i32> = Vec::with_capacity(n + 1);
-    let mut key_offsets: Vec<i32> = Vec::with_capacity(present + 1);
-    let mut key_bytes: Vec<u8> = Vec::with_capacity(key_len);
+    // Keys are appended as the `&str` they are: built from raw buffers, their bytes were
+    // checked to be UTF-8 once more.
+    let mut keys = StringBuilder::with_capacity(present, key_len);
     let mut values: Vec<f64> = Vec::with_capacity(present);
     let mut present = BooleanBufferBuilder::new(n);
-    let too_large = || err(ArrowError::ComputeError("map column over 2 GiB".into()));
     offsets.push(0);
-    key_offsets.push(0);
     for row in 0..n {
         let before = values.len();
         for (k, a) in &extra {
             if a.is_valid(row) {
-                key_bytes.extend_from_slice(k.as_bytes());
-                key_offsets.push(i32::try_from(key_bytes.len()).map_err(|_| too_large())?);
+                keys.append_value(k);
                 values.push(a.value(row));
             }
         }
         offsets.push(i32::try_from(values.len()).map_err(|_| too_large())?);
         present.append(values.len() > before);
     }
-    let keys = StringArray::try_new(
-        OffsetBuffer::new(ScalarBuffer::from(key_offsets)),
-        Buffer::from_vec(key_bytes),
-        None,
-    )
-    .map_err(err)?;
+    let keys = keys.finish();
     let values = Float64Array::from(values);
     let entry_array = StructArray::try_new(
         entry_fields.clone(),
