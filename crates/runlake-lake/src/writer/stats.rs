@@ -160,7 +160,7 @@ mod tests {
                         .wrapping_mul(6364136223846793005)
                         .wrapping_add(1442695040888963407);
                     let pick = (state >> 33) as usize;
-                    (pick % 7 != 0).then(|| words[pick % words.len()])
+                    (!pick.is_multiple_of(7)).then(|| words[pick % words.len()])
                 })
                 .collect();
             let a = StringArray::from(values.clone());
