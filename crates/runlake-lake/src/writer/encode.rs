@@ -107,7 +107,7 @@ pub(crate) fn partition_of(
 }
 
 fn is_constant(a: &arrow::array::StringArray) -> bool {
-    a.null_count() == a.len() || super::stats::only_value(a).is_some()
+    a.null_count() == a.len() || super::one_value::one_value(a).is_some()
 }
 
 /// Sorts rows by the table's sort order and writes them as one in-memory Parquet file named by

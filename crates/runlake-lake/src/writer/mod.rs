@@ -5,6 +5,7 @@ mod encode;
 mod encoder;
 mod keys;
 mod merge_runs;
+mod one_value;
 mod open_file;
 mod plan;
 mod shared_file;

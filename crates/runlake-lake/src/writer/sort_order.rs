@@ -108,7 +108,7 @@ pub(crate) fn in_order(batches: &[RecordBatch], columns: &[&str]) -> Option<bool
             .iter()
             .filter(|a| {
                 a.as_string_opt::<i32>()
-                    .is_none_or(|s| super::stats::only_value(s).is_none())
+                    .is_none_or(|s| super::one_value::one_value(s).is_none())
             })
             .cloned()
             .collect();

@@ -3,6 +3,8 @@
 use arrow::array::{Array, AsArray, RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Int32Type, Int64Type};
 use runlake_format::{ColumnStats, StatValue};
+
+use super::one_value::one_value;
 use std::collections::BTreeMap;
 
 /// Min, max and null count of each named column that is a string or an integer.
@@ -52,7 +54,7 @@ pub(crate) fn column_stats(batch: &RecordBatch, columns: &[&str]) -> BTreeMap<St
 /// (a run's id over all its steps), so a value equal to the one before is passed over with one
 /// comparison instead of two.
 fn string_min_max(a: &StringArray) -> (Option<&str>, Option<&str>) {
-    if let Some(v) = only_value(a) {
+    if let Some(v) = one_value(a) {
         return (Some(v), Some(v));
     }
     let mut it = a.iter().flatten();
@@ -72,29 +74,6 @@ fn string_min_max(a: &StringArray) -> (Option<&str>, Option<&str>) {
         }
     }
     (Some(mn), Some(mx))
-}
-
-/// The value of every row, when there are rows, none is null and all are equal. A batch of one
-/// run's rows holds its id in every row; rather than a comparison per row, the value bytes are
-/// compared once with themselves shifted by one value (equal exactly when each value equals
-/// the next), after checking every value has the first one's length.
-pub(crate) fn only_value(a: &StringArray) -> Option<&str> {
-    if a.is_empty() || a.null_count() > 0 {
-        return None;
-    }
-    let first = a.value(0);
-    let len = first.len();
-    let offsets = a.value_offsets();
-    if !offsets
-        .windows(2)
-        .all(|w| usize::try_from(w[1] - w[0]).ok() == Some(len))
-    {
-        return None;
-    }
-    let start = usize::try_from(offsets[0]).ok()?;
-    let end = usize::try_from(offsets[offsets.len() - 1]).ok()?;
-    let bytes = a.value_data().get(start..end)?;
-    (bytes[len..] == bytes[..bytes.len() - len]).then_some(first)
 }
 
 /// Widens `into` by `more`: the smallest minimum, the largest maximum, the sum of nulls.
@@ -125,28 +104,6 @@ pub(crate) fn merge_stats(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn only_value_is_found_exactly_when_every_row_holds_it() {
-        let one = |v: Vec<Option<&str>>| only_value(&StringArray::from(v)).map(str::to_owned);
-        assert_eq!(one(vec![Some("run-1"); 5]), Some("run-1".to_owned()));
-        assert_eq!(one(vec![Some(""); 3]), Some(String::new()));
-        assert_eq!(one(vec![Some("x")]), Some("x".to_owned()));
-        assert_eq!(one(vec![]), None);
-        assert_eq!(one(vec![Some("a"), None, Some("a")]), None);
-        // A difference at the start, the middle or the end of the bytes.
-        assert_eq!(one(vec![Some("ba"), Some("aa"), Some("aa")]), None);
-        assert_eq!(one(vec![Some("aa"), Some("ab"), Some("aa")]), None);
-        assert_eq!(one(vec![Some("aa"), Some("aa"), Some("ab")]), None);
-        // Equal bytes cut at other places.
-        assert_eq!(one(vec![Some("ab"), Some("a"), Some("bab")]), None);
-        assert_eq!(one(vec![Some("aa"), Some("a"), Some("a")]), None);
-        // A slice starts and ends inside the buffers.
-        let a = StringArray::from(vec!["z", "k", "k", "k", "q"]);
-        assert_eq!(only_value(&a.slice(1, 3)), Some("k"));
-        assert_eq!(only_value(&a.slice(0, 3)), None);
-        assert_eq!(only_value(&a.slice(2, 3)), None);
-    }
 
     #[test]
     fn string_min_max_is_the_minimum_and_maximum_of_every_value() {

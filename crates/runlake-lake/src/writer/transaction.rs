@@ -183,18 +183,22 @@ impl Transaction {
         let state = self.tables.entry(table).or_default();
         if let Some(runs) = batch.column_by_name(table.run_column()) {
             let runs = runs.as_string::<i32>();
-            if let Some(run) = super::stats::only_value(runs) {
+            let mut note = |run: &str| {
                 if !state.runs.contains(run) {
                     state.runs.insert(run.to_owned());
                 }
-            } else {
-                // Rows of one run come together: look each run up once per stretch.
-                let mut last = None;
-                for run in runs.iter().flatten() {
-                    if last != Some(run) && !state.runs.contains(run) {
-                        state.runs.insert(run.to_owned());
+            };
+            match super::one_value::one_value(runs) {
+                Some(run) => note(run),
+                None => {
+                    // Rows of one run come together: look each run up once per stretch.
+                    let mut last = None;
+                    for run in runs.iter().flatten() {
+                        if last != Some(run) {
+                            note(run);
+                        }
+                        last = Some(run);
                     }
-                    last = Some(run);
                 }
             }
         }
