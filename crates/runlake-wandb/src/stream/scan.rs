@@ -112,21 +112,15 @@ pub(crate) fn open_from(path: &Path, first: usize) -> Result<(Schema, ParquetRec
         path: path.to_owned(),
         source,
     })?;
-    let mut builder =
-        ParquetRecordBatchReaderBuilder::try_new(file.try_clone().map_err(|source| {
-            WandbError::Io {
-                path: path.to_owned(),
-                source,
-            }
-        })?)
+    let mut metadata = ArrowReaderMetadata::load(&file, ArrowReaderOptions::new())
         .map_err(|e| unreadable(path, &e))?;
-    if let Some(schema) = ids_as_dictionary(builder.schema()) {
+    if let Some(schema) = ids_as_dictionary(metadata.schema()) {
         let options = ArrowReaderOptions::new().with_schema(schema);
-        let metadata = ArrowReaderMetadata::try_new(Arc::clone(builder.metadata()), options)
+        metadata = ArrowReaderMetadata::try_new(Arc::clone(metadata.metadata()), options)
             .map_err(|e| unreadable(path, &e))?;
-        builder = ParquetRecordBatchReaderBuilder::new_with_metadata(file, metadata);
     }
-    builder = builder.with_batch_size(BATCH_ROWS);
+    let mut builder = ParquetRecordBatchReaderBuilder::new_with_metadata(file, metadata)
+        .with_batch_size(BATCH_ROWS);
     if first > 0 {
         let sizes: Vec<usize> = builder
             .metadata()
