@@ -307,3 +307,69 @@ fn on_error_skip_commits_the_good_rows_and_names_each_bad_one() {
     let evals = ok(&["query", lake, "--table", "evals", "--format", "json"]);
     assert_eq!(json_lines(&evals).len(), 1, "{evals}");
 }
+
+/// The version files of a lake, newest first (their names count down).
+fn version_files(lake: &str) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(Path::new(lake).join("_runlake/versions"))
+        .expect("versions folder")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn a_lake_that_lost_a_version_file_is_named_by_verify_and_refuses_commits() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (lake, _) = damaged_lake(dir.path());
+    let before = version_files(&lake);
+    // The parent of the latest version: reading the version below it instead would show an
+    // older lake, and a commit there would fork the history.
+    let lost = before[1].clone();
+    std::fs::remove_file(&lost).expect("lose a version file");
+
+    let out = runlake(&["verify", &lake]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let report = text(&out.stdout);
+    assert!(
+        report.contains(file_name(&lost)) && report.contains("restore"),
+        "{report}"
+    );
+
+    let convert = runlake(&[
+        "convert",
+        utf8(&testdata("wandb/dr_wandb_v3/ft-scaling")),
+        "--lake",
+        &lake,
+        "--quiet",
+    ]);
+    assert_eq!(convert.status.code(), Some(2));
+    let message = text(&convert.stderr);
+    assert!(message.contains(file_name(&lost)), "{message}");
+    let query = runlake(&["query", &lake, "--table", "evals", "--limit", "1"]);
+    assert_eq!(query.status.code(), Some(2), "an older version was read");
+    assert!(!lost.exists(), "a commit took the lost version's number");
+    assert_eq!(version_files(&lake).len(), before.len() - 1);
+}
+
+#[test]
+fn verify_names_an_older_manifest_damaged_in_place() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (lake, _) = damaged_lake(dir.path());
+    let damaged = version_files(&lake)[1].clone();
+    let mut bytes = std::fs::read(&damaged).expect("read");
+    let at = bytes.len() / 2;
+    bytes[at] ^= 0x01;
+    std::fs::write(&damaged, bytes).expect("flip");
+    let out = runlake(&["verify", &lake, "--json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let report: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let problems = report["problems"].as_array().expect("problems");
+    assert!(
+        problems.iter().any(|p| p["kind"] == "broken_manifest"
+            && p["path"]
+                .as_str()
+                .is_some_and(|s| s.ends_with(file_name(&damaged)))),
+        "{report}"
+    );
+}

@@ -447,6 +447,19 @@ pub enum ManifestError {
         /// The version it should link to.
         parent: u64,
     },
+    /// The file of a version is absent while a later version of the same lake is present: a
+    /// version file was lost (deleted, or left behind by a partial copy).
+    #[error(
+        "the file of version {version} is missing, but version {later} of the same lake \
+         follows it: restore the file (from a copy or a sync destination of the lake); reading \
+         an older version instead would hide the later ones"
+    )]
+    VersionMissing {
+        /// The version whose file is absent.
+        version: u64,
+        /// The latest version present after it.
+        later: u64,
+    },
     /// A file path that is not one the format defines.
     #[error("the manifest lists `{path}`, which is not a data file path of the lake: {reason}")]
     BadPath {

@@ -137,7 +137,9 @@ impl Lake {
     /// Opens an existing lake with store options.
     pub async fn open_with(location: &str, options: &StoreOptions) -> Result<Self> {
         let lake = Self::unchecked(location, options, false)?;
-        if lake.log().latest().await?.is_none() {
+        // A damaged log still opens, so `verify` and `log` can name what is wrong; reading the
+        // latest version then fails with the same error.
+        if !lake.log().exists().await? {
             return Err(lake.not_a_lake());
         }
         Ok(lake)

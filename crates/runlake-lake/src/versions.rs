@@ -97,6 +97,9 @@ pub struct Chain {
     pub latest: Option<u64>,
     /// Strays, unreadable files, gaps and broken links.
     pub problems: Vec<LogProblem>,
+    /// The version whose missing or damaged file stops the chain short of later versions of
+    /// the lake; nothing after it is read until the file is restored.
+    pub broken: Option<u64>,
 }
 
 /// What creating a version file found.
@@ -109,6 +112,27 @@ pub enum Created {
     Identical,
     /// Another writer's version holds the number.
     Taken,
+}
+
+/// What a version file is as a candidate for the latest version.
+enum Anchor {
+    /// Valid, live, and linked to its parent (or version 0).
+    Anchored(StoredVersion),
+    /// Valid and live, but its parent's file is absent: versions below it were lost. Only a
+    /// runlake writer makes a file that validates on its own, and version files are never
+    /// deleted (gc leaves tombstones), so this is not a stray.
+    Orphan(StoredVersion),
+    /// Anything else.
+    No,
+}
+
+/// Whether two live versions belong to the same lake (a manifest copied from another lake is
+/// a stray, not a lost version of this one).
+fn same_lake(a: &StoredVersion, b: &StoredVersion) -> bool {
+    match (a.live(), b.live()) {
+        (Some(a), Some(b)) => a.lake_id == b.lake_id,
+        _ => false,
+    }
 }
 
 /// The lake's version log. Obtained with [`Lake::log`].
@@ -174,22 +198,39 @@ impl VersionLog {
         }
     }
 
-    /// A live version that is valid and links to an existing parent (or is version 0).
-    async fn anchored(&self, version: u64) -> Result<Option<StoredVersion>> {
+    /// A live version that is valid and links to an existing parent (or is version 0); or one
+    /// valid on its own whose parent's file is absent (see [`Anchor::Orphan`]).
+    async fn anchored(&self, version: u64) -> Result<Anchor> {
         let Some(found) = self.read_valid(version).await? else {
-            return Ok(None);
+            return Ok(Anchor::No);
         };
         let Some(m) = found.live() else {
-            return Ok(None);
+            return Ok(Anchor::No);
         };
-        let ok = match &m.parent {
-            None => version == 0,
-            Some(p) => match self.read_valid(p.version).await? {
-                Some(parent) => found.links_to(&parent),
-                None => false,
-            },
+        let parent = match &m.parent {
+            None if version == 0 => return Ok(Anchor::Anchored(found)),
+            None => return Ok(Anchor::No),
+            Some(p) => p.version,
         };
-        Ok(ok.then_some(found))
+        // Absent and unreadable parents differ: a damaged parent is reported when the walk up
+        // from the versions below reaches it; an absent one leaves no trace in that walk.
+        let parent = match self.read(parent).await {
+            Ok(Some(parent)) => parent,
+            Ok(None) => return Ok(Anchor::Orphan(found)),
+            Err(
+                e @ LakeError::Manifest {
+                    source: ManifestError::UnsupportedFormat { .. },
+                    ..
+                },
+            ) => return Err(e),
+            Err(LakeError::Manifest { .. }) => return Ok(Anchor::No),
+            Err(e) => return Err(e),
+        };
+        Ok(if found.links_to(&parent) {
+            Anchor::Anchored(found)
+        } else {
+            Anchor::No
+        })
     }
 
     /// The latest valid version, or `None` for a location holding no valid version.
@@ -206,24 +247,44 @@ impl VersionLog {
         }
     }
 
-    /// The latest valid version, and the error of an unreadable file right after it.
+    /// The latest valid version, and the error of an unreadable file right after it, or of a
+    /// missing version file below a later version of the same lake.
     async fn latest_tolerant(&self) -> Result<(Option<StoredVersion>, Option<LakeError>)> {
         let mut start = None;
+        let mut orphan = None;
         if !self.lake.ordered_listing()
             && let Some(v) = self.read_hint().await
         {
-            start = self.anchored(v).await?;
+            match self.anchored(v).await? {
+                Anchor::Anchored(found) => start = Some(found),
+                Anchor::Orphan(found) => orphan = Some(found),
+                Anchor::No => {}
+            }
         }
         if start.is_none() {
-            start = self.latest_by_listing().await?;
+            let (top, above) = self.latest_by_listing().await?;
+            start = top;
+            orphan = above.or(orphan);
         }
         let Some(mut top) = start else {
-            return Ok((None, None));
+            let broken = orphan.map(|o| {
+                let parent = o.live().and_then(|m| m.parent.as_ref()).map(|p| p.version);
+                self.missing(parent.unwrap_or(0), o.version)
+            });
+            return Ok((None, broken));
         };
         while let Some(next) = top.version.checked_add(1) {
             match self.read(next).await {
                 Ok(Some(found)) if found.links_to(&top) => top = found,
-                Ok(None) => break,
+                Ok(None) => {
+                    // A later version of this lake past the absent file: returning `top` would
+                    // silently show an older lake, and a commit would fork its history.
+                    let later = orphan.filter(|o| o.version > next && same_lake(o, &top));
+                    if let Some(o) = later {
+                        return Ok((Some(top), Some(self.missing(next, o.version))));
+                    }
+                    break;
+                }
                 Ok(Some(_)) => {
                     let rel = version_path(next);
                     let error = LakeError::Manifest {
@@ -242,7 +303,18 @@ impl VersionLog {
         Ok((Some(top), None))
     }
 
-    async fn latest_by_listing(&self) -> Result<Option<StoredVersion>> {
+    /// The error of version `version`'s absent file, with `later` present.
+    fn missing(&self, version: u64, later: u64) -> LakeError {
+        LakeError::Manifest {
+            path: self.lake.display_path(&version_path(version)),
+            source: ManifestError::VersionMissing { version, later },
+        }
+    }
+
+    /// The newest anchored version, and the newest version above it that is valid on its own
+    /// but whose parent's file is absent.
+    async fn latest_by_listing(&self) -> Result<(Option<StoredVersion>, Option<StoredVersion>)> {
+        let mut orphan = None;
         if self.lake.ordered_listing() {
             // Names count down, so the listing yields the newest first; stop at the first
             // valid one rather than listing the whole history.
@@ -254,21 +326,29 @@ impl VersionLog {
                     Err(object_store::Error::NotFound { .. }) => break,
                     Err(e) => return Err(store_err(prefix.to_string())(e)),
                 };
-                if let Some(v) = self.version_of(&meta.location)
-                    && let Some(found) = self.anchored(v).await?
-                {
-                    return Ok(Some(found));
+                if let Some(v) = self.version_of(&meta.location) {
+                    match self.anchored(v).await? {
+                        Anchor::Anchored(found) => return Ok((Some(found), orphan)),
+                        Anchor::Orphan(found) => {
+                            orphan.get_or_insert(found);
+                        }
+                        Anchor::No => {}
+                    }
                 }
             }
-            return Ok(None);
+            return Ok((None, orphan));
         }
         let (versions, _) = self.listing().await?;
         for &v in versions.iter().rev() {
-            if let Some(found) = self.anchored(v).await? {
-                return Ok(Some(found));
+            match self.anchored(v).await? {
+                Anchor::Anchored(found) => return Ok((Some(found), orphan)),
+                Anchor::Orphan(found) => {
+                    orphan.get_or_insert(found);
+                }
+                Anchor::No => {}
             }
         }
-        Ok(None)
+        Ok((None, orphan))
     }
 
     /// The version a listed path stands for, when it is exactly a version file's path.
@@ -276,6 +356,12 @@ impl VersionLog {
         let rel = self.lake.relative(location)?;
         let v = parse_version_file_name(rel.rsplit('/').next()?)?;
         (rel == version_path(v)).then_some(v)
+    }
+
+    /// Whether the location holds a lake: a valid version, or a damaged log that `verify` and
+    /// `log` can still describe.
+    pub(crate) async fn exists(&self) -> Result<bool> {
+        Ok(!matches!(self.latest_tolerant().await?, (None, None)))
     }
 
     /// Every version number named in the folder (ascending), and the lake-relative paths of
@@ -309,10 +395,29 @@ impl VersionLog {
     /// every gap, unreadable file, broken link and stray reported.
     pub async fn chain(&self) -> Result<Chain> {
         let (listed, strays) = self.listing().await?;
+        let (top, broken) = self.latest_tolerant().await?;
         let mut chain = Chain {
-            latest: self.latest_tolerant().await?.0.map(|v| v.version),
+            latest: top.as_ref().map(|v| v.version),
             ..Chain::default()
         };
+        // Where the chain stops at a missing or unreadable file: the versions after it are
+        // the lake's own, not strays to clear away.
+        chain.broken = match &broken {
+            Some(LakeError::Manifest {
+                source: source @ ManifestError::VersionMissing { version, .. },
+                ..
+            }) => {
+                chain.problems.push(LogProblem {
+                    path: version_path(*version),
+                    detail: source.to_string(),
+                    kind: LogProblemKind::BrokenLink,
+                });
+                Some(*version)
+            }
+            Some(_) => Some(chain.latest.map_or(0, |l| l.saturating_add(1))),
+            None => None,
+        };
+        let lost = chain.broken;
         for path in strays {
             chain.problems.push(LogProblem {
                 path,
@@ -338,6 +443,19 @@ impl VersionLog {
                         LogProblemKind::Stray,
                     ),
                     Err(e) => return Err(e),
+                    Ok(Some(found))
+                        if lost.is_some_and(|l| v > l)
+                            && top.as_ref().is_none_or(|t| same_lake(t, &found)) =>
+                    {
+                        (
+                            format!(
+                                "follows version {}, whose file is missing or damaged; it is not \
+                             read until that file is restored",
+                                lost.unwrap_or_default()
+                            ),
+                            LogProblemKind::BrokenLink,
+                        )
+                    }
                     Ok(_) => (
                         match latest {
                             Some(l) => format!(

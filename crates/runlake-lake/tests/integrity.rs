@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use object_store::ObjectStoreExt;
+
 use runlake_lake::gc::gc;
 use runlake_lake::testkit::batch;
 use runlake_lake::verify::{ProblemKind, VerifyReport, verify};
@@ -168,4 +170,139 @@ async fn gc_deletes_only_unreferenced_old_files() {
     assert_eq!(rows, 2 + 5 + 5);
     let err = lake.version(1).await.expect_err("expired");
     assert!(err.to_string().contains("expired by gc"), "{err}");
+}
+
+/// Commits three versions after `init` (0..=3), then deletes the file of version 2, the
+/// parent of the latest.
+async fn lose_version_two(lake: &Lake) -> String {
+    for (i, run) in ["a", "b", "c"].iter().enumerate() {
+        let mut tx = lake.transaction("convert", run);
+        tx.upsert(Table::Evals, batch(Table::Evals, &[run], 5, i as u64))
+            .expect("upsert");
+        tx.commit().await.expect("commit");
+    }
+    let rel = runlake_format::layout::version_path(2);
+    lake.objects()
+        .delete(&Lake::object_path(&rel))
+        .await
+        .expect("delete version 2");
+    rel
+}
+
+/// A lake that lost an old version file is an error naming it, for readers and writers alike:
+/// neither an older version read in its place nor a commit forking the history from there.
+async fn check_lost_version(lake: &Lake, rel: &str) {
+    let err = lake
+        .latest()
+        .await
+        .expect_err("an older version was returned");
+    let msg = err.to_string();
+    assert!(
+        matches!(
+            err,
+            LakeError::Manifest {
+                source: runlake_format::ManifestError::VersionMissing {
+                    version: 2,
+                    later: 3
+                },
+                ..
+            }
+        ),
+        "{msg}"
+    );
+    assert!(msg.contains(rel) && msg.contains("restore"), "{msg}");
+
+    let mut tx = lake.transaction("convert", "d");
+    tx.upsert(Table::Evals, batch(Table::Evals, &["d"], 5, 9))
+        .expect("upsert");
+    assert!(tx.commit().await.is_err(), "a commit forked the history");
+    let gone = lake
+        .objects()
+        .head(&Lake::object_path(rel))
+        .await
+        .expect_err("a version 2 was written");
+    assert!(
+        matches!(gone, object_store::Error::NotFound { .. }),
+        "{gone}"
+    );
+    assert!(gc(lake, Duration::ZERO, false).await.is_err(), "gc ran");
+
+    let report = verify(lake, false).await.expect("verify");
+    let found = problems(&report);
+    assert!(
+        found.contains(&(rel.to_owned(), ProblemKind::BrokenLink)),
+        "{found:?}"
+    );
+    let later = runlake_format::layout::version_path(3);
+    assert!(
+        found.contains(&(later, ProblemKind::BrokenLink)),
+        "{found:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_lost_version_file_stops_reads_and_commits_on_a_local_folder() {
+    let (_dir, lake) = runlake_lake::testkit::local_lake().await;
+    let rel = lose_version_two(&lake).await;
+    let bytes_before = lake.version_file(3).await.expect("read").map(|v| v.2);
+    // The log still opens, so `verify` and `log` can say what is wrong.
+    let reopened = Lake::open(lake.location()).await.expect("opens");
+    check_lost_version(&reopened, &rel).await;
+    // Without the hint the folder is listed; the answer is the same.
+    std::fs::remove_file(std::path::Path::new(lake.location()).join("_runlake/_latest"))
+        .expect("remove hint");
+    check_lost_version(&lake, &rel).await;
+    assert_eq!(
+        lake.version_file(3).await.expect("read").map(|v| v.2),
+        bytes_before
+    );
+}
+
+#[tokio::test]
+async fn a_lost_version_file_stops_reads_and_commits_in_memory() {
+    let lake = Lake::in_memory();
+    lake.init().await.expect("init");
+    let rel = lose_version_two(&lake).await;
+    check_lost_version(&lake, &rel).await;
+}
+
+#[tokio::test]
+async fn a_restored_version_file_makes_the_lake_whole_again() {
+    let (_dir, lake) = runlake_lake::testkit::local_lake().await;
+    for (i, run) in ["a", "b", "c"].iter().enumerate() {
+        let mut tx = lake.transaction("convert", run);
+        tx.upsert(Table::Evals, batch(Table::Evals, &[run], 5, i as u64))
+            .expect("upsert");
+        tx.commit().await.expect("commit");
+    }
+    let path = std::path::Path::new(lake.location()).join(runlake_format::layout::version_path(2));
+    let kept = std::fs::read(&path).expect("read");
+    std::fs::remove_file(&path).expect("lose");
+    assert!(lake.latest().await.is_err());
+    std::fs::write(&path, kept).expect("restore");
+    assert_eq!(lake.latest().await.expect("latest").version, 3);
+    assert!(verify(&lake, false).await.expect("verify").is_sound());
+}
+
+/// A manifest of another lake, valid on its own, far above this lake's versions is a stray:
+/// it neither hides this lake's latest version nor stops it.
+#[tokio::test]
+async fn another_lakes_manifest_above_the_chain_is_a_stray() {
+    let (_dir, lake) = runlake_lake::testkit::local_lake().await;
+    let (_other_dir, other) = runlake_lake::testkit::local_lake().await;
+    for (i, run) in ["a", "b", "c"].iter().enumerate() {
+        let mut tx = other.transaction("convert", run);
+        tx.upsert(Table::Evals, batch(Table::Evals, &[run], 5, i as u64))
+            .expect("upsert");
+        tx.commit().await.expect("commit");
+    }
+    let rel = runlake_format::layout::version_path(3);
+    std::fs::copy(
+        std::path::Path::new(other.location()).join(&rel),
+        std::path::Path::new(lake.location()).join(&rel),
+    )
+    .expect("copy");
+    assert_eq!(lake.latest().await.expect("latest").version, 0);
+    let report = verify(&lake, false).await.expect("verify");
+    assert_eq!(problems(&report), vec![(rel, ProblemKind::StrayFile)]);
 }

@@ -41,7 +41,9 @@ pub async fn check(lake: &Lake, chain: &Chain) -> Result<Vec<DeltaProblem>> {
     let Some(latest) = chain.versions.last().and_then(|v| v.live()) else {
         return Ok(Vec::new());
     };
-    if !latest.delta_log || chain.latest != Some(latest.version) {
+    // A chain stopped short by a missing or damaged version file would report every later
+    // Delta commit as beyond the lake: the version file is the problem to name.
+    if !latest.delta_log || chain.latest != Some(latest.version) || chain.broken.is_some() {
         return Ok(Vec::new());
     }
     let top = latest.version;
