@@ -19,6 +19,7 @@ use crate::error::{LakeError, Result, arrow_err};
 use crate::order::RunTracker;
 use crate::writer::sort_order::{in_order, sort_order};
 use crate::writer::stats::{column_stats, merge_stats};
+use crate::writer::write_log::WriteLog;
 
 /// A data file ready to upload.
 #[derive(Debug, Clone)]
@@ -34,6 +35,8 @@ pub(crate) struct EncodedFile {
     pub uploaded: bool,
     /// Checksums of the file's pages (see `runlake_format::checksums`).
     pub page_crc32: Option<String>,
+    /// The CRCs of the writes that made the file, for its page checksums.
+    pub writes: Option<std::sync::Arc<WriteLog>>,
     /// The local temporary file an uploaded file was written from, kept until the commit has
     /// checked that the file is still in the store (see `ensure_present`).
     pub spilled: Option<std::sync::Arc<std::fs::File>>,
@@ -125,6 +128,7 @@ pub(crate) fn encode_partition(
     let bytes = Bytes::from(bytes);
     Ok(EncodedFile {
         page_crc32: Some(super::checksums::of_bytes(&bytes)?),
+        writes: None,
         bytes,
         ..file
     })
@@ -439,6 +443,7 @@ impl<W: Write + Send> FileBuilder<W> {
                 size: sink.written,
                 uploaded: false,
                 page_crc32: None,
+                writes: sink.log.map(std::sync::Arc::new),
                 spilled: None,
                 hash,
                 rows: self.rows,
@@ -463,6 +468,8 @@ pub(crate) struct HashingWriter<W> {
     /// Scratch files are rewritten before they are named, so hashing them is wasted work.
     hashing: bool,
     written: u64,
+    /// The writes' CRCs, for the page checksums of a kept file.
+    log: Option<WriteLog>,
 }
 
 impl<W> HashingWriter<W> {
@@ -472,6 +479,7 @@ impl<W> HashingWriter<W> {
             hasher: blake3::Hasher::new(),
             hashing,
             written: 0,
+            log: hashing.then(WriteLog::default),
         }
     }
 }
@@ -481,6 +489,9 @@ impl<W: Write> Write for HashingWriter<W> {
         let n = self.inner.write(buf)?;
         if self.hashing {
             self.hasher.update(&buf[..n]);
+        }
+        if let Some(log) = &mut self.log {
+            log.record(&buf[..n]);
         }
         self.written += n as u64;
         Ok(n)

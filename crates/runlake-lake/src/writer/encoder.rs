@@ -111,7 +111,12 @@ impl Worker {
     /// in a local lake's staging folder), or reads it into memory.
     fn store(&self, mut encoded: EncodedFile, staged: StagedFile) -> Result<EncodedFile> {
         let io = |e: std::io::Error| LakeError::Task(format!("temporary data file: {e}"));
-        encoded.page_crc32 = Some(super::checksums::of_file(&staged.file, encoded.size)?);
+        let writes = encoded.writes.take();
+        encoded.page_crc32 = Some(super::checksums::of_file(
+            &staged.file,
+            encoded.size,
+            writes.as_deref(),
+        )?);
         match &self.uploader {
             Some((handle, lake)) => {
                 let linked = match (lake.local_dir(), staged.staged_path()) {

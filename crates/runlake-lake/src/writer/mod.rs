@@ -15,6 +15,7 @@ mod stats;
 mod transaction;
 mod upload;
 mod validate;
+mod write_log;
 
 pub(crate) use encode::{EncodedFile, encode_partition, partition_of};
 pub use transaction::{CommitOutcome, Transaction};
