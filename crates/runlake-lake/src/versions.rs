@@ -358,6 +358,24 @@ impl VersionLog {
         (rel == version_path(v)).then_some(v)
     }
 
+    /// The latest version below a lost version file (see [`ManifestError::VersionMissing`]),
+    /// and whether a file was lost; else the latest: for a sync that restores the lost file
+    /// from another copy of the lake. Any other damage is an error, as for
+    /// [`VersionLog::latest`].
+    pub async fn latest_below_lost(&self) -> Result<(Option<StoredVersion>, bool)> {
+        match self.latest_tolerant().await? {
+            (top, None) => Ok((top, false)),
+            (
+                top,
+                Some(LakeError::Manifest {
+                    source: ManifestError::VersionMissing { .. },
+                    ..
+                }),
+            ) => Ok((top, true)),
+            (_, Some(e)) => Err(e),
+        }
+    }
+
     /// Whether the location holds a lake: a valid version, or a damaged log that `verify` and
     /// `log` can still describe.
     pub(crate) async fn exists(&self) -> Result<bool> {

@@ -83,7 +83,10 @@ async fn attempt_once(
             path: src.display_path(&version_path(src_top.version)),
             reason: "the latest version is expired".into(),
         })?;
-    let dst_top = latest(dst).await?;
+    // Below a lost version file the destination reads as the version before it: the versions
+    // copied from there restore the lost file, and must then match those already present.
+    let (dst_top, dst_lost) = dst.log().latest_below_lost().await?;
+    let dst_top = dst_top.map(Entry::from);
     let report = |outcome, after: Option<u64>| SyncReport {
         source: src.location().to_owned(),
         destination: dst.location().to_owned(),
@@ -155,6 +158,9 @@ async fn attempt_once(
             bytes: f.bytes,
         })
         .collect();
+    if dst_lost {
+        restorable(dst, dst_top.as_ref().map(|d| d.version), &plan.versions).await?;
+    }
     if opts.dry_run {
         out.destination_after = out.destination_before;
         out.files_sent = missing.len() as u64;
@@ -212,6 +218,32 @@ async fn attempt_once(
     out.bytes_skipped = sent.skipped.values().sum();
     out.manifest_bytes = sent.manifest_bytes;
     Ok(Some(out))
+}
+
+/// Refuses to fill a destination's lost version file from the source unless every version file
+/// the destination holds after `top` is the source's, byte for byte: otherwise the restored file
+/// would not be the one they link to.
+async fn restorable(dst: &Lake, top: Option<u64>, versions: &[(u64, Bytes)]) -> Result<()> {
+    let (listed, _) = dst.log().listing().await?;
+    for v in listed.into_iter().filter(|v| top.is_none_or(|t| *v > t)) {
+        let theirs = versions.iter().find(|(s, _)| *s == v).map(|(_, b)| b);
+        let same = match (dst.log().read(v).await, theirs) {
+            (Ok(Some(found)), Some(bytes)) => found.bytes == *bytes,
+            (Ok(None), _) => true,
+            (Ok(Some(_)) | Err(LakeError::Manifest { .. }), _) => false,
+            (Err(e), _) => return Err(e.into()),
+        };
+        if !same {
+            return Err(SyncError::BrokenChain {
+                path: dst.display_path(&version_path(v)),
+                reason: "the destination lost an earlier version file, and this version is not \
+                         the source's: the lost file cannot be restored from the source; restore \
+                         it from a copy of the destination"
+                    .into(),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// The newest valid version, through the lake's version log (strays are never followed).
