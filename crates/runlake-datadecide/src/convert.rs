@@ -47,7 +47,17 @@ pub fn convert_into(
     known: KnownCheckpoints,
     progress: &(dyn Fn(&Progress) + Sync),
 ) -> Result<ConvertSummary, ConvertError> {
-    let mut sink = |table, batch| tx.upsert(table, batch).map_err(ConvertError::Lake);
+    // The pipeline deduplicates rows by key itself (a clash is its error, naming both rows), so
+    // the transaction fingerprints keys only; the reference path keeps whole-row checks.
+    let reference = opts.reference;
+    let mut sink = |table, batch| {
+        if reference {
+            tx.upsert(table, batch)
+        } else {
+            tx.upsert_distinct(table, batch)
+        }
+        .map_err(ConvertError::Lake)
+    };
     let mut conv = Converter::new(opts, &mut sink, progress);
     conv.know_checkpoints(known);
     conv.run_planned(plan)?;

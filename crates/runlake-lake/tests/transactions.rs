@@ -167,6 +167,73 @@ async fn duplicates_in_one_transaction() {
     assert!(err.to_string().contains("child_run_uid=x"), "{err}");
 }
 
+/// Commits `rows` of `table` upserted whole-row checked or keys only; returns what the lake
+/// then reads, the outcome of a second transaction replacing run `a`, and the rows after it.
+async fn upserted(distinct: bool) -> (Vec<String>, (u64, u64), Vec<String>) {
+    let lake = Lake::in_memory();
+    let put = |tx: &mut runlake_lake::Transaction, t, b| {
+        if distinct {
+            tx.upsert_distinct(t, b)
+        } else {
+            tx.upsert(t, b)
+        }
+    };
+    let mut tx = lake.transaction("convert", "");
+    put(
+        &mut tx,
+        Table::Evals,
+        batch(Table::Evals, &["a", "b"], 6, 1),
+    )
+    .expect("upsert");
+    tx.commit().await.expect("commit");
+    let m = lake.latest().await.expect("latest");
+    let first = canonical_rows(&lake.read_table(&m, Table::Evals).await.expect("read"));
+    let mut tx = lake.transaction("convert", "");
+    put(&mut tx, Table::Evals, batch(Table::Evals, &["a"], 6, 9)).expect("upsert");
+    let outcome = tx.commit().await.expect("commit");
+    let m = lake.latest().await.expect("latest");
+    let second = canonical_rows(&lake.read_table(&m, Table::Evals).await.expect("read"));
+    (first, (outcome.rows_added, outcome.rows_removed), second)
+}
+
+#[tokio::test]
+async fn keys_only_upserts_write_and_replace_what_whole_row_upserts_do() {
+    let whole = upserted(false).await;
+    let keys = upserted(true).await;
+    assert_eq!(keys, whole);
+    assert!(
+        whole.1.1 > 0,
+        "the second upsert replaced nothing: {:?}",
+        whole.1
+    );
+}
+
+#[tokio::test]
+async fn a_key_given_again_after_a_keys_only_upsert_is_refused() {
+    let lake = Lake::in_memory();
+    let b = batch(Table::Lineage, &["x"], 4, 1);
+    for second_distinct in [true, false] {
+        let mut tx = lake.transaction("convert", "");
+        tx.upsert_distinct(Table::Lineage, b.clone())
+            .expect("upsert");
+        // Even identical rows: their rows were never fingerprinted, so nothing says they
+        // are the same.
+        let err = if second_distinct {
+            tx.upsert_distinct(Table::Lineage, b.clone())
+        } else {
+            tx.upsert(Table::Lineage, b.clone())
+        }
+        .expect_err("a key given twice");
+        assert!(matches!(err, LakeError::DuplicateKey { .. }), "{err}");
+    }
+    let mut tx = lake.transaction("convert", "");
+    tx.upsert(Table::Lineage, b.clone()).expect("upsert");
+    let err = tx
+        .upsert_distinct(Table::Lineage, b)
+        .expect_err("a key already upserted");
+    assert!(matches!(err, LakeError::DuplicateKey { .. }), "{err}");
+}
+
 #[tokio::test]
 async fn batches_that_do_not_match_the_schema_are_refused() {
     let lake = Lake::in_memory();

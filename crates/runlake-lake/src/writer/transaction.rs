@@ -62,6 +62,8 @@ struct TableTx {
     buffers: BTreeMap<Vec<Option<String>>, Buffer>,
     /// Upserted keys, each with the fingerprint of its whole row.
     keys: HashMap<Fingerprint, Fingerprint, FingerprintBuild>,
+    /// Keys upserted by a caller that never repeats one (see [`Transaction::upsert_distinct`]).
+    distinct: HashSet<Fingerprint, FingerprintBuild>,
     deleted_runs: BTreeSet<String>,
     /// Every file live at the base version goes, without reading it.
     replace_all: bool,
@@ -124,6 +126,13 @@ impl Transaction {
         state.keys.reserve(batch.num_rows());
         let mut keep = Vec::with_capacity(batch.num_rows());
         for (i, (k, r)) in key_fps.iter().zip(&row_fps).enumerate() {
+            if state.distinct.contains(k) {
+                // Its row was not fingerprinted, so an identical repeat cannot be told apart.
+                return Err(LakeError::DuplicateKey {
+                    table,
+                    key: render_key(table, &batch, i),
+                });
+            }
             match state.keys.get(k) {
                 None => {
                     state.keys.insert(*k, *r);
@@ -143,6 +152,26 @@ impl Transaction {
         } else {
             take_record_batch(&batch, &UInt32Array::from(keep)).map_err(arrow_err("dedup"))?
         };
+        self.buffer(table, batch)
+    }
+
+    /// Adds rows that replace any lake rows with an equal key, like [`Transaction::upsert`],
+    /// from a caller that never gives one key twice in a transaction (a converter that
+    /// deduplicated its rows itself): only the keys are fingerprinted, not whole rows, and a
+    /// key given again is an error.
+    pub fn upsert_distinct(&mut self, table: Table, batch: RecordBatch) -> Result<()> {
+        let batch = crate::writer::conform(table, &batch)?;
+        let key_fps = fingerprints(&batch, table.key_columns())?;
+        let state = self.tables.entry(table).or_default();
+        state.distinct.reserve(batch.num_rows());
+        for (i, k) in key_fps.iter().enumerate() {
+            if state.keys.contains_key(k) || !state.distinct.insert(*k) {
+                return Err(LakeError::DuplicateKey {
+                    table,
+                    key: render_key(table, &batch, i),
+                });
+            }
+        }
         self.buffer(table, batch)
     }
 
@@ -321,7 +350,7 @@ impl Transaction {
                     }
                     Some(tx) => {
                         let keys: HashSet<Fingerprint, FingerprintBuild> =
-                            tx.keys.keys().copied().collect();
+                            tx.keys.keys().chain(&tx.distinct).copied().collect();
                         let req = Request {
                             table,
                             keys: &keys,
