@@ -1,6 +1,6 @@
 //! Which live files a transaction's upserts and deletions touch, and what remains of them.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use arrow::array::{AsArray, BooleanArray, RecordBatch};
 use arrow::compute::filter_record_batch;
@@ -21,10 +21,27 @@ pub(crate) struct Removal {
     pub rows_dropped: u64,
 }
 
+/// The keys a transaction upserted into one table: whole-row checked (with each row's
+/// fingerprint) and keys only.
+pub(crate) struct UpsertedKeys<'a> {
+    pub rows: &'a HashMap<Fingerprint, Fingerprint, FingerprintBuild>,
+    pub distinct: &'a HashSet<Fingerprint, FingerprintBuild>,
+}
+
+impl UpsertedKeys<'_> {
+    fn is_empty(&self) -> bool {
+        self.rows.is_empty() && self.distinct.is_empty()
+    }
+
+    fn contains(&self, key: &Fingerprint) -> bool {
+        self.rows.contains_key(key) || self.distinct.contains(key)
+    }
+}
+
 /// What a transaction asks of one table's existing rows.
 pub(crate) struct Request<'a> {
     pub table: Table,
-    pub keys: &'a HashSet<Fingerprint, FingerprintBuild>,
+    pub keys: UpsertedKeys<'a>,
     pub deleted_runs: &'a BTreeSet<String>,
     pub runs: &'a BTreeSet<String>,
     pub new_paths: &'a HashSet<String>,

@@ -13,7 +13,7 @@ use crate::error::{LakeError, Result, arrow_err};
 use crate::lake::{Lake, now_ms, writer_name};
 use crate::writer::encoder::{Chunk, Encoder};
 use crate::writer::keys::{Fingerprint, FingerprintBuild, fingerprints, row_fingerprints};
-use crate::writer::plan::{Removal, Request, plan_removal};
+use crate::writer::plan::{Removal, Request, UpsertedKeys, plan_removal};
 use crate::writer::upload::restore_if_missing;
 use crate::writer::{EncodedFile, encode_partition, partition_of, upload_file};
 
@@ -349,11 +349,12 @@ impl Transaction {
                         }
                     }
                     Some(tx) => {
-                        let keys: HashSet<Fingerprint, FingerprintBuild> =
-                            tx.keys.keys().chain(&tx.distinct).copied().collect();
                         let req = Request {
                             table,
-                            keys: &keys,
+                            keys: UpsertedKeys {
+                                rows: &tx.keys,
+                                distinct: &tx.distinct,
+                            },
                             deleted_runs: &tx.deleted_runs,
                             runs: &tx.runs,
                             new_paths: &new_paths,
