@@ -126,6 +126,22 @@ enum Anchor {
     No,
 }
 
+/// A read version file as a valid one: an invalid file is `None`, but a manifest of a newer
+/// major format stays an error, since reading an older version instead would silently hide the
+/// newer writer's data.
+fn valid(read: Result<Option<StoredVersion>>) -> Result<Option<StoredVersion>> {
+    match read {
+        Err(
+            e @ LakeError::Manifest {
+                source: ManifestError::UnsupportedFormat { .. },
+                ..
+            },
+        ) => Err(e),
+        Err(LakeError::Manifest { .. }) => Ok(None),
+        other => other,
+    }
+}
+
 /// Whether two live versions belong to the same lake (a manifest copied from another lake is
 /// a stray, not a lost version of this one).
 fn same_lake(a: &StoredVersion, b: &StoredVersion) -> bool {
@@ -182,20 +198,9 @@ impl VersionLog {
         }))
     }
 
-    /// Like [`VersionLog::read`], but an invalid file is `None` instead of an error. Store
-    /// errors still fail, and so does a manifest of a newer major format: reading an older
-    /// version instead would silently hide the newer writer's data.
+    /// Like [`VersionLog::read`], but an invalid file is `None` (see [`valid`]).
     async fn read_valid(&self, version: u64) -> Result<Option<StoredVersion>> {
-        match self.read(version).await {
-            Err(
-                e @ LakeError::Manifest {
-                    source: ManifestError::UnsupportedFormat { .. },
-                    ..
-                },
-            ) => Err(e),
-            Err(LakeError::Manifest { .. }) => Ok(None),
-            other => other,
-        }
+        valid(self.read(version).await)
     }
 
     /// A live version that is valid and links to an existing parent (or is version 0); or one
@@ -214,22 +219,12 @@ impl VersionLog {
         };
         // Absent and unreadable parents differ: a damaged parent is reported when the walk up
         // from the versions below reaches it; an absent one leaves no trace in that walk.
-        let parent = match self.read(parent).await {
-            Ok(Some(parent)) => parent,
-            Ok(None) => return Ok(Anchor::Orphan(found)),
-            Err(
-                e @ LakeError::Manifest {
-                    source: ManifestError::UnsupportedFormat { .. },
-                    ..
-                },
-            ) => return Err(e),
-            Err(LakeError::Manifest { .. }) => return Ok(Anchor::No),
-            Err(e) => return Err(e),
-        };
-        Ok(if found.links_to(&parent) {
-            Anchor::Anchored(found)
-        } else {
-            Anchor::No
+        Ok(match self.read(parent).await {
+            Ok(None) => Anchor::Orphan(found),
+            read => match valid(read)? {
+                Some(parent) if found.links_to(&parent) => Anchor::Anchored(found),
+                _ => Anchor::No,
+            },
         })
     }
 
@@ -326,29 +321,37 @@ impl VersionLog {
                     Err(object_store::Error::NotFound { .. }) => break,
                     Err(e) => return Err(store_err(prefix.to_string())(e)),
                 };
-                if let Some(v) = self.version_of(&meta.location) {
-                    match self.anchored(v).await? {
-                        Anchor::Anchored(found) => return Ok((Some(found), orphan)),
-                        Anchor::Orphan(found) => {
-                            orphan.get_or_insert(found);
-                        }
-                        Anchor::No => {}
-                    }
+                if let Some(v) = self.version_of(&meta.location)
+                    && let Some(found) = self.top_candidate(v, &mut orphan).await?
+                {
+                    return Ok((Some(found), orphan));
                 }
             }
             return Ok((None, orphan));
         }
         let (versions, _) = self.listing().await?;
         for &v in versions.iter().rev() {
-            match self.anchored(v).await? {
-                Anchor::Anchored(found) => return Ok((Some(found), orphan)),
-                Anchor::Orphan(found) => {
-                    orphan.get_or_insert(found);
-                }
-                Anchor::No => {}
+            if let Some(found) = self.top_candidate(v, &mut orphan).await? {
+                return Ok((Some(found), orphan));
             }
         }
         Ok((None, orphan))
+    }
+
+    /// Version `v` when it anchors; an orphan is kept in `orphan` unless a newer one is there.
+    async fn top_candidate(
+        &self,
+        v: u64,
+        orphan: &mut Option<StoredVersion>,
+    ) -> Result<Option<StoredVersion>> {
+        Ok(match self.anchored(v).await? {
+            Anchor::Anchored(found) => Some(found),
+            Anchor::Orphan(found) => {
+                orphan.get_or_insert(found);
+                None
+            }
+            Anchor::No => None,
+        })
     }
 
     /// The version a listed path stands for, when it is exactly a version file's path.
