@@ -12,13 +12,18 @@ use runlake_lake::{Lake, LakeError, Table};
 async fn local_lake() -> (tempfile::TempDir, String, Lake) {
     let (dir, lake) = runlake_lake::testkit::local_lake().await;
     let location = lake.location().to_owned();
+    three_versions(&lake).await;
+    (dir, location, lake)
+}
+
+/// Versions 1 to 3, one run each.
+async fn three_versions(lake: &Lake) {
     for (i, run) in ["a", "b", "c"].iter().enumerate() {
         let mut tx = lake.transaction("convert", run);
         tx.upsert(Table::Evals, batch(Table::Evals, &[run], 5, i as u64))
             .expect("upsert");
         tx.commit().await.expect("commit");
     }
-    (dir, location, lake)
 }
 
 #[tokio::test]
@@ -175,12 +180,7 @@ async fn gc_deletes_only_unreferenced_old_files() {
 /// Commits three versions after `init` (0..=3), then deletes the file of version 2, the
 /// parent of the latest.
 async fn lose_version_two(lake: &Lake) -> String {
-    for (i, run) in ["a", "b", "c"].iter().enumerate() {
-        let mut tx = lake.transaction("convert", run);
-        tx.upsert(Table::Evals, batch(Table::Evals, &[run], 5, i as u64))
-            .expect("upsert");
-        tx.commit().await.expect("commit");
-    }
+    three_versions(lake).await;
     let rel = runlake_format::layout::version_path(2);
     lake.objects()
         .delete(&Lake::object_path(&rel))
@@ -269,12 +269,7 @@ async fn a_lost_version_file_stops_reads_and_commits_in_memory() {
 #[tokio::test]
 async fn a_restored_version_file_makes_the_lake_whole_again() {
     let (_dir, lake) = runlake_lake::testkit::local_lake().await;
-    for (i, run) in ["a", "b", "c"].iter().enumerate() {
-        let mut tx = lake.transaction("convert", run);
-        tx.upsert(Table::Evals, batch(Table::Evals, &[run], 5, i as u64))
-            .expect("upsert");
-        tx.commit().await.expect("commit");
-    }
+    three_versions(&lake).await;
     let path = std::path::Path::new(lake.location()).join(runlake_format::layout::version_path(2));
     let kept = std::fs::read(&path).expect("read");
     std::fs::remove_file(&path).expect("lose");
@@ -290,12 +285,7 @@ async fn a_restored_version_file_makes_the_lake_whole_again() {
 async fn another_lakes_manifest_above_the_chain_is_a_stray() {
     let (_dir, lake) = runlake_lake::testkit::local_lake().await;
     let (_other_dir, other) = runlake_lake::testkit::local_lake().await;
-    for (i, run) in ["a", "b", "c"].iter().enumerate() {
-        let mut tx = other.transaction("convert", run);
-        tx.upsert(Table::Evals, batch(Table::Evals, &[run], 5, i as u64))
-            .expect("upsert");
-        tx.commit().await.expect("commit");
-    }
+    three_versions(&other).await;
     let rel = runlake_format::layout::version_path(3);
     std::fs::copy(
         std::path::Path::new(other.location()).join(&rel),
