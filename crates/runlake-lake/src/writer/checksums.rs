@@ -65,12 +65,25 @@ fn metadata<R: ChunkReader>(reader: &R) -> Result<ParquetMetaData> {
         .map_err(|e| LakeError::Task(format!("reading a written footer: {e}")))
 }
 
-/// The checksums of a file held in memory.
-pub(crate) fn of_bytes(bytes: &Bytes) -> Result<String> {
+/// The checksums of a file held in memory: from the CRCs of the writes that made it where
+/// `writes` answers, else from its bytes.
+pub(crate) fn of_bytes(bytes: &Bytes, writes: Option<&WriteLog>) -> Result<String> {
     let len = bytes.len() as u64;
     let meta = metadata(bytes)?;
-    let cuts = bounds(&meta, len, footer_len(bytes, len)?);
-    Ok(UnitChecksums::compute(bytes, cuts).encode())
+    let starts = UnitChecksums::starts(bounds(&meta, len, footer_len(bytes, len)?), len);
+    let unit = |i: usize| {
+        let end = starts.get(i + 1).copied().unwrap_or(len);
+        crc32fast::hash(&bytes[starts[i] as usize..end as usize])
+    };
+    let crcs = match writes.and_then(|w| w.unit_crcs(&starts, len)) {
+        Some(answers) => answers
+            .into_iter()
+            .enumerate()
+            .map(|(i, crc)| crc.unwrap_or_else(|| unit(i)))
+            .collect(),
+        None => (0..starts.len()).map(unit).collect(),
+    };
+    Ok(UnitChecksums::from_parts(starts, crcs, len).encode())
 }
 
 /// The checksums of a file written to a local temporary file: from the CRCs of the writes
@@ -208,6 +221,14 @@ mod tests {
                     read,
                     "{table}, row groups of {row_group_rows}"
                 );
+                // A file held in memory takes the same answers, and its bytes agree.
+                let mut bytes = Vec::new();
+                (&file).seek(SeekFrom::Start(0)).expect("seek");
+                (&file).read_to_end(&mut bytes).expect("read");
+                let bytes = Bytes::from(bytes);
+                let expected = UnitChecksums::from_parts(cuts, read, encoded.size).encode();
+                assert_eq!(of_bytes(&bytes, Some(writes)).expect("logged"), expected);
+                assert_eq!(of_bytes(&bytes, None).expect("from bytes"), expected);
                 if rows_per_run > 10_000 {
                     // Megabytes of pages came as writes the log holds only the CRCs of.
                     assert!(

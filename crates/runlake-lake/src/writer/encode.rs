@@ -127,7 +127,7 @@ pub(crate) fn encode_partition(
     let (file, bytes) = builder.finish()?;
     let bytes = Bytes::from(bytes);
     Ok(EncodedFile {
-        page_crc32: Some(super::checksums::of_bytes(&bytes)?),
+        page_crc32: Some(super::checksums::of_bytes(&bytes, file.writes.as_deref())?),
         writes: None,
         bytes,
         ..file
