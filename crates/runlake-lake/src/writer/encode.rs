@@ -312,32 +312,8 @@ impl<W: Write + Send> FileBuilder<W> {
         Self::with_props(
             table,
             partition_values,
-            HashingWriter::new(sink, true),
+            HashingWriter::new(sink),
             props.build(),
-        )
-    }
-
-    /// A file of sorted runs that [`merge_runs`](super::merge_runs) reads back once and
-    /// rewrites: written to be cheap to write and read (no compression, dictionaries or
-    /// statistics), never to be kept.
-    pub(crate) fn scratch(
-        table: Table,
-        partition_values: &[Option<String>],
-        sink: W,
-        row_group_rows: usize,
-    ) -> Result<Self> {
-        let props = WriterProperties::builder()
-            .set_compression(Compression::UNCOMPRESSED)
-            .set_dictionary_enabled(false)
-            .set_statistics_enabled(EnabledStatistics::None)
-            .set_max_row_group_row_count(Some(row_group_rows.max(1)))
-            .set_max_row_group_bytes(Some(ROW_GROUP_BYTES))
-            .build();
-        Self::with_props(
-            table,
-            partition_values,
-            HashingWriter::new(sink, false),
-            props,
         )
     }
 
@@ -443,7 +419,7 @@ impl<W: Write + Send> FileBuilder<W> {
                 size: sink.written,
                 uploaded: false,
                 page_crc32: None,
-                writes: sink.log.map(std::sync::Arc::new),
+                writes: Some(std::sync::Arc::new(sink.log)),
                 spilled: None,
                 hash,
                 rows: self.rows,
@@ -465,21 +441,18 @@ pub(crate) fn parquet_err(table: Table) -> impl Fn(parquet::errors::ParquetError
 pub(crate) struct HashingWriter<W> {
     inner: W,
     hasher: blake3::Hasher,
-    /// Scratch files are rewritten before they are named, so hashing them is wasted work.
-    hashing: bool,
     written: u64,
-    /// The writes' CRCs, for the page checksums of a kept file.
-    log: Option<WriteLog>,
+    /// The writes' CRCs, for the page checksums of the file.
+    log: WriteLog,
 }
 
 impl<W> HashingWriter<W> {
-    fn new(inner: W, hashing: bool) -> Self {
+    fn new(inner: W) -> Self {
         Self {
             inner,
             hasher: blake3::Hasher::new(),
-            hashing,
             written: 0,
-            log: hashing.then(WriteLog::default),
+            log: WriteLog::default(),
         }
     }
 }
@@ -487,12 +460,8 @@ impl<W> HashingWriter<W> {
 impl<W: Write> Write for HashingWriter<W> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         let n = self.inner.write(buf)?;
-        if self.hashing {
-            self.hasher.update(&buf[..n]);
-        }
-        if let Some(log) = &mut self.log {
-            log.record(&buf[..n]);
-        }
+        self.hasher.update(&buf[..n]);
+        self.log.record(&buf[..n]);
         self.written += n as u64;
         Ok(n)
     }

@@ -79,7 +79,7 @@ impl Worker {
                 self.row_group_rows,
             )?,
         };
-        let open = open.append(&sorted, &self.temp, self.row_group_rows)?;
+        let open = open.append(&sorted, &self.temp)?;
         drop(sorted);
         if open.rows() >= self.file_rows {
             self.close(open)?;

@@ -29,16 +29,14 @@ use crate::merge::interleave_picks;
 use crate::order::{sort_key_columns, sort_key_converter};
 use crate::writer::EncodedFile;
 use crate::writer::encode::{FileBuilder, parquet_err};
+use crate::writer::scratch_runs::{CURSOR_BYTES, CURSOR_ROWS, RunIndex, ScratchFile, ScratchRun};
 use crate::writer::shared_file::SharedFile;
 use crate::writer::staged::{StagedFile, TempFiles};
 
-/// Rows each run decodes at a time, and the spacing of sampled keys within a run.
-const CURSOR_ROWS: usize = 4096;
-
-/// Decoded bytes each run holds at a time, and bytes of picked rows held before they are
-/// written: a merge holds a batch of every run, so wide rows (a run's whole config and
-/// summary, tens of kilobytes each) are read a few at a time rather than `CURSOR_ROWS`.
-const CURSOR_BYTES: usize = 4 << 20;
+/// Bytes of picked rows held before they are written. A merge holds a batch of every run
+/// ([`CURSOR_BYTES`] or [`CURSOR_ROWS`] at most, the rows also being the spacing of sampled
+/// keys), so wide rows (a run's whole config and summary, tens of kilobytes each) are read a
+/// few at a time.
 const PICKED_BYTES: usize = 32 << 20;
 
 /// The sort key of one row of a run, kept to split a merge into key ranges.
@@ -121,10 +119,12 @@ fn key_ranges(samples: &mut [Sample], rows: u64, range_rows: u64) -> Vec<KeyRang
     ranges
 }
 
-/// A file of sorted runs to merge: run `i` is row groups `run_ends[i - 1]..run_ends[i]`.
-pub(crate) struct RunsFile {
-    pub file: File,
-    pub run_ends: Vec<usize>,
+/// A file of sorted runs to merge.
+pub(crate) enum RunsFile {
+    /// A Parquet file whose run `i` is row groups `run_ends[i - 1]..run_ends[i]`.
+    Parquet { file: File, run_ends: Vec<usize> },
+    /// A scratch file of runs.
+    Scratch(ScratchFile),
 }
 
 /// Rewrites the runs of `files` (of `table`, with these partition values, holding runs
@@ -142,21 +142,25 @@ pub(crate) fn merge_runs(
 ) -> Result<Vec<(EncodedFile, StagedFile)>> {
     let io = |e: std::io::Error| LakeError::Task(format!("temporary data file: {e}"));
     let mut sources = Vec::with_capacity(files.len());
-    for RunsFile { file, run_ends } in files {
-        let file = SharedFile::new(file).map_err(io)?;
-        let meta = ArrowReaderMetadata::load(&file, ArrowReaderOptions::new())
-            .map_err(parquet_err(table))?;
-        sources.push(Source {
-            file,
-            meta,
-            run_ends,
+    for runs in files {
+        sources.push(match runs {
+            RunsFile::Parquet { file, run_ends } => {
+                let file = SharedFile::new(file).map_err(io)?;
+                let meta = ArrowReaderMetadata::load(&file, ArrowReaderOptions::new())
+                    .map_err(parquet_err(table))?;
+                Source::Parquet {
+                    file,
+                    meta,
+                    run_ends,
+                }
+            }
+            RunsFile::Scratch(ScratchFile { file, runs }) => Source::Scratch {
+                file: SharedFile::new(file).map_err(io)?,
+                runs,
+            },
         });
     }
-    let rows: u64 = sources
-        .iter()
-        .flat_map(|s| s.meta.metadata().row_groups())
-        .map(|g| g.num_rows() as u64)
-        .sum();
+    let rows: u64 = sources.iter().map(|s| s.size().1).sum();
     let ranges = key_ranges(&mut samples, rows, range_rows);
     let job = Job {
         table,
@@ -194,10 +198,39 @@ pub(crate) fn merge_runs(
 }
 
 /// A file of runs, opened for reading.
-struct Source {
-    file: SharedFile,
-    meta: ArrowReaderMetadata,
-    run_ends: Vec<usize>,
+enum Source {
+    Parquet {
+        file: SharedFile,
+        meta: ArrowReaderMetadata,
+        run_ends: Vec<usize>,
+    },
+    Scratch {
+        file: SharedFile,
+        runs: RunIndex,
+    },
+}
+
+impl Source {
+    /// Decoded bytes and rows of all its runs.
+    fn size(&self) -> (u64, u64) {
+        match self {
+            // Row groups' sizes are their decoded sizes, whatever the compression.
+            Source::Parquet { meta, .. } => {
+                meta.metadata()
+                    .row_groups()
+                    .iter()
+                    .fold((0, 0), |(b, r), g| {
+                        (
+                            b + u64::try_from(g.total_byte_size()).unwrap_or(0),
+                            r + u64::try_from(g.num_rows()).unwrap_or(0),
+                        )
+                    })
+            }
+            Source::Scratch { runs, .. } => {
+                (runs.bytes, runs.batch_rows.iter().map(|&r| r as u64).sum())
+            }
+        }
+    }
 }
 
 /// What every range's merge reads.
@@ -210,9 +243,28 @@ struct Job<'a> {
     row_group_rows: usize,
 }
 
+/// Reads one run's batches.
+enum RunReader {
+    Parquet(ParquetRecordBatchReader, Table),
+    Scratch(ScratchRun),
+}
+
+impl Iterator for RunReader {
+    type Item = Result<RecordBatch>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match self {
+            RunReader::Parquet(reader, table) => {
+                Some(reader.next()?.map_err(|e| parquet_err(*table)(e.into())))
+            }
+            RunReader::Scratch(run) => run.next(),
+        }
+    }
+}
+
 /// One run being read: its current batch, that batch's sort keys, and the next row.
 struct Run {
-    reader: ParquetRecordBatchReader,
+    reader: RunReader,
     keys: Rows,
     pos: usize,
     /// Index of the current batch in `sources`.
@@ -229,53 +281,69 @@ impl Job<'_> {
             sources: Vec::new(),
             range,
         };
-        // The runs are written uncompressed, so their row groups' sizes are decoded sizes.
         let (bytes, rows) = self
             .sources
             .iter()
-            .flat_map(|s| s.meta.metadata().row_groups())
-            .fold((0i64, 0i64), |(b, r), g| {
-                (b + g.total_byte_size(), r + g.num_rows())
-            });
+            .map(Source::size)
+            .fold((0, 0), |(b, r), (sb, sr)| (b + sb, r + sr));
         let row_bytes = usize::try_from(bytes / rows.max(1)).unwrap_or(1).max(1);
         let cursor_rows = (CURSOR_BYTES / row_bytes).clamp(1, CURSOR_ROWS);
         let picked_rows = (PICKED_BYTES / row_bytes).clamp(1, self.row_group_rows.max(1));
-        let mut runs = Vec::new();
+        let mut readers = Vec::new();
         let mut index = 0;
         for source in self.sources {
-            let groups = source.meta.metadata().row_groups();
-            let mut start = 0;
-            for &end in &source.run_ends {
-                if end > start {
-                    let run_rows: usize = groups[start..end]
-                        .iter()
-                        .map(|g| g.num_rows() as usize)
-                        .sum();
-                    let skip = self.first_row(index, range).min(run_rows);
-                    let selection = RowSelection::from(vec![
-                        RowSelector::skip(skip),
-                        RowSelector::select(run_rows - skip),
-                    ]);
-                    let reader = ParquetRecordBatchReaderBuilder::new_with_metadata(
-                        source.file.clone(),
-                        source.meta.clone(),
-                    )
-                    .with_row_groups((start..end).collect())
-                    .with_row_selection(selection)
-                    .with_batch_size(cursor_rows)
-                    .build()
-                    .map_err(parquet_err(table))?;
-                    runs.push(Run {
-                        reader,
-                        keys: merge.converter.empty_rows(0, 0),
-                        pos: 0,
-                        source: 0,
-                    });
+            match source {
+                Source::Parquet {
+                    file,
+                    meta,
+                    run_ends,
+                } => {
+                    let groups = meta.metadata().row_groups();
+                    let mut start = 0;
+                    for &end in run_ends {
+                        if end > start {
+                            let run_rows: usize = groups[start..end]
+                                .iter()
+                                .map(|g| g.num_rows() as usize)
+                                .sum();
+                            let skip = self.first_row(index, range).min(run_rows);
+                            let selection = RowSelection::from(vec![
+                                RowSelector::skip(skip),
+                                RowSelector::select(run_rows - skip),
+                            ]);
+                            let reader = ParquetRecordBatchReaderBuilder::new_with_metadata(
+                                file.clone(),
+                                meta.clone(),
+                            )
+                            .with_row_groups((start..end).collect())
+                            .with_row_selection(selection)
+                            .with_batch_size(cursor_rows)
+                            .build()
+                            .map_err(parquet_err(table))?;
+                            readers.push(RunReader::Parquet(reader, table));
+                        }
+                        start = end;
+                        index += 1;
+                    }
                 }
-                start = end;
-                index += 1;
+                Source::Scratch { file, runs } => {
+                    for run in 0..runs.run_ends.len() {
+                        let skip = self.first_row(index, range);
+                        readers.push(RunReader::Scratch(ScratchRun::open(file, runs, run, skip)?));
+                        index += 1;
+                    }
+                }
             }
         }
+        let mut runs: Vec<Run> = readers
+            .into_iter()
+            .map(|reader| Run {
+                reader,
+                keys: merge.converter.empty_rows(0, 0),
+                pos: 0,
+                source: 0,
+            })
+            .collect();
 
         let out = self.temp.kept()?;
         let mut builder = FileBuilder::new(table, self.partition_values, out, self.row_group_rows)?;
@@ -392,7 +460,7 @@ impl Merge<'_> {
     /// Moves `run` to its next non-empty batch; `false` once it is done.
     fn advance(&mut self, run: &mut Run) -> Result<bool> {
         for batch in run.reader.by_ref() {
-            let batch = batch.map_err(|e| parquet_err(self.table)(e.into()))?;
+            let batch = batch?;
             if batch.num_rows() == 0 {
                 continue;
             }

@@ -8,6 +8,7 @@ mod merge_runs;
 mod one_value;
 mod open_file;
 mod plan;
+mod scratch_runs;
 mod shared_file;
 mod sort_order;
 mod staged;

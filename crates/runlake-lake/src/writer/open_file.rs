@@ -4,10 +4,9 @@
 //! While every chunk continues the one before, the chunks are written straight into the kept
 //! file, compressed and in full row groups, as if they were one chunk; nothing needs merging.
 //! The first chunk that does not continue the order ends that: the chunks before it are closed
-//! as one sorted run, the chunk and those after it go to a cheap scratch file as runs of their
-//! own, and closing the file merges them all.
-
-use std::fs::File;
+//! as one sorted run, the chunk and those after it go to a cheap scratch file (Arrow IPC, see
+//! [`scratch_runs`](super::scratch_runs)) as runs of their own, and closing the file merges
+//! them all.
 
 use arrow::array::RecordBatch;
 use runlake_format::Table;
@@ -16,6 +15,7 @@ use crate::error::Result;
 use crate::writer::EncodedFile;
 use crate::writer::encode::FileBuilder;
 use crate::writer::merge_runs::{RunsFile, Sample, merge_runs, sample_keys};
+use crate::writer::scratch_runs::ScratchRuns;
 use crate::writer::staged::{StagedFile, TempFiles};
 
 /// How a closed file's rows were written, and what is left to do with them.
@@ -73,7 +73,7 @@ pub(crate) enum OpenFile {
     Merging {
         first: RunsFile,
         first_rows: u64,
-        scratch: FileBuilder<File>,
+        scratch: ScratchRuns,
         samples: Vec<Sample>,
     },
 }
@@ -109,14 +109,8 @@ impl OpenFile {
         }
     }
 
-    /// Adds one sorted chunk (file schema, batches in key order); a scratch file started for
-    /// it has row groups of `row_group_rows`.
-    pub(crate) fn append(
-        self,
-        chunk: &[RecordBatch],
-        temp: &TempFiles,
-        row_group_rows: usize,
-    ) -> Result<Self> {
+    /// Adds one sorted chunk (file schema, batches in key order).
+    pub(crate) fn append(self, chunk: &[RecordBatch], temp: &TempFiles) -> Result<Self> {
         let Some(head) = chunk.first() else {
             return Ok(self);
         };
@@ -145,15 +139,14 @@ impl OpenFile {
                 // Not kept after all: the merge reads it, and its staged name goes.
                 let file = builder.finish()?.1.into_file();
                 // The runs after the first are only read back once, by the merge.
-                let scratch =
-                    FileBuilder::scratch(table, &values, temp.scratch()?, row_group_rows)?;
+                let scratch = ScratchRuns::new(table, &values, temp.scratch()?)?;
                 let merging = OpenFile::Merging {
-                    first: RunsFile { file, run_ends },
+                    first: RunsFile::Parquet { file, run_ends },
                     first_rows,
                     scratch,
                     samples,
                 };
-                merging.append(chunk, temp, row_group_rows)
+                merging.append(chunk, temp)
             }
             OpenFile::Merging {
                 first,
@@ -163,7 +156,7 @@ impl OpenFile {
             } => {
                 let (table, _) = scratch.slot();
                 // Run 0 is the first file's; the scratch file's runs follow it.
-                let run = 1 + scratch.run_ends().len();
+                let run = 1 + scratch.run_count();
                 let mut first_row = 0;
                 for batch in chunk {
                     samples.extend(sample_keys(table, batch, run, first_row)?);
@@ -195,12 +188,10 @@ impl OpenFile {
             } => {
                 let (table, values) = scratch.slot();
                 let (table, values) = (table, values.to_vec());
-                let run_ends = scratch.run_ends().to_vec();
-                let (_, file) = scratch.finish()?;
                 Ok(Closed::Runs {
                     table,
                     values,
-                    files: vec![first, RunsFile { file, run_ends }],
+                    files: vec![first, RunsFile::Scratch(scratch.finish()?)],
                     samples,
                 })
             }

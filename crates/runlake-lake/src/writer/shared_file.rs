@@ -5,7 +5,7 @@
 //! reads carry their own offset instead.
 
 use std::fs::File;
-use std::io::{BufReader, Read};
+use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -28,6 +28,17 @@ impl SharedFile {
     }
 }
 
+impl SharedFile {
+    /// A reader of the file starting at byte `pos`, with its own offset.
+    pub(crate) fn reader_at(&self, pos: u64) -> BufReader<At> {
+        BufReader::new(At {
+            file: Arc::clone(&self.file),
+            pos,
+            len: self.len,
+        })
+    }
+}
+
 impl Length for SharedFile {
     fn len(&self) -> u64 {
         self.len
@@ -38,10 +49,7 @@ impl ChunkReader for SharedFile {
     type T = BufReader<At>;
 
     fn get_read(&self, start: u64) -> parquet::errors::Result<Self::T> {
-        Ok(BufReader::new(At {
-            file: Arc::clone(&self.file),
-            pos: start,
-        }))
+        Ok(self.reader_at(start))
     }
 
     fn get_bytes(&self, start: u64, length: usize) -> parquet::errors::Result<Bytes> {
@@ -49,6 +57,7 @@ impl ChunkReader for SharedFile {
         let mut at = At {
             file: Arc::clone(&self.file),
             pos: start,
+            len: self.len,
         };
         at.read_exact(&mut buf).map_err(|e| {
             ParquetError::General(format!(
@@ -63,6 +72,7 @@ impl ChunkReader for SharedFile {
 pub(crate) struct At {
     file: Arc<File>,
     pos: u64,
+    len: u64,
 }
 
 impl Read for At {
@@ -70,6 +80,23 @@ impl Read for At {
         let n = read_at(&self.file, buf, self.pos)?;
         self.pos += n as u64;
         Ok(n)
+    }
+}
+
+impl Seek for At {
+    fn seek(&mut self, to: SeekFrom) -> std::io::Result<u64> {
+        let pos = match to {
+            SeekFrom::Start(n) => Some(n),
+            SeekFrom::End(n) => self.len.checked_add_signed(n),
+            SeekFrom::Current(n) => self.pos.checked_add_signed(n),
+        };
+        self.pos = pos.ok_or_else(|| {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "seek before the start of a temporary data file",
+            )
+        })?;
+        Ok(self.pos)
     }
 }
 
