@@ -101,6 +101,7 @@ pub async fn verify(lake: &Lake, deep: bool) -> Result<VerifyReport> {
             detail: p.detail.clone(),
         });
     }
+    report.problems.extend(folders_among_versions(lake));
     for p in crate::delta::check(lake, &chain).await? {
         if p.lagging {
             report.delta_lagging.push(Problem {
@@ -142,6 +143,34 @@ pub async fn verify(lake: &Lake, deep: bool) -> Result<VerifyReport> {
     }
     report.problems.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(report)
+}
+
+/// Folders in a local lake's versions folder. Listings skip folders, so the log cannot see
+/// them, but one at the next version's name stops every commit, and any other is not the lake's.
+fn folders_among_versions(lake: &Lake) -> Vec<Problem> {
+    let Some(root) = lake.local_dir() else {
+        return Vec::new();
+    };
+    let Ok(entries) = std::fs::read_dir(root.join(runlake_format::layout::VERSIONS_DIR)) else {
+        return Vec::new();
+    };
+    let mut found: Vec<Problem> = entries
+        .flatten()
+        .filter(|e| e.path().is_dir())
+        .map(|e| Problem {
+            path: format!(
+                "{}/{}",
+                runlake_format::layout::VERSIONS_DIR,
+                e.file_name().to_string_lossy()
+            ),
+            kind: ProblemKind::StrayFile,
+            detail: "a folder among the version files: the lake never makes one, and one at \
+                     the next version's name stops every commit; move it out of the lake"
+                .to_owned(),
+        })
+        .collect();
+    found.sort_by(|a, b| a.path.cmp(&b.path));
+    found
 }
 
 /// A data file's bytes, fetched whole and checked against the manifest, or what is wrong with

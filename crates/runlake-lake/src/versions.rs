@@ -596,6 +596,12 @@ impl VersionLog {
                     });
                 }
                 Ok(Some(_)) => return Ok(Created::Taken),
+                // On a local folder the name is taken, yet no version file is there: something
+                // else (a folder) holds it, and waiting will not free it. (Object stores also
+                // report a conditional write racing another as taken, before the other lands.)
+                Ok(None) if existed && self.lake.is_local() => {
+                    return Err(store_err(display)(error));
+                }
                 Err(e @ LakeError::Manifest { .. }) => return Err(e),
                 Ok(None) | Err(_) => last_error = Some(error),
             }

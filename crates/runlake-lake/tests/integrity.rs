@@ -296,3 +296,24 @@ async fn another_lakes_manifest_above_the_chain_is_a_stray() {
     let report = verify(&lake, false).await.expect("verify");
     assert_eq!(problems(&report), vec![(rel, ProblemKind::StrayFile)]);
 }
+
+#[tokio::test]
+async fn a_folder_at_the_next_version_file_is_named_by_verify() {
+    let (_dir, location, lake) = local_lake().await;
+    let rel = runlake_format::layout::version_path(4);
+    std::fs::create_dir(std::path::Path::new(&location).join(&rel)).expect("mkdir");
+    let report = verify(&lake, false).await.expect("verify");
+    assert_eq!(
+        problems(&report),
+        vec![(rel.clone(), ProblemKind::StrayFile)]
+    );
+    // It stops the next commit, which says where; the versions before it stay readable.
+    let mut tx = lake.transaction("convert", "d");
+    tx.upsert(Table::Evals, batch(Table::Evals, &["d"], 5, 9))
+        .expect("upsert");
+    let err = tx.commit().await.expect_err("blocked");
+    assert!(err.to_string().contains(&rel), "{err}");
+    assert_eq!(lake.latest().await.expect("latest").version, 3);
+    std::fs::remove_dir(std::path::Path::new(&location).join(&rel)).expect("rmdir");
+    assert!(verify(&lake, false).await.expect("verify").is_sound());
+}
