@@ -289,52 +289,7 @@ impl Job<'_> {
         let row_bytes = usize::try_from(bytes / rows.max(1)).unwrap_or(1).max(1);
         let cursor_rows = (CURSOR_BYTES / row_bytes).clamp(1, CURSOR_ROWS);
         let picked_rows = (PICKED_BYTES / row_bytes).clamp(1, self.row_group_rows.max(1));
-        let mut readers = Vec::new();
-        let mut index = 0;
-        for source in self.sources {
-            match source {
-                Source::Parquet {
-                    file,
-                    meta,
-                    run_ends,
-                } => {
-                    let groups = meta.metadata().row_groups();
-                    let mut start = 0;
-                    for &end in run_ends {
-                        if end > start {
-                            let run_rows: usize = groups[start..end]
-                                .iter()
-                                .map(|g| g.num_rows() as usize)
-                                .sum();
-                            let skip = self.first_row(index, range).min(run_rows);
-                            let selection = RowSelection::from(vec![
-                                RowSelector::skip(skip),
-                                RowSelector::select(run_rows - skip),
-                            ]);
-                            let reader = ParquetRecordBatchReaderBuilder::new_with_metadata(
-                                file.clone(),
-                                meta.clone(),
-                            )
-                            .with_row_groups((start..end).collect())
-                            .with_row_selection(selection)
-                            .with_batch_size(cursor_rows)
-                            .build()
-                            .map_err(parquet_err(table))?;
-                            readers.push(RunReader::Parquet(reader, table));
-                        }
-                        start = end;
-                        index += 1;
-                    }
-                }
-                Source::Scratch { file, runs } => {
-                    for run in 0..runs.run_ends.len() {
-                        let skip = self.first_row(index, range);
-                        readers.push(RunReader::Scratch(ScratchRun::open(file, runs, run, skip)?));
-                        index += 1;
-                    }
-                }
-            }
-        }
+        let readers = self.readers(range, cursor_rows)?;
         let mut runs: Vec<Run> = readers
             .into_iter()
             .map(|reader| Run {
@@ -405,6 +360,59 @@ impl Job<'_> {
             return Ok(None);
         }
         builder.finish().map(Some)
+    }
+
+    /// A reader of every run, from the row to start `range` at, decoding batches of
+    /// `cursor_rows` rows where it decodes Parquet.
+    fn readers(&self, range: &KeyRange, cursor_rows: usize) -> Result<Vec<RunReader>> {
+        let table = self.table;
+        let mut readers = Vec::new();
+        let mut index = 0;
+        for source in self.sources {
+            match source {
+                Source::Parquet {
+                    file,
+                    meta,
+                    run_ends,
+                } => {
+                    let groups = meta.metadata().row_groups();
+                    let mut start = 0;
+                    for &end in run_ends {
+                        if end > start {
+                            let run_rows: usize = groups[start..end]
+                                .iter()
+                                .map(|g| g.num_rows() as usize)
+                                .sum();
+                            let skip = self.first_row(index, range).min(run_rows);
+                            let selection = RowSelection::from(vec![
+                                RowSelector::skip(skip),
+                                RowSelector::select(run_rows - skip),
+                            ]);
+                            let reader = ParquetRecordBatchReaderBuilder::new_with_metadata(
+                                file.clone(),
+                                meta.clone(),
+                            )
+                            .with_row_groups((start..end).collect())
+                            .with_row_selection(selection)
+                            .with_batch_size(cursor_rows)
+                            .build()
+                            .map_err(parquet_err(table))?;
+                            readers.push(RunReader::Parquet(reader, table));
+                        }
+                        start = end;
+                        index += 1;
+                    }
+                }
+                Source::Scratch { file, runs } => {
+                    for run in 0..runs.run_ends.len() {
+                        let skip = self.first_row(index, range);
+                        readers.push(RunReader::Scratch(ScratchRun::open(file, runs, run, skip)?));
+                        index += 1;
+                    }
+                }
+            }
+        }
+        Ok(readers)
     }
 
     /// The row of run `run` to start reading `range` from: the last sampled row below its
