@@ -80,7 +80,7 @@ impl ScratchRuns {
     pub(crate) fn append(&mut self, chunk: &[RecordBatch]) -> Result<()> {
         for batch in chunk.iter().filter(|b| b.num_rows() > 0) {
             let rows = batch.num_rows();
-            let row_bytes = (batch.get_array_memory_size() / rows).max(1);
+            let row_bytes = (slice_bytes(batch) / rows).max(1);
             let step = (CURSOR_BYTES / row_bytes).clamp(1, CURSOR_ROWS);
             for start in (0..rows).step_by(step) {
                 let len = step.min(rows - start);
@@ -110,6 +110,21 @@ impl ScratchRuns {
             runs: self.runs,
         })
     }
+}
+
+/// The bytes of the rows `batch` holds. A batch sliced from a larger one shares its buffers,
+/// which [`RecordBatch::get_array_memory_size`] counts whole: a few rows of a decoded history
+/// batch would look a thousand times wider than they are, and be written a row at a time.
+fn slice_bytes(batch: &RecordBatch) -> usize {
+    batch
+        .columns()
+        .iter()
+        .map(|c| {
+            let data = c.to_data();
+            data.get_slice_memory_size()
+                .unwrap_or_else(|_| c.get_array_memory_size())
+        })
+        .sum()
 }
 
 /// One run of a scratch file, read a batch at a time from its first row at or after `skip`.
@@ -188,6 +203,20 @@ mod tests {
             .map(|f| rows.schema().index_of(f.name()).expect("file column"))
             .collect();
         rows.project(&keep).expect("file schema")
+    }
+
+    #[test]
+    fn rows_sliced_from_a_large_batch_are_written_at_their_own_width() {
+        let mut scratch = ScratchRuns::new(
+            Table::Evals,
+            &[Some("pretrain".into())],
+            tempfile::tempfile().expect("tempfile"),
+        )
+        .expect("scratch");
+        let wide = chunk(20, 2_000, 4);
+        scratch.append(&[wide.slice(100, 300)]).expect("append");
+        let ScratchFile { runs: index, .. } = scratch.finish().expect("finish");
+        assert_eq!(index.batch_rows, vec![300]);
     }
 
     #[test]
