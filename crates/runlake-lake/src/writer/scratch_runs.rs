@@ -17,6 +17,7 @@ use runlake_format::Table;
 
 use crate::error::{LakeError, Result, arrow_err};
 use crate::writer::shared_file::{At, SharedFile};
+use crate::writer::transaction::batch_bytes;
 
 /// Decoded bytes, and rows, of one batch of a run at most: what a merge holds of each run.
 pub(crate) const CURSOR_BYTES: usize = 4 << 20;
@@ -80,7 +81,9 @@ impl ScratchRuns {
     pub(crate) fn append(&mut self, chunk: &[RecordBatch]) -> Result<()> {
         for batch in chunk.iter().filter(|b| b.num_rows() > 0) {
             let rows = batch.num_rows();
-            let row_bytes = (slice_bytes(batch) / rows).max(1);
+            // The bytes of the rows, not of the buffers they may be sliced from: a few rows of a
+            // decoded history batch would look a thousand times wider, and go a row at a time.
+            let row_bytes = (batch_bytes(batch) / rows).max(1);
             let step = (CURSOR_BYTES / row_bytes).clamp(1, CURSOR_ROWS);
             for start in (0..rows).step_by(step) {
                 let len = step.min(rows - start);
@@ -110,21 +113,6 @@ impl ScratchRuns {
             runs: self.runs,
         })
     }
-}
-
-/// The bytes of the rows `batch` holds. A batch sliced from a larger one shares its buffers,
-/// which [`RecordBatch::get_array_memory_size`] counts whole: a few rows of a decoded history
-/// batch would look a thousand times wider than they are, and be written a row at a time.
-fn slice_bytes(batch: &RecordBatch) -> usize {
-    batch
-        .columns()
-        .iter()
-        .map(|c| {
-            let data = c.to_data();
-            data.get_slice_memory_size()
-                .unwrap_or_else(|_| c.get_array_memory_size())
-        })
-        .sum()
 }
 
 /// One run of a scratch file, read a batch at a time from its first row at or after `skip`.

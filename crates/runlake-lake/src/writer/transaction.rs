@@ -49,7 +49,7 @@ struct Buffer {
 }
 
 /// Bytes of the rows a batch holds (not of whole buffers a slice of it shares).
-fn batch_bytes(batch: &RecordBatch) -> usize {
+pub(crate) fn batch_bytes(batch: &RecordBatch) -> usize {
     batch
         .columns()
         .iter()
