@@ -3,8 +3,9 @@
 use std::sync::Arc;
 
 use arrow::array::{
-    ArrayRef, BooleanArray, BooleanBuilder, Float64Array, Float64Builder, Int64Builder, MapBuilder,
-    MapFieldNames, RecordBatch, StringBuilder,
+    ArrayBuilder, ArrayRef, ArrowPrimitiveType, BooleanArray, BooleanBuilder, Float64Array,
+    Float64Builder, Int64Builder, MapBuilder, MapFieldNames, PrimitiveBuilder, RecordBatch,
+    StringBuilder,
 };
 use arrow::buffer::NullBuffer;
 use arrow::error::ArrowError;
@@ -13,14 +14,42 @@ use runlake_format::tables::{Phase, TrainingType};
 
 use crate::model::{CkptFacts, EvalRow, N_KNOWN, RunKey, known_slot};
 
-fn map_builder() -> MapBuilder<StringBuilder, Float64Builder> {
+/// A builder of `extra_metrics` with room for `(rows, entries, bytes of keys)`.
+fn map_builder(
+    (rows, entries, key_bytes): (usize, usize, usize),
+) -> MapBuilder<StringBuilder, Float64Builder> {
     // Field names as the format crate's `map()` declares them.
     let names = MapFieldNames {
         entry: "entries".into(),
         key: "keys".into(),
         value: "values".into(),
     };
-    MapBuilder::new(Some(names), StringBuilder::new(), Float64Builder::new())
+    MapBuilder::with_capacity(
+        Some(names),
+        StringBuilder::with_capacity(entries, key_bytes),
+        Float64Builder::with_capacity(entries),
+        rows,
+    )
+}
+
+// A builder is empty after `finish`; regrowing it from nothing every batch copied each
+// column's values again on the way. These leave room for as many rows (and bytes) as the
+// batch just finished.
+
+/// Finishes a text column, leaving room for as many rows and bytes.
+fn text(b: &mut StringBuilder) -> ArrayRef {
+    let (rows, bytes) = (b.len(), b.values_slice().len());
+    let array = b.finish();
+    *b = StringBuilder::with_capacity(rows, bytes);
+    Arc::new(array)
+}
+
+/// Finishes an integer or float column, leaving room for as many rows.
+fn primitive<T: ArrowPrimitiveType>(b: &mut PrimitiveBuilder<T>) -> ArrayRef {
+    let rows = b.len();
+    let array = b.finish();
+    *b = PrimitiveBuilder::with_capacity(rows);
+    Arc::new(array)
 }
 
 /// Accumulates `evals` rows and turns them into batches of the table's schema.
@@ -120,7 +149,7 @@ impl EvalsBuilder {
             derived: BooleanBuilder::new(),
             num_instances: Int64Builder::new(),
             known: (0..N_KNOWN).map(|_| FloatColumn::default()).collect(),
-            extra: map_builder(),
+            extra: map_builder((0, 0, 0)),
             details_json: StringBuilder::new(),
             len: 0,
             uid_cache: None,
@@ -187,28 +216,39 @@ impl EvalsBuilder {
     /// Finishes the accumulated rows as one batch and resets the builder.
     pub fn finish(&mut self) -> Result<RecordBatch, ArrowError> {
         let mut cols: Vec<ArrayRef> = vec![
-            Arc::new(self.run_uid.finish()),
-            Arc::new(self.phase.finish()),
-            Arc::new(self.step.finish()),
-            Arc::new(self.task.finish()),
-            Arc::new(self.task_alias.finish()),
-            Arc::new(self.source.finish()),
-            Arc::new(self.suite.finish()),
-            Arc::new(self.recipe.finish()),
-            Arc::new(self.size.finish()),
-            Arc::new(self.seed.finish()),
-            Arc::new(self.primary_metric_name.finish()),
-            Arc::new(self.primary_score.finish()),
-            Arc::new(self.derived.finish()),
-            Arc::new(self.num_instances.finish()),
+            text(&mut self.run_uid),
+            text(&mut self.phase),
+            primitive(&mut self.step),
+            text(&mut self.task),
+            text(&mut self.task_alias),
+            text(&mut self.source),
+            text(&mut self.suite),
+            text(&mut self.recipe),
+            text(&mut self.size),
+            text(&mut self.seed),
+            text(&mut self.primary_metric_name),
+            primitive(&mut self.primary_score),
+            {
+                let rows = self.derived.len();
+                let array = self.derived.finish();
+                self.derived = BooleanBuilder::with_capacity(rows);
+                Arc::new(array)
+            },
+            primitive(&mut self.num_instances),
         ];
         cols.extend(
             self.known
                 .iter_mut()
                 .map(|b| Arc::new(b.finish()) as ArrayRef),
         );
+        let room = (
+            self.extra.len(),
+            self.extra.keys().len(),
+            self.extra.keys().values_slice().len(),
+        );
         cols.push(Arc::new(self.extra.finish()));
-        cols.push(Arc::new(self.details_json.finish()));
+        self.extra = map_builder(room);
+        cols.push(text(&mut self.details_json));
         self.len = 0;
         RecordBatch::try_new(Table::Evals.schema(), cols)
     }
@@ -456,6 +496,46 @@ mod tests {
             }
             // One column reused across batches, as the evals builder reuses it.
             assert_eq!(column.finish(), builder.finish(), "{len} rows");
+        }
+    }
+
+    #[test]
+    fn a_builder_reused_across_batches_makes_what_a_new_one_makes() {
+        let row = |i: usize| {
+            let run = RunKey {
+                recipe: (i % 3) as u8,
+                size: (i % 5) as u8,
+                seed: (i % 2) as u8,
+            };
+            let task = ["arc_easy", "mmlu_anatomy", "hellaswag"][i % 3];
+            let mut e = EvalRow::new(run, i as i64, task, crate::model::Source::HfTrain);
+            e.known[i % N_KNOWN] = Some(i as f64 / 7.0);
+            if i.is_multiple_of(4) {
+                e.set_metric(&format!("extra_{}", i % 9), Some(0.5));
+                e.task_alias = Some(format!("alias {i}"));
+            }
+            e
+        };
+        let mut reused = EvalsBuilder::new();
+        let mut start = 0;
+        // A batch larger than the one before, then smaller, then empty of extras.
+        for len in [10, 300, 7, 3] {
+            let mut fresh = EvalsBuilder::new();
+            for i in start..start + len {
+                let r = if len == 3 {
+                    EvalRow::new(row(i).run, 1, "boolq", crate::model::Source::HfTrain)
+                } else {
+                    row(i)
+                };
+                reused.append(&r).expect("append");
+                fresh.append(&r).expect("append");
+            }
+            assert_eq!(
+                reused.finish().expect("reused"),
+                fresh.finish().expect("fresh"),
+                "{len} rows from {start}"
+            );
+            start += len;
         }
     }
 }
