@@ -1,18 +1,18 @@
 //! Arrow batches in the lake's logical schemas, built from the row model.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use arrow::array::{
-    ArrayBuilder, ArrayRef, ArrowPrimitiveType, BooleanArray, BooleanBuilder, Float64Array,
-    Float64Builder, Int64Builder, MapBuilder, MapFieldNames, PrimitiveBuilder, RecordBatch,
-    StringBuilder,
+    ArrayRef, BooleanArray, BooleanBuilder, Float64Array, Float64Builder, Int64Array, Int64Builder,
+    MapBuilder, MapFieldNames, RecordBatch, StringArray, StringBuilder,
 };
 use arrow::buffer::NullBuffer;
 use arrow::error::ArrowError;
 use runlake_format::Table;
 use runlake_format::tables::{Phase, TrainingType};
 
-use crate::model::{CkptFacts, EvalRow, N_KNOWN, RunKey, known_slot};
+use crate::model::{CkptFacts, EvalRow, N_KNOWN, RunKey, Source, known_slot};
 
 /// A builder of `extra_metrics` with room for `(rows, entries, bytes of keys)`.
 fn map_builder(
@@ -32,49 +32,51 @@ fn map_builder(
     )
 }
 
-// A builder is empty after `finish`; regrowing it from nothing every batch copied each
-// column's values again on the way. These leave room for as many rows (and bytes) as the
-// batch just finished.
-
-/// Finishes a text column, leaving room for as many rows and bytes.
-fn text(b: &mut StringBuilder) -> ArrayRef {
-    let (rows, bytes) = (b.len(), b.values_slice().len());
-    let array = b.finish();
-    *b = StringBuilder::with_capacity(rows, bytes);
-    Arc::new(array)
-}
-
-/// Finishes an integer or float column, leaving room for as many rows.
-fn primitive<T: ArrowPrimitiveType>(b: &mut PrimitiveBuilder<T>) -> ArrayRef {
-    let rows = b.len();
-    let array = b.finish();
-    *b = PrimitiveBuilder::with_capacity(rows);
-    Arc::new(array)
-}
-
-/// Accumulates `evals` rows and turns them into batches of the table's schema.
+/// Accumulates `evals` rows and turns them into batches of the table's schema, each in the
+/// table's sort order (task, run, step, source).
+///
+/// Rows arrive checkpoint by checkpoint, every task of one before the next, but the table is
+/// sorted by task first, so a batch in arrival order had to be sorted and copied whole by the
+/// writer. The builder keeps each row's parts in plain vectors instead (texts that follow from
+/// the task or the run as those keys only) and writes the arrays in sort order when the batch
+/// is finished, so each value is copied once and the writer finds the batch in order.
 pub struct EvalsBuilder {
-    run_uid: StringBuilder,
-    phase: StringBuilder,
-    step: Int64Builder,
-    task: StringBuilder,
-    task_alias: StringBuilder,
-    source: StringBuilder,
-    suite: StringBuilder,
-    recipe: StringBuilder,
-    size: StringBuilder,
-    seed: StringBuilder,
-    primary_metric_name: StringBuilder,
-    primary_score: Float64Builder,
-    derived: BooleanBuilder,
-    num_instances: Int64Builder,
+    keys: Vec<RowKey>,
+    aliases: Vec<Option<String>>,
+    primary_score: Vec<Option<f64>>,
+    derived: Vec<bool>,
     known: Vec<FloatColumn>,
-    extra: MapBuilder<StringBuilder, Float64Builder>,
-    details_json: StringBuilder,
-    len: usize,
-    uid_cache: Option<(RunKey, String)>,
+    /// Where each row's `extra_metrics` entries end in `extra`.
+    extra_ends: Vec<usize>,
+    extra: Vec<(Cow<'static, str>, Option<f64>)>,
+    details_json: Vec<Option<String>>,
+    /// Each run's id, made once per run rather than per row.
+    uids: foldhash::HashMap<RunKey, String>,
     /// What each task name puts in its rows, looked up once per name rather than per row.
     tasks: foldhash::HashMap<&'static str, TaskColumns>,
+}
+
+/// A text column of the rows of `keys` in `order`, each row's text picked by `text`.
+fn texts<'a>(
+    order: &[usize],
+    keys: &[RowKey],
+    text: impl Fn(&RowKey) -> Option<&'a str>,
+) -> ArrayRef {
+    Arc::new(StringArray::from_iter(
+        order.iter().map(|&i| text(&keys[i])),
+    ))
+}
+
+/// A row's place in the sort order: its task's and run's ranks, its step, its source.
+type SortKey = (usize, usize, i64, &'static str);
+
+/// The parts of a row's sort key.
+#[derive(Clone, Copy)]
+struct RowKey {
+    task: &'static str,
+    run: RunKey,
+    step: i64,
+    source: Source,
 }
 
 /// A float column filled row by row into plain vectors and made an array once per batch:
@@ -95,13 +97,17 @@ impl FloatColumn {
         self.nulls += usize::from(value.is_none());
     }
 
-    /// The rows so far as an array; the column starts again with room for as many.
-    fn finish(&mut self) -> Float64Array {
+    /// The rows so far, taken in `order`, as an array; the column starts again empty, with
+    /// room for as many rows.
+    fn finish(&mut self, order: &[usize]) -> Float64Array {
+        let values: Vec<f64> = order.iter().map(|&i| self.values[i]).collect();
+        let nulls =
+            (self.nulls > 0).then(|| NullBuffer::from_iter(order.iter().map(|&i| self.valid[i])));
         let n = self.values.len();
-        let values = std::mem::replace(&mut self.values, Vec::with_capacity(n));
-        let valid = std::mem::replace(&mut self.valid, Vec::with_capacity(n));
-        let nulls = std::mem::take(&mut self.nulls);
-        Float64Array::new(values.into(), (nulls > 0).then(|| NullBuffer::from(valid)))
+        self.values = Vec::with_capacity(n);
+        self.valid = Vec::with_capacity(n);
+        self.nulls = 0;
+        Float64Array::new(values.into(), nulls)
     }
 }
 
@@ -134,122 +140,150 @@ impl Default for EvalsBuilder {
 impl EvalsBuilder {
     pub fn new() -> Self {
         Self {
-            run_uid: StringBuilder::new(),
-            phase: StringBuilder::new(),
-            step: Int64Builder::new(),
-            task: StringBuilder::new(),
-            task_alias: StringBuilder::new(),
-            source: StringBuilder::new(),
-            suite: StringBuilder::new(),
-            recipe: StringBuilder::new(),
-            size: StringBuilder::new(),
-            seed: StringBuilder::new(),
-            primary_metric_name: StringBuilder::new(),
-            primary_score: Float64Builder::new(),
-            derived: BooleanBuilder::new(),
-            num_instances: Int64Builder::new(),
+            keys: Vec::new(),
+            aliases: Vec::new(),
+            primary_score: Vec::new(),
+            derived: Vec::new(),
             known: (0..N_KNOWN).map(|_| FloatColumn::default()).collect(),
-            extra: map_builder((0, 0, 0)),
-            details_json: StringBuilder::new(),
-            len: 0,
-            uid_cache: None,
+            extra_ends: Vec::new(),
+            extra: Vec::new(),
+            details_json: Vec::new(),
+            uids: foldhash::HashMap::default(),
             tasks: foldhash::HashMap::default(),
         }
     }
 
     pub fn len(&self) -> usize {
-        self.len
+        self.keys.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.keys.is_empty()
     }
 
     pub fn append(&mut self, row: &EvalRow) -> Result<(), ArrowError> {
-        let uid = match &self.uid_cache {
-            Some((k, u)) if *k == row.run => u.as_str(),
-            _ => {
-                self.uid_cache = Some((row.run, row.run.uid()));
-                self.uid_cache.as_ref().map_or("", |(_, u)| u.as_str())
-            }
-        };
-        self.run_uid.append_value(uid);
-        self.phase.append_value(Phase::Pretrain.as_str());
-        self.step.append_value(row.step);
-        self.task.append_value(row.task);
-        self.task_alias.append_option(row.task_alias.as_deref());
-        self.source.append_value(row.source.as_str());
+        self.keys.push(RowKey {
+            task: row.task,
+            run: row.run,
+            step: row.step,
+            source: row.source,
+        });
+        self.aliases.push(row.task_alias.clone());
         let task = *self
             .tasks
             .entry(row.task)
             .or_insert_with(|| TaskColumns::of(row.task));
-        self.suite.append_option(task.suite);
-        self.recipe.append_value(row.run.recipe().slug);
-        self.size.append_value(row.run.size().label);
-        self.seed.append_value(row.run.seed().slug);
-        self.primary_metric_name
-            .append_option(task.primary.map(|(metric, _)| metric));
         self.primary_score
-            .append_option(task.primary.and_then(|(metric, slot)| match slot {
+            .push(task.primary.and_then(|(metric, slot)| match slot {
                 Some(i) => row.known[i],
                 None => row.metric(metric),
             }));
-        self.derived.append_value(row.derived);
-        self.num_instances.append_null();
+        self.derived.push(row.derived);
         for (b, v) in self.known.iter_mut().zip(&row.known) {
             b.push(*v);
         }
-        if row.extra.is_empty() {
-            self.extra.append(false)?;
-        } else {
-            for (k, v) in &row.extra {
-                self.extra.keys().append_value(k);
-                self.extra.values().append_option(*v);
-            }
-            self.extra.append(true)?;
-        }
-        self.details_json.append_option(row.details_json.as_deref());
-        self.len += 1;
+        self.extra.extend(row.extra.iter().cloned());
+        self.extra_ends.push(self.extra.len());
+        self.details_json.push(row.details_json.clone());
         Ok(())
     }
 
-    /// Finishes the accumulated rows as one batch and resets the builder.
+    /// The rows in the table's sort order: by task, run id, step and source, each compared as
+    /// the lake compares them (text by its bytes).
+    fn order(&mut self) -> Vec<usize> {
+        let mut tasks: Vec<&'static str> = self.keys.iter().map(|k| k.task).collect();
+        tasks.sort_unstable();
+        tasks.dedup();
+        let mut runs: Vec<RunKey> = self.keys.iter().map(|k| k.run).collect();
+        runs.sort_unstable();
+        runs.dedup();
+        for run in &runs {
+            self.uids.entry(*run).or_insert_with(|| run.uid());
+        }
+        runs.sort_by(|a, b| self.uids[a].cmp(&self.uids[b]));
+        let task_rank: foldhash::HashMap<&str, usize> =
+            tasks.iter().enumerate().map(|(i, t)| (*t, i)).collect();
+        let run_rank: foldhash::HashMap<RunKey, usize> =
+            runs.iter().enumerate().map(|(i, r)| (*r, i)).collect();
+        // Ranks of task and run, the step, the source's text; then the row, for one order.
+        let mut keyed: Vec<(SortKey, usize)> = self
+            .keys
+            .iter()
+            .enumerate()
+            .map(|(i, k)| {
+                let key = (
+                    task_rank[k.task],
+                    run_rank[&k.run],
+                    k.step,
+                    k.source.as_str(),
+                );
+                (key, i)
+            })
+            .collect();
+        keyed.sort_unstable();
+        keyed.into_iter().map(|(_, i)| i).collect()
+    }
+
+    /// Finishes the accumulated rows as one batch, in sort order, and resets the builder.
     pub fn finish(&mut self) -> Result<RecordBatch, ArrowError> {
+        let order = self.order();
+        let n = order.len();
+        let keys = std::mem::take(&mut self.keys);
+        let tasks = &self.tasks;
+        let uids = &self.uids;
+        let task_columns = |k: &RowKey| tasks.get(k.task).copied();
         let mut cols: Vec<ArrayRef> = vec![
-            text(&mut self.run_uid),
-            text(&mut self.phase),
-            primitive(&mut self.step),
-            text(&mut self.task),
-            text(&mut self.task_alias),
-            text(&mut self.source),
-            text(&mut self.suite),
-            text(&mut self.recipe),
-            text(&mut self.size),
-            text(&mut self.seed),
-            text(&mut self.primary_metric_name),
-            primitive(&mut self.primary_score),
-            {
-                let rows = self.derived.len();
-                let array = self.derived.finish();
-                self.derived = BooleanBuilder::with_capacity(rows);
-                Arc::new(array)
-            },
-            primitive(&mut self.num_instances),
+            texts(&order, &keys, |k| uids.get(&k.run).map(String::as_str)),
+            texts(&order, &keys, |_| Some(Phase::Pretrain.as_str())),
+            Arc::new(Int64Array::from_iter_values(
+                order.iter().map(|&i| keys[i].step),
+            )),
+            texts(&order, &keys, |k| Some(k.task)),
+            Arc::new(StringArray::from_iter(
+                order.iter().map(|&i| self.aliases[i].as_deref()),
+            )),
+            texts(&order, &keys, |k| Some(k.source.as_str())),
+            texts(&order, &keys, |k| task_columns(k).and_then(|t| t.suite)),
+            texts(&order, &keys, |k| Some(k.run.recipe().slug)),
+            texts(&order, &keys, |k| Some(k.run.size().label)),
+            texts(&order, &keys, |k| Some(k.run.seed().slug)),
+            texts(&order, &keys, |k| {
+                task_columns(k).and_then(|t| t.primary.map(|(metric, _)| metric))
+            }),
+            Arc::new(Float64Array::from_iter(
+                order.iter().map(|&i| self.primary_score[i]),
+            )),
+            Arc::new(BooleanArray::from_iter(
+                order.iter().map(|&i| Some(self.derived[i])),
+            )),
+            Arc::new(Int64Array::new_null(n)),
         ];
         cols.extend(
             self.known
                 .iter_mut()
-                .map(|b| Arc::new(b.finish()) as ArrayRef),
+                .map(|b| Arc::new(b.finish(&order)) as ArrayRef),
         );
-        let room = (
-            self.extra.len(),
-            self.extra.keys().len(),
-            self.extra.keys().values_slice().len(),
-        );
-        cols.push(Arc::new(self.extra.finish()));
-        self.extra = map_builder(room);
-        cols.push(text(&mut self.details_json));
-        self.len = 0;
+        let mut extra = map_builder((n, self.extra.len(), 0));
+        for &i in &order {
+            let start = i.checked_sub(1).map_or(0, |p| self.extra_ends[p]);
+            let entries = &self.extra[start..self.extra_ends[i]];
+            for (k, v) in entries {
+                extra.keys().append_value(k);
+                extra.values().append_option(*v);
+            }
+            extra.append(!entries.is_empty())?;
+        }
+        cols.push(Arc::new(extra.finish()));
+        cols.push(Arc::new(StringArray::from_iter(
+            order.iter().map(|&i| self.details_json[i].as_deref()),
+        )));
+        self.keys = Vec::with_capacity(n);
+        self.aliases = Vec::with_capacity(n);
+        self.primary_score = Vec::with_capacity(n);
+        self.derived = Vec::with_capacity(n);
+        self.extra_ends = Vec::with_capacity(n);
+        self.extra = Vec::with_capacity(self.extra.len());
+        self.details_json = Vec::with_capacity(n);
         RecordBatch::try_new(Table::Evals.schema(), cols)
     }
 }
@@ -489,33 +523,80 @@ mod tests {
                     (!null).then(|| f64::from_bits(next() >> 2))
                 })
                 .collect();
+            // Taken backwards, every third row first.
+            let mut order: Vec<usize> = (0..len).rev().collect();
+            order.sort_by_key(|i| i % 3 != 0);
             let mut builder = Float64Builder::new();
             for v in &values {
                 column.push(*v);
-                builder.append_option(*v);
+            }
+            for &i in &order {
+                builder.append_option(values[i]);
             }
             // One column reused across batches, as the evals builder reuses it.
-            assert_eq!(column.finish(), builder.finish(), "{len} rows");
+            assert_eq!(column.finish(&order), builder.finish(), "{len} rows");
         }
+    }
+
+    /// Row `i` of a few tasks and runs (sizes whose labels sort otherwise than the sizes).
+    fn row(i: usize) -> EvalRow {
+        let run = RunKey {
+            recipe: (i % 3) as u8,
+            size: (i % 5) as u8,
+            seed: (i % 2) as u8,
+        };
+        let task = ["arc_easy", "mmlu_anatomy", "hellaswag"][i % 3];
+        let source = [Source::HfTrain, Source::HfMacroAvg][i % 2];
+        let mut e = EvalRow::new(run, (i % 11) as i64, task, source);
+        e.known[i % N_KNOWN] = Some(i as f64 / 7.0);
+        if i.is_multiple_of(4) {
+            e.set_metric(&format!("extra_{}", i % 9), Some(0.5));
+            e.task_alias = Some(format!("alias {i}"));
+        }
+        if i.is_multiple_of(7) {
+            e.details_json = Some(format!("{{\"i\":{i}}}"));
+            e.derived = true;
+        }
+        e
+    }
+
+    #[test]
+    fn a_batch_comes_out_as_the_writer_would_sort_its_rows() {
+        let rows: Vec<EvalRow> = (0..300).rev().map(row).collect();
+        let mut builder = EvalsBuilder::new();
+        for r in &rows {
+            builder.append(r).expect("append");
+        }
+        let got = builder.finish().expect("finish");
+        // Each row alone, joined, then sorted as a writer sorts a batch out of order.
+        let schema = Table::Evals.schema();
+        let singles: Vec<RecordBatch> = rows
+            .iter()
+            .map(|r| {
+                let mut one = EvalsBuilder::new();
+                one.append(r).expect("append");
+                one.finish().expect("one")
+            })
+            .collect();
+        let all = arrow::compute::concat_batches(&schema, &singles).expect("concat");
+        let columns: Vec<arrow::compute::SortColumn> = Table::Evals
+            .sort_columns()
+            .iter()
+            .map(|c| arrow::compute::SortColumn {
+                values: all.column_by_name(c).expect("sort column").clone(),
+                options: Some(arrow::compute::SortOptions {
+                    descending: false,
+                    nulls_first: true,
+                }),
+            })
+            .collect();
+        let order = arrow::compute::lexsort_to_indices(&columns, None).expect("sort");
+        let want = arrow::compute::take_record_batch(&all, &order).expect("take");
+        assert_eq!(got, want);
     }
 
     #[test]
     fn a_builder_reused_across_batches_makes_what_a_new_one_makes() {
-        let row = |i: usize| {
-            let run = RunKey {
-                recipe: (i % 3) as u8,
-                size: (i % 5) as u8,
-                seed: (i % 2) as u8,
-            };
-            let task = ["arc_easy", "mmlu_anatomy", "hellaswag"][i % 3];
-            let mut e = EvalRow::new(run, i as i64, task, crate::model::Source::HfTrain);
-            e.known[i % N_KNOWN] = Some(i as f64 / 7.0);
-            if i.is_multiple_of(4) {
-                e.set_metric(&format!("extra_{}", i % 9), Some(0.5));
-                e.task_alias = Some(format!("alias {i}"));
-            }
-            e
-        };
         let mut reused = EvalsBuilder::new();
         let mut start = 0;
         // A batch larger than the one before, then smaller, then empty of extras.
