@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use arrow::array::{
     ArrayRef, BooleanArray, BooleanBuilder, Float64Array, Float64Builder, Int64Array, Int64Builder,
-    MapBuilder, MapFieldNames, RecordBatch, StringArray, StringBuilder,
+    MapBuilder, MapFieldNames, RecordBatch, StringBuilder,
 };
 use arrow::buffer::NullBuffer;
 use arrow::error::ArrowError;
@@ -37,9 +37,10 @@ fn map_builder(
 ///
 /// Rows arrive checkpoint by checkpoint, every task of one before the next, but the table is
 /// sorted by task first, so a batch in arrival order had to be sorted and copied whole by the
-/// writer. The builder keeps each row's parts in plain vectors instead (texts that follow from
-/// the task or the run as those keys only) and writes the arrays in sort order when the batch
-/// is finished, so each value is copied once and the writer finds the batch in order.
+/// writer. The builder keeps each row's parts in plain vectors instead (its task and run as
+/// numbers, the texts that follow from them written only at the end) and writes the arrays in
+/// sort order when the batch is finished, so each value is copied once and the writer finds
+/// the batch in order.
 pub struct EvalsBuilder {
     keys: Vec<RowKey>,
     aliases: Vec<Option<String>>,
@@ -50,33 +51,36 @@ pub struct EvalsBuilder {
     extra_ends: Vec<usize>,
     extra: Vec<(Cow<'static, str>, Option<f64>)>,
     details_json: Vec<Option<String>>,
-    /// Each run's id, made once per run rather than per row.
-    uids: foldhash::HashMap<RunKey, String>,
-    /// What each task name puts in its rows, looked up once per name rather than per row.
-    tasks: foldhash::HashMap<&'static str, TaskColumns>,
-}
-
-/// A text column of the rows of `keys` in `order`, each row's text picked by `text`.
-fn texts<'a>(
-    order: &[usize],
-    keys: &[RowKey],
-    text: impl Fn(&RowKey) -> Option<&'a str>,
-) -> ArrayRef {
-    Arc::new(StringArray::from_iter(
-        order.iter().map(|&i| text(&keys[i])),
-    ))
+    /// Every task seen, numbered in the order first seen, with what its name puts in a row.
+    tasks: Vec<(&'static str, TaskColumns)>,
+    /// The number of each task name, by where the name lies in memory: rows name tasks by
+    /// the vocabulary's own strings, so this hashes one word per row rather than the text.
+    task_ids: foldhash::HashMap<(usize, usize), u32>,
+    /// Every run seen, numbered in the order first seen, with its id.
+    runs: Vec<(RunKey, String)>,
+    run_ids: foldhash::HashMap<RunKey, u32>,
 }
 
 /// A row's place in the sort order: its task's and run's ranks, its step, its source.
 type SortKey = (usize, usize, i64, &'static str);
 
-/// The parts of a row's sort key.
+/// A row's task and run (numbers into the builder's lists), step and source.
 #[derive(Clone, Copy)]
 struct RowKey {
-    task: &'static str,
-    run: RunKey,
+    task: u32,
+    run: u32,
     step: i64,
     source: Source,
+}
+
+/// A text column of `rows` rows, row `i` of it picked by `text(i)`, sized before it is filled.
+fn texts<'a>(rows: usize, text: impl Fn(usize) -> Option<&'a str>) -> ArrayRef {
+    let bytes = (0..rows).map(|i| text(i).map_or(0, str::len)).sum();
+    let mut column = StringBuilder::with_capacity(rows, bytes);
+    for i in 0..rows {
+        column.append_option(text(i));
+    }
+    Arc::new(column.finish())
 }
 
 /// A float column filled row by row into plain vectors and made an array once per batch:
@@ -148,8 +152,10 @@ impl EvalsBuilder {
             extra_ends: Vec::new(),
             extra: Vec::new(),
             details_json: Vec::new(),
-            uids: foldhash::HashMap::default(),
-            tasks: foldhash::HashMap::default(),
+            tasks: Vec::new(),
+            task_ids: foldhash::HashMap::default(),
+            runs: Vec::new(),
+            run_ids: foldhash::HashMap::default(),
         }
     }
 
@@ -162,19 +168,29 @@ impl EvalsBuilder {
     }
 
     pub fn append(&mut self, row: &EvalRow) -> Result<(), ArrowError> {
+        let next = u32::try_from(self.tasks.len()).unwrap_or(u32::MAX);
+        let task = *self
+            .task_ids
+            .entry((row.task.as_ptr() as usize, row.task.len()))
+            .or_insert_with(|| {
+                self.tasks.push((row.task, TaskColumns::of(row.task)));
+                next
+            });
+        let next = u32::try_from(self.runs.len()).unwrap_or(u32::MAX);
+        let run = *self.run_ids.entry(row.run).or_insert_with(|| {
+            self.runs.push((row.run, row.run.uid()));
+            next
+        });
         self.keys.push(RowKey {
-            task: row.task,
-            run: row.run,
+            task,
+            run,
             step: row.step,
             source: row.source,
         });
         self.aliases.push(row.task_alias.clone());
-        let task = *self
-            .tasks
-            .entry(row.task)
-            .or_insert_with(|| TaskColumns::of(row.task));
+        let columns = self.tasks[task as usize].1;
         self.primary_score
-            .push(task.primary.and_then(|(metric, slot)| match slot {
+            .push(columns.primary.and_then(|(metric, slot)| match slot {
                 Some(i) => row.known[i],
                 None => row.metric(metric),
             }));
@@ -190,21 +206,20 @@ impl EvalsBuilder {
 
     /// The rows in the table's sort order: by task, run id, step and source, each compared as
     /// the lake compares them (text by its bytes).
-    fn order(&mut self) -> Vec<usize> {
-        let mut tasks: Vec<&'static str> = self.keys.iter().map(|k| k.task).collect();
-        tasks.sort_unstable();
-        tasks.dedup();
-        let mut runs: Vec<RunKey> = self.keys.iter().map(|k| k.run).collect();
-        runs.sort_unstable();
-        runs.dedup();
-        for run in &runs {
-            self.uids.entry(*run).or_insert_with(|| run.uid());
+    fn order(&self) -> Vec<usize> {
+        /// Ranks of `items` ordered by `text`, equal texts ranking equal.
+        fn ranks<T>(items: &[T], text: impl Fn(&T) -> &str) -> Vec<usize> {
+            let mut by_text: Vec<usize> = (0..items.len()).collect();
+            by_text.sort_by(|&a, &b| text(&items[a]).cmp(text(&items[b])));
+            let mut rank = vec![0; items.len()];
+            for (place, pair) in by_text.windows(2).enumerate() {
+                let same = text(&items[pair[0]]) == text(&items[pair[1]]);
+                rank[pair[1]] = if same { rank[pair[0]] } else { place + 1 };
+            }
+            rank
         }
-        runs.sort_by(|a, b| self.uids[a].cmp(&self.uids[b]));
-        let task_rank: foldhash::HashMap<&str, usize> =
-            tasks.iter().enumerate().map(|(i, t)| (*t, i)).collect();
-        let run_rank: foldhash::HashMap<RunKey, usize> =
-            runs.iter().enumerate().map(|(i, r)| (*r, i)).collect();
+        let task_rank = ranks(&self.tasks, |(name, _)| name);
+        let run_rank = ranks(&self.runs, |(_, uid)| uid);
         // Ranks of task and run, the step, the source's text; then the row, for one order.
         let mut keyed: Vec<(SortKey, usize)> = self
             .keys
@@ -212,8 +227,8 @@ impl EvalsBuilder {
             .enumerate()
             .map(|(i, k)| {
                 let key = (
-                    task_rank[k.task],
-                    run_rank[&k.run],
+                    task_rank[k.task as usize],
+                    run_rank[k.run as usize],
                     k.step,
                     k.source.as_str(),
                 );
@@ -228,28 +243,21 @@ impl EvalsBuilder {
     pub fn finish(&mut self) -> Result<RecordBatch, ArrowError> {
         let order = self.order();
         let n = order.len();
-        let keys = std::mem::take(&mut self.keys);
-        let tasks = &self.tasks;
-        let uids = &self.uids;
-        let task_columns = |k: &RowKey| tasks.get(k.task).copied();
+        let keys: Vec<RowKey> = order.iter().map(|&i| self.keys[i]).collect();
+        let task = |i: usize| &self.tasks[keys[i].task as usize];
+        let run = |i: usize| &self.runs[keys[i].run as usize];
         let mut cols: Vec<ArrayRef> = vec![
-            texts(&order, &keys, |k| uids.get(&k.run).map(String::as_str)),
-            texts(&order, &keys, |_| Some(Phase::Pretrain.as_str())),
-            Arc::new(Int64Array::from_iter_values(
-                order.iter().map(|&i| keys[i].step),
-            )),
-            texts(&order, &keys, |k| Some(k.task)),
-            Arc::new(StringArray::from_iter(
-                order.iter().map(|&i| self.aliases[i].as_deref()),
-            )),
-            texts(&order, &keys, |k| Some(k.source.as_str())),
-            texts(&order, &keys, |k| task_columns(k).and_then(|t| t.suite)),
-            texts(&order, &keys, |k| Some(k.run.recipe().slug)),
-            texts(&order, &keys, |k| Some(k.run.size().label)),
-            texts(&order, &keys, |k| Some(k.run.seed().slug)),
-            texts(&order, &keys, |k| {
-                task_columns(k).and_then(|t| t.primary.map(|(metric, _)| metric))
-            }),
+            texts(n, |i| Some(run(i).1.as_str())),
+            texts(n, |_| Some(Phase::Pretrain.as_str())),
+            Arc::new(Int64Array::from_iter_values(keys.iter().map(|k| k.step))),
+            texts(n, |i| Some(task(i).0)),
+            texts(n, |i| self.aliases[order[i]].as_deref()),
+            texts(n, |i| Some(keys[i].source.as_str())),
+            texts(n, |i| task(i).1.suite),
+            texts(n, |i| Some(run(i).0.recipe().slug)),
+            texts(n, |i| Some(run(i).0.size().label)),
+            texts(n, |i| Some(run(i).0.seed().slug)),
+            texts(n, |i| task(i).1.primary.map(|(metric, _)| metric)),
             Arc::new(Float64Array::from_iter(
                 order.iter().map(|&i| self.primary_score[i]),
             )),
@@ -263,7 +271,8 @@ impl EvalsBuilder {
                 .iter_mut()
                 .map(|b| Arc::new(b.finish(&order)) as ArrayRef),
         );
-        let mut extra = map_builder((n, self.extra.len(), 0));
+        let key_bytes = self.extra.iter().map(|(k, _)| k.len()).sum();
+        let mut extra = map_builder((n, self.extra.len(), key_bytes));
         for &i in &order {
             let start = i.checked_sub(1).map_or(0, |p| self.extra_ends[p]);
             let entries = &self.extra[start..self.extra_ends[i]];
@@ -274,16 +283,14 @@ impl EvalsBuilder {
             extra.append(!entries.is_empty())?;
         }
         cols.push(Arc::new(extra.finish()));
-        cols.push(Arc::new(StringArray::from_iter(
-            order.iter().map(|&i| self.details_json[i].as_deref()),
-        )));
-        self.keys = Vec::with_capacity(n);
-        self.aliases = Vec::with_capacity(n);
-        self.primary_score = Vec::with_capacity(n);
-        self.derived = Vec::with_capacity(n);
-        self.extra_ends = Vec::with_capacity(n);
-        self.extra = Vec::with_capacity(self.extra.len());
-        self.details_json = Vec::with_capacity(n);
+        cols.push(texts(n, |i| self.details_json[order[i]].as_deref()));
+        self.keys.clear();
+        self.aliases.clear();
+        self.primary_score.clear();
+        self.derived.clear();
+        self.extra_ends.clear();
+        self.extra.clear();
+        self.details_json.clear();
         RecordBatch::try_new(Table::Evals.schema(), cols)
     }
 }
@@ -545,7 +552,11 @@ mod tests {
             size: (i % 5) as u8,
             seed: (i % 2) as u8,
         };
-        let task = ["arc_easy", "mmlu_anatomy", "hellaswag"][i % 3];
+        let mut task = ["arc_easy", "mmlu_anatomy", "hellaswag"][i % 3];
+        if i.is_multiple_of(5) {
+            // The same name at another place in memory: one task all the same.
+            task = Box::leak(task.to_owned().into_boxed_str());
+        }
         let source = [Source::HfTrain, Source::HfMacroAvg][i % 2];
         let mut e = EvalRow::new(run, (i % 11) as i64, task, source);
         e.known[i % N_KNOWN] = Some(i as f64 / 7.0);
