@@ -107,9 +107,8 @@ impl FloatColumn {
         let values: Vec<f64> = order.iter().map(|&i| self.values[i]).collect();
         let nulls =
             (self.nulls > 0).then(|| NullBuffer::from_iter(order.iter().map(|&i| self.valid[i])));
-        let n = self.values.len();
-        self.values = Vec::with_capacity(n);
-        self.valid = Vec::with_capacity(n);
+        self.values.clear();
+        self.valid.clear();
         self.nulls = 0;
         Float64Array::new(values.into(), nulls)
     }
