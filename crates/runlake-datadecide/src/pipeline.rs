@@ -8,6 +8,7 @@ use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap};
 use std::hash::{BuildHasher, Hasher};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use arrow::array::RecordBatch;
 use foldhash::fast::FixedState;
@@ -182,7 +183,7 @@ pub struct Converter<'a> {
     runs: BTreeMap<RunKey, Map<String, Value>>,
     /// The checkpoint facts last noted without a clash, and the run facts last merged.
     last_ckpt: Option<(RunKey, i64, CkptFacts, &'static str)>,
-    last_info: Option<(RunKey, Option<RunInfo>)>,
+    last_info: Option<(RunKey, Option<Arc<RunInfo>>)>,
     evals: EvalsBuilder,
     /// `evals` rows written and deduplicated, counted here rather than through the summary's
     /// map of tables on every row; added to the summary by `finish`.
@@ -425,7 +426,7 @@ impl<'a> Converter<'a> {
                 Some((run, last)) if *run == row.run && *last == row.run_info);
             if !repeated {
                 let info = self.runs.entry(row.run).or_default();
-                for (k, v) in row.run_info.iter().flatten() {
+                for (k, v) in row.run_info.iter().flat_map(|info| info.iter()) {
                     info.entry(k.as_str()).or_insert_with(|| v.clone());
                 }
                 self.last_info = Some((row.run, row.run_info));

@@ -3,6 +3,8 @@
 //! Each `*Batch` holds the typed columns of one source batch; `row(i)` is pure and independent
 //! of every other row, so rows parse in parallel.
 
+use std::sync::Arc;
+
 use arrow::array::{Array, ArrayRef, Float64Array, RecordBatch, StringArray};
 use runlake_vocab::{DROP_METRICS, METRIC_NAMES, PPL_SETS, PplSet, Seed, Size, canonical_task};
 use serde_json::Value;
@@ -39,8 +41,9 @@ pub struct SourceRow {
     /// Metric cells that were empty (null/NaN perplexities, all-NaN task groups), counted so
     /// nothing disappears unreported.
     pub empty_cells: u32,
-    /// Run-level facts (chinchilla label, datadec model/dataset columns).
-    pub run_info: Option<RunInfo>,
+    /// Run-level facts (chinchilla label, datadec model/dataset columns), shared by rows
+    /// that repeat them.
+    pub run_info: Option<Arc<RunInfo>>,
 }
 
 /// Run-level facts of one row, by column name, in column order.
@@ -71,6 +74,35 @@ pub fn integral(v: Option<f64>, field: &str) -> Result<i64, RowError> {
     Ok(v as i64)
 }
 
+/// Each row's `chinchilla` label as run facts, one shared value for a stretch of rows
+/// repeating it; none for a batch without the column.
+fn chinchilla_facts(labels: Option<&StringArray>) -> Vec<Option<Arc<RunInfo>>> {
+    let Some(labels) = labels else {
+        return Vec::new();
+    };
+    let mut facts: Vec<Option<Arc<RunInfo>>> = Vec::with_capacity(labels.len());
+    let mut last: Option<(&str, Arc<RunInfo>)> = None;
+    for i in 0..labels.len() {
+        let Some(label) = str_at(labels, i) else {
+            facts.push(None);
+            continue;
+        };
+        let shared = match &last {
+            Some((seen, info)) if *seen == label => Arc::clone(info),
+            _ => {
+                let info = Arc::new(vec![(
+                    "chinchilla".to_owned(),
+                    Value::String(label.to_owned()),
+                )]);
+                last = Some((label, Arc::clone(&info)));
+                info
+            }
+        };
+        facts.push(Some(shared));
+    }
+    facts
+}
+
 /// Columns of an eval-results batch (train split or macro_avg split).
 pub struct EvalResultsBatch {
     source: Source,
@@ -83,7 +115,9 @@ pub struct EvalResultsBatch {
     task: StringArray,
     tokens: Option<Float64Array>,
     compute: Option<Float64Array>,
-    chinchilla: Option<StringArray>,
+    /// Each row's chinchilla label as run facts; rows repeating the row before share them,
+    /// rather than each allocating the same three values.
+    chinchilla: Vec<Option<Arc<RunInfo>>>,
     metrics: MetricsColumn,
 }
 
@@ -99,7 +133,7 @@ impl EvalResultsBatch {
             task: columns::strings(batch, "task")?,
             tokens: columns::floats_opt(batch, "tokens")?,
             compute: columns::floats_opt(batch, "compute")?,
-            chinchilla: columns::strings_opt(batch, "chinchilla")?,
+            chinchilla: chinchilla_facts(columns::strings_opt(batch, "chinchilla")?.as_ref()),
             metrics: MetricsColumn::from_batch(batch)?,
         })
     }
@@ -151,11 +185,7 @@ impl EvalResultsBatch {
             compute: self.compute.as_ref().and_then(|a| f64_at(a, i)),
             ..Default::default()
         };
-        let run_info = self
-            .chinchilla
-            .as_ref()
-            .and_then(|a| str_at(a, i))
-            .map(|c| vec![("chinchilla".to_owned(), Value::String(c.to_owned()))]);
+        let run_info = self.chinchilla.get(i).cloned().flatten();
         Ok(SourceRow {
             run,
             step,
@@ -395,7 +425,7 @@ impl FullEvalBatch {
             },
             evals,
             empty_cells: empty,
-            run_info: Some(info),
+            run_info: Some(Arc::new(info)),
         })
     }
 }
@@ -414,5 +444,37 @@ fn cell_json(a: &dyn Array, i: usize) -> Value {
             .map_or(Value::Null, Value::Number),
         DataType::Utf8 => Value::String(a.as_string::<i32>().value(i).to_owned()),
         _ => arrow::util::display::array_value_to_string(a, i).map_or(Value::Null, Value::String),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repeated_chinchilla_labels_share_one_value_and_nulls_stay_none() {
+        let labels = StringArray::from(vec![
+            Some("5xC"),
+            Some("5xC"),
+            None,
+            Some("5xC"),
+            Some("1xC"),
+        ]);
+        let facts = chinchilla_facts(Some(&labels));
+        let label = |i: usize| facts[i].as_deref().map(|info| info[0].clone());
+        let five = Some(("chinchilla".to_owned(), Value::String("5xC".into())));
+        assert_eq!(facts.len(), 5);
+        assert_eq!(
+            [label(0), label(1), label(3)],
+            [five.clone(), five.clone(), five]
+        );
+        assert_eq!(label(2), None);
+        assert_eq!(
+            label(4),
+            Some(("chinchilla".to_owned(), Value::String("1xC".into())))
+        );
+        let (first, second) = (facts[0].as_ref(), facts[1].as_ref());
+        assert!(first.zip(second).is_some_and(|(a, b)| Arc::ptr_eq(a, b)));
+        assert!(chinchilla_facts(None).is_empty());
     }
 }
