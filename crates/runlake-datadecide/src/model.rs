@@ -8,6 +8,7 @@ use std::sync::OnceLock;
 
 use runlake_format::tables::KNOWN_METRICS;
 use runlake_vocab::{RECIPES, Recipe, SEEDS, SIZES, Seed, Size, UnknownSpelling};
+use smallvec::SmallVec;
 
 /// Number of metrics with their own `evals` column.
 pub const N_KNOWN: usize = KNOWN_METRICS.len();
@@ -179,7 +180,10 @@ pub struct EvalRow {
     pub source: Source,
     pub derived: bool,
     pub known: [Option<f64>; N_KNOWN],
-    pub extra: Vec<(Cow<'static, str>, Option<f64>)>,
+    /// Metrics outside the known columns, in source order. Rows mostly carry the common ones
+    /// only: held inline, they cost no allocation on the parsing thread and no free on the
+    /// converter's, where the row ends.
+    pub extra: SmallVec<[(Cow<'static, str>, Option<f64>); COMMON_EXTRAS.len()]>,
     pub details_json: Option<String>,
 }
 
@@ -193,7 +197,7 @@ impl EvalRow {
             source,
             derived: false,
             known: [None; N_KNOWN],
-            extra: Vec::new(),
+            extra: SmallVec::new(),
             details_json: None,
         }
     }
@@ -225,11 +229,6 @@ impl EvalRow {
     }
 
     fn push_extra(&mut self, name: Cow<'static, str>, value: Option<f64>) {
-        // Rows that have extras mostly have all the common ones: room for them at once,
-        // rather than growing through 4, 8 and 16.
-        if self.extra.capacity() == 0 {
-            self.extra.reserve(COMMON_EXTRAS.len());
-        }
         self.extra.push((name, value));
     }
 
