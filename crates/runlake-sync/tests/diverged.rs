@@ -6,17 +6,15 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{Recording, add_runs, assert_sound, manifest_bytes, mem_lake, over, rows_at, source};
+use common::{
+    Recording, add_runs, assert_sound, copied, manifest_bytes, mem_lake, over, rows_at, source,
+};
 use runlake_lake::{Lake, Table};
 use runlake_sync::{SyncError, SyncOptions, SyncOutcome, sync};
 
 /// A source and a destination that share versions 0 and 1, then each added one run.
 async fn split() -> (Lake, Lake) {
-    let (_, src) = source("mem://src", &[&["dd/shared"]]).await;
-    let (_, dst) = mem_lake("mem://dst");
-    sync(&src, &dst, &SyncOptions::default())
-        .await
-        .expect("push");
+    let (src, _, dst) = copied(&[&["dd/shared"]]).await;
     add_runs(&src, &["dd/from-src"], 21).await;
     add_runs(&dst, &["dd/from-dst"], 31).await;
     (src, dst)
@@ -110,11 +108,7 @@ async fn rebase_replays_the_source_changes_on_top_of_the_destination() {
 
 #[tokio::test]
 async fn rebase_refuses_changes_to_the_same_run() {
-    let (_, src) = source("mem://src", &[&["dd/shared"]]).await;
-    let (_, dst) = mem_lake("mem://dst");
-    sync(&src, &dst, &SyncOptions::default())
-        .await
-        .expect("push");
+    let (src, _, dst) = copied(&[&["dd/shared"]]).await;
     add_runs(&src, &["dd/both"], 21).await;
     add_runs(&dst, &["dd/both"], 31).await;
     let err = sync(&src, &dst, &rebase()).await.expect_err("refused");

@@ -7,7 +7,7 @@ mod common;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use common::{add_runs, assert_sound, mem_lake, over, rows_at, source};
+use common::{add_runs, assert_sound, copied, over, rows_at};
 use futures::TryStreamExt;
 use runlake_lake::Lake;
 use runlake_lake::testkit::faulty::{FaultMode, FaultyStore};
@@ -31,11 +31,7 @@ async fn a_fault_at_every_destination_request_is_survived_and_a_rerun_completes(
     ] {
         let mut k = 1;
         loop {
-            let (_, src) = source("mem://src", &[&["dd/a"]]).await;
-            let (store, dst) = mem_lake("mem://dst");
-            sync(&src, &dst, &SyncOptions::default())
-                .await
-                .expect("first copy");
+            let (src, store, dst) = copied(&[&["dd/a"]]).await;
             add_runs(&src, &["dd/b"], 2).await;
             add_runs(&src, &["dd/c", "dd/d"], 3).await;
             let faulty = Arc::new(FaultyStore::new(Arc::clone(&store), k, mode));

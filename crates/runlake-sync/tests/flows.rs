@@ -5,7 +5,9 @@ mod common;
 
 use std::sync::{Arc, Mutex};
 
-use common::{Recording, add_runs, assert_sound, manifest_bytes, mem_lake, over, rows_at, source};
+use common::{
+    Recording, add_runs, assert_sound, copied, manifest_bytes, mem_lake, over, rows_at, source,
+};
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 use runlake_lake::{Lake, StoreOptions};
 use runlake_sync::{Progress, SyncError, SyncOptions, SyncOutcome, sync};
@@ -247,11 +249,7 @@ async fn progress_and_multipart_uploads_cover_every_byte() {
 #[tokio::test]
 async fn a_source_file_that_does_not_match_its_hash_is_never_published() {
     for multipart_threshold in [u64::MAX, 0] {
-        let (_, src) = source("mem://src", &[&["dd/a"]]).await;
-        let (_, dst) = mem_lake("mem://dst");
-        sync(&src, &dst, &SyncOptions::default())
-            .await
-            .expect("first");
+        let (src, _, dst) = copied(&[&["dd/a"]]).await;
         add_runs(&src, &["dd/b"], 5).await;
         let victim = src.latest().await.expect("latest").operation.added_files[0].clone();
         runlake_lake::testkit::flip_bit(src.objects().as_ref(), &Lake::object_path(&victim), 10)

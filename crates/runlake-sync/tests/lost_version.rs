@@ -3,24 +3,24 @@
 
 mod common;
 
-use common::{add_runs, assert_sound, manifest_bytes, mem_lake, rows_at, source};
+use common::{add_runs, assert_sound, copied, manifest_bytes, rows_at};
 use object_store::{ObjectStore, ObjectStoreExt};
 use runlake_format::layout::version_path;
 use runlake_sync::{SyncError, SyncOptions, sync};
 
+/// Where version `v`'s file lies in a test lake's store.
+fn version_object(v: u64) -> object_store::path::Path {
+    object_store::path::Path::from(format!("lake/{}", version_path(v)))
+}
+
 /// Deletes version `v`'s file from `lake`'s store.
 async fn lose(store: &dyn ObjectStore, v: u64) {
-    let path = object_store::path::Path::from(format!("lake/{}", version_path(v)));
-    store.delete(&path).await.expect("delete");
+    store.delete(&version_object(v)).await.expect("delete");
 }
 
 #[tokio::test]
 async fn a_sync_from_a_copy_restores_a_lost_version_file() {
-    let (_, src) = source("mem://src", &[&["dd/a"], &["dd/b"]]).await;
-    let (dst_store, dst) = mem_lake("mem://dst");
-    sync(&src, &dst, &SyncOptions::default())
-        .await
-        .expect("push");
+    let (src, dst_store, dst) = copied(&[&["dd/a"], &["dd/b"]]).await;
     lose(dst_store.as_ref(), 1).await;
     assert!(dst.latest().await.is_err(), "the lost file went unnoticed");
     add_runs(&src, &["dd/c"], 41).await;
@@ -36,11 +36,7 @@ async fn a_sync_from_a_copy_restores_a_lost_version_file() {
 
 #[tokio::test]
 async fn a_lost_file_is_not_restored_from_a_source_the_destination_diverged_from() {
-    let (_, src) = source("mem://src", &[&["dd/a"]]).await;
-    let (dst_store, dst) = mem_lake("mem://dst");
-    sync(&src, &dst, &SyncOptions::default())
-        .await
-        .expect("push");
+    let (src, dst_store, dst) = copied(&[&["dd/a"]]).await;
     // Both go on from version 1 with different runs; the destination then loses its version
     // 2, which its version 3 links to: the source's version 2 must not take its place.
     add_runs(&src, &["dd/src"], 21).await;
@@ -55,12 +51,7 @@ async fn a_lost_file_is_not_restored_from_a_source_the_destination_diverged_from
     assert!(matches!(err, SyncError::BrokenChain { .. }), "{err}");
     assert!(err.to_string().contains("restore"), "{err}");
     // Nothing was written: the gap is still a gap, and the destination's version 3 is its own.
-    let absent = dst_store
-        .head(&object_store::path::Path::from(format!(
-            "lake/{}",
-            version_path(2)
-        )))
-        .await;
+    let absent = dst_store.head(&version_object(2)).await;
     assert!(absent.is_err(), "a version 2 was written");
     assert_eq!(manifest_bytes(&dst, 3).await, kept);
 }

@@ -49,6 +49,17 @@ pub async fn source(name: &str, groups: &[&[&str]]) -> (Arc<dyn ObjectStore>, La
     (store, lake)
 }
 
+/// A source lake of `groups` (see [`source`]) and an in-memory destination a default sync
+/// copied it to: the source, the destination's store, the destination.
+pub async fn copied(groups: &[&[&str]]) -> (Lake, Arc<dyn ObjectStore>, Lake) {
+    let (_, src) = source("mem://src", groups).await;
+    let (store, dst) = mem_lake("mem://dst");
+    runlake_sync::sync(&src, &dst, &runlake_sync::SyncOptions::default())
+        .await
+        .expect("first copy");
+    (src, store, dst)
+}
+
 /// Every table's rows at a version, canonicalised.
 pub async fn rows_at(lake: &Lake, version: u64) -> Vec<(Table, Vec<String>)> {
     let m = lake.version(version).await.expect("version");
