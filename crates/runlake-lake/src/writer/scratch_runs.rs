@@ -98,10 +98,8 @@ impl ScratchRuns {
         Ok(())
     }
 
-    pub(crate) fn finish(mut self) -> Result<ScratchFile> {
-        self.writer
-            .finish()
-            .map_err(arrow_err("finishing a scratch file"))?;
+    /// Writes the file's footer (`into_inner` finishes the IPC file) and hands the file over.
+    pub(crate) fn finish(self) -> Result<ScratchFile> {
         let file = self
             .writer
             .into_inner()
@@ -193,14 +191,15 @@ mod tests {
         rows.project(&keep).expect("file schema")
     }
 
+    /// An empty scratch file of `evals` runs.
+    fn scratch() -> ScratchRuns {
+        let file = tempfile::tempfile().expect("tempfile");
+        ScratchRuns::new(Table::Evals, &[Some("pretrain".into())], file).expect("scratch")
+    }
+
     #[test]
     fn rows_sliced_from_a_large_batch_are_written_at_their_own_width() {
-        let mut scratch = ScratchRuns::new(
-            Table::Evals,
-            &[Some("pretrain".into())],
-            tempfile::tempfile().expect("tempfile"),
-        )
-        .expect("scratch");
+        let mut scratch = scratch();
         let wide = chunk(20, 2_000, 4);
         scratch.append(&[wide.slice(100, 300)]).expect("append");
         let ScratchFile { runs: index, .. } = scratch.finish().expect("finish");
@@ -209,12 +208,7 @@ mod tests {
 
     #[test]
     fn runs_read_back_as_written_from_any_row() {
-        let mut scratch = ScratchRuns::new(
-            Table::Evals,
-            &[Some("pretrain".into())],
-            tempfile::tempfile().expect("tempfile"),
-        )
-        .expect("scratch");
+        let mut scratch = scratch();
         let runs = [
             vec![chunk(5, 2_000, 1), chunk(1, 3, 2)],
             vec![],
