@@ -26,16 +26,19 @@ impl SharedFile {
             len,
         })
     }
-}
 
-impl SharedFile {
     /// A reader of the file starting at byte `pos`, with its own offset.
-    pub(crate) fn reader_at(&self, pos: u64) -> BufReader<At> {
-        BufReader::new(At {
+    fn at(&self, pos: u64) -> At {
+        At {
             file: Arc::clone(&self.file),
             pos,
             len: self.len,
-        })
+        }
+    }
+
+    /// [`at`](Self::at), buffered.
+    pub(crate) fn reader_at(&self, pos: u64) -> BufReader<At> {
+        BufReader::new(self.at(pos))
     }
 }
 
@@ -54,12 +57,7 @@ impl ChunkReader for SharedFile {
 
     fn get_bytes(&self, start: u64, length: usize) -> parquet::errors::Result<Bytes> {
         let mut buf = vec![0; length];
-        let mut at = At {
-            file: Arc::clone(&self.file),
-            pos: start,
-            len: self.len,
-        };
-        at.read_exact(&mut buf).map_err(|e| {
+        self.at(start).read_exact(&mut buf).map_err(|e| {
             ParquetError::General(format!(
                 "reading {length} bytes at {start} of a temporary data file: {e}"
             ))
