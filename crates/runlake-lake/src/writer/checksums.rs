@@ -69,21 +69,14 @@ fn metadata<R: ChunkReader>(reader: &R) -> Result<ParquetMetaData> {
 /// `writes` answers, else from its bytes.
 pub(crate) fn of_bytes(bytes: &Bytes, writes: Option<&WriteLog>) -> Result<String> {
     let len = bytes.len() as u64;
-    let meta = metadata(bytes)?;
-    let starts = UnitChecksums::starts(bounds(&meta, len, footer_len(bytes, len)?), len);
-    let unit = |i: usize| {
-        let end = starts.get(i + 1).copied().unwrap_or(len);
-        crc32fast::hash(&bytes[starts[i] as usize..end as usize])
-    };
-    let crcs = match writes.and_then(|w| w.unit_crcs(&starts, len)) {
-        Some(answers) => answers
-            .into_iter()
-            .enumerate()
-            .map(|(i, crc)| crc.unwrap_or_else(|| unit(i)))
-            .collect(),
-        None => (0..starts.len()).map(unit).collect(),
-    };
-    Ok(UnitChecksums::from_parts(starts, crcs, len).encode())
+    let cuts = cuts_of(bytes, len)?;
+    let answers = writes
+        .and_then(|w| w.unit_crcs(&cuts, len))
+        .unwrap_or_else(|| vec![None; cuts.len()]);
+    let crcs = answered_or(answers, &cuts, len, |start, end| {
+        Ok(crc32fast::hash(&bytes[start as usize..end as usize]))
+    })?;
+    Ok(UnitChecksums::from_parts(cuts, crcs, len).encode())
 }
 
 /// The checksums of a file written to a local temporary file: from the CRCs of the writes
@@ -98,6 +91,23 @@ pub(crate) fn of_file(file: &std::fs::File, len: u64, writes: Option<&WriteLog>)
     Ok(UnitChecksums::from_parts(cuts, crcs, len).encode())
 }
 
+/// Each unit's CRC: the one `answers` holds, else `unit(start, end)` of its bytes.
+fn answered_or(
+    answers: Vec<Option<u32>>,
+    cuts: &[u64],
+    len: u64,
+    mut unit: impl FnMut(u64, u64) -> Result<u32>,
+) -> Result<Vec<u32>> {
+    answers
+        .into_iter()
+        .enumerate()
+        .map(|(i, crc)| match crc {
+            Some(crc) => Ok(crc),
+            None => unit(cuts[i], cuts.get(i + 1).copied().unwrap_or(len)),
+        })
+        .collect()
+}
+
 /// `crcs` with each unit the writes could not answer for read from the file.
 fn fill_in(
     file: &std::fs::File,
@@ -108,29 +118,19 @@ fn fill_in(
     let io = |e: std::io::Error| LakeError::Task(format!("temporary data file: {e}"));
     let mut handle = file;
     let mut buf = Vec::new();
-    let mut out = Vec::with_capacity(crcs.len());
-    for (i, crc) in crcs.into_iter().enumerate() {
-        let crc = match crc {
-            Some(crc) => crc,
-            None => {
-                let start = cuts[i];
-                let end = cuts.get(i + 1).copied().unwrap_or(len);
-                buf.resize((end - start) as usize, 0);
-                handle.seek(SeekFrom::Start(start)).map_err(io)?;
-                handle.read_exact(&mut buf).map_err(io)?;
-                crc32fast::hash(&buf)
-            }
-        };
-        out.push(crc);
-    }
-    Ok(out)
+    answered_or(crcs, cuts, len, |start, end| {
+        buf.resize((end - start) as usize, 0);
+        handle.seek(SeekFrom::Start(start)).map_err(io)?;
+        handle.read_exact(&mut buf).map_err(io)?;
+        Ok(crc32fast::hash(&buf))
+    })
 }
 
 /// Where the units of a file of `len` bytes start.
-fn cuts_of(file: &std::fs::File, len: u64) -> Result<Vec<u64>> {
-    let meta = metadata(file)?;
+fn cuts_of<R: ChunkReader>(reader: &R, len: u64) -> Result<Vec<u64>> {
+    let meta = metadata(reader)?;
     Ok(UnitChecksums::starts(
-        bounds(&meta, len, footer_len(file, len)?),
+        bounds(&meta, len, footer_len(reader, len)?),
         len,
     ))
 }
@@ -194,50 +194,48 @@ mod tests {
             .flat_map(|t| [(t, 7, 400), (t, 100, 400), (t, 1 << 15, 400)])
             .chain([(Table::PosttrainSteps, 1 << 15, 40_000)]);
         for (table, row_group_rows, rows_per_run) in cases {
-            {
-                let partition: Vec<Option<String>> = table
-                    .partition_columns()
-                    .iter()
-                    .map(|_| Some("p".to_owned()))
-                    .collect();
-                let rows = batch(table, &["a", "b", "c"], rows_per_run, 11);
-                let sorted = sorted_file_batches(table, vec![rows]).expect("sorted");
-                let sink = tempfile::tempfile().expect("tempfile");
-                let mut builder =
-                    FileBuilder::new(table, &partition, sink, row_group_rows).expect("builder");
-                builder.append(&sorted).expect("append");
-                let (encoded, file) = builder.finish().expect("finish");
-                let writes = encoded.writes.as_deref().expect("a write log");
-                let cuts = cuts_of(&file, encoded.size).expect("cuts");
-                assert!(cuts.len() > 3, "{table}: {cuts:?}");
-                let read = read_back(&file, encoded.size, &cuts).expect("read back");
-                let answered = writes.unit_crcs(&cuts, encoded.size).expect("answers");
+            let partition: Vec<Option<String>> = table
+                .partition_columns()
+                .iter()
+                .map(|_| Some("p".to_owned()))
+                .collect();
+            let rows = batch(table, &["a", "b", "c"], rows_per_run, 11);
+            let sorted = sorted_file_batches(table, vec![rows]).expect("sorted");
+            let sink = tempfile::tempfile().expect("tempfile");
+            let mut builder =
+                FileBuilder::new(table, &partition, sink, row_group_rows).expect("builder");
+            builder.append(&sorted).expect("append");
+            let (encoded, file) = builder.finish().expect("finish");
+            let writes = encoded.writes.as_deref().expect("a write log");
+            let cuts = cuts_of(&file, encoded.size).expect("cuts");
+            assert!(cuts.len() > 3, "{table}: {cuts:?}");
+            let read = read_back(&file, encoded.size, &cuts).expect("read back");
+            let answered = writes.unit_crcs(&cuts, encoded.size).expect("answers");
+            assert!(
+                answered.iter().all(Option::is_some),
+                "{table}: {answered:?}"
+            );
+            assert_eq!(
+                fill_in(&file, encoded.size, &cuts, answered).expect("fill in"),
+                read,
+                "{table}, row groups of {row_group_rows}"
+            );
+            // A file held in memory takes the same answers, and its bytes agree.
+            let mut bytes = Vec::new();
+            (&file).seek(SeekFrom::Start(0)).expect("seek");
+            (&file).read_to_end(&mut bytes).expect("read");
+            let bytes = Bytes::from(bytes);
+            let expected = UnitChecksums::from_parts(cuts, read, encoded.size).encode();
+            assert_eq!(of_bytes(&bytes, Some(writes)).expect("logged"), expected);
+            assert_eq!(of_bytes(&bytes, None).expect("from bytes"), expected);
+            if rows_per_run > 10_000 {
+                // Megabytes of pages came as writes the log holds only the CRCs of.
                 assert!(
-                    answered.iter().all(Option::is_some),
-                    "{table}: {answered:?}"
+                    writes.kept() as u64 + (1 << 20) < encoded.size,
+                    "pages were kept: {} of {} bytes",
+                    writes.kept(),
+                    encoded.size
                 );
-                assert_eq!(
-                    fill_in(&file, encoded.size, &cuts, answered).expect("fill in"),
-                    read,
-                    "{table}, row groups of {row_group_rows}"
-                );
-                // A file held in memory takes the same answers, and its bytes agree.
-                let mut bytes = Vec::new();
-                (&file).seek(SeekFrom::Start(0)).expect("seek");
-                (&file).read_to_end(&mut bytes).expect("read");
-                let bytes = Bytes::from(bytes);
-                let expected = UnitChecksums::from_parts(cuts, read, encoded.size).encode();
-                assert_eq!(of_bytes(&bytes, Some(writes)).expect("logged"), expected);
-                assert_eq!(of_bytes(&bytes, None).expect("from bytes"), expected);
-                if rows_per_run > 10_000 {
-                    // Megabytes of pages came as writes the log holds only the CRCs of.
-                    assert!(
-                        writes.kept() as u64 + (1 << 20) < encoded.size,
-                        "pages were kept: {} of {} bytes",
-                        writes.kept(),
-                        encoded.size
-                    );
-                }
             }
         }
     }
