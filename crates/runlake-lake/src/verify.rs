@@ -101,7 +101,7 @@ pub async fn verify(lake: &Lake, deep: bool) -> Result<VerifyReport> {
             detail: p.detail.clone(),
         });
     }
-    report.problems.extend(folders_among_versions(lake));
+    report.problems.extend(non_files_among_versions(lake));
     for p in crate::delta::check(lake, &chain).await? {
         if p.lagging {
             report.delta_lagging.push(Problem {
@@ -145,9 +145,10 @@ pub async fn verify(lake: &Lake, deep: bool) -> Result<VerifyReport> {
     Ok(report)
 }
 
-/// Folders in a local lake's versions folder. Listings skip folders, so the log cannot see
-/// them, but one at the next version's name stops every commit, and any other is not the lake's.
-fn folders_among_versions(lake: &Lake) -> Vec<Problem> {
+/// Entries of a local lake's versions folder that are not files: folders, and links leading
+/// nowhere. Listings skip them, so the log cannot see them, but one at the next version's name
+/// stops every commit, and any other is not the lake's.
+fn non_files_among_versions(lake: &Lake) -> Vec<Problem> {
     let Some(root) = lake.local_dir() else {
         return Vec::new();
     };
@@ -156,7 +157,7 @@ fn folders_among_versions(lake: &Lake) -> Vec<Problem> {
     };
     let mut found: Vec<Problem> = entries
         .flatten()
-        .filter(|e| e.path().is_dir())
+        .filter(|e| !e.path().is_file())
         .map(|e| Problem {
             path: format!(
                 "{}/{}",
@@ -164,8 +165,9 @@ fn folders_among_versions(lake: &Lake) -> Vec<Problem> {
                 e.file_name().to_string_lossy()
             ),
             kind: ProblemKind::StrayFile,
-            detail: "a folder among the version files: the lake never makes one, and one at \
-                     the next version's name stops every commit; move it out of the lake"
+            detail: "not a file (a folder, or a link leading nowhere) among the version files: \
+                     the lake never makes one, and one at the next version's name stops every \
+                     commit; move it out of the lake"
                 .to_owned(),
         })
         .collect();

@@ -317,3 +317,25 @@ async fn a_folder_at_the_next_version_file_is_named_by_verify() {
     std::fs::remove_dir(std::path::Path::new(&location).join(&rel)).expect("rmdir");
     assert!(verify(&lake, false).await.expect("verify").is_sound());
 }
+
+#[cfg(unix)]
+#[tokio::test]
+async fn a_link_leading_nowhere_at_the_next_version_file_is_named_by_verify() {
+    let (dir, location, lake) = local_lake().await;
+    let rel = runlake_format::layout::version_path(4);
+    let at = std::path::Path::new(&location).join(&rel);
+    std::os::unix::fs::symlink(dir.path().join("nowhere"), &at).expect("link");
+    let report = verify(&lake, false).await.expect("verify");
+    assert_eq!(
+        problems(&report),
+        vec![(rel.clone(), ProblemKind::StrayFile)]
+    );
+    let mut tx = lake.transaction("convert", "d");
+    tx.upsert(Table::Evals, batch(Table::Evals, &["d"], 5, 9))
+        .expect("upsert");
+    let err = tx.commit().await.expect_err("blocked");
+    assert!(err.to_string().contains(&rel), "{err}");
+    assert_eq!(lake.latest().await.expect("latest").version, 3);
+    std::fs::remove_file(&at).expect("unlink");
+    assert!(verify(&lake, false).await.expect("verify").is_sound());
+}
