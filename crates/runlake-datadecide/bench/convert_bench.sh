@@ -41,6 +41,9 @@ measure() { # tool -> appends "wall cpu rss_kib" to WORK/tool.runs
         pandas) cmd=("$PYTHON" "$HERE/pandas_convert.py" "$out" "${TRAIN[@]}") ;;
         *) echo "unknown tool $1" >&2; exit 2 ;;
     esac
+    # The output just deleted, and the run before's, would otherwise still be going to disk
+    # during the run, adding the kernel's writeback to its system time (up to 4 s of it).
+    sync
     /usr/bin/time -f '%e %U %S %M' -o "$WORK/$1.time" "${cmd[@]}" >"$WORK/$1.out"
     awk '{ printf "%s %.2f %s\n", $1, $2 + $3, $4 }' "$WORK/$1.time" >>"$WORK/$1.runs"
 }
