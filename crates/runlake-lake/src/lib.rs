@@ -28,6 +28,8 @@ pub use lake::{Lake, LakeConfig, Snapshot};
 pub use location::StoreOptions;
 pub use read::with_partition_columns;
 pub use versions::{Chain, Created, LogProblem, LogProblemKind, StoredVersion, VersionLog};
-pub use writer::{CommitOutcome, Transaction, conform, put_data_file};
+pub use writer::{
+    CommitOutcome, ROW_GROUP_BYTES, Transaction, conform, put_data_file, writer_properties,
+};
 
 pub use runlake_format::{Manifest, Table};

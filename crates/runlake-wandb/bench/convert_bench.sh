@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Converts a generated post-training export (RUNS runs x STEPS logged steps, SFT and DPO) into
 # a lake that already holds the full generated DataDecide eval-results split, then converts one
-# more run into that lake. Prints step rows per CPU-second, wall time and peak RSS of each.
+# more run into that lake. Prints step rows per CPU-second, wall time and peak RSS of each, and
+# the format's floor: the CPU the parquet crate alone spends decoding the export's history once
+# and encoding the `posttrain_steps` rows written, with the lake's settings.
 #
 # Usage (from the repository root): crates/runlake-wandb/bench/convert_bench.sh [WORK_DIR]
 # RUNS may list several sizes ("200 2000") to compare peak memory; STEPS defaults to 10000.
@@ -14,10 +16,15 @@ TARGET=${CARGO_TARGET_DIR:-target}
 BIN="$TARGET/release/runlake"
 
 cargo build --release --bin runlake
+cargo build --release -p runlake-lake --example parquet_floor
+FLOOR="$TARGET/release/examples/parquet_floor"
 rm -rf "$WORK" && mkdir -p "$WORK"
 
 # field(label, name): a value from /usr/bin/time -v's report.
 field() { grep "$2" "$WORK/$1.time" | awk -F': ' '{print $2}'; }
+
+# floor_cpu(mode, args...): the CPU-seconds parquet_floor reports.
+floor_cpu() { "$FLOOR" "$@" | awk '{ print $4 }'; }
 
 measure() { # label, command...
     local label=$1; shift
@@ -40,6 +47,11 @@ for runs in $RUNS; do
     sync
     rm -rf "$WORK/lake" && cp -r "$WORK/lake-pretraining" "$WORK/lake"
     measure "convert-$runs" "$BIN" convert --lake "$WORK/lake" --json "$WORK/wandb-$runs"
+    decode=$(floor_cpu decode "$WORK/wandb-$runs"/history/*.parquet)
+    # Before the one more run: `posttrain_steps` holds only this conversion's rows (the
+    # pretraining lake has none).
+    mapfile -t steps < <(find "$WORK/lake/posttrain_steps" -name '*.parquet')
+    encode=$(floor_cpu encode posttrain_steps "${steps[@]}")
     measure "more-$runs" "$BIN" convert --lake "$WORK/lake" --json "$WORK/wandb-$runs-more"
     rows=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["post_training"]["rows_written"]["posttrain_steps"])' "$WORK/convert-$runs.out")
     user=$(field "convert-$runs" 'User time')
@@ -50,5 +62,7 @@ for runs in $RUNS; do
     printf '%-7s %-7s %12s %10s %10s %12s %14s %12s\n' "$runs" "$STEPS" "$rows" \
         "$(field "convert-$runs" 'Elapsed (wall clock)')" "$cpu" \
         "$(python3 -c "print(int($rows / $cpu))")" "$((rss / 1024))" "$more_wall"
+    echo "  format floor: history decoded once $decode CPU-s + rows encoded $encode CPU-s;" \
+        "at most $(python3 -c "print(int($rows / ($decode + $encode)))") step rows per CPU-second"
     rm -rf "$WORK/wandb-$runs" "$WORK/wandb-$runs-more"
 done

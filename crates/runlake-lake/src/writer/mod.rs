@@ -19,6 +19,7 @@ mod validate;
 mod write_log;
 
 pub(crate) use encode::{EncodedFile, encode_partition, partition_of};
+pub use encode::{ROW_GROUP_BYTES, writer_properties};
 pub use transaction::{CommitOutcome, Transaction};
 pub use upload::put_data_file;
 pub(crate) use upload::{STAGING_DIR, upload_file};
