@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Converts the full-scale generated eval-results train split with runlake, polars and pandas,
 # and prints for each the median over RUNS interleaved runs of wall time, CPU seconds
-# (user + system), peak RSS, and the output's bytes.
+# (user + system), peak RSS, and the output's bytes; with runlake, also the format's floor: the
+# CPU the parquet crate alone spends decoding the input once and encoding the `evals` rows
+# written, with the lake's settings.
 #
 # Usage (from the repository root): crates/runlake-datadecide/bench/convert_bench.sh [WORK_DIR]
 # Environment: PYTHON (default .venv/bin/python, with polars, pandas and pyarrow), RUNS
@@ -17,6 +19,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 TARGET=${CARGO_TARGET_DIR:-target}
 
 cargo build --release -p runlake-datadecide --example dd_generate --example dd_convert
+cargo build --release -p runlake-lake --example parquet_floor
 mkdir -p "$WORK"
 if [ ! -d "$WORK/export/eval-results/data" ]; then
     "$TARGET/release/examples/dd_generate" "$WORK/export" 1 1.0 >/dev/null
@@ -69,4 +72,9 @@ for tool in $TOOLS; do
 done
 if [[ " $TOOLS " == *" runlake "* ]]; then
     grep -E '"rows_read"|"written"|"version"' "$WORK/runlake.out" | head -8
+    floor=$TARGET/release/examples/parquet_floor
+    mapfile -t evals < <(find "$WORK/lake/evals" -name '*.parquet')
+    echo "format floor (runlake):"
+    "$floor" decode "${TRAIN[@]}"
+    "$floor" encode evals "${evals[@]}"
 fi
