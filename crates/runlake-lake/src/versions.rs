@@ -245,38 +245,57 @@ impl VersionLog {
     /// The latest valid version, and the error of an unreadable file right after it, or of a
     /// missing version file below a later version of the same lake.
     async fn latest_tolerant(&self) -> Result<(Option<StoredVersion>, Option<LakeError>)> {
-        let mut start = None;
         let mut orphan = None;
         if !self.lake.ordered_listing()
             && let Some(v) = self.read_hint().await
         {
             match self.anchored(v).await? {
-                Anchor::Anchored(found) => start = Some(found),
+                Anchor::Anchored(found) => {
+                    let (top, broken) = self.walk_up(found, None).await?;
+                    // A stale hint below a lost version file would end the walk at the gap and
+                    // show an older lake; only the listing knows of versions past it.
+                    let listed_top = self.listing().await?.0.last().copied();
+                    if broken.is_some() || listed_top.is_none_or(|l| l <= top.version) {
+                        return Ok((Some(top), broken));
+                    }
+                }
                 Anchor::Orphan(found) => orphan = Some(found),
                 Anchor::No => {}
             }
         }
-        if start.is_none() {
-            let (top, above) = self.latest_by_listing().await?;
-            start = top;
-            orphan = above.or(orphan);
-        }
-        let Some(mut top) = start else {
+        let (top, above) = self.latest_by_listing().await?;
+        let orphan = above.or(orphan);
+        let Some(top) = top else {
             let broken = orphan.map(|o| {
                 let parent = o.live().and_then(|m| m.parent.as_ref()).map(|p| p.version);
                 self.missing(parent.unwrap_or(0), o.version)
             });
             return Ok((None, broken));
         };
+        let (top, broken) = self.walk_up(top, orphan).await?;
+        Ok((Some(top), broken))
+    }
+
+    /// From `top` up through every valid successor; `orphan` is a version of the lake found
+    /// above a lost file, which makes the gap an error when the walk ends below it.
+    async fn walk_up(
+        &self,
+        mut top: StoredVersion,
+        orphan: Option<StoredVersion>,
+    ) -> Result<(StoredVersion, Option<LakeError>)> {
         while let Some(next) = top.version.checked_add(1) {
             match self.read(next).await {
                 Ok(Some(found)) if found.links_to(&top) => top = found,
                 Ok(None) => {
                     // A later version of this lake past the absent file: returning `top` would
                     // silently show an older lake, and a commit would fork its history.
-                    let later = orphan.filter(|o| o.version > next && same_lake(o, &top));
-                    if let Some(o) = later {
-                        return Ok((Some(top), Some(self.missing(next, o.version))));
+                    let later = orphan
+                        .as_ref()
+                        .filter(|o| o.version > next && same_lake(o, &top))
+                        .map(|o| o.version);
+                    if let Some(later) = later {
+                        let error = self.missing(next, later);
+                        return Ok((top, Some(error)));
                     }
                     break;
                 }
@@ -289,13 +308,13 @@ impl VersionLog {
                             parent: top.version,
                         },
                     };
-                    return Ok((Some(top), Some(error)));
+                    return Ok((top, Some(error)));
                 }
-                Err(e @ LakeError::Manifest { .. }) => return Ok((Some(top), Some(e))),
+                Err(e @ LakeError::Manifest { .. }) => return Ok((top, Some(e))),
                 Err(e) => return Err(e),
             }
         }
-        Ok((Some(top), None))
+        Ok((top, None))
     }
 
     /// The error of version `version`'s absent file, with `later` present.

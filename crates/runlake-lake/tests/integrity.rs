@@ -259,6 +259,44 @@ async fn a_lost_version_file_stops_reads_and_commits_on_a_local_folder() {
 }
 
 #[tokio::test]
+async fn a_stale_hint_below_a_lost_version_file_does_not_hide_the_versions_past_it() {
+    let (_dir, lake) = runlake_lake::testkit::local_lake().await;
+    three_versions(&lake).await;
+    let mut tx = lake.transaction("convert", "d");
+    tx.upsert(Table::Evals, batch(Table::Evals, &["d"], 5, 7))
+        .expect("upsert");
+    tx.commit().await.expect("commit");
+    let newest = lake.latest().await.expect("latest").version;
+    assert_eq!(newest, 4);
+    lake.objects()
+        .delete(&Lake::object_path(&runlake_format::layout::version_path(2)))
+        .await
+        .expect("delete version 2");
+    // The hint names a version below the gap, as one left from before the last commits would.
+    let hint = std::path::Path::new(lake.location()).join("_runlake/_latest");
+    std::fs::write(&hint, "1\n").expect("stale hint");
+
+    let reopened = Lake::open(lake.location()).await.expect("opens");
+    assert_eq!(reopened.latest().await.expect("latest").version, newest);
+    std::fs::write(&hint, "1\n").expect("stale hint");
+    let mut tx = reopened.transaction("convert", "e");
+    tx.upsert(Table::Evals, batch(Table::Evals, &["e"], 5, 8))
+        .expect("upsert");
+    tx.commit().await.expect("commit");
+    // The commit went on top of the newest version, not into the lost number.
+    assert_eq!(reopened.latest().await.expect("latest").version, newest + 1);
+    let lost = reopened
+        .objects()
+        .head(&Lake::object_path(&runlake_format::layout::version_path(2)))
+        .await
+        .expect_err("a version 2 was written");
+    assert!(
+        matches!(lost, object_store::Error::NotFound { .. }),
+        "{lost}"
+    );
+}
+
+#[tokio::test]
 async fn a_lost_version_file_stops_reads_and_commits_in_memory() {
     let lake = Lake::in_memory();
     lake.init().await.expect("init");
