@@ -3,6 +3,8 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 use runlake_lake::Table;
 use serde_json::Value;
@@ -350,6 +352,88 @@ fn a_lake_that_lost_a_version_file_is_named_by_verify_and_refuses_commits() {
     assert_eq!(query.status.code(), Some(2), "an older version was read");
     assert!(!lost.exists(), "a commit took the lost version's number");
     assert_eq!(version_files(&lake).len(), before.len() - 1);
+}
+
+/// Runs the program, killed after a minute: a command waiting on a named pipe would otherwise
+/// never end, and neither would the test.
+fn runlake_within_a_minute(args: &[&str]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_runlake"))
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("runlake runs");
+    let start = Instant::now();
+    while child.try_wait().expect("wait").is_none() {
+        if start.elapsed() > Duration::from_secs(60) {
+            child.kill().expect("kill");
+            child.wait().expect("reaped");
+            panic!("`runlake {args:?}` was still waiting after a minute");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().expect("output")
+}
+
+/// A named pipe at `path`, where a file was.
+fn pipe_at(path: &Path) {
+    if path.exists() {
+        std::fs::remove_file(path).expect("remove");
+    }
+    let made = Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .expect("mkfifo runs");
+    assert!(made.success(), "mkfifo {}", path.display());
+}
+
+#[test]
+fn named_pipes_left_in_a_lake_are_not_waited_on() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (lake, data_file) = damaged_lake(dir.path());
+    // Names count down: the next version's file is named one below the newest's.
+    let newest: u64 = file_name(&version_files(&lake)[0])
+        .trim_end_matches(".json")
+        .parse()
+        .expect("a version file name");
+    let next = Path::new(&lake).join(format!("_runlake/versions/{}.json", newest - 1));
+    pipe_at(&next);
+    pipe_at(&Path::new(&lake).join("_runlake/_latest"));
+
+    let log = runlake_within_a_minute(&["log", &lake]);
+    assert_eq!(log.status.code(), Some(0), "{}", text(&log.stderr));
+    let verify = runlake_within_a_minute(&["verify", &lake]);
+    assert_eq!(verify.status.code(), Some(1), "{}", text(&verify.stderr));
+    assert!(
+        text(&verify.stdout).contains(file_name(&next)),
+        "{}",
+        text(&verify.stdout)
+    );
+    let input = dir.path().join("more");
+    let input = utf8(&input);
+    ok(&[
+        "generate", "--wandb", "--runs", "1", "--steps", "3", "--seed", "7", input,
+    ]);
+    let convert = runlake_within_a_minute(&["convert", input, "--lake", &lake, "--quiet"]);
+    assert_eq!(convert.status.code(), Some(2), "{}", text(&convert.stderr));
+    assert!(
+        text(&convert.stderr).contains(file_name(&next)),
+        "{}",
+        text(&convert.stderr)
+    );
+
+    // A data file in place of which a pipe was left is missing to every read.
+    std::fs::remove_file(&next).expect("remove the pipe");
+    pipe_at(&Path::new(&lake).join(&data_file));
+    let query = runlake_within_a_minute(&["query", &lake, "--table", "evals"]);
+    assert_eq!(query.status.code(), Some(2), "{}", text(&query.stderr));
+    let deep = runlake_within_a_minute(&["verify", &lake, "--deep"]);
+    assert_eq!(deep.status.code(), Some(1), "{}", text(&deep.stderr));
+    assert!(
+        text(&deep.stdout).contains(file_name(&data_file)),
+        "{}",
+        text(&deep.stdout)
+    );
 }
 
 #[test]

@@ -12,6 +12,7 @@ mod error;
 pub mod gc;
 mod gc_lease;
 mod lake;
+mod local_files;
 mod location;
 mod merge;
 pub mod object_reader;

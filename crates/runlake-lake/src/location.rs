@@ -10,6 +10,7 @@ use object_store::memory::InMemory;
 use object_store::path::Path;
 
 use crate::error::{LakeError, Result};
+use crate::local_files::LocalFiles;
 
 /// Options for remote stores that the environment cannot express.
 #[derive(Debug, Clone, Default)]
@@ -99,6 +100,7 @@ pub fn resolve(location: &str, options: &StoreOptions, create_dir: bool) -> Resu
         });
     }
     let store = LocalFileSystem::new_with_prefix(path).map_err(|e| invalid(&e.to_string()))?;
+    let store = LocalFiles::new(store, std::path::PathBuf::from(path));
     Ok(Resolved {
         store: Arc::new(store),
         root: Path::default(),
