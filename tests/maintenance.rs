@@ -437,6 +437,20 @@ fn named_pipes_left_in_a_lake_are_not_waited_on() {
 }
 
 #[test]
+fn a_huge_file_in_place_of_the_hint_is_not_read_whole() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let lake = example_lake(dir.path());
+    let versions = ok(&["log", &lake]);
+    // A terabyte that takes no disk (sparse): read whole, it could not even be allocated.
+    let hint = std::fs::File::create(Path::new(&lake).join("_runlake/_latest")).expect("hint");
+    hint.set_len(1 << 40).expect("a sparse terabyte");
+    drop(hint);
+    let log = runlake_within_a_minute(&["log", &lake]);
+    assert_eq!(log.status.code(), Some(0), "{}", text(&log.stderr));
+    assert_eq!(text(&log.stdout), versions);
+}
+
+#[test]
 fn verify_names_an_older_manifest_damaged_in_place() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (lake, _) = damaged_lake(dir.path());

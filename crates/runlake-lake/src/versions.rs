@@ -15,12 +15,15 @@
 
 use bytes::Bytes;
 use futures::StreamExt;
-use object_store::{ObjectStoreExt, PutMode, PutOptions, PutPayload};
+use object_store::{GetOptions, GetRange, ObjectStoreExt, PutMode, PutOptions, PutPayload};
 use runlake_format::layout::{LATEST_HINT, VERSIONS_DIR, parse_version_file_name, version_path};
 use runlake_format::{ContentHash, Manifest, ManifestError, Tombstone, VersionFile};
 
 use crate::error::{LakeError, Result, store_err};
 use crate::lake::Lake;
+
+/// The most of `_runlake/_latest` read: a version number and a newline, with room to spare.
+const HINT_BYTES: u64 = 64;
 
 /// One version file that is valid on its own.
 #[derive(Debug, Clone)]
@@ -647,10 +650,16 @@ impl VersionLog {
     }
 
     async fn read_hint(&self) -> Option<u64> {
+        // Only the head of the file: a hint is a number, and a huge file in its place (or a
+        // link to one) must not be read whole by every command.
+        let opts = GetOptions {
+            range: Some(GetRange::Bounded(0..HINT_BYTES)),
+            ..GetOptions::default()
+        };
         let bytes = self
             .lake
             .store()
-            .get(&self.lake.path(LATEST_HINT))
+            .get_opts(&self.lake.path(LATEST_HINT), opts)
             .await
             .ok()?
             .bytes()
