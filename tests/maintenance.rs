@@ -437,7 +437,7 @@ fn named_pipes_left_in_a_lake_are_not_waited_on() {
 }
 
 #[test]
-fn a_huge_file_in_place_of_the_hint_is_not_read_whole() {
+fn huge_files_in_place_of_the_hint_or_a_version_file_are_not_read_whole() {
     let dir = tempfile::tempdir().expect("tempdir");
     let lake = example_lake(dir.path());
     let versions = ok(&["log", &lake]);
@@ -448,6 +448,30 @@ fn a_huge_file_in_place_of_the_hint_is_not_read_whole() {
     let log = runlake_within_a_minute(&["log", &lake]);
     assert_eq!(log.status.code(), Some(0), "{}", text(&log.stderr));
     assert_eq!(text(&log.stdout), versions);
+
+    // The same at the next version's name: named as what it is, not read.
+    let newest: u64 = file_name(&version_files(&lake)[0])
+        .trim_end_matches(".json")
+        .parse()
+        .expect("a version file name");
+    let next = Path::new(&lake).join(format!("_runlake/versions/{}.json", newest - 1));
+    let huge = std::fs::File::create(&next).expect("version file");
+    huge.set_len(1 << 40).expect("a sparse terabyte");
+    drop(huge);
+    let verify = runlake_within_a_minute(&["verify", &lake]);
+    assert_eq!(verify.status.code(), Some(1), "{}", text(&verify.stderr));
+    let report = text(&verify.stdout);
+    assert!(
+        report.contains(file_name(&next)) && report.contains("is not read"),
+        "{report}"
+    );
+    let query = runlake_within_a_minute(&["query", &lake, "--table", "metadata"]);
+    assert_eq!(query.status.code(), Some(2), "{}", text(&query.stderr));
+    assert!(
+        text(&query.stderr).contains(file_name(&next)),
+        "{}",
+        text(&query.stderr)
+    );
 }
 
 #[test]

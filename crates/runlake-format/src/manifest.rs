@@ -471,6 +471,17 @@ pub enum ManifestError {
     /// A manifest of a format that records its own hash does not.
     #[error("the manifest has no `self_blake3` although its format ({0}) requires one")]
     MissingSelfHash(String),
+    /// A file at a version's name larger than any manifest the lake writes.
+    #[error(
+        "the file is {size} bytes, more than a version file may be ({limit} at most): it is not \
+         one, and is not read"
+    )]
+    TooLarge {
+        /// Its size.
+        size: u64,
+        /// The largest version file read.
+        limit: u64,
+    },
 }
 
 /// What `gc` leaves in place of an expired version's manifest: enough to keep the hash chain

@@ -22,6 +22,10 @@ use runlake_format::{ContentHash, Manifest, ManifestError, Tombstone, VersionFil
 use crate::error::{LakeError, Result, store_err};
 use crate::lake::Lake;
 
+/// The largest version file read: a manifest lists each data file in a few hundred bytes, so
+/// this is millions of files, far past any lake's; anything larger is not a version file.
+const MAX_VERSION_FILE_BYTES: u64 = 1 << 30;
+
 /// The most of `_runlake/_latest` read: a version number and a newline, with room to spare.
 const HINT_BYTES: u64 = 64;
 
@@ -170,17 +174,25 @@ impl VersionLog {
     pub async fn read(&self, version: u64) -> Result<Option<StoredVersion>> {
         let rel = version_path(version);
         let path = self.lake.path(&rel);
+        let bad = |source| LakeError::Manifest {
+            path: self.lake.display_path(&rel),
+            source,
+        };
         let bytes = match self.lake.store().get(&path).await {
+            // Every command reads the newest version files: a huge file at a version's name
+            // (or a link to one) would otherwise be read whole, by each of them.
+            Ok(r) if r.meta.size > MAX_VERSION_FILE_BYTES => {
+                return Err(bad(ManifestError::TooLarge {
+                    size: r.meta.size,
+                    limit: MAX_VERSION_FILE_BYTES,
+                }));
+            }
             Ok(r) => r
                 .bytes()
                 .await
                 .map_err(store_err(self.lake.display_path(&rel)))?,
             Err(object_store::Error::NotFound { .. }) => return Ok(None),
             Err(e) => return Err(store_err(self.lake.display_path(&rel))(e)),
-        };
-        let bad = |source| LakeError::Manifest {
-            path: self.lake.display_path(&rel),
-            source,
         };
         let file = runlake_format::parse_version_file(&bytes).map_err(bad)?;
         let named = match &file {
