@@ -387,16 +387,26 @@ fn pipe_at(path: &Path) {
     assert!(made.success(), "mkfifo {}", path.display());
 }
 
+/// Where the lake's next version file will be: names count down, so one below the newest's.
+fn next_version_file(lake: &str) -> PathBuf {
+    let newest: u64 = file_name(&version_files(lake)[0])
+        .trim_end_matches(".json")
+        .parse()
+        .expect("a version file name");
+    Path::new(lake).join(format!("_runlake/versions/{}.json", newest - 1))
+}
+
+/// A terabyte at `path` that takes no disk (sparse): read whole, it could not even be allocated.
+fn sparse_terabyte_at(path: &Path) {
+    let file = std::fs::File::create(path).expect("create");
+    file.set_len(1 << 40).expect("a sparse terabyte");
+}
+
 #[test]
 fn named_pipes_left_in_a_lake_are_not_waited_on() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (lake, data_file) = damaged_lake(dir.path());
-    // Names count down: the next version's file is named one below the newest's.
-    let newest: u64 = file_name(&version_files(&lake)[0])
-        .trim_end_matches(".json")
-        .parse()
-        .expect("a version file name");
-    let next = Path::new(&lake).join(format!("_runlake/versions/{}.json", newest - 1));
+    let next = next_version_file(&lake);
     pipe_at(&next);
     pipe_at(&Path::new(&lake).join("_runlake/_latest"));
 
@@ -441,23 +451,14 @@ fn huge_files_in_place_of_the_hint_or_a_version_file_are_not_read_whole() {
     let dir = tempfile::tempdir().expect("tempdir");
     let lake = example_lake(dir.path());
     let versions = ok(&["log", &lake]);
-    // A terabyte that takes no disk (sparse): read whole, it could not even be allocated.
-    let hint = std::fs::File::create(Path::new(&lake).join("_runlake/_latest")).expect("hint");
-    hint.set_len(1 << 40).expect("a sparse terabyte");
-    drop(hint);
+    sparse_terabyte_at(&Path::new(&lake).join("_runlake/_latest"));
     let log = runlake_within_a_minute(&["log", &lake]);
     assert_eq!(log.status.code(), Some(0), "{}", text(&log.stderr));
     assert_eq!(text(&log.stdout), versions);
 
     // The same at the next version's name: named as what it is, not read.
-    let newest: u64 = file_name(&version_files(&lake)[0])
-        .trim_end_matches(".json")
-        .parse()
-        .expect("a version file name");
-    let next = Path::new(&lake).join(format!("_runlake/versions/{}.json", newest - 1));
-    let huge = std::fs::File::create(&next).expect("version file");
-    huge.set_len(1 << 40).expect("a sparse terabyte");
-    drop(huge);
+    let next = next_version_file(&lake);
+    sparse_terabyte_at(&next);
     let verify = runlake_within_a_minute(&["verify", &lake]);
     assert_eq!(verify.status.code(), Some(1), "{}", text(&verify.stderr));
     let report = text(&verify.stdout);

@@ -9,11 +9,7 @@
 //! Prints the rows and the CPU seconds (user + system) of the thread doing the work: decoding
 //! and encoding a file are single-threaded here, as they are in a conversion.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::print_stdout,
-    reason = "a benchmark: a failure ends it with a message, and its output is its report"
-)]
+#![allow(clippy::print_stdout, reason = "a benchmark: its output is its report")]
 
 use std::fs::File;
 use std::io::Write;
@@ -31,19 +27,24 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// This thread's time on a CPU so far, in seconds (the first field of its schedstat, in ns).
 fn thread_cpu() -> f64 {
-    let stat = std::fs::read_to_string("/proc/thread-self/schedstat").unwrap();
-    let ns: u64 = stat.split_whitespace().next().unwrap().parse().unwrap();
+    let stat = std::fs::read_to_string("/proc/thread-self/schedstat")
+        .expect("the thread's CPU time (Linux's /proc)");
+    let ns: u64 = stat
+        .split_whitespace()
+        .next()
+        .and_then(|t| t.parse().ok())
+        .expect("schedstat starts with nanoseconds on a CPU");
     ns as f64 / 1e9
 }
 
 fn decode(path: &str) -> Vec<RecordBatch> {
-    let file = File::open(path).unwrap();
+    let file = File::open(path).unwrap_or_else(|e| panic!("{path}: {e}"));
     let reader = ParquetRecordBatchReaderBuilder::try_new(file)
-        .unwrap()
-        .with_batch_size(1 << 16)
-        .build()
-        .unwrap();
-    reader.map(Result::unwrap).collect()
+        .and_then(|b| b.with_batch_size(1 << 16).build())
+        .unwrap_or_else(|e| panic!("{path}: {e}"));
+    reader
+        .map(|b| b.unwrap_or_else(|e| panic!("{path}: {e}")))
+        .collect()
 }
 
 /// Counts the bytes written, keeping none.
@@ -84,17 +85,22 @@ fn main() {
                 .expect("a table name: metadata, pretrain_ckpts, posttrain_steps, evals, lineage");
             let props =
                 writer_properties(table, LakeConfig::default().row_group_rows, ROW_GROUP_BYTES)
-                    .unwrap();
+                    .expect("the lake's writer settings");
             for path in files {
                 let batches = decode(path);
                 let before = thread_cpu();
                 let schema = Arc::clone(batches.first().expect("a file with rows").schema_ref());
-                let mut writer =
-                    ArrowWriter::try_new(Counted(0), schema, Some(props.clone())).unwrap();
+                let mut writer = ArrowWriter::try_new(Counted(0), schema, Some(props.clone()))
+                    .unwrap_or_else(|e| panic!("{path}: {e}"));
                 for batch in &batches {
-                    writer.write(batch).unwrap();
+                    writer
+                        .write(batch)
+                        .unwrap_or_else(|e| panic!("{path}: {e}"));
                 }
-                bytes += writer.into_inner().unwrap().0;
+                bytes += writer
+                    .into_inner()
+                    .unwrap_or_else(|e| panic!("{path}: {e}"))
+                    .0;
                 cpu += thread_cpu() - before;
                 rows += batches.iter().map(RecordBatch::num_rows).sum::<usize>();
             }

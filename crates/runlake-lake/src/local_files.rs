@@ -20,28 +20,25 @@ use object_store::{
     ObjectStore, PutMultipartOptions, PutOptions, PutPayload, PutResult, RenameOptions, Result,
 };
 
-/// [`LocalFileSystem`] rooted at `root`, refusing to open what is not a regular file. Every
+/// [`LocalFileSystem`], refusing to open what is not a regular file. Every
 /// method the folder store implements its own way is passed to it (reading many ranges from one
 /// open file, renaming in place), not left to the trait's generic version.
 #[derive(Debug)]
 pub(crate) struct LocalFiles {
     inner: Arc<LocalFileSystem>,
-    root: std::path::PathBuf,
 }
 
 impl LocalFiles {
-    pub(crate) fn new(inner: LocalFileSystem, root: std::path::PathBuf) -> Self {
+    pub(crate) fn new(inner: LocalFileSystem) -> Self {
         Self {
             inner: Arc::new(inner),
-            root,
         }
     }
 
     /// Not found when `location` exists and is neither a regular file nor a link to one.
     fn regular(&self, location: &Path) -> Result<()> {
-        let on_disk = location
-            .parts()
-            .fold(self.root.clone(), |p, part| p.join(part.as_ref()));
+        // The folder store's own mapping, so names it escapes are looked up as it opens them.
+        let on_disk = self.inner.path_to_filesystem(location)?;
         // A stat, made in place: handing it to the blocking pool, as reads are, cost more than
         // the stat itself on every ranged read of a query.
         match std::fs::metadata(on_disk) {

@@ -100,7 +100,7 @@ pub fn resolve(location: &str, options: &StoreOptions, create_dir: bool) -> Resu
         });
     }
     let store = LocalFileSystem::new_with_prefix(path).map_err(|e| invalid(&e.to_string()))?;
-    let store = LocalFiles::new(store, std::path::PathBuf::from(path));
+    let store = LocalFiles::new(store);
     Ok(Resolved {
         store: Arc::new(store),
         root: Path::default(),

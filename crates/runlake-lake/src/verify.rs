@@ -146,8 +146,8 @@ pub async fn verify(lake: &Lake, deep: bool) -> Result<VerifyReport> {
 }
 
 /// Entries of a local lake's versions folder that are not files: folders, pipes, devices, and
-/// links leading nowhere. Listings skip them, so the log cannot see them, but one at the next version's name
-/// stops every commit, and any other is not the lake's.
+/// links leading nowhere. Listings skip them, so the log cannot see them, but one at the next
+/// version's name stops every commit, and any other is not the lake's.
 fn non_files_among_versions(lake: &Lake) -> Vec<Problem> {
     let Some(root) = lake.local_dir() else {
         return Vec::new();
@@ -166,9 +166,8 @@ fn non_files_among_versions(lake: &Lake) -> Vec<Problem> {
             ),
             kind: ProblemKind::StrayFile,
             detail: "not a file (a folder, a pipe or device, or a link leading nowhere) among \
-                     the version files: \
-                     the lake never makes one, and one at the next version's name stops every \
-                     commit; move it out of the lake"
+                     the version files: the lake never makes one, and one at the next version's \
+                     name stops every commit; move it out of the lake"
                 .to_owned(),
         })
         .collect();
