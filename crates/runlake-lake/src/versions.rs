@@ -9,13 +9,15 @@
 //! followed: it cannot become "the latest" and cannot make `gc` expire real versions.
 //!
 //! Finding the latest: stores that list in key order (S3, GCS, in-memory) return the newest
-//! name first, because names count down; local folders list in no fixed order, so there the
-//! advisory hint is tried first. Candidates are taken from the top down until one validates,
-//! then later versions are probed one by one while they link to it.
+//! name first, because names count down; local folders list in no fixed order and are listed
+//! whole. The `_latest` hint is written for other readers but not read: a version past a lost
+//! file is known only from the listing, which a walk up from the hint would have to read anyway.
+//! Candidates are taken from the top down until one validates, then later versions are probed
+//! one by one while they link to it.
 
 use bytes::Bytes;
 use futures::StreamExt;
-use object_store::{GetOptions, GetRange, ObjectStoreExt, PutMode, PutOptions, PutPayload};
+use object_store::{ObjectStoreExt, PutMode, PutOptions, PutPayload};
 use runlake_format::layout::{LATEST_HINT, VERSIONS_DIR, parse_version_file_name, version_path};
 use runlake_format::{ContentHash, Manifest, ManifestError, Tombstone, VersionFile};
 
@@ -25,9 +27,6 @@ use crate::lake::Lake;
 /// The largest version file read: a manifest lists each data file in a few hundred bytes, so
 /// this is millions of files, far past any lake's; anything larger is not a version file.
 const MAX_VERSION_FILE_BYTES: u64 = 1 << 30;
-
-/// The most of `_runlake/_latest` read: a version number and a newline, with room to spare.
-const HINT_BYTES: u64 = 64;
 
 /// One version file that is valid on its own.
 #[derive(Debug, Clone)]
@@ -260,26 +259,7 @@ impl VersionLog {
     /// The latest valid version, and the error of an unreadable file right after it, or of a
     /// missing version file below a later version of the same lake.
     async fn latest_tolerant(&self) -> Result<(Option<StoredVersion>, Option<LakeError>)> {
-        let mut orphan = None;
-        if !self.lake.ordered_listing()
-            && let Some(v) = self.read_hint().await
-        {
-            match self.anchored(v).await? {
-                Anchor::Anchored(found) => {
-                    let (top, broken) = self.walk_up(found, None).await?;
-                    // A stale hint below a lost version file would end the walk at the gap and
-                    // show an older lake; only the listing knows of versions past it.
-                    let listed_top = self.listing().await?.0.last().copied();
-                    if broken.is_some() || listed_top.is_none_or(|l| l <= top.version) {
-                        return Ok((Some(top), broken));
-                    }
-                }
-                Anchor::Orphan(found) => orphan = Some(found),
-                Anchor::No => {}
-            }
-        }
-        let (top, above) = self.latest_by_listing().await?;
-        let orphan = above.or(orphan);
+        let (top, orphan) = self.latest_by_listing().await?;
         let Some(top) = top else {
             let broken = orphan.map(|o| {
                 let parent = o.live().and_then(|m| m.parent.as_ref()).map(|p| p.version);
@@ -661,27 +641,9 @@ impl VersionLog {
         Ok(())
     }
 
-    async fn read_hint(&self) -> Option<u64> {
-        // Only the head of the file: a hint is a number, and a huge file in its place (or a
-        // link to one) must not be read whole by every command.
-        let opts = GetOptions {
-            range: Some(GetRange::Bounded(0..HINT_BYTES)),
-            ..GetOptions::default()
-        };
-        let bytes = self
-            .lake
-            .store()
-            .get_opts(&self.lake.path(LATEST_HINT), opts)
-            .await
-            .ok()?
-            .bytes()
-            .await
-            .ok()?;
-        std::str::from_utf8(&bytes).ok()?.trim().parse().ok()
-    }
-
-    /// Best effort, and only where it is read (stores without ordered listing): the hint only
-    /// saves requests, so a failure to write it is not an error.
+    /// Best effort, and only on stores without ordered listing, for readers that take it as a
+    /// guess (earlier runlake releases did); runlake no longer reads it, so a failure to write it
+    /// is not an error.
     pub async fn write_hint(&self, version: u64) {
         if self.lake.ordered_listing() {
             return;
